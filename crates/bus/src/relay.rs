@@ -1,0 +1,259 @@
+//! The outbox relay: publishes a store's log to its JetStream stream in position order.
+//!
+//! One relay per store runs at a time: it holds the store's lease named after the relay, and standbys in
+//! other processes wait for it to lapse. Every message carries `Nats-Msg-Id` = event id (JetStream drops a
+//! re-publish inside its duplicate window) and `Nats-Expected-Last-Sequence` = position − 1, so the stream
+//! sequence equals the store position and a message can never land out of order or twice.
+//!
+//! The stream, not the relay's checkpoint, says what is published. After every (re)connection and every
+//! failure the relay asks the stream for its last sequence and resumes after it. A NATS server acknowledges
+//! before it flushes to disk, so a crash can lose messages the relay already counted as published; this is
+//! how they are found and published again. The checkpoint stored beside the log records progress for
+//! operators and names the hole when that happens.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, context::PublishErrorKind, message::PublishMessage};
+use oneledger_store::{EventStore, RecordedEvent};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::cloudevent;
+use crate::error::BusError;
+use crate::setup::{ConnectionEvents, StreamSpec, ensure_stream};
+
+/// Tuning of one relay.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Name of the lease and the checkpoint in the store; one relay per store, so one name per store.
+    pub name: String,
+    /// This process's identity in the lease.
+    pub holder: String,
+    /// Events read and published (pipelined) per round; bounds memory and the work a failure repeats.
+    pub batch_size: usize,
+    /// Lease length: how long a crashed relay blocks its standby. Renewed every third of it.
+    pub lease_ttl: Duration,
+    /// When idle, how often to look for appends made by other processes (this one's wake it at once).
+    pub idle_poll: Duration,
+    /// Pause after a failure before reconciling and trying again.
+    pub retry_backoff: Duration,
+}
+
+impl RelayConfig {
+    /// Defaults for the relay of `spec`'s stream, held by `holder`.
+    pub fn new(spec: &StreamSpec, holder: impl Into<String>) -> Self {
+        RelayConfig {
+            name: format!("relay:{}", spec.name),
+            holder: holder.into(),
+            batch_size: 1000,
+            lease_ttl: Duration::from_secs(15),
+            idle_poll: Duration::from_millis(500),
+            retry_backoff: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Publishes one store's events to one JetStream stream.
+pub struct Relay {
+    store: Arc<dyn EventStore>,
+    js: jetstream::Context,
+    connection: Arc<ConnectionEvents>,
+    spec: StreamSpec,
+    config: RelayConfig,
+    published: watch::Sender<u64>,
+}
+
+/// What one round of the loop did.
+enum Round {
+    /// Published a batch; go on at once.
+    Published,
+    /// Nothing to publish.
+    Idle,
+    /// Another process holds the lease.
+    Standby,
+}
+
+/// The loop's memory between rounds.
+struct RelayState {
+    leader: bool,
+    renewed_at: Instant,
+    /// Next position to publish; `None` until reconciled with the stream.
+    next: Option<u64>,
+    seen_connects: u64,
+}
+
+impl Relay {
+    /// A relay of `store` into `spec`'s stream, over a client made by [`crate::connect`].
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        client: async_nats::Client,
+        connection: Arc<ConnectionEvents>,
+        spec: StreamSpec,
+        config: RelayConfig,
+    ) -> Self {
+        Relay {
+            store,
+            js: jetstream::new(client),
+            connection,
+            spec,
+            config,
+            published: watch::channel(0).0,
+        }
+    }
+
+    /// The last position this relay has seen acknowledged by JetStream (for tests and metrics).
+    pub fn published(&self) -> watch::Receiver<u64> {
+        self.published.subscribe()
+    }
+
+    /// Runs until `shutdown` resolves, then gives up the lease. Returns an error only for what needs an
+    /// operator ([`BusError::ForeignStream`]); NATS and database failures are retried forever.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), BusError> {
+        tokio::pin!(shutdown);
+        let mut head = self.store.watch_head();
+        let mut state = RelayState {
+            leader: false,
+            renewed_at: Instant::now(),
+            next: None,
+            seen_connects: self.connection.connects(),
+        };
+        let outcome = loop {
+            let pause = tokio::select! {
+                _ = &mut shutdown => break Ok(()),
+                round = self.round(&mut state) => match round {
+                    Ok(Round::Published) => continue,
+                    Ok(Round::Idle) => self.config.idle_poll,
+                    Ok(Round::Standby) => self.config.lease_ttl / 3,
+                    Err(e @ BusError::ForeignStream { .. }) => break Err(e),
+                    Err(e) => {
+                        tracing::warn!(relay = %self.config.name, error = %e, "relay round failed; will reconcile");
+                        state.next = None;
+                        self.config.retry_backoff
+                    }
+                },
+            };
+            tokio::select! {
+                _ = &mut shutdown => break Ok(()),
+                _ = head.changed(), if state.next.is_some() => {}
+                _ = self.connection.changed() => {}
+                _ = tokio::time::sleep(pause) => {}
+            }
+        };
+        if state.leader {
+            let _ = self.store.release_lease(&self.config.name, &self.config.holder).await;
+        }
+        outcome
+    }
+
+    async fn round(&self, state: &mut RelayState) -> Result<Round, BusError> {
+        let config = &self.config;
+        if !state.leader || state.renewed_at.elapsed() >= config.lease_ttl / 3 {
+            let held = self
+                .store
+                .acquire_lease(&config.name, &config.holder, config.lease_ttl)
+                .await?;
+            if !held {
+                if state.leader {
+                    tracing::warn!(relay = %config.name, "relay lease lost to another process");
+                }
+                state.leader = false;
+                state.next = None;
+                return Ok(Round::Standby);
+            }
+            if !state.leader {
+                tracing::info!(relay = %config.name, holder = %config.holder, "relay lease acquired");
+                state.next = None;
+            }
+            state.leader = true;
+            state.renewed_at = Instant::now();
+        }
+
+        let connects = self.connection.connects();
+        if connects != state.seen_connects {
+            state.seen_connects = connects;
+            state.next = None;
+        }
+        let next = match state.next {
+            Some(next) => next,
+            None => *state.next.insert(self.reconcile().await?),
+        };
+
+        let events = self.store.read_all(next, config.batch_size).await?;
+        let Some(last) = events.last().map(|e| e.position) else {
+            return Ok(Round::Idle);
+        };
+        self.publish(&events).await?;
+        state.next = Some(last + 1);
+        self.published.send_replace(last);
+        if !self.store.save_checkpoint(&config.name, &config.holder, last).await? {
+            state.leader = false;
+            state.next = None;
+        }
+        Ok(Round::Published)
+    }
+
+    /// The position to publish next: one past the stream's last sequence.
+    async fn reconcile(&self) -> Result<u64, BusError> {
+        let mut stream = ensure_stream(&self.js, &self.spec).await?;
+        let info = stream
+            .info()
+            .await
+            .map_err(|e| BusError::JetStream(e.to_string()))?;
+        let stream_last = info.state.last_sequence;
+        let store_head = self.store.head().await?;
+        if stream_last > store_head {
+            return Err(BusError::ForeignStream {
+                stream: self.spec.name.clone(),
+                stream_last,
+                store_head,
+            });
+        }
+        let recorded = self.store.checkpoint(&self.config.name).await?;
+        if stream_last < recorded {
+            tracing::warn!(
+                relay = %self.config.name,
+                stream_last,
+                recorded,
+                "JetStream lost {} acknowledged events; publishing them again",
+                recorded - stream_last
+            );
+        }
+        Ok(stream_last + 1)
+    }
+
+    /// Publishes `events` pipelined, then checks every acknowledgement in order.
+    async fn publish(&self, events: &[RecordedEvent]) -> Result<(), BusError> {
+        let mut acks = Vec::with_capacity(events.len());
+        for event in events {
+            let message = PublishMessage::build()
+                .payload(cloudevent::encode(event).into())
+                .message_id(event.event_id.to_string())
+                .expected_last_sequence(event.position - 1)
+                .header("content-type", cloudevent::CONTENT_TYPE)
+                .header("traceparent", cloudevent::traceparent(event).as_str());
+            let ack = self
+                .js
+                .send_publish(cloudevent::subject(event), message)
+                .await
+                .map_err(|e| BusError::Publish(e.to_string()))?;
+            acks.push(ack);
+        }
+        for (event, ack) in events.iter().zip(acks) {
+            let ack = ack.await.map_err(|e| match e.kind() {
+                PublishErrorKind::WrongLastSequence => {
+                    BusError::Publish(format!("stream is not at position {} ", event.position - 1))
+                }
+                _ => BusError::Publish(e.to_string()),
+            })?;
+            if ack.sequence != event.position {
+                return Err(BusError::Publish(format!(
+                    "event at position {} was stored at stream sequence {}",
+                    event.position, ack.sequence
+                )));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,122 @@
+//! The event row as both backends return it, and its conversion into a [`RecordedEvent`].
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::event::{EventMetadata, RecordedEvent};
+
+/// Columns every event query selects and every insert writes, in this order (a macro, so queries stay
+/// literal strings that sqlx accepts as safe).
+macro_rules! event_columns {
+    () => {
+        "position, stream_id, stream_version, event_id, event_type, schema_version, data, occurred_at, \
+         recorded_at, district, agency, acting_unit, acting_role, request_id, correlation_id, causation_id"
+    };
+}
+pub(crate) use event_columns;
+
+/// The same columns with PostgreSQL's `jsonb` data read as text, so both backends decode one row type.
+macro_rules! pg_event_columns {
+    () => {
+        "position, stream_id, stream_version, event_id, event_type, schema_version, data::text AS data, \
+         occurred_at, recorded_at, district, agency, acting_unit, acting_role, request_id, correlation_id, \
+         causation_id"
+    };
+}
+pub(crate) use pg_event_columns;
+
+/// One event row, decoded the same way on PostgreSQL and SQLite.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct EventRow {
+    position: i64,
+    stream_id: String,
+    stream_version: i64,
+    event_id: Uuid,
+    event_type: String,
+    schema_version: i32,
+    data: String,
+    occurred_at: DateTime<Utc>,
+    recorded_at: DateTime<Utc>,
+    district: String,
+    agency: String,
+    acting_unit: String,
+    acting_role: String,
+    request_id: Uuid,
+    correlation_id: Uuid,
+    causation_id: Option<Uuid>,
+}
+
+fn unsigned(value: i64, column: &str) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative {column} {value}")))
+}
+
+impl TryFrom<EventRow> for RecordedEvent {
+    type Error = StoreError;
+
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        let corrupt = |what: String| StoreError::Corrupt(format!("event at position {}: {what}", row.position));
+        Ok(RecordedEvent {
+            position: unsigned(row.position, "position")?,
+            stream_version: unsigned(row.stream_version, "stream_version")?,
+            schema_version: u32::try_from(row.schema_version)
+                .map_err(|_| corrupt(format!("schema_version {}", row.schema_version)))?,
+            data: serde_json::from_str(&row.data).map_err(|e| corrupt(format!("data is not JSON: {e}")))?,
+            metadata: EventMetadata {
+                occurred_at: row.occurred_at,
+                agency: row.agency.parse().map_err(|e| corrupt(format!("{e}")))?,
+                district: row.district,
+                acting_unit: row.acting_unit,
+                acting_role: row.acting_role,
+                correlation_id: row.correlation_id,
+                causation_id: row.causation_id,
+            },
+            stream_id: row.stream_id,
+            event_id: row.event_id,
+            event_type: row.event_type,
+            request_id: row.request_id,
+            recorded_at: row.recorded_at,
+        })
+    }
+}
+
+/// Converts a batch of rows, stopping at the first corrupt one.
+pub(crate) fn into_events(rows: Vec<EventRow>) -> Result<Vec<RecordedEvent>, StoreError> {
+    rows.into_iter().map(RecordedEvent::try_from).collect()
+}
+
+/// A stored request record, as both backends return it.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct RequestRow {
+    pub request_id: Uuid,
+    pub stream_id: String,
+    pub fingerprint: Vec<u8>,
+    pub first_version: i64,
+    pub last_version: i64,
+    pub first_position: i64,
+    pub last_position: i64,
+}
+
+impl TryFrom<RequestRow> for crate::batch::RequestRecord {
+    type Error = StoreError;
+
+    fn try_from(row: RequestRow) -> Result<Self, StoreError> {
+        Ok(crate::batch::RequestRecord {
+            request_id: row.request_id,
+            stream_id: row.stream_id,
+            fingerprint: row.fingerprint,
+            appended: crate::append::Appended {
+                first_version: unsigned(row.first_version, "first_version")?,
+                last_version: unsigned(row.last_version, "last_version")?,
+                first_position: unsigned(row.first_position, "first_position")?,
+                last_position: unsigned(row.last_position, "last_position")?,
+                replayed: false,
+            },
+        })
+    }
+}
+
+/// Converts a count or position for binding; values past `i64::MAX` cannot occur in a log.
+pub(crate) fn signed(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
