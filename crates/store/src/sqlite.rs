@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -254,7 +254,7 @@ async fn write(
         return Ok((plan.outcomes, snapshot.head));
     }
 
-    let now = Utc::now();
+    let now = micros(Utc::now());
     for chunk in plan.rows.chunks(ROWS_PER_INSERT) {
         let mut insert = QueryBuilder::<Sqlite>::new(concat!("INSERT INTO events (", event_columns!(), ") "));
         insert.push_values(chunk, |mut b, row| {
@@ -266,7 +266,7 @@ async fn write(
                 .push_bind(e.event_type.as_str())
                 .push_bind(i64::from(e.schema_version))
                 .push_bind(e.data.to_string())
-                .push_bind(e.metadata.occurred_at)
+                .push_bind(micros(e.metadata.occurred_at))
                 .push_bind(now)
                 .push_bind(e.metadata.district.as_str())
                 .push_bind(e.metadata.agency.token())
@@ -315,6 +315,11 @@ async fn write(
         .await?;
     tx.commit().await?;
     Ok((plan.outcomes, plan.new_head))
+}
+
+/// Keeps microseconds, as PostgreSQL does, so both backends return the same times.
+fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
 }
 
 /// Finds which of the rows' event ids is already stored. Stream versions and request ids are decided under

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail, ensure};
+use anyhow::{Result, bail, ensure};
 use chrono::Utc;
 use oneledger_domain::Agency;
 use oneledger_store::{
@@ -14,42 +14,6 @@ use oneledger_store::{
 };
 use serde_json::json;
 use uuid::Uuid;
-
-/// The server the suite creates its databases on; every test gets its own database.
-fn admin_url() -> String {
-    std::env::var("ONELEDGER_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-/// A database of one test, dropped when the test ends (left behind only if the test panics).
-struct PgDb {
-    name: String,
-    url: String,
-}
-
-impl PgDb {
-    async fn create() -> Result<Self> {
-        let admin = admin_url();
-        let name = format!("oneledger_t_{}", Uuid::new_v4().simple());
-        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await?;
-        let base = admin.rsplit_once('/').context("admin URL has no database")?.0;
-        Ok(PgDb {
-            url: format!("{base}/{name}"),
-            name,
-        })
-    }
-
-    async fn drop_db(self) -> Result<()> {
-        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url()).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
-            .execute(&mut conn)
-            .await?;
-        Ok(())
-    }
-}
 
 fn metadata() -> EventMetadata {
     EventMetadata {
@@ -111,7 +75,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $test() -> anyhow::Result<()> {
-                    let db = super::PgDb::create().await?;
+                    let db = oneledger_testkit::TestDatabase::create().await?;
                     let outcome = super::$test(&super::Pg(db.url.clone())).await;
                     db.drop_db().await?;
                     outcome
@@ -164,6 +128,7 @@ async fn appended_events_read_back_with_every_fact(backend: &dyn Backend) -> Res
         // Timestamps keep microseconds on both backends.
         let drift = (recorded.metadata.occurred_at - sent.metadata.occurred_at).num_microseconds();
         ensure!(drift == Some(0), "occurred_at drifted by {drift:?}µs");
+        ensure!(recorded.metadata.occurred_at.timestamp_subsec_nanos() % 1000 == 0, "times keep µs");
         let mut metadata = recorded.metadata.clone();
         metadata.occurred_at = sent.metadata.occurred_at;
         ensure!(metadata == sent.metadata);

@@ -1,0 +1,120 @@
+//! Test support shared by the integration tests of every crate; real servers only, never mocks.
+//!
+//! - [`TestDatabase`]: a fresh database on the machine's PostgreSQL, one per test, so runs never collide;
+//! - [`NatsServer`]: a nats-server process on a free loopback port with its own store directory, which a
+//!   test can `kill -9` and restart (the machine's shared server on 4222 is left alone).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use sqlx::Connection;
+use tokio::process::{Child, Command};
+use uuid::Uuid;
+
+/// The PostgreSQL server tests create their databases on: `ONELEDGER_TEST_DATABASE_URL`, or the
+/// machine's server (trust auth, database `test`).
+pub fn admin_url() -> String {
+    std::env::var("ONELEDGER_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A database of one test; [`drop_db`](Self::drop_db) removes it (a panicking test leaves it behind,
+/// under a name no other run uses).
+#[derive(Debug)]
+pub struct TestDatabase {
+    name: String,
+    /// URL of the new database.
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// Creates `oneledger_t_<random>`.
+    pub async fn create() -> Result<Self> {
+        let admin = admin_url();
+        let name = format!("oneledger_t_{}", Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
+        let base = admin.rsplit_once('/').context("admin URL names no database")?.0;
+        Ok(TestDatabase {
+            url: format!("{base}/{name}"),
+            name,
+        })
+    }
+
+    /// Drops the database, closing whatever connections are still open to it.
+    pub async fn drop_db(self) -> Result<()> {
+        let mut conn = sqlx::PgConnection::connect(&admin_url()).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
+            .execute(&mut conn)
+            .await?;
+        Ok(())
+    }
+}
+
+/// A nats-server with JetStream that one test owns.
+#[derive(Debug)]
+pub struct NatsServer {
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+fn nats_binary() -> PathBuf {
+    let debian = Path::new("/usr/sbin/nats-server");
+    if debian.exists() {
+        debian.to_path_buf()
+    } else {
+        PathBuf::from("nats-server")
+    }
+}
+
+impl NatsServer {
+    /// Starts a server on a free port with a fresh store directory.
+    pub async fn start() -> Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut server = NatsServer {
+            port,
+            dir: tempfile::tempdir()?,
+            child: None,
+        };
+        server.restart().await?;
+        Ok(server)
+    }
+
+    /// `nats://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server (again) on the same port and store directory, and waits until it listens.
+    pub async fn restart(&mut self) -> Result<()> {
+        let child = Command::new(nats_binary())
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting nats-server")?;
+        self.child = Some(child);
+        for _ in 0..400 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        bail!("nats-server did not listen on port {}", self.port)
+    }
+
+    /// `kill -9`: the server gets no chance to flush.
+    pub async fn kill(&mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill().await?;
+        }
+        Ok(())
+    }
+}
