@@ -19,7 +19,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let fds = protox::compile(&files, [&root])?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
-    std::fs::write(out_dir.join("oneledger_descriptor.bin"), fds.encode_to_vec())?;
+    std::fs::write(
+        out_dir.join("oneledger_descriptor.bin"),
+        fds.encode_to_vec(),
+    )?;
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
@@ -33,10 +36,10 @@ fn collect_protos(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::R
         let path = entry?.path();
         if path.is_dir() {
             collect_protos(root, &path, out)?;
-        } else if path.extension().is_some_and(|e| e == "proto") {
-            if let Ok(relative) = path.strip_prefix(root) {
-                out.push(relative.to_path_buf());
-            }
+        } else if path.extension().is_some_and(|e| e == "proto")
+            && let Ok(relative) = path.strip_prefix(root)
+        {
+            out.push(relative.to_path_buf());
         }
     }
     Ok(())

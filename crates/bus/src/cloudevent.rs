@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use oneledger_store::{EventMetadata, RecordedEvent};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::error::BusError;
@@ -19,7 +19,10 @@ pub const NAMESPACE: &str = "oneledger";
 
 /// `oneledger.<district>.<agency>.<aggregate>.<event>`, e.g. `oneledger.binhai.petition.matter.registered`.
 pub fn subject(event: &RecordedEvent) -> String {
-    format!("{NAMESPACE}.{}.{}", event.metadata.district, event.event_type)
+    format!(
+        "{NAMESPACE}.{}.{}",
+        event.metadata.district, event.event_type
+    )
 }
 
 /// `oneledger.<agency>.<aggregate>.<event>.v<schema>`.
@@ -29,7 +32,10 @@ pub fn cloudevent_type(event: &RecordedEvent) -> String {
 
 /// `/oneledger/<district>/<agency>`.
 pub fn source(event: &RecordedEvent) -> String {
-    format!("/{NAMESPACE}/{}/{}", event.metadata.district, event.metadata.agency)
+    format!(
+        "/{NAMESPACE}/{}/{}",
+        event.metadata.district, event.metadata.agency
+    )
 }
 
 /// A W3C `traceparent` tying the event to its business conversation: the trace id is the correlation id,
@@ -44,38 +50,68 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// The event as a structured-mode CloudEvent.
-pub fn to_cloudevent(event: &RecordedEvent) -> Value {
-    let m = &event.metadata;
-    let mut ce = json!({
-        "specversion": SPEC_VERSION,
-        "id": event.event_id.to_string(),
-        "source": source(event),
-        "type": cloudevent_type(event),
-        "subject": event.stream_id,
-        "time": rfc3339(m.occurred_at),
-        "datacontenttype": "application/json",
-        "data": event.data,
-        "streamversion": event.stream_version.to_string(),
-        "position": event.position.to_string(),
-        "recordedtime": rfc3339(event.recorded_at),
-        "district": m.district,
-        "agency": m.agency.token(),
-        "actingunit": m.acting_unit,
-        "actingrole": m.acting_role,
-        "requestid": event.request_id.to_string(),
-        "correlationid": m.correlation_id.to_string(),
-    });
-    if let (Some(causation), Some(map)) = (m.causation_id, ce.as_object_mut()) {
-        map.insert("causationid".into(), Value::String(causation.to_string()));
+/// A recorded event in CloudEvents structured JSON form, borrowing from the event so encoding allocates
+/// only the output (the relay encodes every event it publishes).
+#[derive(Debug, serde::Serialize)]
+pub struct CloudEvent<'a> {
+    specversion: &'static str,
+    id: String,
+    source: String,
+    #[serde(rename = "type")]
+    ty: String,
+    subject: &'a str,
+    time: String,
+    datacontenttype: &'static str,
+    data: &'a Value,
+    streamversion: String,
+    position: String,
+    recordedtime: String,
+    district: &'a str,
+    agency: &'static str,
+    actingunit: &'a str,
+    actingrole: &'a str,
+    requestid: String,
+    correlationid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    causationid: Option<String>,
+}
+
+impl<'a> CloudEvent<'a> {
+    /// The CloudEvent of `event`.
+    pub fn new(event: &'a RecordedEvent) -> Self {
+        let m = &event.metadata;
+        CloudEvent {
+            specversion: SPEC_VERSION,
+            id: event.event_id.to_string(),
+            source: source(event),
+            ty: cloudevent_type(event),
+            subject: &event.stream_id,
+            time: rfc3339(m.occurred_at),
+            datacontenttype: "application/json",
+            data: &event.data,
+            streamversion: event.stream_version.to_string(),
+            position: event.position.to_string(),
+            recordedtime: rfc3339(event.recorded_at),
+            district: &m.district,
+            agency: m.agency.token(),
+            actingunit: &m.acting_unit,
+            actingrole: &m.acting_role,
+            requestid: event.request_id.to_string(),
+            correlationid: m.correlation_id.to_string(),
+            causationid: m.causation_id.map(|c| c.to_string()),
+        }
     }
-    ce
+}
+
+/// The event as a structured-mode CloudEvent, as a JSON value.
+pub fn to_cloudevent(event: &RecordedEvent) -> Value {
+    serde_json::to_value(CloudEvent::new(event)).unwrap_or(Value::Null)
 }
 
 /// The CloudEvent as the bytes of a NATS message payload.
 pub fn encode(event: &RecordedEvent) -> Vec<u8> {
-    // Serialising a Value cannot fail: it has no non-string map keys.
-    serde_json::to_vec(&to_cloudevent(event)).unwrap_or_default()
+    // Cannot fail: every field serialises, and no map has non-string keys.
+    serde_json::to_vec(&CloudEvent::new(event)).unwrap_or_default()
 }
 
 fn text<'a>(map: &'a Map<String, Value>, key: &str) -> Result<&'a str, BusError> {
@@ -104,7 +140,8 @@ fn time(map: &Map<String, Value>, key: &str) -> Result<DateTime<Utc>, BusError> 
 
 /// Reads back an event we published (the projector's side of the wire).
 pub fn decode(payload: &[u8]) -> Result<RecordedEvent, BusError> {
-    let value: Value = serde_json::from_slice(payload).map_err(|e| BusError::Decode(format!("not JSON: {e}")))?;
+    let value: Value =
+        serde_json::from_slice(payload).map_err(|e| BusError::Decode(format!("not JSON: {e}")))?;
     let map = value
         .as_object()
         .ok_or_else(|| BusError::Decode("not a JSON object".into()))?;
@@ -115,7 +152,9 @@ pub fn decode(payload: &[u8]) -> Result<RecordedEvent, BusError> {
     let (event_type, schema) = ce_type
         .strip_prefix("oneledger.")
         .and_then(|t| t.rsplit_once(".v"))
-        .ok_or_else(|| BusError::Decode(format!("type {ce_type:?} is not oneledger.<type>.v<n>")))?;
+        .ok_or_else(|| {
+            BusError::Decode(format!("type {ce_type:?} is not oneledger.<type>.v<n>"))
+        })?;
     let schema_version = schema
         .parse()
         .map_err(|_| BusError::Decode(format!("type {ce_type:?} has no schema version")))?;
@@ -150,6 +189,7 @@ pub fn decode(payload: &[u8]) -> Result<RecordedEvent, BusError> {
 #[cfg(test)]
 mod tests {
     use oneledger_domain::Agency;
+    use serde_json::json;
 
     use super::*;
 
@@ -184,7 +224,10 @@ mod tests {
     fn subject_type_and_source_follow_the_design() {
         let e = sample();
         assert_eq!(subject(&e), "oneledger.binhai.petition.matter.registered");
-        assert_eq!(cloudevent_type(&e), "oneledger.petition.matter.registered.v1");
+        assert_eq!(
+            cloudevent_type(&e),
+            "oneledger.petition.matter.registered.v1"
+        );
         assert_eq!(source(&e), "/oneledger/binhai/petition");
     }
 
@@ -198,7 +241,10 @@ mod tests {
     fn traceparent_is_w3c_shaped() {
         let tp = traceparent(&sample());
         let parts: Vec<&str> = tp.split('-').collect();
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), vec![2, 32, 16, 2]);
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            vec![2, 32, 16, 2]
+        );
     }
 
     #[test]

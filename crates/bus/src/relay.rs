@@ -11,13 +11,16 @@
 //! how they are found and published again. The checkpoint stored beside the log records progress for
 //! operators and names the hole when that happens.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, context::PublishErrorKind, message::PublishMessage};
+use async_nats::jetstream::context::{PublishError, PublishErrorKind};
+use async_nats::jetstream::message::PublishMessage;
+use async_nats::jetstream::{self, publish::PublishAck};
 use oneledger_store::{EventStore, RecordedEvent};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use crate::cloudevent;
@@ -31,8 +34,12 @@ pub struct RelayConfig {
     pub name: String,
     /// This process's identity in the lease.
     pub holder: String,
-    /// Events read and published (pipelined) per round; bounds memory and the work a failure repeats.
+    /// Events per read of the store; the next page is read while the previous one is being published.
     pub batch_size: usize,
+    /// Publishes awaiting their acknowledgement at most; keeps the pipe to JetStream full.
+    pub max_in_flight: usize,
+    /// Events published per round at most; between rounds the lease is renewed and progress recorded.
+    pub max_round_events: usize,
     /// Lease length: how long a crashed relay blocks its standby. Renewed every third of it.
     pub lease_ttl: Duration,
     /// When idle, how often to look for appends made by other processes (this one's wake it at once).
@@ -48,6 +55,8 @@ impl RelayConfig {
             name: format!("relay:{}", spec.name),
             holder: holder.into(),
             batch_size: 1000,
+            max_in_flight: 4096,
+            max_round_events: 50_000,
             lease_ttl: Duration::from_secs(15),
             idle_poll: Duration::from_millis(500),
             retry_backoff: Duration::from_millis(250),
@@ -142,7 +151,10 @@ impl Relay {
             }
         };
         if state.leader {
-            let _ = self.store.release_lease(&self.config.name, &self.config.holder).await;
+            let _ = self
+                .store
+                .release_lease(&self.config.name, &self.config.holder)
+                .await;
         }
         outcome
     }
@@ -180,14 +192,16 @@ impl Relay {
             None => *state.next.insert(self.reconcile().await?),
         };
 
-        let events = self.store.read_all(next, config.batch_size).await?;
-        let Some(last) = events.last().map(|e| e.position) else {
+        let Some(last) = self.publish_from(next).await? else {
             return Ok(Round::Idle);
         };
-        self.publish(&events).await?;
         state.next = Some(last + 1);
         self.published.send_replace(last);
-        if !self.store.save_checkpoint(&config.name, &config.holder, last).await? {
+        if !self
+            .store
+            .save_checkpoint(&config.name, &config.holder, last)
+            .await?
+        {
             state.leader = false;
             state.next = None;
         }
@@ -223,37 +237,84 @@ impl Relay {
         Ok(stream_last + 1)
     }
 
-    /// Publishes `events` pipelined, then checks every acknowledgement in order.
-    async fn publish(&self, events: &[RecordedEvent]) -> Result<(), BusError> {
-        let mut acks = Vec::with_capacity(events.len());
-        for event in events {
-            let message = PublishMessage::build()
-                .payload(cloudevent::encode(event).into())
-                .message_id(event.event_id.to_string())
-                .expected_last_sequence(event.position - 1)
-                .header("content-type", cloudevent::CONTENT_TYPE)
-                .header("traceparent", cloudevent::traceparent(event).as_str());
-            let ack = self
-                .js
-                .send_publish(cloudevent::subject(event), message)
-                .await
-                .map_err(|e| BusError::Publish(e.to_string()))?;
-            acks.push(ack);
-        }
-        for (event, ack) in events.iter().zip(acks) {
-            let ack = ack.await.map_err(|e| match e.kind() {
-                PublishErrorKind::WrongLastSequence => {
-                    BusError::Publish(format!("stream is not at position {} ", event.position - 1))
+    /// Publishes from position `next` on, up to a round's worth of events, and returns the last position
+    /// JetStream acknowledged (`None`: nothing to publish). Reading the store, publishing and awaiting
+    /// acknowledgements overlap: a reader task fetches the next page while this one is sent, and up to
+    /// `max_in_flight` acknowledgements are outstanding, checked in order.
+    async fn publish_from(&self, next: u64) -> Result<Option<u64>, BusError> {
+        let (pages_tx, mut pages) = mpsc::channel::<Vec<RecordedEvent>>(2);
+        let store = self.store.clone();
+        let (page_size, limit) = (self.config.batch_size, self.config.max_round_events);
+        let reader = tokio::spawn(async move {
+            let (mut from, mut read) = (next, 0);
+            while read < limit {
+                let page = store.read_all(from, page_size.min(limit - read)).await?;
+                let Some(last) = page.last().map(|e| e.position) else {
+                    break;
+                };
+                from = last + 1;
+                read += page.len();
+                if pages_tx.send(page).await.is_err() {
+                    break; // the publisher stopped on an error
                 }
-                _ => BusError::Publish(e.to_string()),
-            })?;
-            if ack.sequence != event.position {
-                return Err(BusError::Publish(format!(
-                    "event at position {} was stored at stream sequence {}",
-                    event.position, ack.sequence
-                )));
             }
+            Ok::<_, BusError>(())
+        });
+
+        let published = async {
+            let mut in_flight = VecDeque::with_capacity(self.config.max_in_flight);
+            let mut acked = None;
+            while let Some(page) = pages.recv().await {
+                for event in &page {
+                    let message = PublishMessage::build()
+                        .payload(cloudevent::encode(event).into())
+                        .message_id(event.event_id.to_string())
+                        .expected_last_sequence(event.position - 1)
+                        .header("content-type", cloudevent::CONTENT_TYPE)
+                        .header("traceparent", cloudevent::traceparent(event).as_str());
+                    let ack = self
+                        .js
+                        .send_publish(cloudevent::subject(event), message)
+                        .await
+                        .map_err(|e| BusError::Publish(e.to_string()))?;
+                    in_flight.push_back((event.position, ack));
+                    while in_flight.len() >= self.config.max_in_flight {
+                        if let Some((position, ack)) = in_flight.pop_front() {
+                            acked = Some(check_ack(position, ack.await)?);
+                        }
+                    }
+                }
+            }
+            while let Some((position, ack)) = in_flight.pop_front() {
+                acked = Some(check_ack(position, ack.await)?);
+            }
+            Ok::<_, BusError>(acked)
         }
-        Ok(())
+        .await;
+        drop(pages);
+        let read = reader
+            .await
+            .map_err(|e| BusError::Publish(format!("reader task failed: {e}")))?;
+        let acked = published?;
+        read?;
+        Ok(acked)
     }
+}
+
+/// Checks that JetStream stored the event at `position` as stream sequence `position`.
+fn check_ack(position: u64, ack: Result<PublishAck, PublishError>) -> Result<u64, BusError> {
+    let ack = ack.map_err(|e| match e.kind() {
+        PublishErrorKind::WrongLastSequence => BusError::Publish(format!(
+            "stream is not at sequence {} as expected",
+            position - 1
+        )),
+        _ => BusError::Publish(e.to_string()),
+    })?;
+    if ack.sequence != position {
+        return Err(BusError::Publish(format!(
+            "event at position {position} was stored at stream sequence {}",
+            ack.sequence
+        )));
+    }
+    Ok(position)
 }

@@ -80,14 +80,19 @@ impl ConnectionEvents {
 
 /// Connects to NATS at `url`, retrying in the background while the server is down: a service must start,
 /// and keep its outbox, while the broker is away.
-pub async fn connect(url: &str, name: &str) -> Result<(async_nats::Client, Arc<ConnectionEvents>), BusError> {
+pub async fn connect(
+    url: &str,
+    name: &str,
+) -> Result<(async_nats::Client, Arc<ConnectionEvents>), BusError> {
     let events = Arc::new(ConnectionEvents::default());
     let seen = events.clone();
     let client = async_nats::ConnectOptions::new()
         .name(name)
         .retry_on_initial_connect()
         .max_reconnects(None)
-        .reconnect_delay_callback(|attempts| Duration::from_millis((attempts as u64 * 100).min(2000)))
+        .reconnect_delay_callback(|attempts| {
+            Duration::from_millis((attempts as u64 * 100).min(2000))
+        })
         .event_callback(move |event| {
             let seen = seen.clone();
             async move {
@@ -108,7 +113,10 @@ pub async fn connect(url: &str, name: &str) -> Result<(async_nats::Client, Arc<C
 }
 
 /// Creates the stream if missing and returns it.
-pub async fn ensure_stream(js: &jetstream::Context, spec: &StreamSpec) -> Result<stream::Stream, BusError> {
+pub async fn ensure_stream(
+    js: &jetstream::Context,
+    spec: &StreamSpec,
+) -> Result<stream::Stream, BusError> {
     js.get_or_create_stream(spec.config())
         .await
         .map_err(|e| BusError::JetStream(e.to_string()))

@@ -11,10 +11,11 @@ use chrono::Utc;
 use cloudevents::AttributesReader;
 use oneledger_bus::{BusError, Relay, RelayConfig, StreamSpec, cloudevent, connect};
 use oneledger_domain::Agency;
-use oneledger_testkit::{NatsServer, TestDatabase};
 use oneledger_store::{
-    AppendRequest, EventMetadata, EventStore, ExpectedVersion, NewEvent, PgEventStore, SqliteEventStore,
+    AppendRequest, EventMetadata, EventStore, ExpectedVersion, NewEvent, PgEventStore,
+    SqliteEventStore,
 };
+use oneledger_testkit::{NatsServer, TestDatabase};
 use serde_json::json;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -74,7 +75,12 @@ impl RunningRelay {
     }
 }
 
-async fn start_relay(store: Arc<dyn EventStore>, url: &str, holder: &str, ttl: Duration) -> Result<RunningRelay> {
+async fn start_relay(
+    store: Arc<dyn EventStore>,
+    url: &str,
+    holder: &str,
+    ttl: Duration,
+) -> Result<RunningRelay> {
     let (client, events) = connect(url, holder).await?;
     let mut config = RelayConfig::new(&spec(), holder);
     config.lease_ttl = ttl;
@@ -94,15 +100,17 @@ async fn wait_for_stream(url: &str, head: u64) -> Result<()> {
     loop {
         if let Ok(client) = async_nats::connect(url).await {
             let js = jetstream::new(client);
-            if let Ok(mut stream) = js.get_stream(&spec().name).await {
-                if let Ok(info) = stream.info().await {
-                    if info.state.last_sequence >= head {
-                        return Ok(());
-                    }
-                }
+            if let Ok(mut stream) = js.get_stream(&spec().name).await
+                && let Ok(info) = stream.info().await
+                && info.state.last_sequence >= head
+            {
+                return Ok(());
             }
         }
-        ensure!(tokio::time::Instant::now() < deadline, "stream never reached {head}");
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "stream never reached {head}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -115,8 +123,16 @@ async fn assert_stream_equals_log(url: &str, store: &dyn EventStore) -> Result<(
     let js = jetstream::new(async_nats::connect(url).await?);
     let mut stream = js.get_stream(&spec().name).await?;
     let info = stream.info().await?;
-    ensure!(info.state.last_sequence == head, "stream has {} for {head} events", info.state.last_sequence);
-    ensure!(info.state.messages == head, "stream holds {} messages for {head} events", info.state.messages);
+    ensure!(
+        info.state.last_sequence == head,
+        "stream has {} for {head} events",
+        info.state.last_sequence
+    );
+    ensure!(
+        info.state.messages == head,
+        "stream holds {} messages for {head} events",
+        info.state.messages
+    );
 
     let events = store.read_all(1, head as usize + 1).await?;
     let mut ids = HashSet::new();
@@ -125,11 +141,15 @@ async fn assert_stream_equals_log(url: &str, store: &dyn EventStore) -> Result<(
         ensure!(message.sequence == recorded.position);
         ensure!(message.subject.as_str() == cloudevent::subject(recorded));
         let headers = &message.headers;
-        ensure!(headers.get("Nats-Msg-Id").map(|v| v.as_str()) == Some(recorded.event_id.to_string().as_str()));
+        ensure!(
+            headers.get("Nats-Msg-Id").map(|v| v.as_str())
+                == Some(recorded.event_id.to_string().as_str())
+        );
         ensure!(headers.get("content-type").map(|v| v.as_str()) == Some(cloudevent::CONTENT_TYPE));
         ensure!(headers.get("traceparent").is_some());
 
-        let ce: cloudevents::Event = serde_json::from_slice(&message.payload).context("CloudEvents SDK parse")?;
+        let ce: cloudevents::Event =
+            serde_json::from_slice(&message.payload).context("CloudEvents SDK parse")?;
         ensure!(ce.specversion().as_str() == "1.0");
         ensure!(ce.id() == recorded.event_id.to_string());
         ensure!(ce.source().as_str() == format!("/oneledger/{DISTRICT}/petition"));
@@ -139,8 +159,15 @@ async fn assert_stream_equals_log(url: &str, store: &dyn EventStore) -> Result<(
         ensure!(ce.datacontenttype() == Some("application/json"));
         let position = ce.extension("position").map(|v| v.to_string());
         ensure!(position == Some(recorded.position.to_string()));
-        ensure!(cloudevent::decode(&message.payload)? == *recorded, "payload decodes to the stored event");
-        ensure!(ids.insert(recorded.event_id), "event {} twice", recorded.event_id);
+        ensure!(
+            cloudevent::decode(&message.payload)? == *recorded,
+            "payload decodes to the stored event"
+        );
+        ensure!(
+            ids.insert(recorded.event_id),
+            "event {} twice",
+            recorded.event_id
+        );
     }
     Ok(())
 }
@@ -153,7 +180,13 @@ async fn relay_publishes_the_log_in_order_as_cloudevents() -> Result<()> {
     for n in 0..300 {
         append(store.as_ref(), &format!("matter-{}", n % 7), n).await?;
     }
-    let relay = start_relay(store.clone(), &nats.url(), "relay-a", Duration::from_secs(10)).await?;
+    let relay = start_relay(
+        store.clone(),
+        &nats.url(),
+        "relay-a",
+        Duration::from_secs(10),
+    )
+    .await?;
     for n in 300..400 {
         append(store.as_ref(), "matter-live", n).await?;
     }
@@ -168,7 +201,13 @@ async fn events_appended_during_a_broker_outage_arrive_once_in_order() -> Result
     let mut nats = NatsServer::start().await?;
     let db = tempfile::tempdir()?;
     let store = sqlite_store(&db).await?;
-    let relay = start_relay(store.clone(), &nats.url(), "relay-a", Duration::from_secs(10)).await?;
+    let relay = start_relay(
+        store.clone(),
+        &nats.url(),
+        "relay-a",
+        Duration::from_secs(10),
+    )
+    .await?;
     for n in 0..10 {
         append(store.as_ref(), "before", n).await?;
     }
@@ -193,13 +232,19 @@ async fn relay_killed_mid_batch_resumes_and_jetstream_drops_republished_ids() ->
         append(store.as_ref(), &format!("m-{}", n % 11), n).await?;
     }
     // Abort the relay while it publishes: some events are in the stream, its checkpoint is behind.
-    let relay = start_relay(store.clone(), &nats.url(), "relay-a", Duration::from_millis(300)).await?;
+    let relay = start_relay(
+        store.clone(),
+        &nats.url(),
+        "relay-a",
+        Duration::from_millis(300),
+    )
+    .await?;
     let js = jetstream::new(async_nats::connect(&nats.url()).await?);
     loop {
-        if let Ok(mut s) = js.get_stream(&spec().name).await {
-            if s.info().await?.state.last_sequence > 0 {
-                break;
-            }
+        if let Ok(mut s) = js.get_stream(&spec().name).await
+            && s.info().await?.state.last_sequence > 0
+        {
+            break;
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -220,7 +265,13 @@ async fn relay_killed_mid_batch_resumes_and_jetstream_drops_republished_ids() ->
     ensure!(ack.duplicate && ack.sequence == 1);
 
     // Another process takes over once the dead relay's lease lapses.
-    let successor = start_relay(store.clone(), &nats.url(), "relay-b", Duration::from_millis(300)).await?;
+    let successor = start_relay(
+        store.clone(),
+        &nats.url(),
+        "relay-b",
+        Duration::from_millis(300),
+    )
+    .await?;
     assert_stream_equals_log(&nats.url(), store.as_ref()).await?;
     successor.stop().await
 }
@@ -230,7 +281,13 @@ async fn acknowledged_events_lost_in_a_nats_crash_are_published_again() -> Resul
     let mut nats = NatsServer::start().await?;
     let db = TestDatabase::create().await?;
     let store: Arc<dyn EventStore> = Arc::new(PgEventStore::connect(&db.url).await?);
-    let relay = start_relay(store.clone(), &nats.url(), "relay-a", Duration::from_secs(10)).await?;
+    let relay = start_relay(
+        store.clone(),
+        &nats.url(),
+        "relay-a",
+        Duration::from_secs(10),
+    )
+    .await?;
 
     let writer = {
         let store = store.clone();
@@ -261,7 +318,13 @@ async fn a_stream_that_lost_its_messages_is_refilled_from_the_log() -> Result<()
     let nats = NatsServer::start().await?;
     let db = tempfile::tempdir()?;
     let store = sqlite_store(&db).await?;
-    let relay = start_relay(store.clone(), &nats.url(), "relay-a", Duration::from_secs(10)).await?;
+    let relay = start_relay(
+        store.clone(),
+        &nats.url(),
+        "relay-a",
+        Duration::from_secs(10),
+    )
+    .await?;
     for n in 0..200 {
         append(store.as_ref(), "m", n).await?;
     }
@@ -285,13 +348,20 @@ async fn a_stream_ahead_of_the_store_stops_the_relay_for_an_operator() -> Result
     let js = jetstream::new(async_nats::connect(&nats.url()).await?);
     oneledger_bus::ensure_stream(&js, &spec()).await?;
     for _ in 0..5 {
-        js.publish("oneledger.binhai.petition.matter.registered", "foreign".into())
-            .await?
-            .await?;
+        js.publish(
+            "oneledger.binhai.petition.matter.registered",
+            "foreign".into(),
+        )
+        .await?
+        .await?;
     }
     let relay = start_relay(store, &nats.url(), "relay-a", Duration::from_secs(10)).await?;
     match tokio::time::timeout(Duration::from_secs(30), relay.task).await?? {
-        Err(BusError::ForeignStream { stream_last: 5, store_head: 1, .. }) => Ok(()),
+        Err(BusError::ForeignStream {
+            stream_last: 5,
+            store_head: 1,
+            ..
+        }) => Ok(()),
         other => bail!("expected ForeignStream, got {other:?}"),
     }
 }

@@ -19,7 +19,11 @@ pub enum Agency {
 
 impl Agency {
     /// Every agency, in a fixed order.
-    pub const ALL: [Agency; 3] = [Agency::Petition, Agency::PublicSecurity, Agency::PoliticalLegal];
+    pub const ALL: [Agency; 3] = [
+        Agency::Petition,
+        Agency::PublicSecurity,
+        Agency::PoliticalLegal,
+    ];
 
     /// The token that names the agency in event subjects, types and sources (`public_security`).
     pub fn token(self) -> &'static str {

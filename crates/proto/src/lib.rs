@@ -24,4 +24,5 @@ pub mod events {
 }
 
 /// The encoded `FileDescriptorSet` of every proto file, for the reflection service.
-pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/oneledger_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/oneledger_descriptor.bin"));

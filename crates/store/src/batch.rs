@@ -11,6 +11,34 @@ use uuid::Uuid;
 use crate::append::{AppendRequest, Appended, ExpectedVersion};
 use crate::error::AppendError;
 use crate::event::NewEvent;
+use crate::validate::validate;
+
+/// An append request with the work that needs no lock done ahead, in the caller's task: validation, each
+/// event's data serialised once, the fingerprint. This keeps the appender's serial section short.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    /// The request.
+    pub request: AppendRequest,
+    /// Each event's data as JSON text, in order.
+    pub data: Vec<String>,
+    /// Digest of what the request appends (see [`fingerprint`]).
+    pub fingerprint: Vec<u8>,
+}
+
+impl Prepared {
+    /// Validates and prepares `request`.
+    pub(crate) fn new(request: AppendRequest) -> Result<Self, AppendError> {
+        validate(&request)?;
+        // serde_json's map keeps keys sorted, so this text is canonical for equal values.
+        let data: Vec<String> = request.events.iter().map(|e| e.data.to_string()).collect();
+        let fingerprint = fingerprint(&request, &data);
+        Ok(Prepared {
+            request,
+            data,
+            fingerprint,
+        })
+    }
+}
 
 /// What an earlier append under a request id wrote, kept so a retry can be answered with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +75,8 @@ pub(crate) struct EventRow<'a> {
     pub request: &'a AppendRequest,
     /// The event.
     pub event: &'a NewEvent,
+    /// The event's data as JSON text.
+    pub data: &'a str,
 }
 
 /// What a batch writes and answers.
@@ -74,23 +104,22 @@ impl Plan<'_> {
 /// Digest of what a request appends: its stream and each event's type, schema version and data. Event ids
 /// and metadata are left out on purpose: a retried command is decided again, with fresh event ids and
 /// timestamps, yet it is the same command.
-pub(crate) fn fingerprint(request: &AppendRequest) -> Vec<u8> {
+fn fingerprint(request: &AppendRequest, data: &[String]) -> Vec<u8> {
     let mut hasher = Sha256::new();
     hasher.update(request.stream_id.as_bytes());
     hasher.update([0]);
-    for event in &request.events {
+    for (event, data) in request.events.iter().zip(data) {
         hasher.update(event.event_type.as_bytes());
         hasher.update([0]);
         hasher.update(event.schema_version.to_be_bytes());
-        // serde_json's map keeps keys sorted, so this text is canonical for equal values.
-        hasher.update(event.data.to_string().as_bytes());
+        hasher.update(data.as_bytes());
         hasher.update([0]);
     }
     hasher.finalize().to_vec()
 }
 
 /// Decides a batch against `snapshot`.
-pub(crate) fn plan<'a>(requests: &'a [AppendRequest], snapshot: &Snapshot) -> Plan<'a> {
+pub(crate) fn plan<'a>(requests: &'a [Prepared], snapshot: &Snapshot) -> Plan<'a> {
     let mut head = snapshot.head;
     let mut versions: HashMap<&str, u64> = HashMap::new();
     let mut new_requests: Vec<RequestRecord> = Vec::new();
@@ -98,23 +127,27 @@ pub(crate) fn plan<'a>(requests: &'a [AppendRequest], snapshot: &Snapshot) -> Pl
     let mut rows = Vec::new();
     let mut touched: Vec<&str> = Vec::new();
 
-    for request in requests {
-        let print = fingerprint(request);
-        let earlier = snapshot
-            .requests
-            .get(&request.request_id)
-            .or_else(|| new_requests.iter().find(|r| r.request_id == request.request_id));
+    for prepared in requests {
+        let request = &prepared.request;
+        let print = &prepared.fingerprint;
+        let earlier = snapshot.requests.get(&request.request_id).or_else(|| {
+            new_requests
+                .iter()
+                .find(|r| r.request_id == request.request_id)
+        });
         if let Some(earlier) = earlier {
-            outcomes.push(if earlier.fingerprint == print && earlier.stream_id == request.stream_id {
-                Ok(Appended {
-                    replayed: true,
-                    ..earlier.appended
-                })
-            } else {
-                Err(AppendError::RequestIdReused {
-                    request_id: request.request_id,
-                })
-            });
+            outcomes.push(
+                if earlier.fingerprint == *print && earlier.stream_id == request.stream_id {
+                    Ok(Appended {
+                        replayed: true,
+                        ..earlier.appended
+                    })
+                } else {
+                    Err(AppendError::RequestIdReused {
+                        request_id: request.request_id,
+                    })
+                },
+            );
             continue;
         }
 
@@ -140,12 +173,13 @@ pub(crate) fn plan<'a>(requests: &'a [AppendRequest], snapshot: &Snapshot) -> Pl
 
         let base_version = current.unwrap_or(0);
         let count = request.events.len() as u64;
-        for (i, event) in request.events.iter().enumerate() {
+        for (i, (event, data)) in request.events.iter().zip(&prepared.data).enumerate() {
             rows.push(EventRow {
                 position: head + 1 + i as u64,
                 stream_version: base_version + 1 + i as u64,
                 request,
                 event,
+                data,
             });
         }
         let appended = Appended {
@@ -162,7 +196,7 @@ pub(crate) fn plan<'a>(requests: &'a [AppendRequest], snapshot: &Snapshot) -> Pl
         new_requests.push(RequestRecord {
             request_id: request.request_id,
             stream_id: request.stream_id.clone(),
-            fingerprint: print,
+            fingerprint: print.clone(),
             appended,
         });
         outcomes.push(Ok(appended));
@@ -187,7 +221,11 @@ mod tests {
     use super::*;
     use crate::event::EventMetadata;
 
-    fn request(stream: &str, expected: ExpectedVersion, n: usize, data: i64) -> AppendRequest {
+    fn request(stream: &str, expected: ExpectedVersion, n: usize, data: i64) -> Prepared {
+        Prepared::new(raw_request(stream, expected, n, data)).unwrap()
+    }
+
+    fn raw_request(stream: &str, expected: ExpectedVersion, n: usize, data: i64) -> AppendRequest {
         let metadata = EventMetadata {
             occurred_at: Utc::now(),
             district: "binhai".into(),
@@ -219,10 +257,22 @@ mod tests {
         let b = request("s", ExpectedVersion::Exact(2), 1, 2);
         let c = request("s", ExpectedVersion::Exact(2), 1, 3);
         let batch = [a, b, c];
-        let plan = plan(&batch, &Snapshot { head: 10, ..Default::default() });
+        let plan = plan(
+            &batch,
+            &Snapshot {
+                head: 10,
+                ..Default::default()
+            },
+        );
 
-        assert_eq!(plan.outcomes[0].as_ref().ok().map(|a| a.last_position), Some(12));
-        assert_eq!(plan.outcomes[1].as_ref().ok().map(|a| a.last_version), Some(3));
+        assert_eq!(
+            plan.outcomes[0].as_ref().ok().map(|a| a.last_position),
+            Some(12)
+        );
+        assert_eq!(
+            plan.outcomes[1].as_ref().ok().map(|a| a.last_version),
+            Some(3)
+        );
         assert!(matches!(
             plan.outcomes[2],
             Err(AppendError::WrongExpectedVersion { current: 3, .. })
@@ -235,17 +285,23 @@ mod tests {
 
     #[test]
     fn a_repeated_request_id_replays_or_is_refused() {
-        let first = request("s", ExpectedVersion::Any, 1, 1);
+        let first = raw_request("s", ExpectedVersion::Any, 1, 1);
         let mut retry = first.clone();
         retry.events[0].event_id = Uuid::now_v7();
         let mut other = first.clone();
         other.events[0].data = json!({ "n": 2 });
-        let batch = [first, retry, other];
+        let batch = [first, retry, other].map(|r| Prepared::new(r).unwrap());
         let plan = plan(&batch, &Snapshot::default());
 
         let replayed = plan.outcomes[1].as_ref().ok().copied();
-        assert_eq!(replayed.map(|a| (a.first_position, a.replayed)), Some((1, true)));
-        assert!(matches!(plan.outcomes[2], Err(AppendError::RequestIdReused { .. })));
+        assert_eq!(
+            replayed.map(|a| (a.first_position, a.replayed)),
+            Some((1, true))
+        );
+        assert!(matches!(
+            plan.outcomes[2],
+            Err(AppendError::RequestIdReused { .. })
+        ));
         assert_eq!(plan.rows.len(), 1);
         assert_eq!(plan.requests.len(), 1);
     }
@@ -260,8 +316,17 @@ mod tests {
             request("old", ExpectedVersion::StreamExists, 1, 1),
         ];
         let plan = plan(&batch, &snapshot);
-        assert!(matches!(plan.outcomes[0], Err(AppendError::WrongExpectedVersion { current: 4, .. })));
-        assert!(matches!(plan.outcomes[1], Err(AppendError::WrongExpectedVersion { current: 0, .. })));
-        assert_eq!(plan.outcomes[2].as_ref().ok().map(|a| a.last_version), Some(5));
+        assert!(matches!(
+            plan.outcomes[0],
+            Err(AppendError::WrongExpectedVersion { current: 4, .. })
+        ));
+        assert!(matches!(
+            plan.outcomes[1],
+            Err(AppendError::WrongExpectedVersion { current: 0, .. })
+        ));
+        assert_eq!(
+            plan.outcomes[2].as_ref().ok().map(|a| a.last_version),
+            Some(5)
+        );
     }
 }

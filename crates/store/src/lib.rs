@@ -54,7 +54,11 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Events with position ≥ `from_position`, in position order, at most `limit`. Positions are dense,
     /// so a reader that continues from the last position it saw plus one never misses an event.
-    async fn read_all(&self, from_position: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
+    async fn read_all(
+        &self,
+        from_position: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// The last position in the log (0 when empty).
     async fn head(&self) -> Result<u64, StoreError>;
@@ -67,7 +71,12 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
     async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError>;
 
     /// Takes or renews the lease `name` for `holder` for `ttl`; false when another holder has it.
-    async fn acquire_lease(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, StoreError>;
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError>;
 
     /// Gives the lease up, if `holder` has it.
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
@@ -77,7 +86,12 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Records `position` under `name`, only while `holder` holds the lease of the same name; false when
     /// it does not (another process took over, and its progress wins).
-    async fn save_checkpoint(&self, name: &str, holder: &str, position: u64) -> Result<bool, StoreError>;
+    async fn save_checkpoint(
+        &self,
+        name: &str,
+        holder: &str,
+        position: u64,
+    ) -> Result<bool, StoreError>;
 }
 
 /// Opens the store a URL names: `postgres://…` or `sqlite://…`.

@@ -4,7 +4,7 @@
 //! `log_head`, reads the touched streams' versions and earlier request ids, and writes all rows with one
 //! `UNNEST` statement. Reads use a pool.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -15,13 +15,13 @@ use sqlx::{Connection, Row};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+use crate::EventStore;
 use crate::append::{AppendRequest, Appended};
 use crate::appender::{Appender, BatchWriter};
-use crate::batch::{self, Snapshot};
+use crate::batch::{self, Prepared, Snapshot};
 use crate::error::{AppendError, StoreError};
 use crate::event::RecordedEvent;
 use crate::row::{EventRow, RequestRow, into_events, pg_event_columns, signed};
-use crate::{EventStore, validate};
 
 /// Read connections; a service's reads are short, two cores cannot use many more.
 const DEFAULT_POOL_SIZE: u32 = 8;
@@ -41,7 +41,10 @@ impl PgEventStore {
     }
 
     /// Like [`connect`](Self::connect), with explicit options and read pool size.
-    pub async fn connect_with(options: PgConnectOptions, pool_size: u32) -> Result<Self, StoreError> {
+    pub async fn connect_with(
+        options: PgConnectOptions,
+        pool_size: u32,
+    ) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(pool_size)
             // A ping before every checkout costs a round trip per query (~40% at one client); a dead
@@ -51,9 +54,15 @@ impl PgEventStore {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        let head_now: i64 = sqlx::query_scalar("SELECT position FROM log_head").fetch_one(&pool).await?;
+        let head_now: i64 = sqlx::query_scalar("SELECT position FROM log_head")
+            .fetch_one(&pool)
+            .await?;
         let (head_tx, head) = watch::channel(u64::try_from(head_now).unwrap_or(0));
-        let writer = PgBatchWriter { options, conn: None };
+        let writer = PgBatchWriter {
+            options,
+            conn: None,
+            known: Known::default(),
+        };
         Ok(PgEventStore {
             pool,
             appender: Appender::spawn(writer, head_tx),
@@ -70,7 +79,6 @@ impl PgEventStore {
 #[async_trait]
 impl EventStore for PgEventStore {
     async fn append(&self, request: AppendRequest) -> Result<Appended, AppendError> {
-        validate::validate(&request)?;
         self.appender.append(request).await
     }
 
@@ -93,21 +101,27 @@ impl EventStore for PgEventStore {
         into_events(rows)
     }
 
-    async fn read_all(&self, from_position: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn read_all(
+        &self,
+        from_position: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let rows: Vec<EventRow> = sqlx::query_as(concat!(
             "SELECT ",
             pg_event_columns!(),
             " FROM events WHERE position >= $1 ORDER BY position LIMIT $2"
         ))
-            .bind(signed(from_position))
-            .bind(signed(limit as u64))
-            .fetch_all(&self.pool)
-            .await?;
+        .bind(signed(from_position))
+        .bind(signed(limit as u64))
+        .fetch_all(&self.pool)
+        .await?;
         into_events(rows)
     }
 
     async fn head(&self) -> Result<u64, StoreError> {
-        let head: i64 = sqlx::query_scalar("SELECT position FROM log_head").fetch_one(&self.pool).await?;
+        let head: i64 = sqlx::query_scalar("SELECT position FROM log_head")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(u64::try_from(head).unwrap_or(0))
     }
 
@@ -116,14 +130,20 @@ impl EventStore for PgEventStore {
     }
 
     async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError> {
-        let version: Option<i64> = sqlx::query_scalar("SELECT version FROM streams WHERE stream_id = $1")
-            .bind(stream_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM streams WHERE stream_id = $1")
+                .bind(stream_id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(version.map(|v| u64::try_from(v).unwrap_or(0)))
     }
 
-    async fn acquire_lease(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
         let row = sqlx::query(
             "INSERT INTO leases (name, holder, expires_at) \
              VALUES ($1, $2, now() + $3 * interval '1 millisecond') \
@@ -149,14 +169,20 @@ impl EventStore for PgEventStore {
     }
 
     async fn checkpoint(&self, name: &str) -> Result<u64, StoreError> {
-        let position: Option<i64> = sqlx::query_scalar("SELECT position FROM checkpoints WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+        let position: Option<i64> =
+            sqlx::query_scalar("SELECT position FROM checkpoints WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(position.map(|p| u64::try_from(p).unwrap_or(0)).unwrap_or(0))
     }
 
-    async fn save_checkpoint(&self, name: &str, holder: &str, position: u64) -> Result<bool, StoreError> {
+    async fn save_checkpoint(
+        &self,
+        name: &str,
+        holder: &str,
+        position: u64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "INSERT INTO checkpoints (name, position, updated_at) \
              SELECT $1, $3, now() WHERE EXISTS \
@@ -172,24 +198,161 @@ impl EventStore for PgEventStore {
     }
 }
 
-/// The appender's connection; reopened after any error, since a failed connection is not worth diagnosing.
+/// Reads the state a batch is decided against, taking the `log_head` row lock on the way. The lock is held
+/// until COMMIT: the next batch, from any process, waits for it, so positions commit in order.
+///
+/// One round trip in the common case: a single statement locks the head and reads the touched streams and
+/// request ids. That statement's snapshot was taken before the lock was granted, so it could miss a batch
+/// another process committed meanwhile; every batch moves the head, so comparing the locked head with the
+/// snapshot's head detects exactly that, and then the reads are repeated under the lock.
+async fn read_snapshot(
+    conn: &mut PgConnection,
+    batch: &[Prepared],
+) -> Result<Snapshot, AppendError> {
+    let streams: Vec<&str> = batch
+        .iter()
+        .map(|r| r.request.stream_id.as_str())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let request_ids: Vec<Uuid> = batch.iter().map(|r| r.request.request_id).collect();
+    let rows = sqlx::query(
+        "WITH locked AS (SELECT position FROM log_head FOR UPDATE) \
+         SELECT 0 AS kind, (SELECT position FROM locked) AS locked_head, \
+           (SELECT position FROM log_head) AS seen_head, NULL::text AS stream_id, NULL::bigint AS version, \
+           NULL::uuid AS request_id, NULL::bytea AS fingerprint, NULL::bigint AS first_version, \
+           NULL::bigint AS last_version, NULL::bigint AS first_position, NULL::bigint AS last_position \
+         UNION ALL \
+         SELECT 1, NULL, NULL, stream_id, version, NULL, NULL, NULL, NULL, NULL, NULL \
+           FROM streams WHERE stream_id = ANY($1) \
+         UNION ALL \
+         SELECT 2, NULL, NULL, stream_id, NULL, request_id, fingerprint, first_version, last_version, \
+           first_position, last_position FROM requests WHERE request_id = ANY($2)",
+    )
+    .bind(&streams)
+    .bind(&request_ids)
+    .fetch_all(&mut *conn)
+    .await?;
+
+    let mut snapshot = Snapshot::default();
+    let mut consistent = false;
+    for row in rows {
+        let kind: i32 = row.try_get("kind")?;
+        match kind {
+            0 => {
+                let locked: i64 = row.try_get("locked_head")?;
+                let seen: i64 = row.try_get("seen_head")?;
+                snapshot.head = u64::try_from(locked).unwrap_or(0);
+                consistent = locked == seen;
+            }
+            1 => {
+                let version: i64 = row.try_get("version")?;
+                snapshot.streams.insert(
+                    row.try_get("stream_id")?,
+                    u64::try_from(version).unwrap_or(0),
+                );
+            }
+            _ => {
+                let record = batch::RequestRecord::try_from(RequestRow {
+                    request_id: row.try_get("request_id")?,
+                    stream_id: row.try_get("stream_id")?,
+                    fingerprint: row.try_get("fingerprint")?,
+                    first_version: row.try_get("first_version")?,
+                    last_version: row.try_get("last_version")?,
+                    first_position: row.try_get("first_position")?,
+                    last_position: row.try_get("last_position")?,
+                })?;
+                snapshot.requests.insert(record.request_id, record);
+            }
+        }
+    }
+    if consistent {
+        return Ok(snapshot);
+    }
+
+    // Another process committed between our snapshot and the lock: read again, now under the lock.
+    snapshot.streams.clear();
+    snapshot.requests.clear();
+    for row in sqlx::query("SELECT stream_id, version FROM streams WHERE stream_id = ANY($1)")
+        .bind(&streams)
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let version: i64 = row.try_get("version")?;
+        snapshot.streams.insert(
+            row.try_get("stream_id")?,
+            u64::try_from(version).unwrap_or(0),
+        );
+    }
+    let earlier: Vec<RequestRow> = sqlx::query_as(
+        "SELECT request_id, stream_id, fingerprint, first_version, last_version, first_position, \
+         last_position FROM requests WHERE request_id = ANY($1)",
+    )
+    .bind(&request_ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in earlier {
+        let record = batch::RequestRecord::try_from(row)?;
+        snapshot.requests.insert(record.request_id, record);
+    }
+    Ok(snapshot)
+}
+
+/// The appender's connection and what it knows of the log; the connection is reopened after any error, since
+/// a failed connection is not worth diagnosing.
 struct PgBatchWriter {
     options: PgConnectOptions,
     conn: Option<PgConnection>,
+    known: Known,
+}
+
+/// Most stream versions the appender remembers; past this it forgets them all and reads them again.
+const MAX_KNOWN_STREAMS: usize = 100_000;
+
+/// The log as this appender last wrote or read it: the head, and the versions of streams it touched
+/// (`None`: the stream did not exist). Only a hint: the write it feeds is guarded, see [`fast_write`].
+#[derive(Debug, Default)]
+struct Known {
+    head: Option<u64>,
+    streams: HashMap<String, Option<u64>>,
+}
+
+impl Known {
+    fn forget(&mut self) {
+        self.head = None;
+        self.streams.clear();
+    }
+
+    fn remember(&mut self, plan: &batch::Plan<'_>) {
+        if self.streams.len() > MAX_KNOWN_STREAMS {
+            self.streams.clear();
+        }
+        self.head = Some(plan.new_head);
+        for (stream, version) in &plan.stream_versions {
+            self.streams.insert((*stream).to_owned(), Some(*version));
+        }
+    }
 }
 
 #[async_trait]
 impl BatchWriter for PgBatchWriter {
     async fn write_batch(
         &mut self,
-        batch: &[AppendRequest],
+        batch: &[Prepared],
     ) -> Result<(Vec<Result<Appended, AppendError>>, u64), AppendError> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
-            None => self.conn.insert(PgConnection::connect_with(&self.options).await?),
+            None => self
+                .conn
+                .insert(PgConnection::connect_with(&self.options).await?),
         };
-        let result = write(conn, batch).await;
+        let result = match fast_write(conn, &mut self.known, batch).await {
+            Ok(Some(done)) => Ok(done),
+            Ok(None) => locked_write(conn, &mut self.known, batch).await,
+            Err(e) => Err(e),
+        };
         if let Err(e) = &result {
+            self.known.forget();
             if !matches!(e, AppendError::DuplicateEventId { .. }) {
                 self.conn = None;
             }
@@ -198,55 +361,141 @@ impl BatchWriter for PgBatchWriter {
     }
 }
 
-async fn write(
+/// The common case in one round trip: decide the batch against what the appender knows and write it in one
+/// autocommit statement. Correct without a lock because the write is guarded by the log's own keys: if any
+/// process committed since the appender last saw the head, that commit holds position head + 1, so this
+/// write collides on it and rolls back; a reused request id collides on the requests key. Any collision, or
+/// any request the plan refuses (a refusal must be confirmed under the lock: it may be a retry), returns
+/// `None` and the batch goes the locked way.
+async fn fast_write(
     conn: &mut PgConnection,
-    batch: &[AppendRequest],
-) -> Result<(Vec<Result<Appended, AppendError>>, u64), AppendError> {
-    let mut tx = conn.begin().await?;
-    // Held until COMMIT: the next batch (from any process) waits here, so positions commit in order.
-    let head: i64 = sqlx::query_scalar("SELECT position FROM log_head FOR UPDATE")
-        .fetch_one(&mut *tx)
+    known: &mut Known,
+    batch: &[Prepared],
+) -> Result<Option<(Vec<Result<Appended, AppendError>>, u64)>, AppendError> {
+    for _ in 0..2 {
+        let missing: Vec<&str> = batch
+            .iter()
+            .map(|r| r.request.stream_id.as_str())
+            .filter(|s| known.head.is_none() || !known.streams.contains_key(*s))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if known.head.is_some() && missing.is_empty() {
+            break;
+        }
+        let rows = sqlx::query(
+            "SELECT NULL::text AS stream_id, position AS version FROM log_head \
+             UNION ALL SELECT stream_id, version FROM streams WHERE stream_id = ANY($1)",
+        )
+        .bind(&missing)
+        .fetch_all(&mut *conn)
         .await?;
-
-    let streams: Vec<&str> = batch
-        .iter()
-        .map(|r| r.stream_id.as_str())
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let request_ids: Vec<Uuid> = batch.iter().map(|r| r.request_id).collect();
+        let mut head = 0;
+        let mut found = HashMap::new();
+        for row in rows {
+            let stream: Option<String> = row.try_get("stream_id")?;
+            let version = u64::try_from(row.try_get::<i64, _>("version")?).unwrap_or(0);
+            match stream {
+                None => head = version,
+                Some(stream) => {
+                    found.insert(stream, version);
+                }
+            }
+        }
+        if known.head.is_some_and(|h| h != head) {
+            // Another process wrote: everything remembered may be stale.
+            known.forget();
+            known.head = Some(head);
+            continue;
+        }
+        known.head = Some(head);
+        for stream in missing {
+            known
+                .streams
+                .insert(stream.to_owned(), found.get(stream).copied());
+        }
+    }
+    let Some(head) = known.head else {
+        return Ok(None);
+    };
     let mut snapshot = Snapshot {
-        head: u64::try_from(head).unwrap_or(0),
+        head,
         ..Snapshot::default()
     };
-    for row in sqlx::query("SELECT stream_id, version FROM streams WHERE stream_id = ANY($1)")
-        .bind(&streams)
-        .fetch_all(&mut *tx)
-        .await?
-    {
-        let version: i64 = row.try_get("version")?;
-        snapshot
-            .streams
-            .insert(row.try_get("stream_id")?, u64::try_from(version).unwrap_or(0));
+    for request in batch {
+        match known.streams.get(request.request.stream_id.as_str()) {
+            Some(Some(version)) => {
+                snapshot
+                    .streams
+                    .insert(request.request.stream_id.clone(), *version);
+            }
+            Some(None) => {}
+            None => return Ok(None),
+        }
     }
-    let earlier: Vec<RequestRow> = sqlx::query_as(
-        "SELECT request_id, stream_id, fingerprint, first_version, last_version, first_position, \
-         last_position FROM requests WHERE request_id = ANY($1)",
-    )
-    .bind(&request_ids)
-    .fetch_all(&mut *tx)
-    .await?;
-    for row in earlier {
-        let record = batch::RequestRecord::try_from(row)?;
-        snapshot.requests.insert(record.request_id, record);
-    }
-
     let plan = batch::plan(batch, &snapshot);
+    if plan.is_empty() || plan.outcomes.iter().any(Result::is_err) {
+        return Ok(None);
+    }
+    match insert_plan(conn, &plan).await {
+        Ok(()) => {
+            known.remember(&plan);
+            Ok(Some((plan.outcomes, plan.new_head)))
+        }
+        Err(e)
+            if e.as_database_error()
+                .is_some_and(|d| d.is_unique_violation()) =>
+        {
+            known.forget();
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The general case: lock the head, read the touched streams and earlier request ids, decide, write.
+async fn locked_write(
+    conn: &mut PgConnection,
+    known: &mut Known,
+    batch: &[Prepared],
+) -> Result<(Vec<Result<Appended, AppendError>>, u64), AppendError> {
+    let mut tx = conn.begin().await?;
+    let snapshot = read_snapshot(&mut tx, batch).await?;
+    let plan = batch::plan(batch, &snapshot);
+    known.forget();
     if plan.is_empty() {
         tx.rollback().await?;
         return Ok((plan.outcomes, snapshot.head));
     }
+    if let Err(e) = insert_plan(&mut tx, &plan).await {
+        let duplicate = e.as_database_error().is_some_and(|d| {
+            d.is_unique_violation() && d.constraint() == Some("events_event_id_key")
+        });
+        if !duplicate {
+            return Err(e.into());
+        }
+        tx.rollback().await?;
+        let ids: Vec<Uuid> = plan.rows.iter().map(|r| r.event.event_id).collect();
+        let existing: Option<Uuid> =
+            sqlx::query_scalar("SELECT event_id FROM events WHERE event_id = ANY($1) LIMIT 1")
+                .bind(&ids)
+                .fetch_optional(&mut *conn)
+                .await?;
+        return Err(AppendError::DuplicateEventId {
+            event_id: existing.unwrap_or_default(),
+        });
+    }
+    tx.commit().await?;
+    known.head = Some(snapshot.head);
+    for (stream, version) in &snapshot.streams {
+        known.streams.insert(stream.clone(), Some(*version));
+    }
+    known.remember(&plan);
+    Ok((plan.outcomes, plan.new_head))
+}
 
+/// Writes a plan's events, stream versions, request records and new head in one statement.
+async fn insert_plan(conn: &mut PgConnection, plan: &batch::Plan<'_>) -> Result<(), sqlx::Error> {
     let now = Utc::now();
     let n = plan.rows.len();
     let mut position = Vec::with_capacity(n);
@@ -272,7 +521,7 @@ async fn write(
         event_id.push(e.event_id);
         event_type.push(e.event_type.as_str());
         schema_version.push(i32::try_from(e.schema_version).unwrap_or(i32::MAX));
-        data.push(e.data.to_string());
+        data.push(row.data);
         occurred_at.push(e.metadata.occurred_at);
         district.push(e.metadata.district.as_str());
         agency.push(e.metadata.agency.token());
@@ -282,11 +531,14 @@ async fn write(
         correlation_id.push(e.metadata.correlation_id);
         causation_id.push(e.metadata.causation_id);
     }
-    let (st_id, st_version): (Vec<&str>, Vec<i64>) =
-        plan.stream_versions.iter().map(|(s, v)| (*s, signed(*v))).unzip();
+    let (st_id, st_version): (Vec<&str>, Vec<i64>) = plan
+        .stream_versions
+        .iter()
+        .map(|(s, v)| (*s, signed(*v)))
+        .unzip();
     let rq = &plan.requests;
 
-    let written = sqlx::query(
+    sqlx::query(
         "WITH ev AS ( \
            INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, \
              data, occurred_at, recorded_at, district, agency, acting_unit, acting_role, request_id, \
@@ -335,26 +587,7 @@ async fn write(
     .bind(rq.iter().map(|r| signed(r.appended.first_position)).collect::<Vec<_>>())
     .bind(rq.iter().map(|r| signed(r.appended.last_position)).collect::<Vec<_>>())
     .bind(signed(plan.new_head))
-    .execute(&mut *tx)
-    .await;
-
-    if let Err(e) = written {
-        let duplicate = e
-            .as_database_error()
-            .is_some_and(|d| d.is_unique_violation() && d.constraint() == Some("events_event_id_key"));
-        if !duplicate {
-            return Err(e.into());
-        }
-        tx.rollback().await?;
-        let existing: Option<Uuid> =
-            sqlx::query_scalar("SELECT event_id FROM events WHERE event_id = ANY($1) LIMIT 1")
-                .bind(&event_id)
-                .fetch_optional(&mut *conn)
-                .await?;
-        return Err(AppendError::DuplicateEventId {
-            event_id: existing.unwrap_or_default(),
-        });
-    }
-    tx.commit().await?;
-    Ok((plan.outcomes, plan.new_head))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

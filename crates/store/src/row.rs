@@ -55,13 +55,16 @@ impl TryFrom<EventRow> for RecordedEvent {
     type Error = StoreError;
 
     fn try_from(row: EventRow) -> Result<Self, StoreError> {
-        let corrupt = |what: String| StoreError::Corrupt(format!("event at position {}: {what}", row.position));
+        let corrupt = |what: String| {
+            StoreError::Corrupt(format!("event at position {}: {what}", row.position))
+        };
         Ok(RecordedEvent {
             position: unsigned(row.position, "position")?,
             stream_version: unsigned(row.stream_version, "stream_version")?,
             schema_version: u32::try_from(row.schema_version)
                 .map_err(|_| corrupt(format!("schema_version {}", row.schema_version)))?,
-            data: serde_json::from_str(&row.data).map_err(|e| corrupt(format!("data is not JSON: {e}")))?,
+            data: serde_json::from_str(&row.data)
+                .map_err(|e| corrupt(format!("data is not JSON: {e}")))?,
             metadata: EventMetadata {
                 occurred_at: row.occurred_at,
                 agency: row.agency.parse().map_err(|e| corrupt(format!("{e}")))?,

@@ -11,18 +11,19 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, SubsecRound, Utc};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 use sqlx::{Connection, QueryBuilder, Sqlite};
 use tokio::sync::watch;
 
+use crate::EventStore;
 use crate::append::{AppendRequest, Appended};
 use crate::appender::{Appender, BatchWriter};
-use crate::batch::{self, Snapshot};
+use crate::batch::{self, Prepared, Snapshot};
 use crate::error::{AppendError, StoreError};
 use crate::event::RecordedEvent;
 use crate::row::{EventRow, RequestRow, event_columns, into_events, signed};
-use crate::{EventStore, validate};
 
 /// Read connections; WAL readers do not block the writer.
 const DEFAULT_POOL_SIZE: u32 = 4;
@@ -56,9 +57,14 @@ impl SqliteEventStore {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        let head_now: i64 = sqlx::query_scalar("SELECT position FROM log_head").fetch_one(&pool).await?;
+        let head_now: i64 = sqlx::query_scalar("SELECT position FROM log_head")
+            .fetch_one(&pool)
+            .await?;
         let (head_tx, head) = watch::channel(u64::try_from(head_now).unwrap_or(0));
-        let writer = SqliteBatchWriter { options, conn: None };
+        let writer = SqliteBatchWriter {
+            options,
+            conn: None,
+        };
         Ok(SqliteEventStore {
             pool,
             appender: Appender::spawn(writer, head_tx),
@@ -74,13 +80,15 @@ impl SqliteEventStore {
 
 fn unix_millis(ttl: Duration) -> (i64, i64) {
     let now = Utc::now().timestamp_millis();
-    (now, now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)))
+    (
+        now,
+        now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)),
+    )
 }
 
 #[async_trait]
 impl EventStore for SqliteEventStore {
     async fn append(&self, request: AppendRequest) -> Result<Appended, AppendError> {
-        validate::validate(&request)?;
         self.appender.append(request).await
     }
 
@@ -103,21 +111,27 @@ impl EventStore for SqliteEventStore {
         into_events(rows)
     }
 
-    async fn read_all(&self, from_position: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn read_all(
+        &self,
+        from_position: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let rows: Vec<EventRow> = sqlx::query_as(concat!(
             "SELECT ",
             event_columns!(),
             " FROM events WHERE position >= ? ORDER BY position LIMIT ?"
         ))
-            .bind(signed(from_position))
-            .bind(signed(limit as u64))
-            .fetch_all(&self.pool)
-            .await?;
+        .bind(signed(from_position))
+        .bind(signed(limit as u64))
+        .fetch_all(&self.pool)
+        .await?;
         into_events(rows)
     }
 
     async fn head(&self) -> Result<u64, StoreError> {
-        let head: i64 = sqlx::query_scalar("SELECT position FROM log_head").fetch_one(&self.pool).await?;
+        let head: i64 = sqlx::query_scalar("SELECT position FROM log_head")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(u64::try_from(head).unwrap_or(0))
     }
 
@@ -126,14 +140,20 @@ impl EventStore for SqliteEventStore {
     }
 
     async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError> {
-        let version: Option<i64> = sqlx::query_scalar("SELECT version FROM streams WHERE stream_id = ?")
-            .bind(stream_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM streams WHERE stream_id = ?")
+                .bind(stream_id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(version.map(|v| u64::try_from(v).unwrap_or(0)))
     }
 
-    async fn acquire_lease(&self, name: &str, holder: &str, ttl: Duration) -> Result<bool, StoreError> {
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
         let (now, expires) = unix_millis(ttl);
         let row = sqlx::query(
             "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?3) \
@@ -160,14 +180,20 @@ impl EventStore for SqliteEventStore {
     }
 
     async fn checkpoint(&self, name: &str) -> Result<u64, StoreError> {
-        let position: Option<i64> = sqlx::query_scalar("SELECT position FROM checkpoints WHERE name = ?")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+        let position: Option<i64> =
+            sqlx::query_scalar("SELECT position FROM checkpoints WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(position.map(|p| u64::try_from(p).unwrap_or(0)).unwrap_or(0))
     }
 
-    async fn save_checkpoint(&self, name: &str, holder: &str, position: u64) -> Result<bool, StoreError> {
+    async fn save_checkpoint(
+        &self,
+        name: &str,
+        holder: &str,
+        position: u64,
+    ) -> Result<bool, StoreError> {
         let (now, _) = unix_millis(Duration::ZERO);
         let done = sqlx::query(
             "INSERT INTO checkpoints (name, position, updated_at) \
@@ -196,17 +222,19 @@ struct SqliteBatchWriter {
 impl BatchWriter for SqliteBatchWriter {
     async fn write_batch(
         &mut self,
-        batch: &[AppendRequest],
+        batch: &[Prepared],
     ) -> Result<(Vec<Result<Appended, AppendError>>, u64), AppendError> {
         let conn = match &mut self.conn {
             Some(conn) => conn,
-            None => self.conn.insert(SqliteConnection::connect_with(&self.options).await?),
+            None => self
+                .conn
+                .insert(SqliteConnection::connect_with(&self.options).await?),
         };
         let result = write(conn, batch).await;
-        if let Err(e) = &result {
-            if !matches!(e, AppendError::DuplicateEventId { .. }) {
-                self.conn = None;
-            }
+        if let Err(e) = &result
+            && !matches!(e, AppendError::DuplicateEventId { .. })
+        {
+            self.conn = None;
         }
         result
     }
@@ -214,20 +242,23 @@ impl BatchWriter for SqliteBatchWriter {
 
 async fn write(
     conn: &mut SqliteConnection,
-    batch: &[AppendRequest],
+    batch: &[Prepared],
 ) -> Result<(Vec<Result<Appended, AppendError>>, u64), AppendError> {
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    let head: i64 = sqlx::query_scalar("SELECT position FROM log_head").fetch_one(&mut *tx).await?;
+    let head: i64 = sqlx::query_scalar("SELECT position FROM log_head")
+        .fetch_one(&mut *tx)
+        .await?;
     let mut snapshot = Snapshot {
         head: u64::try_from(head).unwrap_or(0),
         ..Snapshot::default()
     };
-    let streams: HashSet<&str> = batch.iter().map(|r| r.stream_id.as_str()).collect();
+    let streams: HashSet<&str> = batch.iter().map(|r| r.request.stream_id.as_str()).collect();
     for stream in streams {
-        let version: Option<i64> = sqlx::query_scalar("SELECT version FROM streams WHERE stream_id = ?")
-            .bind(stream)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM streams WHERE stream_id = ?")
+                .bind(stream)
+                .fetch_optional(&mut *tx)
+                .await?;
         if let Some(version) = version {
             snapshot
                 .streams
@@ -239,7 +270,7 @@ async fn write(
             "SELECT request_id, stream_id, fingerprint, first_version, last_version, first_position, \
              last_position FROM requests WHERE request_id = ?",
         )
-        .bind(request.request_id)
+        .bind(request.request.request_id)
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(row) = earlier {
@@ -256,7 +287,8 @@ async fn write(
 
     let now = micros(Utc::now());
     for chunk in plan.rows.chunks(ROWS_PER_INSERT) {
-        let mut insert = QueryBuilder::<Sqlite>::new(concat!("INSERT INTO events (", event_columns!(), ") "));
+        let mut insert =
+            QueryBuilder::<Sqlite>::new(concat!("INSERT INTO events (", event_columns!(), ") "));
         insert.push_values(chunk, |mut b, row| {
             let e = row.event;
             b.push_bind(signed(row.position))
@@ -265,7 +297,7 @@ async fn write(
                 .push_bind(e.event_id)
                 .push_bind(e.event_type.as_str())
                 .push_bind(i64::from(e.schema_version))
-                .push_bind(e.data.to_string())
+                .push_bind(row.data)
                 .push_bind(micros(e.metadata.occurred_at))
                 .push_bind(now)
                 .push_bind(e.metadata.district.as_str())
@@ -277,7 +309,10 @@ async fn write(
                 .push_bind(e.metadata.causation_id);
         });
         if let Err(e) = insert.build().execute(&mut *tx).await {
-            if !e.as_database_error().is_some_and(|d| d.is_unique_violation()) {
+            if !e
+                .as_database_error()
+                .is_some_and(|d| d.is_unique_violation())
+            {
                 return Err(e.into());
             }
             tx.rollback().await?;
@@ -340,6 +375,7 @@ async fn duplicate_event(conn: &mut SqliteConnection, rows: &[batch::EventRow<'_
             Err(e) => return e.into(),
         }
     }
-    AppendError::Store(StoreError::Corrupt("unique violation with no duplicate event id".into()))
+    AppendError::Store(StoreError::Corrupt(
+        "unique violation with no duplicate event id".into(),
+    ))
 }
-

@@ -105,6 +105,7 @@ conformance!(
     duplicate_event_id_fails_only_its_own_append,
     malformed_appends_name_the_field,
     leases_fence_checkpoints,
+    two_processes_appending_to_one_store_stay_dense_and_ordered,
 );
 
 async fn appended_events_read_back_with_every_fact(backend: &dyn Backend) -> Result<()> {
@@ -128,7 +129,10 @@ async fn appended_events_read_back_with_every_fact(backend: &dyn Backend) -> Res
         // Timestamps keep microseconds on both backends.
         let drift = (recorded.metadata.occurred_at - sent.metadata.occurred_at).num_microseconds();
         ensure!(drift == Some(0), "occurred_at drifted by {drift:?}µs");
-        ensure!(recorded.metadata.occurred_at.timestamp_subsec_nanos() % 1000 == 0, "times keep µs");
+        ensure!(
+            recorded.metadata.occurred_at.timestamp_subsec_nanos() % 1000 == 0,
+            "times keep µs"
+        );
         let mut metadata = recorded.metadata.clone();
         metadata.occurred_at = sent.metadata.occurred_at;
         ensure!(metadata == sent.metadata);
@@ -146,7 +150,9 @@ async fn appended_events_read_back_with_every_fact(backend: &dyn Backend) -> Res
 
 async fn expected_versions_are_checked(backend: &dyn Backend) -> Result<()> {
     let store = backend.open().await?;
-    store.append(request("s", ExpectedVersion::NoStream, 3)).await?;
+    store
+        .append(request("s", ExpectedVersion::NoStream, 3))
+        .await?;
 
     let cases = [
         (ExpectedVersion::NoStream, "s", 3),
@@ -157,14 +163,41 @@ async fn expected_versions_are_checked(backend: &dyn Backend) -> Result<()> {
     ];
     for (expected, stream, current_version) in cases {
         match store.append(request(stream, expected, 1)).await {
-            Err(AppendError::WrongExpectedVersion { current, .. }) if current == current_version => {}
-            other => bail!("{expected:?} on {stream}: expected a conflict at {current_version}, got {other:?}"),
+            Err(AppendError::WrongExpectedVersion { current, .. })
+                if current == current_version => {}
+            other => bail!(
+                "{expected:?} on {stream}: expected a conflict at {current_version}, got {other:?}"
+            ),
         }
     }
-    ensure!(store.append(request("s", ExpectedVersion::Exact(3), 1)).await?.last_version == 4);
-    ensure!(store.append(request("s", ExpectedVersion::StreamExists, 1)).await?.last_version == 5);
-    ensure!(store.append(request("s", ExpectedVersion::Any, 1)).await?.last_version == 6);
-    ensure!(store.append(request("new", ExpectedVersion::Exact(0), 1)).await?.last_version == 1);
+    ensure!(
+        store
+            .append(request("s", ExpectedVersion::Exact(3), 1))
+            .await?
+            .last_version
+            == 4
+    );
+    ensure!(
+        store
+            .append(request("s", ExpectedVersion::StreamExists, 1))
+            .await?
+            .last_version
+            == 5
+    );
+    ensure!(
+        store
+            .append(request("s", ExpectedVersion::Any, 1))
+            .await?
+            .last_version
+            == 6
+    );
+    ensure!(
+        store
+            .append(request("new", ExpectedVersion::Exact(0), 1))
+            .await?
+            .last_version
+            == 1
+    );
     ensure!(store.head().await? == 7, "refused appends wrote nothing");
     Ok(())
 }
@@ -181,13 +214,19 @@ async fn racing_exact_appends_have_one_winner_per_version(backend: &dyn Backend)
             let mut conflicts = 0;
             for _ in 0..ATTEMPTS {
                 let version = store.stream_version("race").await?.unwrap_or(0);
-                match store.append(request("race", ExpectedVersion::Exact(version), 1)).await {
+                match store
+                    .append(request("race", ExpectedVersion::Exact(version), 1))
+                    .await
+                {
                     Ok(a) => {
                         ensure!(a.last_version == version + 1);
                         won.push(a.last_version);
                     }
                     Err(AppendError::WrongExpectedVersion { current, .. }) => {
-                        ensure!(current > version, "a conflict reports the newer current version");
+                        ensure!(
+                            current > version,
+                            "a conflict reports the newer current version"
+                        );
                         conflicts += 1;
                     }
                     Err(e) => return Err(e.into()),
@@ -205,7 +244,10 @@ async fn racing_exact_appends_have_one_winner_per_version(backend: &dyn Backend)
     }
     versions.sort_unstable();
     let last = store.stream_version("race").await?.unwrap_or(0);
-    ensure!(versions == (1..=last).collect::<Vec<_>>(), "one winner per version, no gaps");
+    ensure!(
+        versions == (1..=last).collect::<Vec<_>>(),
+        "one winner per version, no gaps"
+    );
     ensure!(conflicts + versions.len() == TASKS * ATTEMPTS);
     ensure!(conflicts > 0, "the race must actually have raced");
     let stream = store.read_stream("race", 1, 10_000).await?;
@@ -226,16 +268,27 @@ async fn catch_up_reader_sees_every_position_once_in_order(backend: &dyn Backend
             let mut per_stream: BTreeMap<String, u64> = BTreeMap::new();
             let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
             while (next as usize) <= EVENTS {
-                ensure!(tokio::time::Instant::now() < deadline, "reader stalled at {next}");
+                ensure!(
+                    tokio::time::Instant::now() < deadline,
+                    "reader stalled at {next}"
+                );
                 let batch = store.read_all(next, 700).await?;
                 if batch.is_empty() {
                     tokio::time::sleep(Duration::from_millis(2)).await;
                     continue;
                 }
                 for e in batch {
-                    ensure!(e.position == next, "expected position {next}, read {}", e.position);
+                    ensure!(
+                        e.position == next,
+                        "expected position {next}, read {}",
+                        e.position
+                    );
                     let seen = per_stream.entry(e.stream_id.clone()).or_default();
-                    ensure!(e.stream_version == *seen + 1, "stream {} out of order", e.stream_id);
+                    ensure!(
+                        e.stream_version == *seen + 1,
+                        "stream {} out of order",
+                        e.stream_id
+                    );
                     *seen = e.stream_version;
                     next += 1;
                 }
@@ -250,7 +303,9 @@ async fn catch_up_reader_sees_every_position_once_in_order(backend: &dyn Backend
         writers.push(tokio::spawn(async move {
             for i in 0..EVENTS / WRITERS / PER_APPEND {
                 let stream = format!("writer-{w}-{}", i % 10);
-                store.append(request(&stream, ExpectedVersion::Any, PER_APPEND)).await?;
+                store
+                    .append(request(&stream, ExpectedVersion::Any, PER_APPEND))
+                    .await?;
             }
             Ok::<_, anyhow::Error>(())
         }));
@@ -259,13 +314,18 @@ async fn catch_up_reader_sees_every_position_once_in_order(backend: &dyn Backend
         writer.await??;
     }
     ensure!(reader.await?? == EVENTS as u64);
-    ensure!(store.read_all(EVENTS as u64 + 1, 10).await?.is_empty(), "no extra events");
+    ensure!(
+        store.read_all(EVENTS as u64 + 1, 10).await?.is_empty(),
+        "no extra events"
+    );
     Ok(())
 }
 
 async fn retry_returns_the_first_result_even_after_restart(backend: &dyn Backend) -> Result<()> {
     let store = backend.open().await?;
-    store.append(request("other", ExpectedVersion::Any, 2)).await?;
+    store
+        .append(request("other", ExpectedVersion::Any, 2))
+        .await?;
     let original = request("matter", ExpectedVersion::NoStream, 3);
     let first = store.append(original.clone()).await?;
 
@@ -278,8 +338,15 @@ async fn retry_returns_the_first_result_even_after_restart(backend: &dyn Backend
     let again = store.append(retry.clone()).await?;
     ensure!(again.replayed);
     ensure!(
-        (again.first_position, again.last_position, again.last_version)
-            == (first.first_position, first.last_position, first.last_version)
+        (
+            again.first_position,
+            again.last_position,
+            again.last_version
+        ) == (
+            first.first_position,
+            first.last_position,
+            first.last_version
+        )
     );
     ensure!(store.head().await? == 5, "a retry appends nothing");
 
@@ -314,7 +381,8 @@ async fn reused_request_id_with_other_content_is_refused(backend: &dyn Backend) 
     other_stream.stream_id = "elsewhere".into();
     for reused in [other_data, other_stream] {
         match store.append(reused).await {
-            Err(AppendError::RequestIdReused { request_id }) if request_id == original.request_id => {}
+            Err(AppendError::RequestIdReused { request_id })
+                if request_id == original.request_id => {}
             other => bail!("expected RequestIdReused, got {other:?}"),
         }
     }
@@ -348,7 +416,13 @@ async fn duplicate_event_id_fails_only_its_own_append(backend: &dyn Backend) -> 
     }
     ensure!(ok == 15);
     let all = store.read_all(1, 100).await?;
-    ensure!(all.len() == 16 && all.iter().enumerate().all(|(i, e)| e.position == i as u64 + 1));
+    ensure!(
+        all.len() == 16
+            && all
+                .iter()
+                .enumerate()
+                .all(|(i, e)| e.position == i as u64 + 1)
+    );
     Ok(())
 }
 
@@ -385,18 +459,95 @@ async fn leases_fence_checkpoints(backend: &dyn Backend) -> Result<()> {
     let store = backend.open().await?;
     let ttl = Duration::from_secs(30);
     ensure!(store.acquire_lease("relay:X", "a", ttl).await?);
-    ensure!(store.acquire_lease("relay:X", "a", ttl).await?, "the holder renews");
+    ensure!(
+        store.acquire_lease("relay:X", "a", ttl).await?,
+        "the holder renews"
+    );
     ensure!(!store.acquire_lease("relay:X", "b", ttl).await?);
     ensure!(store.save_checkpoint("relay:X", "a", 42).await?);
-    ensure!(!store.save_checkpoint("relay:X", "b", 99).await?, "a non-holder cannot move progress");
+    ensure!(
+        !store.save_checkpoint("relay:X", "b", 99).await?,
+        "a non-holder cannot move progress"
+    );
     ensure!(store.checkpoint("relay:X").await? == 42);
     ensure!(store.checkpoint("relay:Y").await? == 0);
 
     store.release_lease("relay:X", "a").await?;
-    ensure!(store.acquire_lease("relay:X", "b", Duration::from_millis(50)).await?);
+    ensure!(
+        store
+            .acquire_lease("relay:X", "b", Duration::from_millis(50))
+            .await?
+    );
     tokio::time::sleep(Duration::from_millis(120)).await;
-    ensure!(store.acquire_lease("relay:X", "c", ttl).await?, "an expired lease can be taken");
+    ensure!(
+        store.acquire_lease("relay:X", "c", ttl).await?,
+        "an expired lease can be taken"
+    );
     let seen: HashSet<u64> = HashSet::from([store.checkpoint("relay:X").await?]);
     ensure!(seen.contains(&42));
+    Ok(())
+}
+
+async fn two_processes_appending_to_one_store_stay_dense_and_ordered(
+    backend: &dyn Backend,
+) -> Result<()> {
+    // Two store instances on the same data are two appenders, as two processes would be: each one's
+    // remembered head goes stale whenever the other writes.
+    let stores = [backend.open().await?, backend.open().await?];
+    let mut tasks = Vec::new();
+    for (p, store) in stores.iter().enumerate() {
+        for t in 0..4 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut appended = 0u64;
+                for i in 0..60 {
+                    let shared = format!("shared-{}", i % 3);
+                    loop {
+                        let v = store.stream_version(&shared).await?.unwrap_or(0);
+                        match store
+                            .append(request(&shared, ExpectedVersion::Exact(v), 1))
+                            .await
+                        {
+                            Ok(_) => break,
+                            Err(AppendError::WrongExpectedVersion { .. }) => continue,
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                    store
+                        .append(request(&format!("own-{p}-{t}"), ExpectedVersion::Any, 2))
+                        .await?;
+                    appended += 3;
+                }
+                Ok::<_, anyhow::Error>(appended)
+            }));
+        }
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await??;
+    }
+    let all = stores[0].read_all(1, 100_000).await?;
+    ensure!(
+        all.len() as u64 == total,
+        "{} events for {total} appended",
+        all.len()
+    );
+    let mut versions: BTreeMap<&str, u64> = BTreeMap::new();
+    for (i, e) in all.iter().enumerate() {
+        ensure!(
+            e.position == i as u64 + 1,
+            "position {} at index {i}",
+            e.position
+        );
+        let v = versions.entry(e.stream_id.as_str()).or_default();
+        ensure!(
+            e.stream_version == *v + 1,
+            "stream {} jumps to {}",
+            e.stream_id,
+            e.stream_version
+        );
+        *v = e.stream_version;
+    }
+    ensure!(stores[1].head().await? == total);
     Ok(())
 }

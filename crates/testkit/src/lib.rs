@@ -38,7 +38,10 @@ impl TestDatabase {
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)
             .await?;
-        let base = admin.rsplit_once('/').context("admin URL names no database")?.0;
+        let base = admin
+            .rsplit_once('/')
+            .context("admin URL names no database")?
+            .0;
         Ok(TestDatabase {
             url: format!("{base}/{name}"),
             name,
@@ -48,9 +51,12 @@ impl TestDatabase {
     /// Drops the database, closing whatever connections are still open to it.
     pub async fn drop_db(self) -> Result<()> {
         let mut conn = sqlx::PgConnection::connect(&admin_url()).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
-            .execute(&mut conn)
-            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&mut conn)
+        .await?;
         Ok(())
     }
 }
@@ -75,7 +81,9 @@ fn nats_binary() -> PathBuf {
 impl NatsServer {
     /// Starts a server on a free port with a fresh store directory.
     pub async fn start() -> Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let mut server = NatsServer {
             port,
             dir: tempfile::tempdir()?,
@@ -93,7 +101,14 @@ impl NatsServer {
     /// Starts the server (again) on the same port and store directory, and waits until it listens.
     pub async fn restart(&mut self) -> Result<()> {
         let child = Command::new(nats_binary())
-            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
             .arg(self.dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -102,7 +117,10 @@ impl NatsServer {
             .context("starting nats-server")?;
         self.child = Some(child);
         for _ in 0..400 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
