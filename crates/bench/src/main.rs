@@ -197,7 +197,7 @@ impl Baseline for PgBaseline {
                 "INSERT INTO baseline_events (stream_id, stream_version, event_id, event_type, schema_version, \
                  data, occurred_at, recorded_at, district, agency, acting_unit, acting_role, request_id, \
                  correlation_id, causation_id) \
-                 VALUES ($1, $2, $3, $4, 1, $5::jsonb, $6, now(), $7, $8, $9, $10, $11, $12, NULL)",
+                 VALUES ($1, $2, $3, $4, 1, $5::json, $6, now(), $7, $8, $9, $10, $11, $12, NULL)",
             )
             .bind(&stream)
             .bind(version as i64 + 1)
@@ -225,7 +225,7 @@ impl Baseline for PgBaseline {
             "INSERT INTO baseline_events (stream_id, stream_version, event_id, event_type, schema_version, \
              data, occurred_at, recorded_at, district, agency, acting_unit, acting_role, request_id, \
              correlation_id, causation_id) \
-             SELECT $1, v, e, t, 1, d::jsonb, o, now(), 'binhai', 'petition', 'binhai.petition_office', \
+             SELECT $1, v, e, t, 1, d::json, o, now(), 'binhai', 'petition', 'binhai.petition_office', \
                'intake_clerk', $2, c, NULL \
              FROM UNNEST($3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::timestamptz[], $8::uuid[]) \
                AS u(v, e, t, d, o, c)",
@@ -284,7 +284,7 @@ impl Baseline for SqliteBaseline {
 
 const PG_BASELINE_TABLE: &str = "CREATE TABLE baseline_events (id bigserial PRIMARY KEY, \
     stream_id text NOT NULL, stream_version bigint NOT NULL, event_id uuid NOT NULL UNIQUE, \
-    event_type text NOT NULL, schema_version integer NOT NULL, data jsonb NOT NULL, \
+    event_type text NOT NULL, schema_version integer NOT NULL, data json NOT NULL, \
     occurred_at timestamptz NOT NULL, recorded_at timestamptz NOT NULL, district text NOT NULL, \
     agency text NOT NULL, acting_unit text NOT NULL, acting_role text NOT NULL, request_id uuid NOT NULL, \
     correlation_id uuid NOT NULL, causation_id uuid, UNIQUE (stream_id, stream_version))";

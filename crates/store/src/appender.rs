@@ -16,10 +16,11 @@ const MAX_BATCH_REQUESTS: usize = 512;
 const MAX_BATCH_EVENTS: usize = 8192;
 /// Requests that may wait for the appender before callers feel back-pressure.
 const QUEUE_DEPTH: usize = 4096;
-/// Scheduler yields the appender spends waiting for the callers it just answered to come back with their
-/// next request. Without it, the first caller back starts a batch of one and the rest wait a whole batch:
-/// batches alternate small and large and throughput halves. A yield costs microseconds, not a timer tick.
-const MAX_GATHER_YIELDS: usize = 8;
+/// How long the appender may wait, yielding to the scheduler, for the callers it just answered to come back
+/// with their next request. Without it the first caller back starts a batch of one and the rest wait a
+/// whole batch: batches alternate small and large and throughput halves. Kept far below a commit's
+/// latency, so a caller that is slow to come back (say, preparing a large append) is not waited for.
+const MAX_GATHER: std::time::Duration = std::time::Duration::from_micros(100);
 
 /// A backend's side of group commit: write one batch in one transaction.
 #[async_trait]
@@ -70,15 +71,14 @@ async fn run<W: BatchWriter>(mut writer: W, mut rx: mpsc::Receiver<Job>, head: w
     while let Some(first) = rx.recv().await {
         let mut events = first.request.request.events.len();
         let mut jobs = vec![first];
-        let mut yields = 0;
+        let gather_start = std::time::Instant::now();
         while jobs.len() < MAX_BATCH_REQUESTS && events < MAX_BATCH_EVENTS {
             match rx.try_recv() {
                 Ok(job) => {
                     events += job.request.request.events.len();
                     jobs.push(job);
                 }
-                Err(_) if jobs.len() < answered && yields < MAX_GATHER_YIELDS => {
-                    yields += 1;
+                Err(_) if jobs.len() < answered && gather_start.elapsed() < MAX_GATHER => {
                     tokio::task::yield_now().await;
                 }
                 Err(_) => break,

@@ -543,7 +543,7 @@ async fn insert_plan(conn: &mut PgConnection, plan: &batch::Plan<'_>) -> Result<
            INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, \
              data, occurred_at, recorded_at, district, agency, acting_unit, acting_role, request_id, \
              correlation_id, causation_id) \
-           SELECT p, s, v, e, t, sv, d::jsonb, o, $16, di, ag, au, ar, rq, co, ca \
+           SELECT p, s, v, e, t, sv, d::json, o, $16, di, ag, au, ar, rq, co, ca \
            FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::int[], \
              $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], \
              $13::uuid[], $14::uuid[], $15::uuid[]) \

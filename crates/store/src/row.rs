@@ -16,7 +16,7 @@ macro_rules! event_columns {
 }
 pub(crate) use event_columns;
 
-/// The same columns with PostgreSQL's `jsonb` data read as text, so both backends decode one row type.
+/// The same columns with PostgreSQL's `json` data read as text, so both backends decode one row type.
 macro_rules! pg_event_columns {
     () => {
         "position, stream_id, stream_version, event_id, event_type, schema_version, data::text AS data, \

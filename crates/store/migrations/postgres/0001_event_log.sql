@@ -19,7 +19,7 @@ CREATE TABLE events (
     event_id       uuid        NOT NULL UNIQUE,
     event_type     text        NOT NULL,
     schema_version integer     NOT NULL,
-    data           jsonb       NOT NULL,
+    data           json        NOT NULL, -- json keeps the text as written; the log is read whole, never queried by content
     occurred_at    timestamptz NOT NULL,
     recorded_at    timestamptz NOT NULL,
     district       text        NOT NULL,
