@@ -2,8 +2,31 @@
 //! which rules govern them. Pure: no I/O, no async, no clock, and nothing of sqlx, NATS or protobuf.
 //!
 //! Modules:
-//! - [`agency`]: the three agencies that each own a service, an event store and a JetStream stream.
+//! - [`agency`]: the three agencies that each own a service, an event store and a JetStream stream;
+//! - [`ids`]: identifiers (units, persons by pseudonym, matters, disputes, orders);
+//! - [`clock`]: legal day counting, the holiday calendar, deadlines with pause and extension;
+//! - [`aggregate`]: the decide/evolve shape every aggregate has, and the rules a decision consults;
+//! - [`error`]: why a command is refused, naming the rule;
+//! - [`petition`]: the petition matter (信访事项), from registration to lawful conclusion;
+//! - [`dispute`]: disputes and risk warnings (矛盾纠纷 / 预警) from screening to verified resolution;
+//! - [`joint`]: joint handling (三同步) by a lead unit and its co-handling units;
+//! - [`supervision`]: supervision orders (督办函) and their escalation ladder.
+//!
+//! Invariants: `decide` and `evolve` are synchronous and free of side effects; time comes in with each
+//! command; replaying an aggregate's events always rebuilds the state that decided them.
 
 pub mod agency;
+pub mod aggregate;
+pub mod clock;
+pub mod dispute;
+pub mod error;
+pub mod ids;
+pub mod joint;
+pub mod petition;
+pub mod supervision;
 
 pub use agency::{Agency, UnknownAgency};
+pub use aggregate::{Aggregate, DomainEvent, Rules};
+pub use clock::{Deadline, DeadlineKind, HolidayCalendar, Period};
+pub use error::DomainError;
+pub use ids::{DisputeId, ItemRef, JointHandlingId, MatterId, PersonRef, SupervisionOrderId, UnitId};

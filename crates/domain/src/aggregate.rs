@@ -1,0 +1,66 @@
+//! The shape every aggregate has: decide (command → events, or a refusal) and evolve (event → state).
+//! Both are synchronous and free of side effects; time and the holiday calendar come in as arguments.
+
+use std::fmt::Debug;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::agency::Agency;
+use crate::clock::HolidayCalendar;
+use crate::error::DomainError;
+
+/// What a decision may consult besides the state: the legal calendar.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    /// Holidays and swapped working days, for counting periods.
+    pub calendar: HolidayCalendar,
+}
+
+impl Rules {
+    /// Rules with the shipped calendar for mainland China.
+    pub fn china() -> Self {
+        Rules {
+            calendar: HolidayCalendar::china(),
+        }
+    }
+}
+
+/// An event of an aggregate: a serde type with a stable type name and schema version.
+pub trait DomainEvent: Clone + Debug + PartialEq + Serialize + DeserializeOwned {
+    /// The aggregate's name in event types, e.g. `matter`.
+    const AGGREGATE: &'static str;
+    /// Schema version of the serialised form; bumped with an upcaster when a field changes meaning.
+    const SCHEMA_VERSION: u32 = 1;
+
+    /// The event's name within its aggregate, e.g. `registered`.
+    fn name(&self) -> &'static str;
+
+    /// The full type as recorded by `agency`'s store, e.g. `petition.matter.registered`. The same
+    /// aggregate may be kept by more than one agency (a dispute reported by the police or by screening).
+    fn event_type(&self, agency: Agency) -> String {
+        format!("{}.{}.{}", agency.token(), Self::AGGREGATE, self.name())
+    }
+}
+
+/// A consistency boundary of the domain.
+pub trait Aggregate: Default + Clone + Debug + PartialEq {
+    /// What can be asked of it.
+    type Command;
+    /// What it records.
+    type Event: DomainEvent;
+
+    /// Decides a command against the current state: the events to record, or why not.
+    fn decide(&self, command: &Self::Command, rules: &Rules) -> Result<Vec<Self::Event>, DomainError>;
+
+    /// The state after an event. Total: an event was decided against this state, so it always applies.
+    fn evolve(self, event: &Self::Event) -> Self;
+
+    /// The state after a history of events.
+    fn replay<'a>(events: impl IntoIterator<Item = &'a Self::Event>) -> Self
+    where
+        Self::Event: 'a,
+    {
+        events.into_iter().fold(Self::default(), Self::evolve)
+    }
+}

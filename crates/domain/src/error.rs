@@ -1,0 +1,67 @@
+//! Why the domain refuses a command. Each variant's doc says how the gRPC edge maps it.
+
+use chrono::NaiveDate;
+
+use crate::ids::UnitId;
+
+/// A refused command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// The command breaks a rule of procedure in the item's current stage. gRPC: `FAILED_PRECONDITION`,
+    /// naming the stage and the rule.
+    #[error("{reason} (stage: {stage}; rule: {rule})")]
+    Refused {
+        /// The rule, e.g. `"art. 35"`.
+        rule: &'static str,
+        /// The item's stage when the command came.
+        stage: String,
+        /// What is not allowed and why, in words.
+        reason: String,
+        /// The date a window closed or a limit fell due, when that is the reason.
+        deadline: Option<NaiveDate>,
+    },
+    /// A field of the command is missing or malformed. gRPC: `INVALID_ARGUMENT`, naming the field.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The offending field.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The acting unit has no part in this step. gRPC: `PERMISSION_DENIED`.
+    #[error("unit {unit} may not {action}")]
+    NotAuthorized {
+        /// The acting unit.
+        unit: UnitId,
+        /// What it tried.
+        action: &'static str,
+    },
+}
+
+impl DomainError {
+    /// An invalid field.
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        DomainError::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// A refusal by `rule` in `stage`.
+    pub fn refused(rule: &'static str, stage: impl ToString, reason: impl Into<String>) -> Self {
+        DomainError::Refused {
+            rule,
+            stage: stage.to_string(),
+            reason: reason.into(),
+            deadline: None,
+        }
+    }
+
+    /// The rule a refusal cites, if it is one.
+    pub fn rule(&self) -> Option<&'static str> {
+        match self {
+            DomainError::Refused { rule, .. } => Some(rule),
+            _ => None,
+        }
+    }
+}
