@@ -51,7 +51,11 @@ pub trait Aggregate: Default + Clone + Debug + PartialEq {
     type Event: DomainEvent;
 
     /// Decides a command against the current state: the events to record, or why not.
-    fn decide(&self, command: &Self::Command, rules: &Rules) -> Result<Vec<Self::Event>, DomainError>;
+    fn decide(
+        &self,
+        command: &Self::Command,
+        rules: &Rules,
+    ) -> Result<Vec<Self::Event>, DomainError>;
 
     /// The state after an event. Total: an event was decided against this state, so it always applies.
     fn evolve(self, event: &Self::Event) -> Self;

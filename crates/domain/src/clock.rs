@@ -49,7 +49,10 @@ impl HolidayCalendar {
             if line.is_empty() {
                 continue;
             }
-            let err = |reason: String| CalendarError { line: i + 1, reason };
+            let err = |reason: String| CalendarError {
+                line: i + 1,
+                reason,
+            };
             let mut parts = line.split_whitespace();
             let date = parts.next().unwrap_or_default();
             let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
@@ -205,7 +208,10 @@ impl DeadlineKind {
 
     /// True for a window the petitioner may use, as opposed to a limit on a unit.
     pub fn is_petitioner_window(self) -> bool {
-        matches!(self, DeadlineKind::ReviewRequest | DeadlineKind::ReReviewRequest)
+        matches!(
+            self,
+            DeadlineKind::ReviewRequest | DeadlineKind::ReReviewRequest
+        )
     }
 }
 
@@ -262,7 +268,8 @@ impl Deadline {
 
     /// A clock with the statutory period of `kind`; `None` for kinds whose due date a unit sets.
     pub fn statutory(kind: DeadlineKind, started_on: NaiveDate) -> Option<Self> {
-        kind.statutory_period().map(|p| Deadline::start(kind, started_on, p))
+        kind.statutory_period()
+            .map(|p| Deadline::start(kind, started_on, p))
     }
 
     /// The last day, on `calendar`. Extensions and ended pauses add calendar days to the period; a clock
@@ -325,9 +332,18 @@ mod tests {
     fn the_shipped_calendar_reads() {
         let calendar = HolidayCalendar::parse(CHINA_2025_2026).unwrap();
         assert!(!calendar.is_working_day(d("2026-10-01")), "National Day");
-        assert!(calendar.is_working_day(d("2026-10-10")), "a Saturday swapped to work");
-        assert!(calendar.is_working_day(d("2026-11-26")), "an ordinary Thursday");
-        assert!(!calendar.is_working_day(d("2026-11-28")), "an ordinary Saturday");
+        assert!(
+            calendar.is_working_day(d("2026-10-10")),
+            "a Saturday swapped to work"
+        );
+        assert!(
+            calendar.is_working_day(d("2026-11-26")),
+            "an ordinary Thursday"
+        );
+        assert!(
+            !calendar.is_working_day(d("2026-11-28")),
+            "an ordinary Saturday"
+        );
     }
 
     #[test]
@@ -342,39 +358,59 @@ mod tests {
     fn given_receipt_on_a_monday_when_15_days_end_on_a_weekday_then_that_day_is_due() {
         let calendar = HolidayCalendar::china();
         // Received Mon 2026-11-02; the day of receipt is not counted: day 15 is Tue 2026-11-17.
-        assert_eq!(calendar.due(d("2026-11-02"), Period::calendar(15)), d("2026-11-17"));
+        assert_eq!(
+            calendar.due(d("2026-11-02"), Period::calendar(15)),
+            d("2026-11-17")
+        );
     }
 
     #[test]
     fn given_a_period_ending_in_the_national_day_holiday_then_it_rolls_to_the_next_working_day() {
         let calendar = HolidayCalendar::china();
         // 2026-09-16 + 15 days = 2026-10-01 (holiday through 10-07): due 2026-10-08.
-        assert_eq!(calendar.due(d("2026-09-16"), Period::calendar(15)), d("2026-10-08"));
+        assert_eq!(
+            calendar.due(d("2026-09-16"), Period::calendar(15)),
+            d("2026-10-08")
+        );
     }
 
     #[test]
     fn given_a_period_ending_on_a_swapped_working_saturday_then_that_saturday_is_due() {
         let calendar = HolidayCalendar::china();
         // 2026-09-25 + 15 = Sat 2026-10-10, a working day by swap.
-        assert_eq!(calendar.due(d("2026-09-25"), Period::calendar(15)), d("2026-10-10"));
+        assert_eq!(
+            calendar.due(d("2026-09-25"), Period::calendar(15)),
+            d("2026-10-10")
+        );
     }
 
     #[test]
     fn given_working_days_then_weekends_and_holidays_are_skipped_and_swapped_days_count() {
         let calendar = HolidayCalendar::china();
         // From Tue 2026-09-29: 30 Wed(1), 10-01..07 holiday, 08 Thu(2), 09 Fri(3), 10 Sat swap(4), 12 Mon(5).
-        assert_eq!(calendar.due(d("2026-09-29"), Period::working(5)), d("2026-10-12"));
+        assert_eq!(
+            calendar.due(d("2026-09-29"), Period::working(5)),
+            d("2026-10-12")
+        );
         // An ordinary week: from Mon 2026-11-23, five working days end Mon 2026-11-30.
-        assert_eq!(calendar.due(d("2026-11-23"), Period::working(5)), d("2026-11-30"));
+        assert_eq!(
+            calendar.due(d("2026-11-23"), Period::working(5)),
+            d("2026-11-30")
+        );
     }
 
     #[test]
     fn given_a_paused_clock_then_the_pause_moves_the_due_date() {
         let calendar = HolidayCalendar::china();
-        let mut deadline = Deadline::statutory(DeadlineKind::ReReviewOpinion, d("2026-11-02")).unwrap();
+        let mut deadline =
+            Deadline::statutory(DeadlineKind::ReReviewOpinion, d("2026-11-02")).unwrap();
         assert_eq!(deadline.due(&calendar), d("2026-12-02"));
         deadline.pause(d("2026-11-10"));
-        assert_eq!(deadline.due_on(&calendar, d("2026-11-20")), d("2026-12-14"), "10 paused days so far");
+        assert_eq!(
+            deadline.due_on(&calendar, d("2026-11-20")),
+            d("2026-12-14"),
+            "10 paused days so far"
+        );
         deadline.resume(d("2026-11-17"));
         assert_eq!(deadline.due(&calendar), d("2026-12-09"));
         assert!(!deadline.is_overdue(&calendar, d("2026-12-09")));
@@ -385,14 +421,24 @@ mod tests {
     fn given_an_extension_then_it_adds_to_the_period() {
         let calendar = HolidayCalendar::china();
         let mut handling = Deadline::statutory(DeadlineKind::Handling, d("2026-03-02")).unwrap();
-        assert_eq!(handling.due(&calendar), d("2026-05-06"), "May 1 lands in the Labour Day holiday");
+        assert_eq!(
+            handling.due(&calendar),
+            d("2026-05-06"),
+            "May 1 lands in the Labour Day holiday"
+        );
         handling.extended_by = 30;
-        assert_eq!(handling.due(&calendar), d("2026-06-01"), "day 90 is Sunday 2026-05-31");
+        assert_eq!(
+            handling.due(&calendar),
+            d("2026-06-01"),
+            "day 90 is Sunday 2026-05-31"
+        );
     }
 
     #[test]
     fn legal_dates_are_beijing_dates() {
-        let late_evening_utc = DateTime::parse_from_rfc3339("2026-11-26T17:30:00Z").unwrap().with_timezone(&Utc);
+        let late_evening_utc = DateTime::parse_from_rfc3339("2026-11-26T17:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(legal_date(late_evening_utc), d("2026-11-27"));
     }
 }

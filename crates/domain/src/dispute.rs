@@ -281,14 +281,23 @@ pub struct Dispute {
 
 impl Dispute {
     fn refuse(&self, rule: &'static str, reason: impl Into<String>) -> DomainError {
-        DomainError::refused(rule, serde_json::to_string(&self.stage).unwrap_or_default().trim_matches('"'), reason)
+        DomainError::refused(
+            rule,
+            serde_json::to_string(&self.stage)
+                .unwrap_or_default()
+                .trim_matches('"'),
+            reason,
+        )
     }
 
     fn require(&self, allowed: &[DisputeStage], action: &str) -> Result<(), DomainError> {
         if allowed.contains(&self.stage) {
             Ok(())
         } else {
-            Err(self.refuse("dispute procedure", format!("{action} is not allowed in this stage")))
+            Err(self.refuse(
+                "dispute procedure",
+                format!("{action} is not allowed in this stage"),
+            ))
         }
     }
 }
@@ -297,21 +306,36 @@ impl Aggregate for Dispute {
     type Command = DisputeCommand;
     type Event = DisputeEvent;
 
-    fn decide(&self, command: &DisputeCommand, _rules: &Rules) -> Result<Vec<DisputeEvent>, DomainError> {
+    fn decide(
+        &self,
+        command: &DisputeCommand,
+        _rules: &Rules,
+    ) -> Result<Vec<DisputeEvent>, DomainError> {
         let at = command.at;
         let today = legal_date(at);
         let unit = &command.unit;
         use DisputeAction as A;
         use DisputeStage as S;
         Ok(vec![match &command.action {
-            A::Report { dispute_id, source, title, category, territory, parties, collective_size } => {
+            A::Report {
+                dispute_id,
+                source,
+                title,
+                category,
+                territory,
+                parties,
+                collective_size,
+            } => {
                 self.require(&[S::Unreported], "reporting")?;
                 id_field("dispute_id", dispute_id.as_str())?;
                 text("title", title, 200)?;
                 text("category", category, 64)?;
                 id_field("territory", territory.as_str())?;
                 if (*collective_size as usize) < parties.len() {
-                    return Err(DomainError::invalid("collective_size", "fewer than the parties named"));
+                    return Err(DomainError::invalid(
+                        "collective_size",
+                        "fewer than the parties named",
+                    ));
                 }
                 DisputeEvent::Reported {
                     at,
@@ -331,22 +355,36 @@ impl Aggregate for Dispute {
             }
             A::Warn => {
                 let Some(level) = self.risk_level else {
-                    return Err(self.refuse("risk assessment", "a warning follows a risk assessment"));
+                    return Err(
+                        self.refuse("risk assessment", "a warning follows a risk assessment")
+                    );
                 };
                 if level < RiskLevel::Medium {
-                    return Err(self.refuse("risk assessment", "a low risk is handled without a warning"));
+                    return Err(
+                        self.refuse("risk assessment", "a low risk is handled without a warning")
+                    );
                 }
                 if self.warned.is_some_and(|w| w >= level) || self.stage.is_closed() {
-                    return Err(self.refuse("risk assessment", format!("a {level:?} warning was already issued")));
+                    return Err(self.refuse(
+                        "risk assessment",
+                        format!("a {level:?} warning was already issued"),
+                    ));
                 }
                 DisputeEvent::Warned { at, level }
             }
-            A::Assign { responsible_unit, territorial_unit, due_on } => {
+            A::Assign {
+                responsible_unit,
+                territorial_unit,
+                due_on,
+            } => {
                 self.require(&[S::Reported, S::Assessed], "an assignment")?;
                 id_field("responsible_unit", responsible_unit.as_str())?;
                 id_field("territorial_unit", territorial_unit.as_str())?;
                 if *due_on <= today {
-                    return Err(DomainError::invalid("due_on", format!("{due_on} is not after today, {today}")));
+                    return Err(DomainError::invalid(
+                        "due_on",
+                        format!("{due_on} is not after today, {today}"),
+                    ));
                 }
                 DisputeEvent::Assigned {
                     at,
@@ -357,28 +395,53 @@ impl Aggregate for Dispute {
             }
             A::RecordMediation { agreed } => {
                 self.require(&[S::Reported, S::Assessed, S::Assigned], "a mediation")?;
-                DisputeEvent::MediationRecorded { at, mediator: unit.clone(), agreed: *agreed }
+                DisputeEvent::MediationRecorded {
+                    at,
+                    mediator: unit.clone(),
+                    agreed: *agreed,
+                }
             }
             A::ReportResolution { summary } => {
                 self.require(&[S::Assigned], "a resolution report")?;
-                if Some(unit) != self.responsible_unit.as_ref() && Some(unit) != self.territorial_unit.as_ref() {
-                    return Err(DomainError::NotAuthorized { unit: unit.clone(), action: "report the resolution of a dispute not assigned to it" });
+                if Some(unit) != self.responsible_unit.as_ref()
+                    && Some(unit) != self.territorial_unit.as_ref()
+                {
+                    return Err(DomainError::NotAuthorized {
+                        unit: unit.clone(),
+                        action: "report the resolution of a dispute not assigned to it",
+                    });
                 }
                 text("summary", summary, 2000)?;
-                DisputeEvent::ResolutionReported { at, by: unit.clone(), summary: summary.clone() }
+                DisputeEvent::ResolutionReported {
+                    at,
+                    by: unit.clone(),
+                    summary: summary.clone(),
+                }
             }
             A::VerifyResolution { accepted, note } => {
                 self.require(&[S::ResolutionReported], "verification")?;
-                if Some(unit) == self.responsible_unit.as_ref() || Some(unit) == self.territorial_unit.as_ref() {
-                    return Err(DomainError::NotAuthorized { unit: unit.clone(), action: "verify its own resolution" });
+                if Some(unit) == self.responsible_unit.as_ref()
+                    || Some(unit) == self.territorial_unit.as_ref()
+                {
+                    return Err(DomainError::NotAuthorized {
+                        unit: unit.clone(),
+                        action: "verify its own resolution",
+                    });
                 }
                 text("note", note, 1000)?;
-                DisputeEvent::ResolutionVerified { at, accepted: *accepted, note: note.clone() }
+                DisputeEvent::ResolutionVerified {
+                    at,
+                    accepted: *accepted,
+                    note: note.clone(),
+                }
             }
             A::Close { reason } => {
                 self.require(&[S::Reported, S::Assessed], "closing without assignment")?;
                 text("reason", reason, 1000)?;
-                DisputeEvent::Closed { at, reason: reason.clone() }
+                DisputeEvent::Closed {
+                    at,
+                    reason: reason.clone(),
+                }
             }
         }])
     }
@@ -386,7 +449,17 @@ impl Aggregate for Dispute {
     fn evolve(mut self, event: &DisputeEvent) -> Self {
         use DisputeEvent as E;
         match event {
-            E::Reported { dispute_id, reporting_unit, source, title, category, territory, parties, collective_size, .. } => {
+            E::Reported {
+                dispute_id,
+                reporting_unit,
+                source,
+                title,
+                category,
+                territory,
+                parties,
+                collective_size,
+                ..
+            } => {
                 self.dispute_id = Some(dispute_id.clone());
                 self.stage = DisputeStage::Reported;
                 self.reporting_unit = Some(reporting_unit.clone());
@@ -404,7 +477,12 @@ impl Aggregate for Dispute {
                 }
             }
             E::Warned { level, .. } => self.warned = Some(*level),
-            E::Assigned { at, responsible_unit, territorial_unit, due_on } => {
+            E::Assigned {
+                at,
+                responsible_unit,
+                territorial_unit,
+                due_on,
+            } => {
                 let started = legal_date(*at);
                 self.stage = DisputeStage::Assigned;
                 self.responsible_unit = Some(responsible_unit.clone());

@@ -79,7 +79,10 @@ pub(crate) fn text(field: &'static str, value: &str, max: usize) -> Result<(), c
         return Err(crate::DomainError::invalid(field, "must not be empty"));
     }
     if n > max {
-        return Err(crate::DomainError::invalid(field, format!("at most {max} characters, got {n}")));
+        return Err(crate::DomainError::invalid(
+            field,
+            format!("at most {max} characters, got {n}"),
+        ));
     }
     Ok(())
 }
@@ -87,7 +90,10 @@ pub(crate) fn text(field: &'static str, value: &str, max: usize) -> Result<(), c
 /// Checks an id field: present, at most 128 characters, no white space.
 pub(crate) fn id_field(field: &'static str, value: &str) -> Result<(), crate::DomainError> {
     if value.is_empty() || value.len() > 128 || value.chars().any(char::is_whitespace) {
-        return Err(crate::DomainError::invalid(field, "must be 1 to 128 characters without white space"));
+        return Err(crate::DomainError::invalid(
+            field,
+            "must be 1 to 128 characters without white space",
+        ));
     }
     Ok(())
 }

@@ -238,7 +238,11 @@ impl Aggregate for JointHandling {
     type Command = JointCommand;
     type Event = JointEvent;
 
-    fn decide(&self, command: &JointCommand, _rules: &Rules) -> Result<Vec<JointEvent>, DomainError> {
+    fn decide(
+        &self,
+        command: &JointCommand,
+        _rules: &Rules,
+    ) -> Result<Vec<JointEvent>, DomainError> {
         let at = command.at;
         let unit = &command.unit;
         use JointAction as A;
@@ -251,20 +255,32 @@ impl Aggregate for JointHandling {
             }
         }
         Ok(vec![match &command.action {
-            A::Open { joint_handling_id, subject, lead_unit, co_handlers, political_legal_committee } => {
+            A::Open {
+                joint_handling_id,
+                subject,
+                lead_unit,
+                co_handlers,
+                political_legal_committee,
+            } => {
                 if self.joint_handling_id.is_some() {
                     return Err(self.refuse("already opened"));
                 }
                 id_field("joint_handling_id", joint_handling_id.as_str())?;
                 id_field("lead_unit", lead_unit.as_str())?;
                 if co_handlers.is_empty() {
-                    return Err(DomainError::invalid("co_handlers", "a joint handling has at least one co-handling unit"));
+                    return Err(DomainError::invalid(
+                        "co_handlers",
+                        "a joint handling has at least one co-handling unit",
+                    ));
                 }
                 let mut informed = vec![lead_unit.clone()];
                 for (u, _) in co_handlers {
                     id_field("co_handlers", u.as_str())?;
                     if informed.contains(u) {
-                        return Err(DomainError::invalid("co_handlers", format!("{u} appears twice or is the lead")));
+                        return Err(DomainError::invalid(
+                            "co_handlers",
+                            format!("{u} appears twice or is the lead"),
+                        ));
                     }
                     informed.push(u.clone());
                 }
@@ -280,9 +296,17 @@ impl Aggregate for JointHandling {
                     informed,
                 }
             }
-            A::AddTask { task_id, unit: doer, description, due_on } => {
+            A::AddTask {
+                task_id,
+                unit: doer,
+                description,
+                due_on,
+            } => {
                 if self.lead_unit.as_ref() != Some(unit) {
-                    return Err(DomainError::NotAuthorized { unit: unit.clone(), action: "add tasks (the lead does)" });
+                    return Err(DomainError::NotAuthorized {
+                        unit: unit.clone(),
+                        action: "add tasks (the lead does)",
+                    });
                 }
                 id_field("task_id", task_id)?;
                 text("description", description, 1000)?;
@@ -290,58 +314,105 @@ impl Aggregate for JointHandling {
                     return Err(DomainError::invalid("task_id", "already exists"));
                 }
                 if !self.is_member(doer) {
-                    return Err(DomainError::invalid("unit", format!("{doer} is not part of this joint handling")));
+                    return Err(DomainError::invalid(
+                        "unit",
+                        format!("{doer} is not part of this joint handling"),
+                    ));
                 }
                 if *due_on <= legal_date(at) {
                     return Err(DomainError::invalid("due_on", "must be after today"));
                 }
-                JointEvent::TaskAdded { at, task_id: task_id.clone(), unit: doer.clone(), description: description.clone(), due_on: *due_on }
+                JointEvent::TaskAdded {
+                    at,
+                    task_id: task_id.clone(),
+                    unit: doer.clone(),
+                    description: description.clone(),
+                    due_on: *due_on,
+                }
             }
             A::RecordProgress { task_id, note } => {
                 let Some(task) = self.tasks.get(task_id) else {
-                    return Err(DomainError::invalid("task_id", format!("no task {task_id}")));
+                    return Err(DomainError::invalid(
+                        "task_id",
+                        format!("no task {task_id}"),
+                    ));
                 };
                 if &task.unit != unit && self.lead_unit.as_ref() != Some(unit) {
-                    return Err(DomainError::NotAuthorized { unit: unit.clone(), action: "record progress on another unit's task" });
+                    return Err(DomainError::NotAuthorized {
+                        unit: unit.clone(),
+                        action: "record progress on another unit's task",
+                    });
                 }
                 text("note", note, 2000)?;
-                JointEvent::ProgressRecorded { at, task_id: task_id.clone(), by: unit.clone(), note: note.clone() }
+                JointEvent::ProgressRecorded {
+                    at,
+                    task_id: task_id.clone(),
+                    by: unit.clone(),
+                    note: note.clone(),
+                }
             }
             A::CompleteTask { task_id } => {
                 let Some(task) = self.tasks.get(task_id) else {
-                    return Err(DomainError::invalid("task_id", format!("no task {task_id}")));
+                    return Err(DomainError::invalid(
+                        "task_id",
+                        format!("no task {task_id}"),
+                    ));
                 };
                 if &task.unit != unit && self.lead_unit.as_ref() != Some(unit) {
-                    return Err(DomainError::NotAuthorized { unit: unit.clone(), action: "complete another unit's task" });
+                    return Err(DomainError::NotAuthorized {
+                        unit: unit.clone(),
+                        action: "complete another unit's task",
+                    });
                 }
                 if task.done_on.is_some() {
                     return Err(self.refuse(format!("task {task_id} is already done")));
                 }
-                JointEvent::TaskCompleted { at, task_id: task_id.clone() }
+                JointEvent::TaskCompleted {
+                    at,
+                    task_id: task_id.clone(),
+                }
             }
             A::ClosePart => {
                 if !self.co_handlers.contains_key(unit) {
-                    return Err(DomainError::NotAuthorized { unit: unit.clone(), action: "close a part (co-handlers do)" });
+                    return Err(DomainError::NotAuthorized {
+                        unit: unit.clone(),
+                        action: "close a part (co-handlers do)",
+                    });
                 }
                 if self.parts_closed.contains(unit) {
                     return Err(self.refuse(format!("{unit} already closed its part")));
                 }
-                let open_tasks = self.tasks.values().any(|t| &t.unit == unit && t.done_on.is_none());
+                let open_tasks = self
+                    .tasks
+                    .values()
+                    .any(|t| &t.unit == unit && t.done_on.is_none());
                 if open_tasks {
                     return Err(self.refuse(format!("{unit} still has open tasks")));
                 }
-                JointEvent::PartClosed { at, unit: unit.clone() }
+                JointEvent::PartClosed {
+                    at,
+                    unit: unit.clone(),
+                }
             }
             A::SubmitResolutionReport { summary } => {
                 if self.lead_unit.as_ref() != Some(unit) {
-                    return Err(DomainError::NotAuthorized { unit: unit.clone(), action: "submit the resolution report (the lead does)" });
+                    return Err(DomainError::NotAuthorized {
+                        unit: unit.clone(),
+                        action: "submit the resolution report (the lead does)",
+                    });
                 }
                 text("summary", summary, 4000)?;
-                JointEvent::ResolutionReportSubmitted { at, summary: summary.clone() }
+                JointEvent::ResolutionReportSubmitted {
+                    at,
+                    summary: summary.clone(),
+                }
             }
             A::Close => {
                 if self.lead_unit.as_ref() != Some(unit) {
-                    return Err(DomainError::NotAuthorized { unit: unit.clone(), action: "close the joint handling (the lead does)" });
+                    return Err(DomainError::NotAuthorized {
+                        unit: unit.clone(),
+                        action: "close the joint handling (the lead does)",
+                    });
                 }
                 if !self.reported {
                     return Err(self.refuse("a joint handling closes after its resolution report"));
@@ -353,16 +424,33 @@ impl Aggregate for JointHandling {
 
     fn evolve(mut self, event: &JointEvent) -> Self {
         match event {
-            JointEvent::Opened { joint_handling_id, subject, lead_unit, co_handlers, .. } => {
+            JointEvent::Opened {
+                joint_handling_id,
+                subject,
+                lead_unit,
+                co_handlers,
+                ..
+            } => {
                 self.joint_handling_id = Some(joint_handling_id.clone());
                 self.subject = Some(subject.clone());
                 self.lead_unit = Some(lead_unit.clone());
                 self.co_handlers = co_handlers.iter().cloned().collect();
             }
-            JointEvent::TaskAdded { task_id, unit, description, due_on, .. } => {
+            JointEvent::TaskAdded {
+                task_id,
+                unit,
+                description,
+                due_on,
+                ..
+            } => {
                 self.tasks.insert(
                     task_id.clone(),
-                    Task { unit: unit.clone(), description: description.clone(), due_on: *due_on, done_on: None },
+                    Task {
+                        unit: unit.clone(),
+                        description: description.clone(),
+                        due_on: *due_on,
+                        done_on: None,
+                    },
                 );
             }
             JointEvent::ProgressRecorded { .. } => {}

@@ -29,4 +29,6 @@ pub use agency::{Agency, UnknownAgency};
 pub use aggregate::{Aggregate, DomainEvent, Rules};
 pub use clock::{Deadline, DeadlineKind, HolidayCalendar, Period};
 pub use error::DomainError;
-pub use ids::{DisputeId, ItemRef, JointHandlingId, MatterId, PersonRef, SupervisionOrderId, UnitId};
+pub use ids::{
+    DisputeId, ItemRef, JointHandlingId, MatterId, PersonRef, SupervisionOrderId, UnitId,
+};

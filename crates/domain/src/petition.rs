@@ -819,7 +819,9 @@ impl PetitionMatter {
     /// [`MatterAction::RecordFinality`] records it.
     pub fn stage_on(&self, rules: &Rules, today: NaiveDate) -> Stage {
         let window = match self.stage {
-            Stage::Replied if self.route == Some(ClaimRoute::PetitionRoute) => DeadlineKind::ReviewRequest,
+            Stage::Replied if self.route == Some(ClaimRoute::PetitionRoute) => {
+                DeadlineKind::ReviewRequest
+            }
             Stage::ReviewReplied => DeadlineKind::ReReviewRequest,
             stage => return stage,
         };
@@ -872,15 +874,28 @@ impl PetitionMatter {
         DomainError::refused(rule, self.stage, reason)
     }
 
-    fn require_stage(&self, allowed: &[Stage], action: &str, rule: &'static str) -> Result<(), DomainError> {
+    fn require_stage(
+        &self,
+        allowed: &[Stage],
+        action: &str,
+        rule: &'static str,
+    ) -> Result<(), DomainError> {
         if allowed.contains(&self.stage) {
             Ok(())
         } else {
-            Err(self.refuse(rule, format!("{action} is not allowed while the matter is {}", self.stage)))
+            Err(self.refuse(
+                rule,
+                format!("{action} is not allowed while the matter is {}", self.stage),
+            ))
         }
     }
 
-    fn require_unit(&self, unit: &UnitId, expected: &Option<UnitId>, action: &'static str) -> Result<(), DomainError> {
+    fn require_unit(
+        &self,
+        unit: &UnitId,
+        expected: &Option<UnitId>,
+        action: &'static str,
+    ) -> Result<(), DomainError> {
         if expected.as_ref() == Some(unit) {
             Ok(())
         } else {
@@ -892,9 +907,18 @@ impl PetitionMatter {
     }
 
     /// A petitioner's window: refused after its last day, citing the rule and the date it closed.
-    fn require_window(&self, kind: DeadlineKind, today: NaiveDate, rules: &Rules, action: &str) -> Result<(), DomainError> {
+    fn require_window(
+        &self,
+        kind: DeadlineKind,
+        today: NaiveDate,
+        rules: &Rules,
+        action: &str,
+    ) -> Result<(), DomainError> {
         let Some(window) = self.deadlines.get(&kind) else {
-            return Err(self.refuse(kind.article(), format!("{action}: no {kind} window is open")));
+            return Err(self.refuse(
+                kind.article(),
+                format!("{action}: no {kind} window is open"),
+            ));
         };
         let closed_on = window.due(&rules.calendar);
         if today > closed_on {
@@ -910,7 +934,12 @@ impl PetitionMatter {
         Ok(())
     }
 
-    fn decide_register(&self, at: DateTime<Utc>, office: &UnitId, r: &Registration) -> Result<Vec<MatterEvent>, DomainError> {
+    fn decide_register(
+        &self,
+        at: DateTime<Utc>,
+        office: &UnitId,
+        r: &Registration,
+    ) -> Result<Vec<MatterEvent>, DomainError> {
         if self.stage != Stage::Unregistered {
             return Err(self.refuse("art. 22", "the matter is already registered"));
         }
@@ -920,7 +949,10 @@ impl PetitionMatter {
         text("receipt_number", &r.receipt_number, 64)?;
         text("query_code_digest", &r.query_code_digest, 128)?;
         if r.petitioners.is_empty() {
-            return Err(DomainError::invalid("petitioners", "at least one petitioner"));
+            return Err(DomainError::invalid(
+                "petitioners",
+                "at least one petitioner",
+            ));
         }
         for p in &r.petitioners {
             id_field("petitioners", p.as_str())?;
@@ -928,34 +960,48 @@ impl PetitionMatter {
         if (r.collective_size as usize) < r.petitioners.len() {
             return Err(DomainError::invalid(
                 "collective_size",
-                format!("{} is fewer than the {} petitioners", r.collective_size, r.petitioners.len()),
+                format!(
+                    "{} is fewer than the {} petitioners",
+                    r.collective_size,
+                    r.petitioners.len()
+                ),
             ));
         }
         if r.accused_unit.is_some() && r.claim_class != ClaimClass::Accusation {
-            return Err(DomainError::invalid("accused_unit", "only an accusation names an accused unit"));
+            return Err(DomainError::invalid(
+                "accused_unit",
+                "only an accusation names an accused unit",
+            ));
         }
 
-        let registered = |first_petition: bool, linked_to: Option<MatterId>| MatterEvent::Registered {
-            at,
-            matter_id: r.matter_id.clone(),
-            office: office.clone(),
-            channel: r.channel,
-            claim_class: r.claim_class,
-            title: r.title.trim().to_owned(),
-            petitioners: r.petitioners.clone(),
-            collective_size: r.collective_size,
-            territory: r.territory.clone(),
-            receipt_number: r.receipt_number.clone(),
-            query_code_digest: r.query_code_digest.clone(),
-            accused_unit: r.accused_unit.clone(),
-            first_petition,
-            linked_to,
-        };
+        let registered =
+            |first_petition: bool, linked_to: Option<MatterId>| MatterEvent::Registered {
+                at,
+                matter_id: r.matter_id.clone(),
+                office: office.clone(),
+                channel: r.channel,
+                claim_class: r.claim_class,
+                title: r.title.trim().to_owned(),
+                petitioners: r.petitioners.clone(),
+                collective_size: r.collective_size,
+                territory: r.territory.clone(),
+                receipt_number: r.receipt_number.clone(),
+                query_code_digest: r.query_code_digest.clone(),
+                accused_unit: r.accused_unit.clone(),
+                first_petition,
+                linked_to,
+            };
         Ok(match &r.prior {
             PriorPetition::None => vec![registered(true, None)],
-            PriorPetition::SameMatter { original, new_facts } => {
+            PriorPetition::SameMatter {
+                original,
+                new_facts,
+            } => {
                 if original.matter_id == r.matter_id {
-                    return Err(DomainError::invalid("prior", "a matter cannot be its own original"));
+                    return Err(DomainError::invalid(
+                        "prior",
+                        "a matter cannot be its own original",
+                    ));
                 }
                 let root = original.root.clone();
                 if *new_facts {
@@ -993,28 +1039,54 @@ impl Aggregate for PetitionMatter {
     type Command = MatterCommand;
     type Event = MatterEvent;
 
-    fn decide(&self, command: &MatterCommand, rules: &Rules) -> Result<Vec<MatterEvent>, DomainError> {
+    fn decide(
+        &self,
+        command: &MatterCommand,
+        rules: &Rules,
+    ) -> Result<Vec<MatterEvent>, DomainError> {
         let at = command.at;
         let today = day(at);
         let unit = &command.unit;
         use MatterAction as A;
         let events = match &command.action {
             A::Register(registration) => return self.decide_register(at, unit, registration),
-            A::Forward { to, territorial_unit } | A::Assign { to, territorial_unit } => {
+            A::Forward {
+                to,
+                territorial_unit,
+            }
+            | A::Assign {
+                to,
+                territorial_unit,
+            } => {
                 self.require_stage(&[Stage::Registered], "routing", "art. 22")?;
                 self.require_unit(unit, &self.office, "route a matter it did not register")?;
                 id_field("to", to.as_str())?;
                 if Some(to) == self.office.as_ref() {
-                    return Err(DomainError::invalid("to", "a matter is routed to another unit"));
+                    return Err(DomainError::invalid(
+                        "to",
+                        "a matter is routed to another unit",
+                    ));
                 }
                 let (to, territorial_unit) = (to.clone(), territorial_unit.clone());
                 vec![if matches!(command.action, A::Forward { .. }) {
-                    MatterEvent::Forwarded { at, to, territorial_unit }
+                    MatterEvent::Forwarded {
+                        at,
+                        to,
+                        territorial_unit,
+                    }
                 } else {
-                    MatterEvent::Assigned { at, to, territorial_unit }
+                    MatterEvent::Assigned {
+                        at,
+                        to,
+                        territorial_unit,
+                    }
                 }]
             }
-            A::Divert { diversion, to, channel } => {
+            A::Divert {
+                diversion,
+                to,
+                channel,
+            } => {
                 self.require_stage(&[Stage::Registered], "diversion", "art. 22")?;
                 self.require_unit(unit, &self.office, "divert a matter it did not register")?;
                 text("channel", channel, MAX_REASON_CHARS)?;
@@ -1027,22 +1099,37 @@ impl Aggregate for PetitionMatter {
             }
             A::Receive => {
                 self.require_stage(&[Stage::Forwarded, Stage::Assigned], "receipt", "art. 23")?;
-                self.require_unit(unit, &self.responsible_unit, "receive a matter not routed to it")?;
+                self.require_unit(
+                    unit,
+                    &self.responsible_unit,
+                    "receive a matter not routed to it",
+                )?;
                 vec![MatterEvent::Received { at }]
             }
             A::SendReceiptNotice => {
                 if self.receipt_notice_sent {
                     return Err(self.refuse("art. 23", "the notice of receipt was already sent"));
                 }
-                if matches!(self.stage, Stage::Registered | Stage::Forwarded | Stage::Assigned) || self.stage.is_closed() {
-                    return Err(self.refuse("art. 23", format!("no notice of receipt while the matter is {}", self.stage)));
+                if matches!(
+                    self.stage,
+                    Stage::Registered | Stage::Forwarded | Stage::Assigned
+                ) || self.stage.is_closed()
+                {
+                    return Err(self.refuse(
+                        "art. 23",
+                        format!("no notice of receipt while the matter is {}", self.stage),
+                    ));
                 }
                 self.require_unit(unit, &self.responsible_unit, "send the notice of receipt")?;
                 vec![MatterEvent::ReceiptNoticeSent { at }]
             }
             A::ObjectToRouting { reason } => {
                 self.require_stage(&[Stage::Received], "a routing objection", "art. 23 ¶3")?;
-                self.require_unit(unit, &self.responsible_unit, "object to another unit's routing")?;
+                self.require_unit(
+                    unit,
+                    &self.responsible_unit,
+                    "object to another unit's routing",
+                )?;
                 text("reason", reason, MAX_REASON_CHARS)?;
                 if let Some(window) = self.deadlines.get(&DeadlineKind::RoutingObjection) {
                     let closed_on = window.due(&rules.calendar);
@@ -1057,30 +1144,61 @@ impl Aggregate for PetitionMatter {
                         });
                     }
                 }
-                vec![MatterEvent::RoutingObjected { at, reason: reason.clone() }]
+                vec![MatterEvent::RoutingObjected {
+                    at,
+                    reason: reason.clone(),
+                }]
             }
             A::DecideRoutingObjection { upheld } => {
-                self.require_stage(&[Stage::RoutingObjected], "deciding an objection", "art. 23 ¶3")?;
+                self.require_stage(
+                    &[Stage::RoutingObjected],
+                    "deciding an objection",
+                    "art. 23 ¶3",
+                )?;
                 self.require_unit(unit, &self.office, "decide a routing objection")?;
-                vec![MatterEvent::RoutingObjectionDecided { at, upheld: *upheld }]
+                vec![MatterEvent::RoutingObjectionDecided {
+                    at,
+                    upheld: *upheld,
+                }]
             }
-            A::Accept { class, route, channel, accused_unit } => {
+            A::Accept {
+                class,
+                route,
+                channel,
+                accused_unit,
+            } => {
                 self.require_stage(&[Stage::Received], "acceptance", "art. 28")?;
-                self.require_unit(unit, &self.responsible_unit, "accept a matter not routed to it")?;
+                self.require_unit(
+                    unit,
+                    &self.responsible_unit,
+                    "accept a matter not routed to it",
+                )?;
                 match (class, route) {
                     (ClaimClass::Claim, None) => {
-                        return Err(DomainError::invalid("route", "a claim is accepted with one of the six routes (art. 31)"));
+                        return Err(DomainError::invalid(
+                            "route",
+                            "a claim is accepted with one of the six routes (art. 31)",
+                        ));
                     }
                     (ClaimClass::Suggestion | ClaimClass::Accusation, Some(_)) => {
                         return Err(DomainError::invalid("route", "only a claim has a route"));
                     }
                     _ => {}
                 }
-                if *class == ClaimClass::Accusation && accused_unit.is_none() && self.accused_unit.is_none() {
-                    return Err(DomainError::invalid("accused_unit", "an accusation names the accused unit (art. 30)"));
+                if *class == ClaimClass::Accusation
+                    && accused_unit.is_none()
+                    && self.accused_unit.is_none()
+                {
+                    return Err(DomainError::invalid(
+                        "accused_unit",
+                        "an accusation names the accused unit (art. 30)",
+                    ));
                 }
                 if *class != ClaimClass::Accusation && accused_unit.is_some() {
-                    return Err(DomainError::invalid("accused_unit", "only an accusation names an accused unit"));
+                    return Err(DomainError::invalid(
+                        "accused_unit",
+                        "only an accusation names an accused unit",
+                    ));
                 }
                 let mut events = vec![MatterEvent::Accepted {
                     at,
@@ -1089,21 +1207,37 @@ impl Aggregate for PetitionMatter {
                     accused_unit: accused_unit.clone().or_else(|| self.accused_unit.clone()),
                 }];
                 match (class, route) {
-                    (ClaimClass::Accusation, _) => events.push(MatterEvent::ReferredToDiscipline { at }),
+                    (ClaimClass::Accusation, _) => {
+                        events.push(MatterEvent::ReferredToDiscipline { at })
+                    }
                     (ClaimClass::Claim, Some(r)) if r.is_channelled() => {
                         let Some(channel) = channel else {
-                            return Err(DomainError::invalid("channel", "routes 1–5 name the competent channel"));
+                            return Err(DomainError::invalid(
+                                "channel",
+                                "routes 1–5 name the competent channel",
+                            ));
                         };
                         text("channel", channel, MAX_REASON_CHARS)?;
-                        events.push(MatterEvent::Channelled { at, route: *r, channel: channel.clone() });
+                        events.push(MatterEvent::Channelled {
+                            at,
+                            route: *r,
+                            channel: channel.clone(),
+                        });
                     }
                     _ => {}
                 }
                 events
             }
-            A::NotAccept { reason, competent_channel } => {
+            A::NotAccept {
+                reason,
+                competent_channel,
+            } => {
                 self.require_stage(&[Stage::Received], "non-acceptance", "art. 28")?;
-                self.require_unit(unit, &self.responsible_unit, "decline a matter not routed to it")?;
+                self.require_unit(
+                    unit,
+                    &self.responsible_unit,
+                    "decline a matter not routed to it",
+                )?;
                 text("reason", reason, MAX_REASON_CHARS)?;
                 text("competent_channel", competent_channel, MAX_REASON_CHARS)?;
                 vec![MatterEvent::NotAccepted {
@@ -1112,17 +1246,31 @@ impl Aggregate for PetitionMatter {
                     competent_channel: competent_channel.clone(),
                 }]
             }
-            A::ExtendHandling { days, approver, reason } => {
+            A::ExtendHandling {
+                days,
+                approver,
+                reason,
+            } => {
                 self.require_stage(&[Stage::Handling], "an extension", "art. 34")?;
-                self.require_unit(unit, &self.responsible_unit, "extend another unit's handling")?;
+                self.require_unit(
+                    unit,
+                    &self.responsible_unit,
+                    "extend another unit's handling",
+                )?;
                 if self.route != Some(ClaimRoute::PetitionRoute) {
-                    return Err(self.refuse("art. 34", "only a claim on the petition route has a handling period"));
+                    return Err(self.refuse(
+                        "art. 34",
+                        "only a claim on the petition route has a handling period",
+                    ));
                 }
                 if self.extended {
                     return Err(self.refuse("art. 34", "handling may be extended once only"));
                 }
                 if *days == 0 || *days > MAX_EXTENSION_DAYS {
-                    return Err(DomainError::invalid("days", format!("1 to {MAX_EXTENSION_DAYS} days (art. 34)")));
+                    return Err(DomainError::invalid(
+                        "days",
+                        format!("1 to {MAX_EXTENSION_DAYS} days (art. 34)"),
+                    ));
                 }
                 id_field("approver", approver.as_str())?;
                 text("reason", reason, MAX_REASON_CHARS)?;
@@ -1132,7 +1280,9 @@ impl Aggregate for PetitionMatter {
                         return Err(DomainError::Refused {
                             rule: "art. 34",
                             stage: self.stage.to_string(),
-                            reason: format!("an extension must be approved within the period, which ended on {due}"),
+                            reason: format!(
+                                "an extension must be approved within the period, which ended on {due}"
+                            ),
                             deadline: Some(due),
                         });
                     }
@@ -1144,24 +1294,41 @@ impl Aggregate for PetitionMatter {
                     reason: reason.clone(),
                 }]
             }
-            A::RecordAgreement { agreement_id, kind, obligations } => {
-                self.require_stage(&[Stage::Handling, Stage::UnderReview, Stage::UnderReReview], "an agreement", "art. 33")?;
+            A::RecordAgreement {
+                agreement_id,
+                kind,
+                obligations,
+            } => {
+                self.require_stage(
+                    &[Stage::Handling, Stage::UnderReview, Stage::UnderReReview],
+                    "an agreement",
+                    "art. 33",
+                )?;
                 if !self.parties().contains(unit) {
-                    return Err(DomainError::NotAuthorized { unit: unit.clone(), action: "record an agreement on this matter" });
+                    return Err(DomainError::NotAuthorized {
+                        unit: unit.clone(),
+                        action: "record an agreement on this matter",
+                    });
                 }
                 id_field("agreement_id", agreement_id)?;
                 if self.agreements.contains_key(agreement_id) {
                     return Err(DomainError::invalid("agreement_id", "already recorded"));
                 }
                 if obligations.is_empty() {
-                    return Err(DomainError::invalid("obligations", "an agreement records at least one obligation"));
+                    return Err(DomainError::invalid(
+                        "obligations",
+                        "an agreement records at least one obligation",
+                    ));
                 }
                 let mut seen = BTreeSet::new();
                 for o in obligations {
                     id_field("obligation_id", &o.obligation_id)?;
                     text("description", &o.description, MAX_REASON_CHARS)?;
                     if !seen.insert(&o.obligation_id) {
-                        return Err(DomainError::invalid("obligation_id", format!("{} appears twice", o.obligation_id)));
+                        return Err(DomainError::invalid(
+                            "obligation_id",
+                            format!("{} appears twice", o.obligation_id),
+                        ));
                     }
                 }
                 vec![MatterEvent::AgreementRecorded {
@@ -1171,22 +1338,45 @@ impl Aggregate for PetitionMatter {
                     obligations: obligations.clone(),
                 }]
             }
-            A::RecordObligationMet { agreement_id, obligation_id } | A::RecordObligationBreached { agreement_id, obligation_id } => {
+            A::RecordObligationMet {
+                agreement_id,
+                obligation_id,
+            }
+            | A::RecordObligationBreached {
+                agreement_id,
+                obligation_id,
+            } => {
                 if !self.parties().contains(unit) {
-                    return Err(DomainError::NotAuthorized { unit: unit.clone(), action: "record on this matter's agreements" });
+                    return Err(DomainError::NotAuthorized {
+                        unit: unit.clone(),
+                        action: "record on this matter's agreements",
+                    });
                 }
                 let Some(agreement) = self.agreements.get(agreement_id) else {
-                    return Err(DomainError::invalid("agreement_id", format!("no agreement {agreement_id}")));
+                    return Err(DomainError::invalid(
+                        "agreement_id",
+                        format!("no agreement {agreement_id}"),
+                    ));
                 };
                 let Some((obligation, state)) = agreement.obligations.get(obligation_id) else {
-                    return Err(DomainError::invalid("obligation_id", format!("no obligation {obligation_id}")));
+                    return Err(DomainError::invalid(
+                        "obligation_id",
+                        format!("no obligation {obligation_id}"),
+                    ));
                 };
                 if state.is_some() {
-                    return Err(self.refuse("art. 33", format!("obligation {obligation_id} is already settled")));
+                    return Err(self.refuse(
+                        "art. 33",
+                        format!("obligation {obligation_id} is already settled"),
+                    ));
                 }
                 let (agreement_id, obligation_id) = (agreement_id.clone(), obligation_id.clone());
                 vec![if matches!(command.action, A::RecordObligationMet { .. }) {
-                    MatterEvent::ObligationMet { at, agreement_id, obligation_id }
+                    MatterEvent::ObligationMet {
+                        at,
+                        agreement_id,
+                        obligation_id,
+                    }
                 } else {
                     MatterEvent::ObligationBreached {
                         at,
@@ -1203,26 +1393,49 @@ impl Aggregate for PetitionMatter {
                 self.require_stage(&[Stage::Handling], "a handling opinion", "art. 32")?;
                 self.require_unit(unit, &self.responsible_unit, "issue another unit's opinion")?;
                 if self.route != Some(ClaimRoute::PetitionRoute) {
-                    return Err(self.refuse("art. 32", "a handling opinion answers a claim on the petition route"));
+                    return Err(self.refuse(
+                        "art. 32",
+                        "a handling opinion answers a claim on the petition route",
+                    ));
                 }
                 if self.hearing.is_some() {
                     return Err(self.refuse("art. 32", "the hearing is still open"));
                 }
-                vec![MatterEvent::HandlingOpinionIssued { at, outcome: *outcome }]
+                vec![MatterEvent::HandlingOpinionIssued {
+                    at,
+                    outcome: *outcome,
+                }]
             }
             A::DeliverReply { delivered_on } => {
                 let (reply, by) = match self.stage {
                     Stage::OpinionIssued => (ReplyKind::Handling, &self.responsible_unit),
-                    Stage::Handling if self.class == Some(ClaimClass::Suggestion) => (ReplyKind::Handling, &self.responsible_unit),
+                    Stage::Handling if self.class == Some(ClaimClass::Suggestion) => {
+                        (ReplyKind::Handling, &self.responsible_unit)
+                    }
                     Stage::ReviewOpinionIssued => (ReplyKind::Review, &self.reviewing_unit),
                     Stage::ReReviewOpinionIssued => (ReplyKind::ReReview, &self.re_reviewing_unit),
-                    _ => return Err(self.refuse("art. 32", format!("no written reply is pending while the matter is {}", self.stage))),
+                    _ => {
+                        return Err(self.refuse(
+                            "art. 32",
+                            format!(
+                                "no written reply is pending while the matter is {}",
+                                self.stage
+                            ),
+                        ));
+                    }
                 };
                 self.require_unit(unit, by, "deliver another unit's reply")?;
                 if *delivered_on > today {
-                    return Err(DomainError::invalid("delivered_on", format!("{delivered_on} is after today, {today}")));
+                    return Err(DomainError::invalid(
+                        "delivered_on",
+                        format!("{delivered_on} is after today, {today}"),
+                    ));
                 }
-                let mut events = vec![MatterEvent::ReplyDelivered { at, reply, delivered_on: *delivered_on }];
+                let mut events = vec![MatterEvent::ReplyDelivered {
+                    at,
+                    reply,
+                    delivered_on: *delivered_on,
+                }];
                 if reply == ReplyKind::ReReview {
                     events.push(MatterEvent::Concluded { at });
                 }
@@ -1230,54 +1443,99 @@ impl Aggregate for PetitionMatter {
             }
             A::RequestReview { reviewing_unit } => {
                 if self.stage == Stage::Replied && self.route == Some(ClaimRoute::PetitionRoute) {
-                    self.require_window(DeadlineKind::ReviewRequest, today, rules, "a review request")?;
+                    self.require_window(
+                        DeadlineKind::ReviewRequest,
+                        today,
+                        rules,
+                        "a review request",
+                    )?;
                 } else {
                     self.require_stage(&[], "a review request", "art. 35")?;
                 }
                 id_field("reviewing_unit", reviewing_unit.as_str())?;
                 if Some(reviewing_unit) == self.responsible_unit.as_ref() {
-                    return Err(DomainError::invalid("reviewing_unit", "review is by the unit one level up, not the responsible unit"));
+                    return Err(DomainError::invalid(
+                        "reviewing_unit",
+                        "review is by the unit one level up, not the responsible unit",
+                    ));
                 }
                 if unit != reviewing_unit && Some(unit) != self.office.as_ref() {
-                    return Err(DomainError::NotAuthorized { unit: unit.clone(), action: "record a review request" });
+                    return Err(DomainError::NotAuthorized {
+                        unit: unit.clone(),
+                        action: "record a review request",
+                    });
                 }
-                vec![MatterEvent::ReviewRequested { at, reviewing_unit: reviewing_unit.clone() }]
+                vec![MatterEvent::ReviewRequested {
+                    at,
+                    reviewing_unit: reviewing_unit.clone(),
+                }]
             }
             A::IssueReviewOpinion { outcome } => {
                 self.require_stage(&[Stage::UnderReview], "a review opinion", "art. 35")?;
-                self.require_unit(unit, &self.reviewing_unit, "issue another unit's review opinion")?;
+                self.require_unit(
+                    unit,
+                    &self.reviewing_unit,
+                    "issue another unit's review opinion",
+                )?;
                 if self.hearing.is_some() {
                     return Err(self.refuse("art. 35", "the hearing is still open"));
                 }
-                vec![MatterEvent::ReviewOpinionIssued { at, outcome: *outcome }]
+                vec![MatterEvent::ReviewOpinionIssued {
+                    at,
+                    outcome: *outcome,
+                }]
             }
             A::RequestReReview { re_reviewing_unit } => {
                 if self.stage == Stage::ReviewReplied {
-                    self.require_window(DeadlineKind::ReReviewRequest, today, rules, "a re-review request")?;
+                    self.require_window(
+                        DeadlineKind::ReReviewRequest,
+                        today,
+                        rules,
+                        "a re-review request",
+                    )?;
                 } else {
                     self.require_stage(&[], "a re-review request", "art. 36")?;
                 }
                 id_field("re_reviewing_unit", re_reviewing_unit.as_str())?;
-                if Some(re_reviewing_unit) == self.reviewing_unit.as_ref() || Some(re_reviewing_unit) == self.responsible_unit.as_ref() {
-                    return Err(DomainError::invalid("re_reviewing_unit", "re-review is by the next level up"));
+                if Some(re_reviewing_unit) == self.reviewing_unit.as_ref()
+                    || Some(re_reviewing_unit) == self.responsible_unit.as_ref()
+                {
+                    return Err(DomainError::invalid(
+                        "re_reviewing_unit",
+                        "re-review is by the next level up",
+                    ));
                 }
                 if unit != re_reviewing_unit && Some(unit) != self.office.as_ref() {
-                    return Err(DomainError::NotAuthorized { unit: unit.clone(), action: "record a re-review request" });
+                    return Err(DomainError::NotAuthorized {
+                        unit: unit.clone(),
+                        action: "record a re-review request",
+                    });
                 }
-                vec![MatterEvent::ReReviewRequested { at, re_reviewing_unit: re_reviewing_unit.clone() }]
+                vec![MatterEvent::ReReviewRequested {
+                    at,
+                    re_reviewing_unit: re_reviewing_unit.clone(),
+                }]
             }
             A::OpenHearing => {
                 let organiser = match self.stage {
                     Stage::Handling => &self.responsible_unit,
                     Stage::UnderReview => &self.reviewing_unit,
                     Stage::UnderReReview => &self.re_reviewing_unit,
-                    _ => return Err(self.refuse("art. 36 ¶2", format!("no hearing while the matter is {}", self.stage))),
+                    _ => {
+                        return Err(self.refuse(
+                            "art. 36 ¶2",
+                            format!("no hearing while the matter is {}", self.stage),
+                        ));
+                    }
                 };
                 self.require_unit(unit, organiser, "organise a hearing on this matter")?;
                 if self.hearing.is_some() {
                     return Err(self.refuse("art. 36 ¶2", "a hearing is already open"));
                 }
-                vec![MatterEvent::HearingOpened { at, organiser: unit.clone() }]
+                vec![MatterEvent::HearingOpened {
+                    at,
+                    organiser: unit.clone(),
+                }]
             }
             A::CloseHearing => {
                 if self.hearing.is_none() {
@@ -1288,24 +1546,48 @@ impl Aggregate for PetitionMatter {
             }
             A::IssueReReviewOpinion { outcome } => {
                 self.require_stage(&[Stage::UnderReReview], "a re-review opinion", "art. 36")?;
-                self.require_unit(unit, &self.re_reviewing_unit, "issue another unit's re-review opinion")?;
+                self.require_unit(
+                    unit,
+                    &self.re_reviewing_unit,
+                    "issue another unit's re-review opinion",
+                )?;
                 if self.hearing.is_some() {
                     return Err(self.refuse("art. 36 ¶2", "the hearing is still open"));
                 }
-                vec![MatterEvent::ReReviewOpinionIssued { at, outcome: *outcome }]
+                vec![MatterEvent::ReReviewOpinionIssued {
+                    at,
+                    outcome: *outcome,
+                }]
             }
             A::RecordFinality => {
                 let window = match self.stage {
-                    Stage::Replied if self.route == Some(ClaimRoute::PetitionRoute) => DeadlineKind::ReviewRequest,
+                    Stage::Replied if self.route == Some(ClaimRoute::PetitionRoute) => {
+                        DeadlineKind::ReviewRequest
+                    }
                     Stage::ReviewReplied => DeadlineKind::ReReviewRequest,
-                    _ => return Err(self.refuse("art. 35", format!("no petitioner window runs while the matter is {}", self.stage))),
+                    _ => {
+                        return Err(self.refuse(
+                            "art. 35",
+                            format!(
+                                "no petitioner window runs while the matter is {}",
+                                self.stage
+                            ),
+                        ));
+                    }
                 };
                 if !self.parties().contains(unit) {
-                    return Err(DomainError::NotAuthorized { unit: unit.clone(), action: "record finality of this matter" });
+                    return Err(DomainError::NotAuthorized {
+                        unit: unit.clone(),
+                        action: "record finality of this matter",
+                    });
                 }
                 let closes = self.deadlines.get(&window).map(|d| d.due(&rules.calendar));
                 match closes {
-                    Some(lapsed_after) if today > lapsed_after => vec![MatterEvent::BecameFinal { at, window, lapsed_after }],
+                    Some(lapsed_after) if today > lapsed_after => vec![MatterEvent::BecameFinal {
+                        at,
+                        window,
+                        lapsed_after,
+                    }],
                     Some(open_until) => {
                         return Err(DomainError::Refused {
                             rule: window.article(),
@@ -1314,15 +1596,28 @@ impl Aggregate for PetitionMatter {
                             deadline: Some(open_until),
                         });
                     }
-                    None => return Err(self.refuse(window.article(), format!("no {window} window was started"))),
+                    None => {
+                        return Err(self
+                            .refuse(window.article(), format!("no {window} window was started")));
+                    }
                 }
             }
             A::RecordImplementation => {
-                self.require_unit(unit, &self.responsible_unit, "record another unit's implementation")?;
+                self.require_unit(
+                    unit,
+                    &self.responsible_unit,
+                    "record another unit's implementation",
+                )?;
                 let supported = self.handling_outcome == Some(HandlingOutcome::Supported)
-                    && !matches!(self.review_outcome, Some(ReviewOutcome::Changed | ReviewOutcome::Revoked));
+                    && !matches!(
+                        self.review_outcome,
+                        Some(ReviewOutcome::Changed | ReviewOutcome::Revoked)
+                    );
                 if !supported || self.replies.is_empty() {
-                    return Err(self.refuse("art. 32", "only a supported claim whose opinion was delivered is implemented"));
+                    return Err(self.refuse(
+                        "art. 32",
+                        "only a supported claim whose opinion was delivered is implemented",
+                    ));
                 }
                 if self.implemented {
                     return Err(self.refuse("art. 32", "the implementation is already recorded"));
@@ -1385,8 +1680,21 @@ impl Aggregate for PetitionMatter {
                 self.stage = Stage::NotAcceptedAgain;
                 meet(&mut self, DeadlineKind::ForwardOrAssign, day(*at));
             }
-            E::Forwarded { at, to, territorial_unit } | E::Assigned { at, to, territorial_unit } => {
-                self.stage = if matches!(event, E::Forwarded { .. }) { Stage::Forwarded } else { Stage::Assigned };
+            E::Forwarded {
+                at,
+                to,
+                territorial_unit,
+            }
+            | E::Assigned {
+                at,
+                to,
+                territorial_unit,
+            } => {
+                self.stage = if matches!(event, E::Forwarded { .. }) {
+                    Stage::Forwarded
+                } else {
+                    Stage::Assigned
+                };
                 self.responsible_unit = Some(to.clone());
                 self.territorial_unit = territorial_unit.clone();
                 meet(&mut self, DeadlineKind::ForwardOrAssign, day(*at));
@@ -1423,7 +1731,12 @@ impl Aggregate for PetitionMatter {
                     self.stage = Stage::Received;
                 }
             }
-            E::Accepted { at, class, route, accused_unit } => {
+            E::Accepted {
+                at,
+                class,
+                route,
+                accused_unit,
+            } => {
                 self.class = Some(*class);
                 self.route = *route;
                 self.accused_unit = accused_unit.clone();
@@ -1445,11 +1758,34 @@ impl Aggregate for PetitionMatter {
                     d.extended_by += days;
                 }
             }
-            E::AgreementRecorded { agreement_id, kind, obligations, .. } => {
-                let obligations = obligations.iter().map(|o| (o.obligation_id.clone(), (o.clone(), None))).collect();
-                self.agreements.insert(agreement_id.clone(), Agreement { kind: *kind, obligations });
+            E::AgreementRecorded {
+                agreement_id,
+                kind,
+                obligations,
+                ..
+            } => {
+                let obligations = obligations
+                    .iter()
+                    .map(|o| (o.obligation_id.clone(), (o.clone(), None)))
+                    .collect();
+                self.agreements.insert(
+                    agreement_id.clone(),
+                    Agreement {
+                        kind: *kind,
+                        obligations,
+                    },
+                );
             }
-            E::ObligationMet { agreement_id, obligation_id, .. } | E::ObligationBreached { agreement_id, obligation_id, .. } => {
+            E::ObligationMet {
+                agreement_id,
+                obligation_id,
+                ..
+            }
+            | E::ObligationBreached {
+                agreement_id,
+                obligation_id,
+                ..
+            } => {
                 let met = matches!(event, E::ObligationMet { .. });
                 if let Some((_, state)) = self
                     .agreements
@@ -1464,10 +1800,16 @@ impl Aggregate for PetitionMatter {
                 self.handling_outcome = Some(*outcome);
                 meet(&mut self, DeadlineKind::Handling, day(*at));
             }
-            E::ReplyDelivered { reply, delivered_on, .. } => {
+            E::ReplyDelivered {
+                reply,
+                delivered_on,
+                ..
+            } => {
                 self.replies.push((*reply, *delivered_on));
                 match reply {
-                    ReplyKind::Handling if self.class == Some(ClaimClass::Suggestion) => self.stage = Stage::Answered,
+                    ReplyKind::Handling if self.class == Some(ClaimClass::Suggestion) => {
+                        self.stage = Stage::Answered
+                    }
                     ReplyKind::Handling => {
                         self.stage = Stage::Replied;
                         start(&mut self, DeadlineKind::ReviewRequest, *delivered_on);
@@ -1490,7 +1832,10 @@ impl Aggregate for PetitionMatter {
                 self.review_outcome = Some(*outcome);
                 meet(&mut self, DeadlineKind::ReviewOpinion, day(*at));
             }
-            E::ReReviewRequested { at, re_reviewing_unit } => {
+            E::ReReviewRequested {
+                at,
+                re_reviewing_unit,
+            } => {
                 self.stage = Stage::UnderReReview;
                 self.re_reviewing_unit = Some(re_reviewing_unit.clone());
                 meet(&mut self, DeadlineKind::ReReviewRequest, day(*at));
@@ -1528,3 +1873,6 @@ impl Aggregate for PetitionMatter {
 pub fn period_of(kind: DeadlineKind) -> Option<Period> {
     kind.statutory_period()
 }
+
+#[cfg(test)]
+mod tests;

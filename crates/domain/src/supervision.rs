@@ -235,28 +235,50 @@ pub struct SupervisionOrder {
 
 impl SupervisionOrder {
     fn refuse(&self, reason: impl Into<String>) -> DomainError {
-        DomainError::refused("arts. 39–40", serde_json::to_string(&self.stage).unwrap_or_default().trim_matches('"'), reason)
+        DomainError::refused(
+            "arts. 39–40",
+            serde_json::to_string(&self.stage)
+                .unwrap_or_default()
+                .trim_matches('"'),
+            reason,
+        )
     }
 
-    fn require_unit(&self, unit: &UnitId, expected: &Option<UnitId>, action: &'static str) -> Result<(), DomainError> {
+    fn require_unit(
+        &self,
+        unit: &UnitId,
+        expected: &Option<UnitId>,
+        action: &'static str,
+    ) -> Result<(), DomainError> {
         if expected.as_ref() == Some(unit) {
             Ok(())
         } else {
-            Err(DomainError::NotAuthorized { unit: unit.clone(), action })
+            Err(DomainError::NotAuthorized {
+                unit: unit.clone(),
+                action,
+            })
         }
     }
 }
 
 fn feedback_clock(at: DateTime<Utc>, due_on: NaiveDate) -> Deadline {
     let started = legal_date(at);
-    Deadline::start(DeadlineKind::SupervisionFeedback, started, Period::calendar(days_between(started, due_on)))
+    Deadline::start(
+        DeadlineKind::SupervisionFeedback,
+        started,
+        Period::calendar(days_between(started, due_on)),
+    )
 }
 
 impl Aggregate for SupervisionOrder {
     type Command = OrderCommand;
     type Event = OrderEvent;
 
-    fn decide(&self, command: &OrderCommand, _rules: &Rules) -> Result<Vec<OrderEvent>, DomainError> {
+    fn decide(
+        &self,
+        command: &OrderCommand,
+        _rules: &Rules,
+    ) -> Result<Vec<OrderEvent>, DomainError> {
         let at = command.at;
         let today = legal_date(at);
         let unit = &command.unit;
@@ -265,18 +287,31 @@ impl Aggregate for SupervisionOrder {
             return Err(self.refuse("the order is not issued"));
         }
         Ok(vec![match &command.action {
-            A::Issue { order_id, subject, to_unit, due_on, reason, requirements } => {
+            A::Issue {
+                order_id,
+                subject,
+                to_unit,
+                due_on,
+                reason,
+                requirements,
+            } => {
                 if self.order_id.is_some() {
                     return Err(self.refuse("already issued"));
                 }
                 id_field("order_id", order_id.as_str())?;
                 id_field("to_unit", to_unit.as_str())?;
                 if to_unit == unit {
-                    return Err(DomainError::invalid("to_unit", "a unit does not supervise itself"));
+                    return Err(DomainError::invalid(
+                        "to_unit",
+                        "a unit does not supervise itself",
+                    ));
                 }
                 text("requirements", requirements, 4000)?;
                 if *due_on <= today {
-                    return Err(DomainError::invalid("due_on", format!("{due_on} is not after today, {today}")));
+                    return Err(DomainError::invalid(
+                        "due_on",
+                        format!("{due_on} is not after today, {today}"),
+                    ));
                 }
                 OrderEvent::Issued {
                     at,
@@ -290,37 +325,63 @@ impl Aggregate for SupervisionOrder {
                 }
             }
             A::Acknowledge => {
-                self.require_unit(unit, &self.to_unit, "acknowledge an order addressed to another unit")?;
+                self.require_unit(
+                    unit,
+                    &self.to_unit,
+                    "acknowledge an order addressed to another unit",
+                )?;
                 if self.stage != OrderStage::Issued {
                     return Err(self.refuse("only an issued order is acknowledged"));
                 }
                 OrderEvent::Acknowledged { at }
             }
             A::SubmitFeedback { summary } => {
-                self.require_unit(unit, &self.to_unit, "answer an order addressed to another unit")?;
+                self.require_unit(
+                    unit,
+                    &self.to_unit,
+                    "answer an order addressed to another unit",
+                )?;
                 if !matches!(self.stage, OrderStage::Issued | OrderStage::Acknowledged) {
                     return Err(self.refuse("feedback is not expected now"));
                 }
                 text("summary", summary, 4000)?;
-                OrderEvent::FeedbackSubmitted { at, summary: summary.clone() }
+                OrderEvent::FeedbackSubmitted {
+                    at,
+                    summary: summary.clone(),
+                }
             }
             A::AcceptFeedback => {
-                self.require_unit(unit, &self.issuer, "decide feedback on another unit's order")?;
+                self.require_unit(
+                    unit,
+                    &self.issuer,
+                    "decide feedback on another unit's order",
+                )?;
                 if self.stage != OrderStage::FeedbackSubmitted {
                     return Err(self.refuse("no feedback awaits a decision"));
                 }
                 OrderEvent::FeedbackAccepted { at }
             }
             A::RejectFeedback { reason, due_on } => {
-                self.require_unit(unit, &self.issuer, "decide feedback on another unit's order")?;
+                self.require_unit(
+                    unit,
+                    &self.issuer,
+                    "decide feedback on another unit's order",
+                )?;
                 if self.stage != OrderStage::FeedbackSubmitted {
                     return Err(self.refuse("no feedback awaits a decision"));
                 }
                 text("reason", reason, 2000)?;
                 if *due_on <= today {
-                    return Err(DomainError::invalid("due_on", format!("{due_on} is not after today, {today}")));
+                    return Err(DomainError::invalid(
+                        "due_on",
+                        format!("{due_on} is not after today, {today}"),
+                    ));
                 }
-                OrderEvent::FeedbackRejected { at, reason: reason.clone(), due_on: *due_on }
+                OrderEvent::FeedbackRejected {
+                    at,
+                    reason: reason.clone(),
+                    due_on: *due_on,
+                }
             }
             A::Escalate { level, note } => {
                 self.require_unit(unit, &self.issuer, "escalate another unit's order")?;
@@ -334,24 +395,44 @@ impl Aggregate for SupervisionOrder {
                     )));
                 }
                 text("note", note, 2000)?;
-                OrderEvent::Escalated { at, level: *level, note: note.clone() }
+                OrderEvent::Escalated {
+                    at,
+                    level: *level,
+                    note: note.clone(),
+                }
             }
             A::RecordAdoption { adopted } => {
-                self.require_unit(unit, &self.issuer, "record adoption on another unit's order")?;
+                self.require_unit(
+                    unit,
+                    &self.issuer,
+                    "record adoption on another unit's order",
+                )?;
                 if self.stage != OrderStage::Closed {
                     return Err(self.refuse("adoption is recorded once the order is closed"));
                 }
                 if self.adopted.is_some() {
                     return Err(self.refuse("adoption is already recorded"));
                 }
-                OrderEvent::AdoptionRecorded { at, adopted: *adopted }
+                OrderEvent::AdoptionRecorded {
+                    at,
+                    adopted: *adopted,
+                }
             }
         }])
     }
 
     fn evolve(mut self, event: &OrderEvent) -> Self {
         match event {
-            OrderEvent::Issued { at, order_id, issuer, subject, to_unit, due_on, reason, .. } => {
+            OrderEvent::Issued {
+                at,
+                order_id,
+                issuer,
+                subject,
+                to_unit,
+                due_on,
+                reason,
+                ..
+            } => {
                 self.order_id = Some(order_id.clone());
                 self.stage = OrderStage::Issued;
                 self.issuer = Some(issuer.clone());
