@@ -3,12 +3,15 @@
 
 use std::fmt::Debug;
 
+use chrono::{DateTime, Utc};
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::agency::Agency;
 use crate::clock::HolidayCalendar;
 use crate::error::DomainError;
+use crate::ids::UnitId;
 
 /// What a decision may consult besides the state: the legal calendar.
 #[derive(Debug, Clone, Default)]
@@ -43,17 +46,28 @@ pub trait DomainEvent: Clone + Debug + PartialEq + Serialize + DeserializeOwned 
     }
 }
 
+/// A command to an aggregate: who acts, when, and what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Command<A> {
+    /// When the act happens; legal days are counted from its Beijing date.
+    pub at: DateTime<Utc>,
+    /// The acting unit, from the caller's token (never from a request body).
+    pub unit: UnitId,
+    /// The act.
+    pub action: A,
+}
+
 /// A consistency boundary of the domain.
 pub trait Aggregate: Default + Clone + Debug + PartialEq {
     /// What can be asked of it.
-    type Command;
+    type Action;
     /// What it records.
     type Event: DomainEvent;
 
     /// Decides a command against the current state: the events to record, or why not.
     fn decide(
         &self,
-        command: &Self::Command,
+        command: &Command<Self::Action>,
         rules: &Rules,
     ) -> Result<Vec<Self::Event>, DomainError>;
 

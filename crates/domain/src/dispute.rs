@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{Aggregate, DomainEvent, Rules};
+use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
 use crate::clock::{Deadline, DeadlineKind, Period, days_between, legal_date};
 use crate::error::DomainError;
 use crate::ids::{DisputeId, PersonRef, UnitId, id_field, text};
@@ -69,15 +69,7 @@ impl DisputeStage {
 }
 
 /// A command to a dispute.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DisputeCommand {
-    /// When.
-    pub at: DateTime<Utc>,
-    /// The acting unit.
-    pub unit: UnitId,
-    /// The act.
-    pub action: DisputeAction,
-}
+pub type DisputeCommand = Command<DisputeAction>;
 
 /// The acts on a dispute.
 #[derive(Debug, Clone, PartialEq)]
@@ -303,7 +295,7 @@ impl Dispute {
 }
 
 impl Aggregate for Dispute {
-    type Command = DisputeCommand;
+    type Action = DisputeAction;
     type Event = DisputeEvent;
 
     fn decide(
@@ -516,3 +508,6 @@ impl Aggregate for Dispute {
         self
     }
 }
+
+#[cfg(test)]
+mod tests;

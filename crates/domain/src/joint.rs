@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{Aggregate, DomainEvent, Rules};
+use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
 use crate::clock::legal_date;
 use crate::error::DomainError;
 use crate::ids::{ItemRef, JointHandlingId, UnitId, id_field, text};
@@ -47,15 +47,7 @@ pub struct Task {
 }
 
 /// A command to a joint handling.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JointCommand {
-    /// When.
-    pub at: DateTime<Utc>,
-    /// The acting unit.
-    pub unit: UnitId,
-    /// The act.
-    pub action: JointAction,
-}
+pub type JointCommand = Command<JointAction>;
 
 /// The acts on a joint handling.
 #[derive(Debug, Clone, PartialEq)]
@@ -235,7 +227,7 @@ impl JointHandling {
 }
 
 impl Aggregate for JointHandling {
-    type Command = JointCommand;
+    type Action = JointAction;
     type Event = JointEvent;
 
     fn decide(
@@ -468,3 +460,6 @@ impl Aggregate for JointHandling {
         self
     }
 }
+
+#[cfg(test)]
+mod tests;

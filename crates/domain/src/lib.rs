@@ -24,9 +24,11 @@ pub mod ids;
 pub mod joint;
 pub mod petition;
 pub mod supervision;
+#[cfg(test)]
+mod testing;
 
 pub use agency::{Agency, UnknownAgency};
-pub use aggregate::{Aggregate, DomainEvent, Rules};
+pub use aggregate::{Aggregate, Command, DomainEvent, Rules};
 pub use clock::{Deadline, DeadlineKind, HolidayCalendar, Period};
 pub use error::DomainError;
 pub use ids::{

@@ -14,7 +14,7 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{Aggregate, DomainEvent, Rules};
+use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
 use crate::clock::{Deadline, DeadlineKind, Period, legal_date};
 use crate::error::DomainError;
 use crate::ids::{MatterId, PersonRef, UnitId, id_field, text};
@@ -273,16 +273,8 @@ impl fmt::Display for Stage {
     }
 }
 
-/// A command to a petition matter: who acts, when, and what.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MatterCommand {
-    /// When the act happens; legal days are counted from its Beijing date.
-    pub at: DateTime<Utc>,
-    /// The acting unit, from the caller's token.
-    pub unit: UnitId,
-    /// The act.
-    pub action: MatterAction,
-}
+/// A command to a petition matter.
+pub type MatterCommand = Command<MatterAction>;
 
 /// The acts on a petition matter.
 #[derive(Debug, Clone, PartialEq)]
@@ -1036,7 +1028,7 @@ impl PetitionMatter {
 }
 
 impl Aggregate for PetitionMatter {
-    type Command = MatterCommand;
+    type Action = MatterAction;
     type Event = MatterEvent;
 
     fn decide(

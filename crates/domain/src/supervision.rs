@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{Aggregate, DomainEvent, Rules};
+use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
 use crate::clock::{Deadline, DeadlineKind, Period, days_between, legal_date};
 use crate::error::DomainError;
 use crate::ids::{ItemRef, SupervisionOrderId, UnitId, id_field, text};
@@ -67,15 +67,7 @@ pub enum OrderStage {
 }
 
 /// A command to a supervision order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrderCommand {
-    /// When.
-    pub at: DateTime<Utc>,
-    /// The acting unit.
-    pub unit: UnitId,
-    /// The act.
-    pub action: OrderAction,
-}
+pub type OrderCommand = Command<OrderAction>;
 
 /// The acts on a supervision order.
 #[derive(Debug, Clone, PartialEq)]
@@ -271,7 +263,7 @@ fn feedback_clock(at: DateTime<Utc>, due_on: NaiveDate) -> Deadline {
 }
 
 impl Aggregate for SupervisionOrder {
-    type Command = OrderCommand;
+    type Action = OrderAction;
     type Event = OrderEvent;
 
     fn decide(
@@ -460,3 +452,6 @@ impl Aggregate for SupervisionOrder {
         self
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,29 +1,16 @@
 //! Given/when/then tests of the petition procedure, and property tests over random command sequences.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 
 use super::*;
 use crate::clock::HolidayCalendar;
+use crate::testing::{self, at, d, u};
 
 const OFFICE: &str = "binhai.petition_office";
 const BUREAU: &str = "binhai.human_resources_bureau";
 const TOWN: &str = "binhai.xingang_subdistrict";
 const DISTRICT_GOV: &str = "binhai.district_government";
 const CITY_GOV: &str = "tianjin.city_government";
-
-fn d(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-}
-
-/// 10:00 in Beijing on the given legal date.
-fn at(s: &str) -> DateTime<Utc> {
-    let day = d(s);
-    Utc.from_utc_datetime(&day.and_hms_opt(2, 0, 0).unwrap())
-}
-
-fn u(s: &str) -> UnitId {
-    UnitId::from(s)
-}
 
 fn registration(id: &str, class: ClaimClass, prior: PriorPetition) -> Registration {
     Registration {
@@ -41,103 +28,61 @@ fn registration(id: &str, class: ClaimClass, prior: PriorPetition) -> Registrati
     }
 }
 
-/// A matter and its history, driven through commands as a service would.
-struct Scenario {
-    rules: Rules,
-    matter: PetitionMatter,
-    history: Vec<MatterEvent>,
+type Scenario = testing::Scenario<PetitionMatter>;
+
+fn due(s: &Scenario, kind: DeadlineKind) -> NaiveDate {
+    s.state.deadlines[&kind].due(&s.rules.calendar)
 }
 
-impl Scenario {
-    fn new() -> Self {
-        Scenario {
-            rules: Rules::china(),
-            matter: PetitionMatter::default(),
-            history: Vec::new(),
-        }
-    }
+/// A claim registered on 2026-03-02, assigned to the bureau, received and accepted on the petition route.
+fn accepted_claim() -> Scenario {
+    let mut s = Scenario::new();
+    s.ok(
+        "2026-03-02",
+        OFFICE,
+        MatterAction::Register(registration("m1", ClaimClass::Claim, PriorPetition::None)),
+    )
+    .ok(
+        "2026-03-03",
+        OFFICE,
+        MatterAction::Assign {
+            to: u(BUREAU),
+            territorial_unit: Some(u(TOWN)),
+        },
+    )
+    .ok("2026-03-04", BUREAU, MatterAction::Receive)
+    .ok("2026-03-05", BUREAU, MatterAction::SendReceiptNotice)
+    .ok(
+        "2026-03-06",
+        BUREAU,
+        MatterAction::Accept {
+            class: ClaimClass::Claim,
+            route: Some(ClaimRoute::PetitionRoute),
+            channel: None,
+            accused_unit: None,
+        },
+    );
+    s
+}
 
-    /// Decides `action` by `unit` on `date`; applies the events when accepted.
-    fn when(
-        &mut self,
-        date: &str,
-        unit: &str,
-        action: MatterAction,
-    ) -> Result<Vec<MatterEvent>, DomainError> {
-        let command = MatterCommand {
-            at: at(date),
-            unit: u(unit),
-            action,
-        };
-        let events = self.matter.decide(&command, &self.rules)?;
-        for e in &events {
-            self.matter = self.matter.clone().evolve(e);
-        }
-        self.history.extend(events.clone());
-        Ok(events)
-    }
-
-    fn ok(&mut self, date: &str, unit: &str, action: MatterAction) -> &mut Self {
-        if let Err(e) = self.when(date, unit, action) {
-            panic!("expected acceptance, got {e}");
-        }
-        self
-    }
-
-    fn due(&self, kind: DeadlineKind) -> NaiveDate {
-        self.matter.deadlines[&kind].due(&self.rules.calendar)
-    }
-
-    /// A claim registered on 2026-03-02, assigned to the bureau, received and accepted on the petition route.
-    fn accepted_claim() -> Self {
-        let mut s = Scenario::new();
-        s.ok(
-            "2026-03-02",
-            OFFICE,
-            MatterAction::Register(registration("m1", ClaimClass::Claim, PriorPetition::None)),
-        )
-        .ok(
-            "2026-03-03",
-            OFFICE,
-            MatterAction::Assign {
-                to: u(BUREAU),
-                territorial_unit: Some(u(TOWN)),
-            },
-        )
-        .ok("2026-03-04", BUREAU, MatterAction::Receive)
-        .ok("2026-03-05", BUREAU, MatterAction::SendReceiptNotice)
-        .ok(
-            "2026-03-06",
-            BUREAU,
-            MatterAction::Accept {
-                class: ClaimClass::Claim,
-                route: Some(ClaimRoute::PetitionRoute),
-                channel: None,
-                accused_unit: None,
-            },
-        );
-        s
-    }
-
-    /// An accepted claim whose handling opinion was delivered on `delivered`.
-    fn replied(delivered: &str) -> Self {
-        let mut s = Scenario::accepted_claim();
-        s.ok(
-            "2026-04-01",
-            BUREAU,
-            MatterAction::IssueHandlingOpinion {
-                outcome: HandlingOutcome::NotSupported,
-            },
-        )
-        .ok(
-            delivered,
-            BUREAU,
-            MatterAction::DeliverReply {
-                delivered_on: d(delivered),
-            },
-        );
-        s
-    }
+/// An accepted claim whose handling opinion was delivered on `delivered`.
+fn replied(delivered: &str) -> Scenario {
+    let mut s = accepted_claim();
+    s.ok(
+        "2026-04-01",
+        BUREAU,
+        MatterAction::IssueHandlingOpinion {
+            outcome: HandlingOutcome::NotSupported,
+        },
+    )
+    .ok(
+        delivered,
+        BUREAU,
+        MatterAction::DeliverReply {
+            delivered_on: d(delivered),
+        },
+    );
+    s
 }
 
 fn refused_rule(
@@ -173,8 +118,8 @@ fn given_a_petition_when_registered_then_the_art_22_clock_runs_15_days_from_rece
             ..
         }
     ));
-    assert_eq!(s.matter.stage, Stage::Registered);
-    assert_eq!(s.due(DeadlineKind::ForwardOrAssign), d("2026-03-17"));
+    assert_eq!(s.state.stage, Stage::Registered);
+    assert_eq!(due(&s, DeadlineKind::ForwardOrAssign), d("2026-03-17"));
 }
 
 #[test]
@@ -193,14 +138,14 @@ fn given_a_registered_matter_when_forwarded_then_it_stays_open_with_the_responsi
             territorial_unit: None,
         },
     );
-    assert_eq!(s.matter.stage, Stage::Forwarded);
+    assert_eq!(s.state.stage, Stage::Forwarded);
     assert!(
-        !s.matter.stage.is_closed(),
+        !s.state.stage.is_closed(),
         "forwarding never closes a matter"
     );
-    assert_eq!(s.matter.responsible_unit, Some(u(BUREAU)));
+    assert_eq!(s.state.responsible_unit, Some(u(BUREAU)));
     assert_eq!(
-        s.matter.deadlines[&DeadlineKind::ForwardOrAssign].met_on,
+        s.state.deadlines[&DeadlineKind::ForwardOrAssign].met_on,
         Some(d("2026-03-03"))
     );
 }
@@ -244,7 +189,7 @@ fn given_a_received_matter_when_the_unit_objects_within_5_working_days_then_uphe
     )
     .ok("2026-03-04", BUREAU, MatterAction::Receive);
     // Received Wed 03-04: five working days end Wed 03-11.
-    assert_eq!(s.due(DeadlineKind::RoutingObjection), d("2026-03-11"));
+    assert_eq!(due(&s, DeadlineKind::RoutingObjection), d("2026-03-11"));
     s.ok(
         "2026-03-11",
         BUREAU,
@@ -257,10 +202,10 @@ fn given_a_received_matter_when_the_unit_objects_within_5_working_days_then_uphe
         OFFICE,
         MatterAction::DecideRoutingObjection { upheld: true },
     );
-    assert_eq!(s.matter.stage, Stage::Registered);
-    assert_eq!(s.matter.responsible_unit, None);
+    assert_eq!(s.state.stage, Stage::Registered);
+    assert_eq!(s.state.responsible_unit, None);
     assert_eq!(
-        s.due(DeadlineKind::ForwardOrAssign),
+        due(&s, DeadlineKind::ForwardOrAssign),
         d("2026-03-27"),
         "a fresh art. 22 period from the decision"
     );
@@ -325,18 +270,18 @@ fn given_an_objection_when_not_upheld_then_the_unit_must_proceed() {
         OFFICE,
         MatterAction::DecideRoutingObjection { upheld: false },
     );
-    assert_eq!(s.matter.stage, Stage::Received);
-    assert_eq!(s.matter.responsible_unit, Some(u(BUREAU)));
+    assert_eq!(s.state.stage, Stage::Received);
+    assert_eq!(s.state.responsible_unit, Some(u(BUREAU)));
 }
 
 #[test]
 fn given_a_claim_on_the_petition_route_when_accepted_then_handling_is_due_in_60_days() {
-    let s = Scenario::accepted_claim();
-    assert_eq!(s.matter.stage, Stage::Handling);
+    let s = accepted_claim();
+    assert_eq!(s.state.stage, Stage::Handling);
     // Accepted Fri 2026-03-06: day 60 is Tue 2026-05-05, in the Labour Day holiday → Wed 05-06.
-    assert_eq!(s.due(DeadlineKind::Handling), d("2026-05-06"));
+    assert_eq!(due(&s, DeadlineKind::Handling), d("2026-05-06"));
     assert!(
-        s.matter.deadlines[&DeadlineKind::ReceiptNotice]
+        s.state.deadlines[&DeadlineKind::ReceiptNotice]
             .met_on
             .is_some()
     );
@@ -344,7 +289,7 @@ fn given_a_claim_on_the_petition_route_when_accepted_then_handling_is_due_in_60_
 
 #[test]
 fn given_handling_when_extended_once_by_30_days_then_a_second_extension_is_refused_citing_art_34() {
-    let mut s = Scenario::accepted_claim();
+    let mut s = accepted_claim();
     let extend = |days| MatterAction::ExtendHandling {
         days,
         approver: u(DISTRICT_GOV),
@@ -356,7 +301,7 @@ fn given_handling_when_extended_once_by_30_days_then_a_second_extension_is_refus
     ));
     s.ok("2026-04-20", BUREAU, extend(30));
     // 60 + 30 days from 2026-03-06 is Thu 2026-06-04.
-    assert_eq!(s.due(DeadlineKind::Handling), d("2026-06-04"));
+    assert_eq!(due(&s, DeadlineKind::Handling), d("2026-06-04"));
     let (rule, _, reason) = refused_rule(s.when("2026-05-20", BUREAU, extend(10)));
     assert_eq!(rule, "art. 34");
     assert!(reason.contains("once"), "{reason}");
@@ -364,7 +309,7 @@ fn given_handling_when_extended_once_by_30_days_then_a_second_extension_is_refus
 
 #[test]
 fn given_handling_past_its_due_date_when_an_extension_is_asked_then_it_is_refused() {
-    let mut s = Scenario::accepted_claim();
+    let mut s = accepted_claim();
     let (rule, deadline, _) = refused_rule(s.when(
         "2026-05-07",
         BUREAU,
@@ -379,7 +324,7 @@ fn given_handling_past_its_due_date_when_an_extension_is_asked_then_it_is_refuse
 
 #[test]
 fn given_a_claim_for_litigation_when_accepted_then_it_is_channelled_naming_the_channel() {
-    let mut s = Scenario::accepted_claim();
+    let mut s = accepted_claim();
     let mut s2 = Scenario::new();
     s2.ok(
         "2026-03-02",
@@ -422,11 +367,11 @@ fn given_a_claim_for_litigation_when_accepted_then_it_is_channelled_naming_the_c
             accused_unit: None,
         },
     );
-    assert_eq!(s2.matter.stage, Stage::Channelled);
-    assert!(s2.matter.stage.is_closed());
-    assert!(!s2.matter.deadlines.contains_key(&DeadlineKind::Handling));
+    assert_eq!(s2.state.stage, Stage::Channelled);
+    assert!(s2.state.stage.is_closed());
+    assert!(!s2.state.deadlines.contains_key(&DeadlineKind::Handling));
     // The petition-route matter, by contrast, is still open.
-    assert!(!s.matter.stage.is_closed());
+    assert!(!s.state.stage.is_closed());
     assert!(s.when("2026-03-07", BUREAU, MatterAction::Receive).is_err());
 }
 
@@ -479,10 +424,10 @@ fn given_an_accusation_when_accepted_then_it_goes_to_discipline_and_the_accused_
             accused_unit: Some(u(TOWN)),
         },
     );
-    assert_eq!(s.matter.stage, Stage::ReferredToDiscipline);
-    assert!(s.matter.is_accusation());
-    assert!(!s.matter.petitioners_visible_to(&u(TOWN)));
-    assert!(s.matter.petitioners_visible_to(&u(BUREAU)));
+    assert_eq!(s.state.stage, Stage::ReferredToDiscipline);
+    assert!(s.state.is_accusation());
+    assert!(!s.state.petitioners_visible_to(&u(TOWN)));
+    assert!(s.state.petitioners_visible_to(&u(BUREAU)));
 }
 
 #[test]
@@ -523,12 +468,8 @@ fn given_a_suggestion_when_answered_then_it_closes_without_a_review_window() {
             delivered_on: d("2026-03-20"),
         },
     );
-    assert_eq!(s.matter.stage, Stage::Answered);
-    assert!(
-        !s.matter
-            .deadlines
-            .contains_key(&DeadlineKind::ReviewRequest)
-    );
+    assert_eq!(s.state.stage, Stage::Answered);
+    assert!(!s.state.deadlines.contains_key(&DeadlineKind::ReviewRequest));
     let (rule, _, _) = refused_rule(s.when(
         "2026-03-25",
         DISTRICT_GOV,
@@ -579,15 +520,15 @@ fn given_a_received_matter_when_not_accepted_then_the_competent_channel_must_be_
             competent_channel: "enforcement at the court".into(),
         },
     );
-    assert_eq!(s.matter.stage, Stage::NotAccepted);
+    assert_eq!(s.state.stage, Stage::NotAccepted);
 }
 
 #[test]
 fn given_a_delivered_reply_when_review_is_asked_on_day_30_then_accepted_and_on_day_31_refused_citing_art_35()
  {
     // Delivered Mon 2026-03-16: day 30 is Wed 2026-04-15.
-    let mut on_time = Scenario::replied("2026-03-16");
-    assert_eq!(on_time.due(DeadlineKind::ReviewRequest), d("2026-04-15"));
+    let mut on_time = replied("2026-03-16");
+    assert_eq!(due(&on_time, DeadlineKind::ReviewRequest), d("2026-04-15"));
     on_time.ok(
         "2026-04-15",
         DISTRICT_GOV,
@@ -595,10 +536,10 @@ fn given_a_delivered_reply_when_review_is_asked_on_day_30_then_accepted_and_on_d
             reviewing_unit: u(DISTRICT_GOV),
         },
     );
-    assert_eq!(on_time.matter.stage, Stage::UnderReview);
-    assert_eq!(on_time.due(DeadlineKind::ReviewOpinion), d("2026-05-15"));
+    assert_eq!(on_time.state.stage, Stage::UnderReview);
+    assert_eq!(due(&on_time, DeadlineKind::ReviewOpinion), d("2026-05-15"));
 
-    let mut late = Scenario::replied("2026-03-16");
+    let mut late = replied("2026-03-16");
     let (rule, deadline, reason) = refused_rule(late.when(
         "2026-04-16",
         DISTRICT_GOV,
@@ -614,7 +555,7 @@ fn given_a_delivered_reply_when_review_is_asked_on_day_30_then_accepted_and_on_d
 #[test]
 fn given_a_reply_delivered_so_that_day_30_falls_in_the_national_day_holiday_then_the_window_runs_to_the_next_working_day()
  {
-    let mut s = Scenario::accepted_claim();
+    let mut s = accepted_claim();
     s.ok(
         "2026-04-01",
         BUREAU,
@@ -630,7 +571,7 @@ fn given_a_reply_delivered_so_that_day_30_falls_in_the_national_day_holiday_then
         },
     );
     // Not the holiday case yet: day 30 from 04-02 is Sat 05-02 (Labour Day) → Wed 05-06.
-    assert_eq!(s.due(DeadlineKind::ReviewRequest), d("2026-05-06"));
+    assert_eq!(due(&s, DeadlineKind::ReviewRequest), d("2026-05-06"));
     s.ok(
         "2026-05-06",
         DISTRICT_GOV,
@@ -639,9 +580,9 @@ fn given_a_reply_delivered_so_that_day_30_falls_in_the_national_day_holiday_then
         },
     );
 
-    let mut autumn = Scenario::replied("2026-09-03");
+    let mut autumn = replied("2026-09-03");
     // Day 30 from Thu 09-03 is Sat 10-03, inside National Day (10-01..07): the window runs to Thu 10-08.
-    assert_eq!(autumn.due(DeadlineKind::ReviewRequest), d("2026-10-08"));
+    assert_eq!(due(&autumn, DeadlineKind::ReviewRequest), d("2026-10-08"));
     autumn.ok(
         "2026-10-08",
         DISTRICT_GOV,
@@ -654,8 +595,8 @@ fn given_a_reply_delivered_so_that_day_30_falls_in_the_national_day_holiday_then
 #[test]
 fn given_a_review_window_ending_on_a_swapped_working_saturday_then_the_saturday_is_the_last_day() {
     // Delivered Thu 2026-09-10: day 30 is Sat 2026-10-10, a working day by swap.
-    let mut s = Scenario::replied("2026-09-10");
-    assert_eq!(s.due(DeadlineKind::ReviewRequest), d("2026-10-10"));
+    let mut s = replied("2026-09-10");
+    assert_eq!(due(&s, DeadlineKind::ReviewRequest), d("2026-10-10"));
     let (_, deadline, _) = refused_rule(s.when(
         "2026-10-12",
         DISTRICT_GOV,
@@ -669,19 +610,19 @@ fn given_a_review_window_ending_on_a_swapped_working_saturday_then_the_saturday_
 #[test]
 fn given_a_lapsed_review_window_then_the_matter_is_final_and_finality_can_be_recorded_only_after_it()
  {
-    let mut s = Scenario::replied("2026-03-16");
-    assert_eq!(s.matter.stage_on(&s.rules, d("2026-04-15")), Stage::Replied);
-    assert_eq!(s.matter.stage_on(&s.rules, d("2026-04-16")), Stage::Final);
+    let mut s = replied("2026-03-16");
+    assert_eq!(s.state.stage_on(&s.rules, d("2026-04-15")), Stage::Replied);
+    assert_eq!(s.state.stage_on(&s.rules, d("2026-04-16")), Stage::Final);
     let (_, deadline, _) = refused_rule(s.when("2026-04-10", BUREAU, MatterAction::RecordFinality));
     assert_eq!(deadline, Some(d("2026-04-15")));
     s.ok("2026-04-16", BUREAU, MatterAction::RecordFinality);
-    assert_eq!(s.matter.stage, Stage::Final);
-    assert!(s.matter.stage.bars_same_facts());
+    assert_eq!(s.state.stage, Stage::Final);
+    assert!(s.state.stage.bars_same_facts());
 }
 
 #[test]
 fn given_a_claim_when_taken_through_review_re_review_and_a_hearing_then_it_is_concluded() {
-    let mut s = Scenario::replied("2026-03-16");
+    let mut s = replied("2026-03-16");
     s.ok(
         "2026-04-01",
         DISTRICT_GOV,
@@ -703,7 +644,7 @@ fn given_a_claim_when_taken_through_review_re_review_and_a_hearing_then_it_is_co
             delivered_on: d("2026-04-21"),
         },
     );
-    assert_eq!(s.matter.stage, Stage::ReviewReplied);
+    assert_eq!(s.state.stage, Stage::ReviewReplied);
     s.ok(
         "2026-05-11",
         CITY_GOV,
@@ -711,7 +652,7 @@ fn given_a_claim_when_taken_through_review_re_review_and_a_hearing_then_it_is_co
             re_reviewing_unit: u(CITY_GOV),
         },
     );
-    assert_eq!(s.due(DeadlineKind::ReReviewOpinion), d("2026-06-10"));
+    assert_eq!(due(&s, DeadlineKind::ReReviewOpinion), d("2026-06-10"));
 
     // A 7-day hearing stops the re-review clock (art. 36 ¶2).
     s.ok("2026-05-20", CITY_GOV, MatterAction::OpenHearing);
@@ -724,7 +665,7 @@ fn given_a_claim_when_taken_through_review_re_review_and_a_hearing_then_it_is_co
     );
     assert!(blocked.is_err(), "no opinion while the hearing is open");
     s.ok("2026-05-27", CITY_GOV, MatterAction::CloseHearing);
-    assert_eq!(s.due(DeadlineKind::ReReviewOpinion), d("2026-06-17"));
+    assert_eq!(due(&s, DeadlineKind::ReReviewOpinion), d("2026-06-17"));
 
     s.ok(
         "2026-06-15",
@@ -743,15 +684,15 @@ fn given_a_claim_when_taken_through_review_re_review_and_a_hearing_then_it_is_co
         )
         .unwrap();
     assert!(matches!(events.last(), Some(MatterEvent::Concluded { .. })));
-    assert_eq!(s.matter.stage, Stage::Concluded);
-    assert!(s.matter.stage.is_closed() && s.matter.stage.bars_same_facts());
-    assert_eq!(s.matter.hearings, 1);
-    assert_eq!(PetitionMatter::replay(&s.history), s.matter);
+    assert_eq!(s.state.stage, Stage::Concluded);
+    assert!(s.state.stage.is_closed() && s.state.stage.bars_same_facts());
+    assert_eq!(s.state.hearings, 1);
+    assert_eq!(PetitionMatter::replay(&s.history), s.state);
 }
 
 #[test]
 fn given_a_review_when_the_responsible_unit_is_named_as_reviewer_then_it_is_refused() {
-    let mut s = Scenario::replied("2026-03-16");
+    let mut s = replied("2026-03-16");
     let r = s.when(
         "2026-04-01",
         BUREAU,
@@ -770,7 +711,7 @@ fn given_a_review_when_the_responsible_unit_is_named_as_reviewer_then_it_is_refu
 
 #[test]
 fn given_a_re_review_window_when_the_request_is_late_then_it_is_refused_citing_art_36() {
-    let mut s = Scenario::replied("2026-03-16");
+    let mut s = replied("2026-03-16");
     s.ok(
         "2026-04-01",
         DISTRICT_GOV,
@@ -801,12 +742,12 @@ fn given_a_re_review_window_when_the_request_is_late_then_it_is_refused_citing_a
         },
     ));
     assert_eq!((rule, deadline), ("art. 36", Some(d("2026-05-21"))));
-    assert_eq!(s.matter.stage_on(&s.rules, d("2026-05-22")), Stage::Final);
+    assert_eq!(s.state.stage_on(&s.rules, d("2026-05-22")), Stage::Final);
 }
 
 #[test]
 fn given_a_supported_claim_when_delivered_then_implementation_is_recorded_once() {
-    let mut s = Scenario::accepted_claim();
+    let mut s = accepted_claim();
     s.ok(
         "2026-04-01",
         BUREAU,
@@ -827,7 +768,7 @@ fn given_a_supported_claim_when_delivered_then_implementation_is_recorded_once()
         },
     )
     .ok("2026-04-30", BUREAU, MatterAction::RecordImplementation);
-    assert!(s.matter.implemented);
+    assert!(s.state.implemented);
     assert!(
         s.when("2026-05-01", BUREAU, MatterAction::RecordImplementation)
             .is_err()
@@ -836,7 +777,7 @@ fn given_a_supported_claim_when_delivered_then_implementation_is_recorded_once()
 
 #[test]
 fn given_an_agreement_when_an_agency_breaches_an_obligation_then_a_supervision_order_is_due() {
-    let mut s = Scenario::accepted_claim();
+    let mut s = accepted_claim();
     let obligations = vec![
         Obligation {
             obligation_id: "pay".into(),
@@ -914,7 +855,7 @@ fn given_an_open_original_when_the_same_petitioner_comes_again_then_the_petition
         matches!(&events[1], MatterEvent::MergedIntoOriginal { original, .. } if original.as_str() == "m1"),
         "one root, never a tree"
     );
-    assert_eq!(s.matter.stage, Stage::Merged);
+    assert_eq!(s.state.stage, Stage::Merged);
 }
 
 #[test]
@@ -944,7 +885,7 @@ fn given_a_concluded_original_when_the_same_facts_come_again_then_they_are_not_a
         panic!("expected NotAcceptedAgain, got {events:?}");
     };
     assert!(notice.contains("article 36 paragraph 3"), "{notice}");
-    assert_eq!(s.matter.stage, Stage::NotAcceptedAgain);
+    assert_eq!(s.state.stage, Stage::NotAcceptedAgain);
     assert!(
         s.when(
             "2026-07-02",
@@ -978,9 +919,9 @@ fn given_a_concluded_original_when_new_facts_come_then_a_new_matter_is_linked_to
             },
         )),
     );
-    assert_eq!(s.matter.stage, Stage::Registered);
-    assert_eq!(s.matter.linked_to, Some(MatterId::from("m1")));
-    assert!(!s.matter.first_petition);
+    assert_eq!(s.state.stage, Stage::Registered);
+    assert_eq!(s.state.linked_to, Some(MatterId::from("m1")));
+    assert!(!s.state.first_petition);
 }
 
 #[test]
@@ -1011,7 +952,7 @@ fn given_a_registration_when_fields_are_bad_then_the_field_is_named() {
         })
     ));
     assert_eq!(
-        s.matter,
+        s.state,
         PetitionMatter::default(),
         "a refused command changes nothing"
     );
@@ -1019,7 +960,7 @@ fn given_a_registration_when_fields_are_bad_then_the_field_is_named() {
 
 #[test]
 fn events_serialise_with_a_stable_tag_and_type() {
-    let s = Scenario::replied("2026-03-16");
+    let s = replied("2026-03-16");
     for e in &s.history {
         let json = serde_json::to_value(e).unwrap();
         assert_eq!(json["event"], e.name());
@@ -1033,7 +974,7 @@ fn events_serialise_with_a_stable_tag_and_type() {
 
 #[test]
 fn parties_name_every_unit_involved() {
-    let mut s = Scenario::replied("2026-03-16");
+    let mut s = replied("2026-03-16");
     s.ok(
         "2026-04-01",
         DISTRICT_GOV,
@@ -1041,7 +982,7 @@ fn parties_name_every_unit_involved() {
             reviewing_unit: u(DISTRICT_GOV),
         },
     );
-    let parties: Vec<String> = s.matter.parties().into_iter().map(|u| u.0).collect();
+    let parties: Vec<String> = s.state.parties().into_iter().map(|u| u.0).collect();
     assert_eq!(
         parties,
         vec![
@@ -1076,7 +1017,9 @@ mod properties {
             4 => MatterAction::ObjectToRouting {
                 reason: "not ours".into(),
             },
-            5 => MatterAction::DecideRoutingObjection { upheld: n.is_multiple_of(2) },
+            5 => MatterAction::DecideRoutingObjection {
+                upheld: n.is_multiple_of(2),
+            },
             6 | 7 => MatterAction::Accept {
                 class: ClaimClass::Claim,
                 route: Some(ClaimRoute::PetitionRoute),
@@ -1176,7 +1119,7 @@ mod properties {
                 *delivered_on = day;
             }
             let actor = if unit < 4 {
-                natural_actor(&s.matter, &a)
+                natural_actor(&s.state, &a)
             } else {
                 u(UNITS[n as usize % UNITS.len()])
             };
@@ -1191,18 +1134,18 @@ mod properties {
         #[test]
         fn replaying_the_accepted_events_rebuilds_the_state(steps in prop::collection::vec((any::<u8>(), 0usize..5, 0u32..100, 0u8..60), 0..80)) {
             let s = run(&steps);
-            prop_assert_eq!(PetitionMatter::replay(&s.history), s.matter.clone());
+            prop_assert_eq!(PetitionMatter::replay(&s.history), s.state.clone());
             let through_json: Vec<MatterEvent> = s.history.iter()
                 .map(|e| serde_json::from_value(serde_json::to_value(e).unwrap()).unwrap())
                 .collect();
-            prop_assert_eq!(PetitionMatter::replay(&through_json), s.matter);
+            prop_assert_eq!(PetitionMatter::replay(&through_json), s.state);
         }
 
         #[test]
         fn a_concluded_or_final_matter_never_accepts_the_same_facts_again(steps in prop::collection::vec((any::<u8>(), 0usize..5, 0u32..100, 0u8..60), 0..80)) {
             let s = run(&steps);
             let today = d("2027-06-01");
-            let stage = s.matter.stage_on(&s.rules, today);
+            let stage = s.state.stage_on(&s.rules, today);
             if stage.bars_same_facts() {
                 // No unit can accept it again …
                 for unit in UNITS {
@@ -1211,10 +1154,10 @@ mod properties {
                         unit: u(unit),
                         action: MatterAction::Accept { class: ClaimClass::Claim, route: Some(ClaimRoute::PetitionRoute), channel: None, accused_unit: None },
                     };
-                    prop_assert!(s.matter.decide(&accept, &s.rules).is_err());
+                    prop_assert!(s.state.decide(&accept, &s.rules).is_err());
                 }
                 // … and a new petition on the same facts is not accepted again.
-                let summary = s.matter.summary(&s.rules, today).unwrap();
+                let summary = s.state.summary(&s.rules, today).unwrap();
                 let mut intake = Scenario::new();
                 let events = intake.when(
                     "2027-06-01",
@@ -1250,7 +1193,7 @@ mod properties {
                 })
                 .collect();
             let s = run(&steps);
-            if s.matter
+            if s.state
                 .stage_on(&s.rules, d("2027-06-01"))
                 .bars_same_facts()
             {
@@ -1267,7 +1210,7 @@ mod properties {
     fn random_runs_do_reach_the_final_stages() {
         // Guards the properties above against vacuity: a fixed walk reaches Concluded.
         let s = {
-            let mut s = Scenario::replied("2026-03-16");
+            let mut s = replied("2026-03-16");
             s.ok(
                 "2026-04-01",
                 DISTRICT_GOV,
@@ -1312,7 +1255,7 @@ mod properties {
             );
             s
         };
-        assert_eq!(s.matter.stage, Stage::Concluded);
+        assert_eq!(s.state.stage, Stage::Concluded);
         let _ = HolidayCalendar::china();
     }
 }
