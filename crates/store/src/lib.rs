@@ -28,7 +28,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use tokio::sync::watch;
+use uuid::Uuid;
 
 pub use append::{AppendRequest, Appended, ExpectedVersion};
 pub use error::{AppendError, StoreError};
@@ -92,6 +94,68 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
         holder: &str,
         position: u64,
     ) -> Result<bool, StoreError>;
+
+    /// What an earlier append under `request_id` wrote, if one did: its stream and positions. Lets a
+    /// service answer a retried command with the first result before deciding it again.
+    async fn request_outcome(
+        &self,
+        request_id: Uuid,
+    ) -> Result<Option<(String, Appended)>, StoreError>;
+
+    /// Stores a person's wrapped data key unless one exists; true when stored.
+    async fn put_person_key(
+        &self,
+        person_ref: &str,
+        wrapped_key: &[u8],
+    ) -> Result<bool, StoreError>;
+
+    /// A person's wrapped data key.
+    async fn person_key(&self, person_ref: &str) -> Result<PersonKey, StoreError>;
+
+    /// Destroys a person's data key (crypto-shredding); true when a key was destroyed now.
+    async fn erase_person_key(
+        &self,
+        person_ref: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Appends a record of a personal-data read to the audit log.
+    async fn record_personal_data_read(&self, read: &PersonalDataRead) -> Result<(), StoreError>;
+
+    /// The newest `limit` personal-data reads, newest first, optionally of one person.
+    async fn personal_data_reads(
+        &self,
+        person_ref: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<PersonalDataRead>, StoreError>;
+}
+
+/// A person's data key as the store holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonKey {
+    /// No key was ever stored.
+    Missing,
+    /// The key, wrapped by the master key.
+    Wrapped(Vec<u8>),
+    /// The key was destroyed at this time.
+    Erased(DateTime<Utc>),
+}
+
+/// One read of personal data, as the audit log records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalDataRead {
+    /// When.
+    pub read_at: DateTime<Utc>,
+    /// Who (the token's subject).
+    pub reader: String,
+    /// From which unit.
+    pub unit: String,
+    /// Whose data.
+    pub person_ref: String,
+    /// Which fields, comma-separated.
+    pub fields: String,
+    /// Why (a purpose code).
+    pub purpose: String,
 }
 
 /// Opens the store a URL names: `postgres://…` or `sqlite://…`.

@@ -123,3 +123,39 @@ impl TryFrom<RequestRow> for crate::batch::RequestRecord {
 pub(crate) fn signed(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
+
+/// A stored personal-data read.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ReadRow {
+    pub read_at: chrono::DateTime<chrono::Utc>,
+    pub reader: String,
+    pub unit: String,
+    pub person_ref: String,
+    pub fields: String,
+    pub purpose: String,
+}
+
+impl From<ReadRow> for crate::PersonalDataRead {
+    fn from(r: ReadRow) -> Self {
+        crate::PersonalDataRead {
+            read_at: r.read_at,
+            reader: r.reader,
+            unit: r.unit,
+            person_ref: r.person_ref,
+            fields: r.fields,
+            purpose: r.purpose,
+        }
+    }
+}
+
+/// A stored person key row: the wrapped key, or when it was erased.
+pub(crate) fn person_key(
+    row: Option<(Option<Vec<u8>>, Option<chrono::DateTime<chrono::Utc>>)>,
+) -> crate::PersonKey {
+    match row {
+        None => crate::PersonKey::Missing,
+        Some((_, Some(erased))) => crate::PersonKey::Erased(erased),
+        Some((Some(key), None)) => crate::PersonKey::Wrapped(key),
+        Some((None, None)) => crate::PersonKey::Missing,
+    }
+}

@@ -106,6 +106,8 @@ conformance!(
     malformed_appends_name_the_field,
     leases_fence_checkpoints,
     two_processes_appending_to_one_store_stay_dense_and_ordered,
+    request_outcomes_answer_retries_before_deciding,
+    person_keys_are_shredded_and_reads_audited,
 );
 
 async fn appended_events_read_back_with_every_fact(backend: &dyn Backend) -> Result<()> {
@@ -549,5 +551,47 @@ async fn two_processes_appending_to_one_store_stay_dense_and_ordered(
         *v = e.stream_version;
     }
     ensure!(stores[1].head().await? == total);
+    Ok(())
+}
+
+async fn request_outcomes_answer_retries_before_deciding(backend: &dyn Backend) -> Result<()> {
+    let store = backend.open().await?;
+    let r = request("matter", ExpectedVersion::NoStream, 2);
+    let first = store.append(r.clone()).await?;
+    let (stream, again) = store.request_outcome(r.request_id).await?.expect("recorded");
+    ensure!(stream == "matter");
+    ensure!(again.replayed && again.first_position == first.first_position && again.last_version == 2);
+    ensure!(store.request_outcome(Uuid::now_v7()).await?.is_none());
+    Ok(())
+}
+
+async fn person_keys_are_shredded_and_reads_audited(backend: &dyn Backend) -> Result<()> {
+    use oneledger_store::{PersonKey, PersonalDataRead};
+    let store = backend.open().await?;
+    ensure!(store.person_key("p-1").await? == PersonKey::Missing);
+    ensure!(store.put_person_key("p-1", b"wrapped").await?);
+    ensure!(!store.put_person_key("p-1", b"other").await?, "a key is never replaced");
+    ensure!(store.person_key("p-1").await? == PersonKey::Wrapped(b"wrapped".to_vec()));
+    let at = Utc::now();
+    ensure!(store.erase_person_key("p-1", at).await?);
+    ensure!(!store.erase_person_key("p-1", at).await?, "erasing twice is a no-op");
+    ensure!(matches!(store.person_key("p-1").await?, PersonKey::Erased(_)));
+    ensure!(!store.put_person_key("p-1", b"again").await?, "an erased person gets no new key");
+
+    for (person, purpose) in [("p-1", "handling"), ("p-2", "review"), ("p-1", "hearing")] {
+        store
+            .record_personal_data_read(&PersonalDataRead {
+                read_at: Utc::now(),
+                reader: "clerk-7".into(),
+                unit: "binhai.petition_office".into(),
+                person_ref: person.into(),
+                fields: "name,phone".into(),
+                purpose: purpose.into(),
+            })
+            .await?;
+    }
+    let reads = store.personal_data_reads(Some("p-1"), 10).await?;
+    ensure!(reads.iter().map(|r| r.purpose.as_str()).collect::<Vec<_>>() == vec!["hearing", "handling"]);
+    ensure!(store.personal_data_reads(None, 2).await?.len() == 2);
     Ok(())
 }
