@@ -10,7 +10,8 @@
 //! - [`petition`]: the petition matter (信访事项), from registration to lawful conclusion;
 //! - [`dispute`]: disputes and risk warnings (矛盾纠纷 / 预警) from screening to verified resolution;
 //! - [`joint`]: joint handling (三同步) by a lead unit and its co-handling units;
-//! - [`supervision`]: supervision orders (督办函) and their escalation ladder.
+//! - [`supervision`]: supervision orders (督办函) and their escalation ladder;
+//! - [`link`]: links between items of different agencies that are one matter (one root, never a tree).
 //!
 //! Invariants: `decide` and `evolve` are synchronous and free of side effects; time comes in with each
 //! command; replaying an aggregate's events always rebuilds the state that decided them.
@@ -22,6 +23,7 @@ pub mod dispute;
 pub mod error;
 pub mod ids;
 pub mod joint;
+pub mod link;
 pub mod petition;
 pub mod supervision;
 #[cfg(test)]

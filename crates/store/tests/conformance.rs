@@ -558,9 +558,14 @@ async fn request_outcomes_answer_retries_before_deciding(backend: &dyn Backend) 
     let store = backend.open().await?;
     let r = request("matter", ExpectedVersion::NoStream, 2);
     let first = store.append(r.clone()).await?;
-    let (stream, again) = store.request_outcome(r.request_id).await?.expect("recorded");
+    let (stream, again) = store
+        .request_outcome(r.request_id)
+        .await?
+        .expect("recorded");
     ensure!(stream == "matter");
-    ensure!(again.replayed && again.first_position == first.first_position && again.last_version == 2);
+    ensure!(
+        again.replayed && again.first_position == first.first_position && again.last_version == 2
+    );
     ensure!(store.request_outcome(Uuid::now_v7()).await?.is_none());
     Ok(())
 }
@@ -570,13 +575,25 @@ async fn person_keys_are_shredded_and_reads_audited(backend: &dyn Backend) -> Re
     let store = backend.open().await?;
     ensure!(store.person_key("p-1").await? == PersonKey::Missing);
     ensure!(store.put_person_key("p-1", b"wrapped").await?);
-    ensure!(!store.put_person_key("p-1", b"other").await?, "a key is never replaced");
+    ensure!(
+        !store.put_person_key("p-1", b"other").await?,
+        "a key is never replaced"
+    );
     ensure!(store.person_key("p-1").await? == PersonKey::Wrapped(b"wrapped".to_vec()));
     let at = Utc::now();
     ensure!(store.erase_person_key("p-1", at).await?);
-    ensure!(!store.erase_person_key("p-1", at).await?, "erasing twice is a no-op");
-    ensure!(matches!(store.person_key("p-1").await?, PersonKey::Erased(_)));
-    ensure!(!store.put_person_key("p-1", b"again").await?, "an erased person gets no new key");
+    ensure!(
+        !store.erase_person_key("p-1", at).await?,
+        "erasing twice is a no-op"
+    );
+    ensure!(matches!(
+        store.person_key("p-1").await?,
+        PersonKey::Erased(_)
+    ));
+    ensure!(
+        !store.put_person_key("p-1", b"again").await?,
+        "an erased person gets no new key"
+    );
 
     for (person, purpose) in [("p-1", "handling"), ("p-2", "review"), ("p-1", "hearing")] {
         store
@@ -591,7 +608,9 @@ async fn person_keys_are_shredded_and_reads_audited(backend: &dyn Backend) -> Re
             .await?;
     }
     let reads = store.personal_data_reads(Some("p-1"), 10).await?;
-    ensure!(reads.iter().map(|r| r.purpose.as_str()).collect::<Vec<_>>() == vec!["hearing", "handling"]);
+    ensure!(
+        reads.iter().map(|r| r.purpose.as_str()).collect::<Vec<_>>() == vec!["hearing", "handling"]
+    );
     ensure!(store.personal_data_reads(None, 2).await?.len() == 2);
     Ok(())
 }
