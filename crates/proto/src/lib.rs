@@ -2,7 +2,11 @@
 //!
 //! Modules mirror the proto packages:
 //! - [`common::v1`]: shared types (agency, unit references, the event envelope);
-//! - [`events::v1`]: the `EventFeedService` through which integrators read an agency's events.
+//! - [`events::v1`]: the `EventFeedService` through which integrators read an agency's events;
+//! - [`dispute::v1`]: dispute reports and steps, shared by public security and the political-legal committee;
+//! - [`petition::v1`]: the petition office's `PetitionService`;
+//! - [`public_security::v1`]: public security's `PublicSecurityService`;
+//! - [`political_legal::v1`]: the political-legal committee's `PoliticalLegalService`.
 //!
 //! [`FILE_DESCRIPTOR_SET`] holds every compiled file, for gRPC reflection.
 #![allow(missing_docs, clippy::all)] // generated code documents itself from the proto comments
@@ -20,6 +24,38 @@ pub mod events {
     /// Version 1.
     pub mod v1 {
         tonic::include_proto!("oneledger.events.v1");
+    }
+}
+
+/// Disputes, shared by two services.
+pub mod dispute {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("oneledger.dispute.v1");
+    }
+}
+
+/// The petition office's service.
+pub mod petition {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("oneledger.petition.v1");
+    }
+}
+
+/// Public security's service.
+pub mod public_security {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("oneledger.public_security.v1");
+    }
+}
+
+/// The political-legal committee's service.
+pub mod political_legal {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("oneledger.political_legal.v1");
     }
 }
 

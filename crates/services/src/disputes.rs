@@ -1,0 +1,143 @@
+//! Disputes on the wire, shared by public security (police-reported) and the political-legal committee
+//! (screening): each keeps its disputes in its own store.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use oneledger_domain::clock::legal_date;
+use oneledger_domain::dispute::{Dispute, DisputeAction, DisputeSource, RiskLevel};
+use oneledger_domain::{DisputeId, PersonRef, UnitId};
+use oneledger_proto::common::v1::CommandResult;
+use oneledger_proto::dispute::v1::{self as pb, step::Action};
+use oneledger_store::ExpectedVersion;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth::{Caller, Role};
+use crate::convert::{date, known, optional, required};
+use crate::error::ServiceError;
+use crate::repo::{Context, Repository, expected_version, request_id};
+
+/// Stream prefix of disputes.
+pub const DISPUTE_STREAM: &str = "dispute";
+
+/// The disputes of one agency's store.
+#[derive(Debug, Clone)]
+pub struct Disputes {
+    ctx: Arc<Context>,
+    repo: Repository<Dispute>,
+}
+
+impl Disputes {
+    /// Disputes in `ctx`'s store.
+    pub fn new(ctx: Arc<Context>) -> Self {
+        Disputes { repo: Repository::new(ctx.clone(), DISPUTE_STREAM), ctx }
+    }
+
+    /// Records a report; `sources` are the sources this agency reports.
+    pub async fn report(
+        &self,
+        caller: &Caller,
+        roles: &[Role],
+        raw_request_id: &str,
+        report: Option<pb::Report>,
+        sources: &[DisputeSource],
+    ) -> Result<(pb::Dispute, CommandResult), ServiceError> {
+        caller.require_any(roles, "reporting a dispute")?;
+        let request_id = request_id(raw_request_id)?;
+        let r = report.ok_or_else(|| ServiceError::invalid("report", "required"))?;
+        let source = match known::<pb::Source>("report.source", r.source)? {
+            pb::Source::DailyScreening => DisputeSource::DailyScreening,
+            pb::Source::CentralizedScreening => DisputeSource::CentralizedScreening,
+            pb::Source::SpecialScreening => DisputeSource::SpecialScreening,
+            pb::Source::Policing => DisputeSource::Policing,
+            pb::Source::UnitReport | pb::Source::Unspecified => DisputeSource::UnitReport,
+        };
+        if !sources.contains(&source) {
+            return Err(ServiceError::invalid("report.source", "this agency does not report disputes from that source"));
+        }
+        let dispute_id = match optional("report.dispute_id", &r.dispute_id, 64)? {
+            Some(id) => id,
+            None => format!("D{}", hex::encode(&Sha256::digest(request_id.as_bytes())[..10]).to_uppercase()),
+        };
+        let action = DisputeAction::Report {
+            dispute_id: DisputeId(dispute_id.clone()),
+            source,
+            title: r.title,
+            category: r.category,
+            territory: UnitId(required("report.territory_unit_id", &r.territory_unit_id, 128)?),
+            parties: r.party_refs.into_iter().map(PersonRef).collect(),
+            collective_size: r.collective_size,
+        };
+        let outcome = self
+            .repo
+            .execute(&dispute_id, ExpectedVersion::NoStream, caller, caller.acting_role(roles), action, request_id)
+            .await?;
+        Ok((self.to_pb(&outcome.state), outcome.result()))
+    }
+
+    /// Takes a step; `allowed` says which roles may take which steps in this agency.
+    pub async fn act(
+        &self,
+        caller: &Caller,
+        raw_request_id: &str,
+        dispute_id: &str,
+        version: u64,
+        step: Option<pb::Step>,
+        allowed: impl Fn(&DisputeAction) -> &'static [Role],
+    ) -> Result<(pb::Dispute, CommandResult), ServiceError> {
+        let request_id: Uuid = request_id(raw_request_id)?;
+        let dispute_id = required("dispute_id", dispute_id, 64)?;
+        let expected = expected_version(version)?;
+        let action = match step.and_then(|s| s.action).ok_or_else(|| ServiceError::invalid("step", "required"))? {
+            Action::Assess(level) => DisputeAction::Assess {
+                level: match known::<pb::RiskLevel>("step.assess", level)? {
+                    pb::RiskLevel::Low => RiskLevel::Low,
+                    pb::RiskLevel::Medium => RiskLevel::Medium,
+                    pb::RiskLevel::High => RiskLevel::High,
+                    pb::RiskLevel::Major | pb::RiskLevel::Unspecified => RiskLevel::Major,
+                },
+            },
+            Action::Warn(_) => DisputeAction::Warn,
+            Action::Assign(a) => DisputeAction::Assign {
+                responsible_unit: UnitId(required("step.assign.responsible_unit_id", &a.responsible_unit_id, 128)?),
+                territorial_unit: UnitId(required("step.assign.territorial_unit_id", &a.territorial_unit_id, 128)?),
+                due_on: date("step.assign.due_on", &a.due_on)?,
+            },
+            Action::RecordMediation(agreed) => DisputeAction::RecordMediation { agreed },
+            Action::ReportResolution(summary) => DisputeAction::ReportResolution { summary },
+            Action::VerifyResolution(v) => DisputeAction::VerifyResolution { accepted: v.accepted, note: v.note },
+            Action::Close(reason) => DisputeAction::Close { reason },
+        };
+        let roles = allowed(&action);
+        caller.require_any(roles, "this step")?;
+        let outcome = self.repo.execute(&dispute_id, expected, caller, caller.acting_role(roles), action, request_id).await?;
+        Ok((self.to_pb(&outcome.state), outcome.result()))
+    }
+
+    fn to_pb(&self, d: &Dispute) -> pb::Dispute {
+        let today = legal_date(Utc::now());
+        pb::Dispute {
+            dispute_id: d.dispute_id.as_ref().map(|i| i.0.clone()).unwrap_or_default(),
+            stage: serde_json::to_value(d.stage).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+            closed: d.stage.is_closed(),
+            title: d.title.clone(),
+            category: d.category.clone(),
+            reporting_unit_id: d.reporting_unit.as_ref().map(|u| u.0.clone()).unwrap_or_default(),
+            risk_level: match d.risk_level {
+                None => pb::RiskLevel::Unspecified,
+                Some(RiskLevel::Low) => pb::RiskLevel::Low,
+                Some(RiskLevel::Medium) => pb::RiskLevel::Medium,
+                Some(RiskLevel::High) => pb::RiskLevel::High,
+                Some(RiskLevel::Major) => pb::RiskLevel::Major,
+            } as i32,
+            responsible_unit_id: d.responsible_unit.as_ref().map(|u| u.0.clone()).unwrap_or_default(),
+            territorial_unit_id: d.territorial_unit.as_ref().map(|u| u.0.clone()).unwrap_or_default(),
+            due_on: d
+                .resolution_deadline
+                .as_ref()
+                .map(|dl| dl.due_on(&self.ctx.rules.calendar, today).to_string())
+                .unwrap_or_default(),
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The errors a service returns, and how each maps to a gRPC status (DESIGN §4). Store and broker error
+//! text is logged, never sent: the client sees what it can act on.
+
+use oneledger_domain::DomainError;
+use oneledger_store::{AppendError, StoreError};
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A field is missing or malformed: `INVALID_ARGUMENT` with a BadRequest naming the field.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The field, as the request names it.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The domain refused the command: `FAILED_PRECONDITION` (stage and rule), `INVALID_ARGUMENT` or
+    /// `PERMISSION_DENIED`, by the refusal's kind.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// Another command changed the item first: `ABORTED`, with the current version.
+    #[error("version conflict: the item is at version {current}, the command expected {expected}")]
+    Conflict {
+        /// What the command expected.
+        expected: String,
+        /// The item's current version.
+        current: u64,
+    },
+    /// No such item: `NOT_FOUND`.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Missing or bad credentials: `UNAUTHENTICATED`.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller may not do this: `PERMISSION_DENIED`.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The request id was used for another command: `ALREADY_EXISTS`.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// The store is unreachable: `UNAVAILABLE` (retry with the same request id).
+    #[error("store unavailable")]
+    Unavailable(#[source] StoreError),
+    /// Stored data could not be read: `INTERNAL` (a bug or tampering, never bad input).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    /// An invalid field.
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        ServiceError::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Corrupt(what) => ServiceError::Internal(what),
+            other => ServiceError::Unavailable(other),
+        }
+    }
+}
+
+impl From<AppendError> for ServiceError {
+    fn from(e: AppendError) -> Self {
+        match e {
+            AppendError::WrongExpectedVersion { expected, current, .. } => ServiceError::Conflict {
+                expected: expected.to_string(),
+                current,
+            },
+            AppendError::RequestIdReused { request_id } => {
+                ServiceError::AlreadyExists(format!("request_id {request_id} was already used for a different command"))
+            }
+            AppendError::DuplicateEventId { event_id } => ServiceError::Internal(format!("duplicate event id {event_id}")),
+            AppendError::Invalid { field, reason } => ServiceError::Internal(format!("service built an invalid append: {field}: {reason}")),
+            AppendError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<ServiceError> for Status {
+    fn from(e: ServiceError) -> Status {
+        match e {
+            ServiceError::Invalid { field, reason } => Status::with_error_details(
+                Code::InvalidArgument,
+                format!("invalid {field}: {reason}"),
+                ErrorDetails::with_bad_request_violation(field, reason),
+            ),
+            ServiceError::Domain(DomainError::Invalid { field, reason }) => Status::with_error_details(
+                Code::InvalidArgument,
+                format!("invalid {field}: {reason}"),
+                ErrorDetails::with_bad_request_violation(field, reason),
+            ),
+            ServiceError::Domain(DomainError::Refused { rule, stage, reason, .. }) => Status::with_error_details(
+                Code::FailedPrecondition,
+                format!("{reason} (stage: {stage}; rule: {rule})"),
+                ErrorDetails::with_precondition_failure_violation(rule, stage, reason),
+            ),
+            ServiceError::Domain(e @ DomainError::NotAuthorized { .. }) => Status::permission_denied(e.to_string()),
+            e @ ServiceError::Conflict { .. } => Status::aborted(e.to_string()),
+            ServiceError::NotFound(what) => Status::not_found(format!("{what} not found")),
+            ServiceError::Unauthenticated(m) => Status::unauthenticated(m),
+            ServiceError::PermissionDenied(m) => Status::permission_denied(m),
+            ServiceError::AlreadyExists(m) => Status::already_exists(m),
+            ServiceError::Unavailable(e) => {
+                tracing::error!(error = %e, "store unavailable");
+                Status::unavailable("the event store is unavailable; retry with the same request_id")
+            }
+            ServiceError::Internal(m) => {
+                tracing::error!(error = %m, "internal error");
+                Status::internal("internal error; it has been logged")
+            }
+        }
+    }
+}

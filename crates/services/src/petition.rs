@@ -1,0 +1,566 @@
+//! The petition office's service (信访办): petition matters, the public status lookup, and audited access
+//! to personal data.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::Utc;
+use oneledger_domain::clock::legal_date;
+use oneledger_domain::petition::{
+    Channel, ClaimClass, ClaimRoute, Diversion, HandlingOutcome, MatterAction, PetitionMatter,
+    PriorPetition, Registration, ReviewOutcome,
+};
+use oneledger_domain::{Agency, MatterId, PersonRef, UnitId};
+use oneledger_proto::petition::v1::{self as pb, act_on_matter_request::Action};
+use oneledger_store::{AppendRequest, EventMetadata, ExpectedVersion, NewEvent, PersonalDataRead};
+use sha2::{Digest, Sha256};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::auth::{Caller, Role, TokenKeys};
+use crate::convert::{date, deadline, known, optional, required};
+use crate::error::ServiceError;
+use crate::pii::{Identity, PersonEvent, Vault, query_code_digest, same_digest};
+use crate::repo::{Context, Outcome, Repository, expected_version, request_id};
+
+/// Stream prefix of petition matters.
+pub const MATTER_STREAM: &str = "petition_matter";
+/// Stream prefix of a person's sealed data.
+pub const PERSON_STREAM: &str = "person";
+/// Most petitioners on one petition.
+const MAX_PETITIONERS: usize = 100;
+/// Longest narrative, in characters.
+const MAX_NARRATIVE_CHARS: usize = 20_000;
+
+/// The petition service.
+#[derive(Debug, Clone)]
+pub struct PetitionService {
+    ctx: Arc<Context>,
+    matters: Repository<PetitionMatter>,
+    keys: TokenKeys,
+    vault: Vault,
+}
+
+impl PetitionService {
+    /// The service over the petition store.
+    pub fn new(ctx: Arc<Context>, keys: TokenKeys, vault: Vault) -> Self {
+        PetitionService { matters: Repository::new(ctx.clone(), MATTER_STREAM), ctx, keys, vault }
+    }
+
+    fn writer(&self, request: &Request<impl Sized>) -> Result<Caller, ServiceError> {
+        let caller = self.keys.caller(request)?;
+        caller.require_agency(Agency::Petition)?;
+        Ok(caller)
+    }
+
+    fn matter(&self, m: &PetitionMatter, caller: Option<&Caller>) -> pb::Matter {
+        let today = legal_date(Utc::now());
+        let stage = m.stage_on(&self.ctx.rules, today);
+        let hide_people = caller.is_some_and(|c| !m.petitioners_visible_to(&c.unit));
+        pb::Matter {
+            matter_id: m.matter_id.as_ref().map(|i| i.0.clone()).unwrap_or_default(),
+            stage: stage.to_string(),
+            closed: stage.is_closed(),
+            title: m.title.clone(),
+            claim_class: m.class.map(class_to_pb).unwrap_or_default() as i32,
+            route: m.route.map(route_to_pb).unwrap_or_default() as i32,
+            office_unit_id: unit(&m.office),
+            responsible_unit_id: unit(&m.responsible_unit),
+            territorial_unit_id: unit(&m.territorial_unit),
+            territory_unit_id: unit(&m.territory),
+            person_refs: if hide_people { vec![] } else { m.petitioners.iter().map(|p| p.0.clone()).collect() },
+            collective_size: m.collective_size,
+            first_petition: m.first_petition,
+            linked_to: m.linked_to.as_ref().map(|l| l.0.clone()).unwrap_or_default(),
+            deadlines: m.deadlines.values().map(|d| deadline(d, &self.ctx.rules.calendar, today)).collect(),
+        }
+    }
+
+    async fn register(&self, caller: &Caller, req: pb::RegisterPetitionRequest) -> Result<pb::RegisterPetitionResponse, ServiceError> {
+        caller.require_any(&[Role::IntakeClerk], "registering a petition")?;
+        let request_id = request_id(&req.request_id)?;
+        if req.petitioners.is_empty() || req.petitioners.len() > MAX_PETITIONERS {
+            return Err(ServiceError::invalid("petitioners", format!("1 to {MAX_PETITIONERS} petitioners")));
+        }
+        let mut identities = Vec::with_capacity(req.petitioners.len());
+        for (i, p) in req.petitioners.iter().enumerate() {
+            identities.push(Identity {
+                name: required(&format!("petitioners[{i}].name"), &p.name, 100)?,
+                id_number: optional(&format!("petitioners[{i}].id_number"), &p.id_number, 32)?.unwrap_or_default(),
+                phone: optional(&format!("petitioners[{i}].phone"), &p.phone, 32)?.unwrap_or_default(),
+                address: optional(&format!("petitioners[{i}].address"), &p.address, 200)?.unwrap_or_default(),
+            });
+        }
+        let narrative = optional("narrative", &req.narrative, MAX_NARRATIVE_CHARS)?;
+        let channel = match known::<pb::Channel>("channel", req.channel)? {
+            pb::Channel::Visit => Channel::Visit,
+            pb::Channel::Letter => Channel::Letter,
+            pb::Channel::Online => Channel::Online,
+            pb::Channel::Phone | pb::Channel::Unspecified => Channel::Phone,
+        };
+        let claim_class = class_from_pb("claim_class", req.claim_class)?;
+        let territory = UnitId(required("territory_unit_id", &req.territory_unit_id, 128)?);
+        let accused_unit = optional("accused_unit_id", &req.accused_unit_id, 128)?.map(UnitId);
+
+        // Everything derived from the request id, so a retry rebuilds the same registration.
+        let seed = Sha256::digest(request_id.as_bytes());
+        let matter_id = format!("PM{}", hex::encode(&seed[..10]).to_uppercase());
+        let person_refs: Vec<String> = (0..identities.len())
+            .map(|i| format!("p-{}", hex::encode(&Sha256::digest([seed.as_slice(), &(i as u32).to_be_bytes()].concat())[..12])))
+            .collect();
+        let query_code = self.vault.query_code(&matter_id)?;
+
+        let prior = match optional("same_matter_as", &req.same_matter_as, 64)? {
+            None => PriorPetition::None,
+            Some(original) => {
+                let loaded = self.matters.get(&original, "matter").await?;
+                let original = loaded
+                    .state
+                    .summary(&self.ctx.rules, legal_date(Utc::now()))
+                    .ok_or_else(|| ServiceError::NotFound(format!("matter {original}")))?;
+                PriorPetition::SameMatter { original, new_facts: req.new_facts }
+            }
+        };
+
+        // Personal data first, sealed, in each person's own stream: if the matter append then fails, a retry
+        // finds the same people and appends nothing twice.
+        for (i, (person_ref, identity)) in person_refs.iter().zip(&identities).enumerate() {
+            let key = self
+                .vault
+                .key_for_new_data(person_ref)
+                .await?
+                .ok_or_else(|| ServiceError::PermissionDenied(format!("person {person_ref} was erased")))?;
+            let sealed_identity = self.vault.seal(&key, person_ref, &serde_json::to_vec(identity).unwrap_or_default())?;
+            let sealed_narrative = match (&narrative, i) {
+                (Some(text), 0) => Some(self.vault.seal(&key, person_ref, text.as_bytes())?),
+                _ => None,
+            };
+            let event = PersonEvent::DataRecorded {
+                at: Utc::now(),
+                person_ref: person_ref.clone(),
+                matter_id: matter_id.clone(),
+                accused_unit: accused_unit.as_ref().map(|u| u.0.clone()),
+                sealed_identity,
+                sealed_narrative,
+            };
+            self.append_person_event(caller, person_ref, &event, derived_request_id(&seed, i as u32 + 1)).await?;
+        }
+
+        let registration = Registration {
+            matter_id: MatterId(matter_id.clone()),
+            channel,
+            claim_class,
+            title: req.title.clone(),
+            petitioners: person_refs.iter().map(|p| PersonRef(p.clone())).collect(),
+            collective_size: req.collective_size,
+            territory,
+            receipt_number: matter_id.clone(),
+            query_code_digest: query_code_digest(&query_code),
+            accused_unit,
+            prior,
+        };
+        let outcome = self
+            .matters
+            .execute(&matter_id, ExpectedVersion::NoStream, caller, Role::IntakeClerk, MatterAction::Register(registration), request_id)
+            .await?;
+        Ok(pb::RegisterPetitionResponse {
+            matter_id,
+            query_code,
+            person_refs,
+            matter: Some(self.matter(&outcome.state, Some(caller))),
+            result: Some(outcome.result()),
+        })
+    }
+
+    async fn append_person_event(&self, caller: &Caller, person_ref: &str, event: &PersonEvent, request_id: Uuid) -> Result<(), ServiceError> {
+        let at = Utc::now();
+        self.ctx
+            .store
+            .append(AppendRequest {
+                stream_id: format!("{PERSON_STREAM}-{person_ref}"),
+                expected_version: ExpectedVersion::Any,
+                events: vec![NewEvent {
+                    event_id: Uuid::now_v7(),
+                    event_type: event.event_type().to_owned(),
+                    schema_version: 1,
+                    data: serde_json::to_value(event).map_err(|e| ServiceError::Internal(e.to_string()))?,
+                    metadata: EventMetadata {
+                        occurred_at: at,
+                        district: self.ctx.district.clone(),
+                        agency: Agency::Petition,
+                        acting_unit: caller.unit.0.clone(),
+                        acting_role: caller.acting_role(&[Role::IntakeClerk, Role::PiiReader]).to_string(),
+                        correlation_id: request_id,
+                        causation_id: None,
+                    },
+                }],
+                request_id,
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn act(&self, caller: &Caller, req: pb::ActOnMatterRequest) -> Result<pb::ActOnMatterResponse, ServiceError> {
+        let request_id = request_id(&req.request_id)?;
+        let matter_id = required("matter_id", &req.matter_id, 64)?;
+        let expected = expected_version(req.expected_version)?;
+        let (action, roles) = matter_action(req.action.ok_or_else(|| ServiceError::invalid("action", "required"))?)?;
+        caller.require_any(roles, "this step")?;
+        let outcome: Outcome<PetitionMatter> = self
+            .matters
+            .execute(&matter_id, expected, caller, caller.acting_role(roles), action, request_id)
+            .await?;
+        if outcome.replayed && outcome.version == 0 {
+            return Err(ServiceError::NotFound(format!("matter {matter_id}")));
+        }
+        Ok(pb::ActOnMatterResponse { matter: Some(self.matter(&outcome.state, Some(caller))), result: Some(outcome.result()) })
+    }
+
+    async fn personal_data(&self, caller: &Caller, req: pb::GetPersonalDataRequest) -> Result<pb::GetPersonalDataResponse, ServiceError> {
+        caller.require_any(&[Role::PiiReader], "reading personal data")?;
+        let person_ref = required("person_ref", &req.person_ref, 64)?;
+        let purpose = match known::<pb::Purpose>("purpose", req.purpose)? {
+            pb::Purpose::Handling => "handling",
+            pb::Purpose::Delivery => "delivery",
+            pb::Purpose::Hearing => "hearing",
+            pb::Purpose::Review | pb::Purpose::Unspecified => "review",
+        };
+        let events = self.ctx.store.read_stream(&format!("{PERSON_STREAM}-{person_ref}"), 1, 10_000).await?;
+        if events.is_empty() {
+            return Err(ServiceError::NotFound(format!("person {person_ref}")));
+        }
+        let events: Vec<PersonEvent> = events
+            .into_iter()
+            .map(|e| serde_json::from_value(e.data).map_err(|e| ServiceError::Internal(e.to_string())))
+            .collect::<Result<_, _>>()?;
+        let accused = events.iter().any(|e| {
+            matches!(e, PersonEvent::DataRecorded { accused_unit: Some(u), .. } if *u == caller.unit.0)
+        });
+        if accused {
+            return Err(ServiceError::PermissionDenied("an accused unit may never see its accusers (art. 30)".into()));
+        }
+        // The read is recorded before anything is revealed.
+        self.ctx
+            .store
+            .record_personal_data_read(&PersonalDataRead {
+                read_at: Utc::now(),
+                reader: caller.subject.clone(),
+                unit: caller.unit.0.clone(),
+                person_ref: person_ref.clone(),
+                fields: "name,id_number,phone,address,narratives".into(),
+                purpose: purpose.into(),
+            })
+            .await?;
+        let Some(key) = self.vault.key(&person_ref).await? else {
+            return Ok(pb::GetPersonalDataResponse { petitioner: None, narratives: Default::default(), erased: true });
+        };
+        let mut identity = None;
+        let mut narratives = BTreeMap::new();
+        for e in &events {
+            if let PersonEvent::DataRecorded { sealed_identity, sealed_narrative, matter_id, .. } = e {
+                let opened: Identity = serde_json::from_slice(&self.vault.open(&key, &person_ref, sealed_identity)?)
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                identity = Some(opened);
+                if let Some(n) = sealed_narrative {
+                    let text = String::from_utf8_lossy(&self.vault.open(&key, &person_ref, n)?).into_owned();
+                    narratives.insert(matter_id.clone(), text);
+                }
+            }
+        }
+        Ok(pb::GetPersonalDataResponse {
+            petitioner: identity.map(|i| pb::Petitioner { name: i.name, id_number: i.id_number, phone: i.phone, address: i.address }),
+            narratives: narratives.into_iter().collect(),
+            erased: false,
+        })
+    }
+
+    async fn erase(&self, caller: &Caller, req: pb::ErasePersonRequest) -> Result<pb::ErasePersonResponse, ServiceError> {
+        caller.require_any(&[Role::PiiReader], "erasing a person")?;
+        let request_id = request_id(&req.request_id)?;
+        let person_ref = required("person_ref", &req.person_ref, 64)?;
+        let stream = format!("{PERSON_STREAM}-{person_ref}");
+        if self.ctx.store.stream_version(&stream).await?.is_none() {
+            return Err(ServiceError::NotFound(format!("person {person_ref}")));
+        }
+        let at = Utc::now();
+        self.ctx.store.erase_person_key(&person_ref, at).await?;
+        let event = PersonEvent::DataErased { at, person_ref: person_ref.clone() };
+        self.append_person_event(caller, &person_ref, &event, request_id).await?;
+        let version = self.ctx.store.stream_version(&stream).await?.unwrap_or(0);
+        Ok(pb::ErasePersonResponse {
+            result: Some(oneledger_proto::common::v1::CommandResult {
+                version,
+                event_types: vec![event.event_type().to_owned()],
+                replayed: false,
+            }),
+        })
+    }
+}
+
+/// A request id derived from a registration's seed, for the `n`-th write it makes besides the matter.
+fn derived_request_id(seed: &[u8], n: u32) -> Uuid {
+    let digest = Sha256::digest([seed, b"/", &n.to_be_bytes()].concat());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+fn unit(u: &Option<UnitId>) -> String {
+    u.as_ref().map(|u| u.0.clone()).unwrap_or_default()
+}
+
+fn class_from_pb(field: &str, raw: i32) -> Result<ClaimClass, ServiceError> {
+    Ok(match known::<pb::ClaimClass>(field, raw)? {
+        pb::ClaimClass::Suggestion => ClaimClass::Suggestion,
+        pb::ClaimClass::Accusation => ClaimClass::Accusation,
+        pb::ClaimClass::Claim | pb::ClaimClass::Unspecified => ClaimClass::Claim,
+    })
+}
+
+fn class_to_pb(c: ClaimClass) -> pb::ClaimClass {
+    match c {
+        ClaimClass::Suggestion => pb::ClaimClass::Suggestion,
+        ClaimClass::Accusation => pb::ClaimClass::Accusation,
+        ClaimClass::Claim => pb::ClaimClass::Claim,
+    }
+}
+
+fn route_to_pb(r: ClaimRoute) -> pb::ClaimRoute {
+    match r {
+        ClaimRoute::Litigation => pb::ClaimRoute::Litigation,
+        ClaimRoute::Arbitration => pb::ClaimRoute::Arbitration,
+        ClaimRoute::PartyAppeal => pb::ClaimRoute::PartyAppeal,
+        ClaimRoute::AdministrativeProcedure => pb::ClaimRoute::AdministrativeProcedure,
+        ClaimRoute::OwnDuty => pb::ClaimRoute::OwnDuty,
+        ClaimRoute::PetitionRoute => pb::ClaimRoute::PetitionRoute,
+    }
+}
+
+fn route_from_pb(raw: i32) -> Result<Option<ClaimRoute>, ServiceError> {
+    if raw == 0 {
+        return Ok(None);
+    }
+    Ok(Some(match known::<pb::ClaimRoute>("accept.route", raw)? {
+        pb::ClaimRoute::Litigation => ClaimRoute::Litigation,
+        pb::ClaimRoute::Arbitration => ClaimRoute::Arbitration,
+        pb::ClaimRoute::PartyAppeal => ClaimRoute::PartyAppeal,
+        pb::ClaimRoute::AdministrativeProcedure => ClaimRoute::AdministrativeProcedure,
+        pb::ClaimRoute::OwnDuty => ClaimRoute::OwnDuty,
+        pb::ClaimRoute::PetitionRoute | pb::ClaimRoute::Unspecified => ClaimRoute::PetitionRoute,
+    }))
+}
+
+fn handling_outcome(field: &str, raw: i32) -> Result<HandlingOutcome, ServiceError> {
+    match known::<pb::Outcome>(field, raw)? {
+        pb::Outcome::Supported => Ok(HandlingOutcome::Supported),
+        pb::Outcome::Explained => Ok(HandlingOutcome::Explained),
+        pb::Outcome::NotSupported => Ok(HandlingOutcome::NotSupported),
+        _ => Err(ServiceError::invalid(field, "a handling opinion is supported, explained or not supported")),
+    }
+}
+
+fn review_outcome(field: &str, raw: i32) -> Result<ReviewOutcome, ServiceError> {
+    match known::<pb::Outcome>(field, raw)? {
+        pb::Outcome::Upheld => Ok(ReviewOutcome::Upheld),
+        pb::Outcome::Changed => Ok(ReviewOutcome::Changed),
+        pb::Outcome::Revoked => Ok(ReviewOutcome::Revoked),
+        _ => Err(ServiceError::invalid(field, "a review opinion upholds, changes or revokes")),
+    }
+}
+
+/// The domain action of a step, and the roles that may take it.
+fn matter_action(action: Action) -> Result<(MatterAction, &'static [Role]), ServiceError> {
+    const CLERK: &[Role] = &[Role::IntakeClerk];
+    const HANDLER: &[Role] = &[Role::Handler];
+    const REVIEWER: &[Role] = &[Role::Reviewer];
+    const HANDLER_OR_REVIEWER: &[Role] = &[Role::Handler, Role::Reviewer];
+    const CLERK_OR_REVIEWER: &[Role] = &[Role::IntakeClerk, Role::Reviewer];
+    let unit = |field: &str, raw: &str| required(field, raw, 128).map(UnitId);
+    Ok(match action {
+        Action::Forward(r) => (
+            MatterAction::Forward {
+                to: unit("forward.unit_id", &r.unit_id)?,
+                territorial_unit: optional("forward.territorial_unit_id", &r.territorial_unit_id, 128)?.map(UnitId),
+            },
+            CLERK,
+        ),
+        Action::Assign(r) => (
+            MatterAction::Assign {
+                to: unit("assign.unit_id", &r.unit_id)?,
+                territorial_unit: optional("assign.territorial_unit_id", &r.territorial_unit_id, 128)?.map(UnitId),
+            },
+            CLERK,
+        ),
+        Action::Divert(d) => (
+            MatterAction::Divert {
+                diversion: match d.diversion.as_str() {
+                    "litigation_related" => Diversion::LitigationRelated,
+                    "accusation" => Diversion::Accusation,
+                    "other_procedure" => Diversion::OtherProcedure,
+                    _ => {
+                        return Err(ServiceError::invalid(
+                            "divert.diversion",
+                            "litigation_related, accusation or other_procedure",
+                        ));
+                    }
+                },
+                to: unit("divert.unit_id", &d.unit_id)?,
+                channel: required("divert.channel", &d.channel, 1000)?,
+            },
+            CLERK,
+        ),
+        Action::Receive(_) => (MatterAction::Receive, HANDLER),
+        Action::SendReceiptNotice(_) => (MatterAction::SendReceiptNotice, HANDLER),
+        Action::ObjectToRouting(r) => (
+            MatterAction::ObjectToRouting { reason: required("object_to_routing.reason", &r.reason, 1000)? },
+            HANDLER,
+        ),
+        Action::DecideRoutingObjection(d) => (MatterAction::DecideRoutingObjection { upheld: d.upheld }, CLERK),
+        Action::Accept(a) => (
+            MatterAction::Accept {
+                class: class_from_pb("accept.claim_class", a.claim_class)?,
+                route: route_from_pb(a.route)?,
+                channel: optional("accept.channel", &a.channel, 1000)?,
+                accused_unit: optional("accept.accused_unit_id", &a.accused_unit_id, 128)?.map(UnitId),
+            },
+            HANDLER,
+        ),
+        Action::NotAccept(n) => (
+            MatterAction::NotAccept {
+                reason: required("not_accept.reason", &n.reason, 1000)?,
+                competent_channel: required("not_accept.competent_channel", &n.competent_channel, 1000)?,
+            },
+            HANDLER,
+        ),
+        Action::ExtendHandling(e) => (
+            MatterAction::ExtendHandling {
+                days: e.days,
+                approver: unit("extend_handling.approver_unit_id", &e.approver_unit_id)?,
+                reason: required("extend_handling.reason", &e.reason, 1000)?,
+            },
+            HANDLER,
+        ),
+        Action::IssueHandlingOpinion(o) => (
+            MatterAction::IssueHandlingOpinion { outcome: handling_outcome("issue_handling_opinion.outcome", o.outcome)? },
+            HANDLER,
+        ),
+        Action::DeliverReply(d) => (
+            MatterAction::DeliverReply { delivered_on: date("deliver_reply.delivered_on", &d.delivered_on)? },
+            HANDLER_OR_REVIEWER,
+        ),
+        Action::RequestReview(u) => (
+            MatterAction::RequestReview { reviewing_unit: unit("request_review.unit_id", &u.unit_id)? },
+            CLERK_OR_REVIEWER,
+        ),
+        Action::IssueReviewOpinion(o) => (
+            MatterAction::IssueReviewOpinion { outcome: review_outcome("issue_review_opinion.outcome", o.outcome)? },
+            REVIEWER,
+        ),
+        Action::RequestReReview(u) => (
+            MatterAction::RequestReReview { re_reviewing_unit: unit("request_re_review.unit_id", &u.unit_id)? },
+            CLERK_OR_REVIEWER,
+        ),
+        Action::OpenHearing(_) => (MatterAction::OpenHearing, HANDLER_OR_REVIEWER),
+        Action::CloseHearing(_) => (MatterAction::CloseHearing, HANDLER_OR_REVIEWER),
+        Action::IssueReReviewOpinion(o) => (
+            MatterAction::IssueReReviewOpinion {
+                outcome: review_outcome("issue_re_review_opinion.outcome", o.outcome)?,
+            },
+            REVIEWER,
+        ),
+        Action::RecordFinality(_) => (MatterAction::RecordFinality, &[Role::IntakeClerk, Role::Handler]),
+        Action::RecordImplementation(_) => (MatterAction::RecordImplementation, HANDLER),
+    })
+}
+
+#[tonic::async_trait]
+impl pb::petition_service_server::PetitionService for PetitionService {
+    async fn register_petition(
+        &self,
+        request: Request<pb::RegisterPetitionRequest>,
+    ) -> Result<Response<pb::RegisterPetitionResponse>, Status> {
+        let caller = self.writer(&request)?;
+        Ok(Response::new(self.register(&caller, request.into_inner()).await?))
+    }
+
+    async fn act_on_matter(&self, request: Request<pb::ActOnMatterRequest>) -> Result<Response<pb::ActOnMatterResponse>, Status> {
+        let caller = self.writer(&request)?;
+        Ok(Response::new(self.act(&caller, request.into_inner()).await?))
+    }
+
+    async fn get_matter(&self, request: Request<pb::GetMatterRequest>) -> Result<Response<pb::GetMatterResponse>, Status> {
+        let caller = self.keys.caller(&request)?;
+        let req = request.into_inner();
+        let matter_id = required("matter_id", &req.matter_id, 64)?;
+        let loaded = self.matters.get(&matter_id, "matter").await?;
+        let party = loaded.state.parties().contains(&caller.unit);
+        if !party && !caller.has(Role::Viewer) {
+            return Err(ServiceError::PermissionDenied("the matter is not in this unit's ledger".into()).into());
+        }
+        Ok(Response::new(pb::GetMatterResponse { matter: Some(self.matter(&loaded.state, Some(&caller))), version: loaded.version }))
+    }
+
+    async fn get_public_status(
+        &self,
+        request: Request<pb::GetPublicStatusRequest>,
+    ) -> Result<Response<pb::GetPublicStatusResponse>, Status> {
+        let req = request.into_inner();
+        let receipt = required("receipt_number", &req.receipt_number, 64)?;
+        let code = required("query_code", &req.query_code, 64)?;
+        // One answer for every failure, so the lookup tells nothing about which receipts exist.
+        let not_found = || Status::from(ServiceError::NotFound("receipt number and query code".into()));
+        if !receipt.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(not_found());
+        }
+        let loaded = self.matters.load(&receipt).await.map_err(Status::from)?;
+        if loaded.version == 0 || !same_digest(&loaded.state.query_code_digest, &query_code_digest(&code)) {
+            return Err(not_found());
+        }
+        let m = &loaded.state;
+        let today = legal_date(Utc::now());
+        Ok(Response::new(pb::GetPublicStatusResponse {
+            stage: m.stage_on(&self.ctx.rules, today).to_string(),
+            responsible_unit_id: unit(&m.responsible_unit),
+            deadlines: m.deadlines.values().map(|d| deadline(d, &self.ctx.rules.calendar, today)).collect(),
+            replies: m.replies.iter().map(|(kind, on)| format!("{}:{on}", serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())).collect(),
+        }))
+    }
+
+    async fn get_personal_data(
+        &self,
+        request: Request<pb::GetPersonalDataRequest>,
+    ) -> Result<Response<pb::GetPersonalDataResponse>, Status> {
+        let caller = self.keys.caller(&request)?;
+        Ok(Response::new(self.personal_data(&caller, request.into_inner()).await?))
+    }
+
+    async fn erase_person(&self, request: Request<pb::ErasePersonRequest>) -> Result<Response<pb::ErasePersonResponse>, Status> {
+        let caller = self.writer(&request)?;
+        Ok(Response::new(self.erase(&caller, request.into_inner()).await?))
+    }
+
+    async fn list_personal_data_reads(
+        &self,
+        request: Request<pb::ListPersonalDataReadsRequest>,
+    ) -> Result<Response<pb::ListPersonalDataReadsResponse>, Status> {
+        let caller = self.keys.caller(&request)?;
+        caller.require_any(&[Role::Auditor], "reading the audit log")?;
+        let req = request.into_inner();
+        let person = optional("person_ref", &req.person_ref, 64)?;
+        let limit = if req.page_size == 0 { 100 } else { req.page_size.min(1000) as usize };
+        let reads = self.ctx.store.personal_data_reads(person.as_deref(), limit).await.map_err(ServiceError::from)?;
+        Ok(Response::new(pb::ListPersonalDataReadsResponse {
+            reads: reads
+                .into_iter()
+                .map(|r| pb::PersonalDataRead {
+                    read_at: r.read_at.to_rfc3339(),
+                    reader: r.reader,
+                    unit_id: r.unit,
+                    person_ref: r.person_ref,
+                    fields: r.fields,
+                    purpose: r.purpose,
+                })
+                .collect(),
+        }))
+    }
+}

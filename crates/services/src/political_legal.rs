@@ -1,0 +1,283 @@
+//! The political-legal committee's service (政法委): screening and risk warnings, assignment, joint
+//! handling, supervision orders and their escalation, and links between items of all agencies.
+
+use std::sync::Arc;
+
+use oneledger_domain::dispute::{DisputeAction, DisputeSource};
+use oneledger_domain::joint::{CoHandlerRole, JointAction, JointHandling};
+use oneledger_domain::link::{LinkAction, LinkRegistry};
+use oneledger_domain::supervision::{EscalationLevel, OrderAction, OrderStage, SupervisionOrder, SupervisionReason};
+use oneledger_domain::{Agency, JointHandlingId, SupervisionOrderId, UnitId};
+use oneledger_proto::political_legal::v1::{self as pb, act_on_joint_handling_request as jh, act_on_supervision_order_request as so};
+use oneledger_store::ExpectedVersion;
+use sha2::{Digest, Sha256};
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::auth::{Caller, Role, TokenKeys};
+use crate::convert::{date, item, item_to_pb, known, required};
+use crate::disputes::Disputes;
+use crate::error::ServiceError;
+use crate::repo::{Context, Repository, expected_version, request_id};
+
+/// Stream prefix of joint handlings.
+pub const JOINT_STREAM: &str = "joint_handling";
+/// Stream prefix of supervision orders.
+pub const ORDER_STREAM: &str = "supervision_order";
+/// Stream prefix of the district's link registry.
+pub const LINK_STREAM: &str = "link";
+
+/// The political-legal service.
+#[derive(Debug, Clone)]
+pub struct PoliticalLegalService {
+    ctx: Arc<Context>,
+    disputes: Disputes,
+    joint: Repository<JointHandling>,
+    orders: Repository<SupervisionOrder>,
+    links: Repository<LinkRegistry>,
+    keys: TokenKeys,
+}
+
+impl PoliticalLegalService {
+    /// The service over the committee's store.
+    pub fn new(ctx: Arc<Context>, keys: TokenKeys) -> Self {
+        PoliticalLegalService {
+            disputes: Disputes::new(ctx.clone()),
+            joint: Repository::new(ctx.clone(), JOINT_STREAM),
+            orders: Repository::new(ctx.clone(), ORDER_STREAM),
+            links: Repository::new(ctx.clone(), LINK_STREAM),
+            ctx,
+            keys,
+        }
+    }
+
+    fn writer(&self, request: &Request<impl Sized>) -> Result<Caller, ServiceError> {
+        let caller = self.keys.caller(request)?;
+        caller.require_agency(Agency::PoliticalLegal)?;
+        Ok(caller)
+    }
+}
+
+/// An id derived from a request id, so a retried creation names the same item.
+fn derived_id(prefix: &str, request_id: Uuid) -> String {
+    format!("{prefix}{}", hex::encode(&Sha256::digest(request_id.as_bytes())[..10]).to_uppercase())
+}
+
+fn escalation_to_pb(level: Option<EscalationLevel>) -> pb::Escalation {
+    match level {
+        None => pb::Escalation::Unspecified,
+        Some(EscalationLevel::Interview) => pb::Escalation::Interview,
+        Some(EscalationLevel::PublicNotice) => pb::Escalation::PublicNotice,
+        Some(EscalationLevel::ListedSupervision) => pb::Escalation::ListedSupervision,
+        Some(EscalationLevel::BackwardInvestigation) => pb::Escalation::BackwardInvestigation,
+        Some(EscalationLevel::AccountabilityRecommendation) => pb::Escalation::AccountabilityRecommendation,
+    }
+}
+
+#[tonic::async_trait]
+impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLegalService {
+    async fn report_dispute(&self, request: Request<pb::ReportDisputeRequest>) -> Result<Response<pb::ReportDisputeResponse>, Status> {
+        let caller = self.writer(&request)?;
+        let req = request.into_inner();
+        let screening = [
+            DisputeSource::DailyScreening,
+            DisputeSource::CentralizedScreening,
+            DisputeSource::SpecialScreening,
+            DisputeSource::UnitReport,
+        ];
+        let (dispute, result) =
+            self.disputes.report(&caller, &[Role::Coordinator, Role::Handler], &req.request_id, req.report, &screening).await?;
+        Ok(Response::new(pb::ReportDisputeResponse { dispute: Some(dispute), result: Some(result) }))
+    }
+
+    async fn act_on_dispute(&self, request: Request<pb::ActOnDisputeRequest>) -> Result<Response<pb::ActOnDisputeResponse>, Status> {
+        let caller = self.writer(&request)?;
+        let req = request.into_inner();
+        let (dispute, result) = self
+            .disputes
+            .act(&caller, &req.request_id, &req.dispute_id, req.expected_version, req.step, |action| match action {
+                DisputeAction::ReportResolution { .. } | DisputeAction::RecordMediation { .. } => &[Role::Handler, Role::Coordinator],
+                _ => &[Role::Coordinator],
+            })
+            .await?;
+        Ok(Response::new(pb::ActOnDisputeResponse { dispute: Some(dispute), result: Some(result) }))
+    }
+
+    async fn open_joint_handling(
+        &self,
+        request: Request<pb::OpenJointHandlingRequest>,
+    ) -> Result<Response<pb::OpenJointHandlingResponse>, Status> {
+        let caller = self.writer(&request)?;
+        caller.require_any(&[Role::Coordinator], "opening a joint handling")?;
+        let req = request.into_inner();
+        let request_id = request_id(&req.request_id)?;
+        let id = derived_id("JH", request_id);
+        let mut co_handlers = Vec::with_capacity(req.co_handlers.len());
+        for (i, c) in req.co_handlers.iter().enumerate() {
+            let role = match known::<pb::CoHandlerRole>(&format!("co_handlers[{i}].role"), c.role)? {
+                pb::CoHandlerRole::TerritorialUnit => CoHandlerRole::TerritorialUnit,
+                pb::CoHandlerRole::PoliceStation => CoHandlerRole::PoliceStation,
+                pb::CoHandlerRole::JudicialOffice => CoHandlerRole::JudicialOffice,
+                pb::CoHandlerRole::PeoplesTribunal => CoHandlerRole::PeoplesTribunal,
+                pb::CoHandlerRole::ProcuratorateOffice => CoHandlerRole::ProcuratorateOffice,
+                pb::CoHandlerRole::MediationBody => CoHandlerRole::MediationBody,
+                pb::CoHandlerRole::Department | pb::CoHandlerRole::Unspecified => CoHandlerRole::Department,
+            };
+            co_handlers.push((UnitId(required(&format!("co_handlers[{i}].unit_id"), &c.unit_id, 128)?), role));
+        }
+        let action = JointAction::Open {
+            joint_handling_id: JointHandlingId(id.clone()),
+            subject: item("subject", req.subject.as_ref())?,
+            lead_unit: UnitId(required("lead_unit_id", &req.lead_unit_id, 128)?),
+            co_handlers,
+            political_legal_committee: caller.unit.clone(),
+        };
+        let outcome = self.joint.execute(&id, ExpectedVersion::NoStream, &caller, Role::Coordinator, action, request_id).await?;
+        let s = &outcome.state;
+        let mut informed: Vec<String> = s.lead_unit.iter().chain(s.co_handlers.keys()).map(|u| u.0.clone()).collect();
+        if !informed.contains(&caller.unit.0) {
+            informed.push(caller.unit.0.clone());
+        }
+        Ok(Response::new(pb::OpenJointHandlingResponse {
+            joint_handling_id: id,
+            informed_unit_ids: informed,
+            result: Some(outcome.result()),
+        }))
+    }
+
+    async fn act_on_joint_handling(
+        &self,
+        request: Request<pb::ActOnJointHandlingRequest>,
+    ) -> Result<Response<pb::ActOnJointHandlingResponse>, Status> {
+        let caller = self.writer(&request)?;
+        caller.require_any(&[Role::Handler, Role::Coordinator, Role::PoliceOfficer], "acting on a joint handling")?;
+        let req = request.into_inner();
+        let request_id = request_id(&req.request_id)?;
+        let id = required("joint_handling_id", &req.joint_handling_id, 64)?;
+        let expected = expected_version(req.expected_version)?;
+        let action = match req.action.ok_or_else(|| ServiceError::invalid("action", "required"))? {
+            jh::Action::AddTask(t) => JointAction::AddTask {
+                task_id: required("add_task.task_id", &t.task_id, 64)?,
+                unit: UnitId(required("add_task.unit_id", &t.unit_id, 128)?),
+                description: t.description,
+                due_on: date("add_task.due_on", &t.due_on)?,
+            },
+            jh::Action::RecordProgress(p) => JointAction::RecordProgress { task_id: p.task_id, note: p.note },
+            jh::Action::CompleteTask(task_id) => JointAction::CompleteTask { task_id },
+            jh::Action::ClosePart(_) => JointAction::ClosePart,
+            jh::Action::SubmitResolutionReport(summary) => JointAction::SubmitResolutionReport { summary },
+            jh::Action::Close(_) => JointAction::Close,
+        };
+        let role = caller.acting_role(&[Role::Handler, Role::Coordinator, Role::PoliceOfficer]);
+        let outcome = self.joint.execute(&id, expected, &caller, role, action, request_id).await?;
+        Ok(Response::new(pb::ActOnJointHandlingResponse { result: Some(outcome.result()) }))
+    }
+
+    async fn issue_supervision_order(
+        &self,
+        request: Request<pb::IssueSupervisionOrderRequest>,
+    ) -> Result<Response<pb::IssueSupervisionOrderResponse>, Status> {
+        let caller = self.writer(&request)?;
+        caller.require_any(&[Role::Supervisor], "issuing a supervision order")?;
+        let req = request.into_inner();
+        let request_id = request_id(&req.request_id)?;
+        let id = derived_id("SO", request_id);
+        let reason = match req.reason.as_str() {
+            "agreement_breach" => SupervisionReason::AgreementBreach { agreement_id: String::new() },
+            "risk" => SupervisionReason::Risk,
+            "repeat_petitions" => SupervisionReason::RepeatPetitions,
+            "other" | "" => SupervisionReason::Other,
+            "overdue" => SupervisionReason::Overdue { deadline: oneledger_domain::DeadlineKind::Handling },
+            _ => {
+                return Err(ServiceError::invalid("reason", "overdue, agreement_breach, risk, repeat_petitions or other").into());
+            }
+        };
+        let action = OrderAction::Issue {
+            order_id: SupervisionOrderId(id.clone()),
+            subject: item("subject", req.subject.as_ref())?,
+            to_unit: UnitId(required("to_unit_id", &req.to_unit_id, 128)?),
+            due_on: date("due_on", &req.due_on)?,
+            reason,
+            requirements: req.requirements,
+        };
+        let outcome = self.orders.execute(&id, ExpectedVersion::NoStream, &caller, Role::Supervisor, action, request_id).await?;
+        Ok(Response::new(pb::IssueSupervisionOrderResponse { order_id: id, result: Some(outcome.result()) }))
+    }
+
+    async fn act_on_supervision_order(
+        &self,
+        request: Request<pb::ActOnSupervisionOrderRequest>,
+    ) -> Result<Response<pb::ActOnSupervisionOrderResponse>, Status> {
+        let caller = self.writer(&request)?;
+        let req = request.into_inner();
+        let request_id = request_id(&req.request_id)?;
+        let id = required("order_id", &req.order_id, 64)?;
+        let expected = expected_version(req.expected_version)?;
+        const SUPERVISED: &[Role] = &[Role::Handler];
+        const ISSUER: &[Role] = &[Role::Supervisor];
+        let (action, roles) = match req.action.ok_or_else(|| ServiceError::invalid("action", "required"))? {
+            so::Action::Acknowledge(_) => (OrderAction::Acknowledge, SUPERVISED),
+            so::Action::SubmitFeedback(summary) => (OrderAction::SubmitFeedback { summary }, SUPERVISED),
+            so::Action::AcceptFeedback(_) => (OrderAction::AcceptFeedback, ISSUER),
+            so::Action::RejectFeedback(r) => (
+                OrderAction::RejectFeedback { reason: r.reason, due_on: date("reject_feedback.due_on", &r.due_on)? },
+                ISSUER,
+            ),
+            so::Action::Escalate(e) => (
+                OrderAction::Escalate {
+                    level: match known::<pb::Escalation>("escalate.level", e.level)? {
+                        pb::Escalation::Interview => EscalationLevel::Interview,
+                        pb::Escalation::PublicNotice => EscalationLevel::PublicNotice,
+                        pb::Escalation::ListedSupervision => EscalationLevel::ListedSupervision,
+                        pb::Escalation::BackwardInvestigation => EscalationLevel::BackwardInvestigation,
+                        pb::Escalation::AccountabilityRecommendation | pb::Escalation::Unspecified => {
+                            EscalationLevel::AccountabilityRecommendation
+                        }
+                    },
+                    note: e.note,
+                },
+                ISSUER,
+            ),
+            so::Action::RecordAdoption(adopted) => (OrderAction::RecordAdoption { adopted }, ISSUER),
+        };
+        caller.require_any(roles, "this step")?;
+        let outcome = self.orders.execute(&id, expected, &caller, roles[0], action, request_id).await?;
+        let stage = match outcome.state.stage {
+            OrderStage::Unissued => "unissued",
+            OrderStage::Issued => "issued",
+            OrderStage::Acknowledged => "acknowledged",
+            OrderStage::FeedbackSubmitted => "feedback_submitted",
+            OrderStage::Closed => "closed",
+        };
+        Ok(Response::new(pb::ActOnSupervisionOrderResponse {
+            escalation: escalation_to_pb(outcome.state.escalation) as i32,
+            stage: stage.into(),
+            result: Some(outcome.result()),
+        }))
+    }
+
+    async fn link_items(&self, request: Request<pb::LinkItemsRequest>) -> Result<Response<pb::LinkItemsResponse>, Status> {
+        let caller = self.writer(&request)?;
+        caller.require_any(&[Role::Coordinator], "linking items")?;
+        let req = request.into_inner();
+        let request_id = request_id(&req.request_id)?;
+        let anchor = item("anchor", req.anchor.as_ref())?;
+        let other = item("other", req.other.as_ref())?;
+        let reason = required("reason", &req.reason, 1000)?;
+        // One registry per district: every link is decided against all the others. Concurrent links retry
+        // on a version conflict, since they rarely touch the same groups.
+        let registry = self.ctx.district.clone();
+        let mut attempts = 0;
+        let outcome = loop {
+            let version = self.links.load(&registry).await?.version;
+            let expected = if version == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(version) };
+            let action = LinkAction::Link { anchor: anchor.clone(), other: other.clone(), reason: reason.clone() };
+            match self.links.execute(&registry, expected, &caller, Role::Coordinator, action, request_id).await {
+                Err(ServiceError::Conflict { .. }) if attempts < 5 => attempts += 1,
+                other => break other?,
+            }
+        };
+        let root = outcome.state.root(&anchor);
+        Ok(Response::new(pb::LinkItemsResponse { root: Some(item_to_pb(&root)), result: Some(outcome.result()) }))
+    }
+}

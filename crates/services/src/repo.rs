@@ -1,0 +1,205 @@
+//! Loading aggregates from an agency's store and executing commands on them: idempotent by request id,
+//! optimistic by expected version, with the acting unit from the caller's token.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use chrono::Utc;
+use oneledger_domain::{Agency, Aggregate, Command, DomainEvent, Rules};
+use oneledger_store::{AppendRequest, EventMetadata, EventStore, ExpectedVersion, NewEvent};
+use uuid::Uuid;
+
+use crate::auth::{Caller, Role};
+use crate::error::ServiceError;
+
+/// Events read per page when loading an aggregate.
+const LOAD_PAGE: usize = 1000;
+
+/// What every service of one agency shares: its store, its agency, its district and the rules.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The agency's event store.
+    pub store: Arc<dyn EventStore>,
+    /// Whose service this is.
+    pub agency: Agency,
+    /// The district, a subject token.
+    pub district: String,
+    /// The legal calendar.
+    pub rules: Arc<Rules>,
+}
+
+/// An aggregate as loaded: its state and stream version (0 when it does not exist).
+#[derive(Debug, Clone)]
+pub struct Loaded<A> {
+    /// The state.
+    pub state: A,
+    /// The stream version.
+    pub version: u64,
+}
+
+/// What a command did.
+#[derive(Debug, Clone)]
+pub struct Outcome<A: Aggregate> {
+    /// The state after it.
+    pub state: A,
+    /// The stream version after it.
+    pub version: u64,
+    /// The events it recorded (none for a retry).
+    pub events: Vec<A::Event>,
+    /// Their types.
+    pub event_types: Vec<String>,
+    /// True for a retry answered with the first result.
+    pub replayed: bool,
+}
+
+impl<A: Aggregate> Outcome<A> {
+    /// The proto summary of the outcome.
+    pub fn result(&self) -> oneledger_proto::common::v1::CommandResult {
+        oneledger_proto::common::v1::CommandResult {
+            version: self.version,
+            event_types: self.event_types.clone(),
+            replayed: self.replayed,
+        }
+    }
+}
+
+/// The aggregates of one kind in one store, each in a stream `<prefix>-<id>`.
+#[derive(Debug, Clone)]
+pub struct Repository<A> {
+    ctx: Arc<Context>,
+    prefix: &'static str,
+    _aggregate: PhantomData<fn() -> A>,
+}
+
+impl<A: Aggregate> Repository<A> {
+    /// The aggregates whose streams start with `prefix`.
+    pub fn new(ctx: Arc<Context>, prefix: &'static str) -> Self {
+        Repository { ctx, prefix, _aggregate: PhantomData }
+    }
+
+    /// The stream of aggregate `id`.
+    pub fn stream_id(&self, id: &str) -> String {
+        format!("{}-{id}", self.prefix)
+    }
+
+    /// Loads aggregate `id` by replaying its stream.
+    pub async fn load(&self, id: &str) -> Result<Loaded<A>, ServiceError> {
+        let stream = self.stream_id(id);
+        let (mut state, mut version) = (A::default(), 0);
+        loop {
+            let page = self.ctx.store.read_stream(&stream, version + 1, LOAD_PAGE).await?;
+            let full = page.len() == LOAD_PAGE;
+            for recorded in page {
+                let event: A::Event = serde_json::from_value(recorded.data).map_err(|e| {
+                    ServiceError::Internal(format!("{stream} v{}: unreadable event: {e}", recorded.stream_version))
+                })?;
+                state = state.evolve(&event);
+                version = recorded.stream_version;
+            }
+            if !full {
+                return Ok(Loaded { state, version });
+            }
+        }
+    }
+
+    /// Loads aggregate `id`, refusing with NOT_FOUND when it does not exist.
+    pub async fn get(&self, id: &str, what: &str) -> Result<Loaded<A>, ServiceError> {
+        let loaded = self.load(id).await?;
+        if loaded.version == 0 {
+            return Err(ServiceError::NotFound(format!("{what} {id}")));
+        }
+        Ok(loaded)
+    }
+
+    /// Decides `action` by `caller` on aggregate `id` and appends the events. A retry under a used
+    /// request id returns the first result without deciding again.
+    pub async fn execute(
+        &self,
+        id: &str,
+        expected: ExpectedVersion,
+        caller: &Caller,
+        role: Role,
+        action: A::Action,
+        request_id: Uuid,
+    ) -> Result<Outcome<A>, ServiceError> {
+        let stream = self.stream_id(id);
+        let store = &self.ctx.store;
+        if let Some((recorded_stream, appended)) = store.request_outcome(request_id).await? {
+            if recorded_stream != stream {
+                return Err(ServiceError::AlreadyExists(format!(
+                    "request_id {request_id} was already used for a command on another item"
+                )));
+            }
+            let loaded = self.load(id).await?;
+            return Ok(Outcome {
+                state: loaded.state,
+                version: appended.last_version,
+                events: vec![],
+                event_types: vec![],
+                replayed: true,
+            });
+        }
+
+        let loaded = self.load(id).await?;
+        match expected {
+            ExpectedVersion::Exact(v) if v != loaded.version => {
+                return Err(ServiceError::Conflict { expected: format!("version {v}"), current: loaded.version });
+            }
+            ExpectedVersion::StreamExists if loaded.version == 0 => {
+                return Err(ServiceError::NotFound(id.to_owned()));
+            }
+            _ => {}
+        }
+        let at = Utc::now();
+        let command = Command { at, unit: caller.unit.clone(), action };
+        let events = loaded.state.decide(&command, &self.ctx.rules)?;
+        let event_types: Vec<String> = events.iter().map(|e| e.event_type(self.ctx.agency)).collect();
+        let new_events = events
+            .iter()
+            .zip(&event_types)
+            .map(|(event, event_type)| {
+                Ok(NewEvent {
+                    event_id: Uuid::now_v7(),
+                    event_type: event_type.clone(),
+                    schema_version: A::Event::SCHEMA_VERSION,
+                    data: serde_json::to_value(event).map_err(|e| ServiceError::Internal(e.to_string()))?,
+                    metadata: EventMetadata {
+                        occurred_at: at,
+                        district: self.ctx.district.clone(),
+                        agency: self.ctx.agency,
+                        acting_unit: caller.unit.0.clone(),
+                        acting_role: role.to_string(),
+                        correlation_id: request_id,
+                        causation_id: None,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, ServiceError>>()?;
+        let appended = store
+            .append(AppendRequest { stream_id: stream, expected_version: expected, events: new_events, request_id })
+            .await?;
+        if appended.replayed {
+            // An identical retry won the race; answer as it was answered.
+            let loaded = self.load(id).await?;
+            return Ok(Outcome { state: loaded.state, version: appended.last_version, events: vec![], event_types: vec![], replayed: true });
+        }
+        let state = events.iter().fold(loaded.state, |s, e| s.evolve(e));
+        Ok(Outcome { state, version: appended.last_version, events, event_types, replayed: false })
+    }
+}
+
+/// Parses a request id: a UUID, required.
+pub fn request_id(raw: &str) -> Result<Uuid, ServiceError> {
+    if raw.is_empty() {
+        return Err(ServiceError::invalid("request_id", "required: a UUID chosen by the client, reused on retry"));
+    }
+    Uuid::parse_str(raw).map_err(|_| ServiceError::invalid("request_id", "must be a UUID"))
+}
+
+/// The expected version of a command on an existing item: required, at least 1.
+pub fn expected_version(v: u64) -> Result<ExpectedVersion, ServiceError> {
+    if v == 0 {
+        return Err(ServiceError::invalid("expected_version", "required: the version the caller last saw"));
+    }
+    Ok(ExpectedVersion::Exact(v))
+}

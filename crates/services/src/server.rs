@@ -1,0 +1,118 @@
+//! Running one agency's service: gRPC with health, reflection and the event feed, on a listener the caller
+//! binds (tests bind port 0), until `shutdown` resolves — in-flight calls finish first.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use oneledger_domain::{Agency, Rules};
+use oneledger_proto::FILE_DESCRIPTOR_SET;
+use oneledger_proto::events::v1::event_feed_service_server::EventFeedServiceServer;
+use oneledger_proto::petition::v1::petition_service_server::PetitionServiceServer;
+use oneledger_proto::political_legal::v1::political_legal_service_server::PoliticalLegalServiceServer;
+use oneledger_proto::public_security::v1::public_security_service_server::PublicSecurityServiceServer;
+use oneledger_store::EventStore;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic_health::ServingStatus;
+
+use crate::auth::TokenKeys;
+use crate::feed::Feed;
+use crate::petition::PetitionService;
+use crate::pii::Vault;
+use crate::political_legal::PoliticalLegalService;
+use crate::public_security::PublicSecurityService;
+use crate::repo::Context;
+
+/// Largest request accepted; a petition with its narrative is far below it.
+pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
+/// What a service needs besides its store.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Which agency's service to run.
+    pub agency: Agency,
+    /// The district, a subject token.
+    pub district: String,
+    /// Token verification keys.
+    pub token_keys: TokenKeys,
+    /// The 32-byte master key wrapping personal-data keys (the petition service needs it).
+    pub master_key: Option<Vec<u8>>,
+    /// The legal calendar.
+    pub rules: Arc<Rules>,
+}
+
+/// Why a service could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The configuration is incomplete or invalid.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The gRPC server failed.
+    #[error("gRPC server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Serves `settings.agency`'s service over `store` on `listener` until `shutdown`. Health reports
+/// NOT_SERVING until `ready` resolves (the store is migrated before this is called; `ready` waits for
+/// whatever else must exist first, such as the JetStream stream).
+pub async fn serve(
+    settings: Settings,
+    store: Arc<dyn EventStore>,
+    listener: TcpListener,
+    ready: impl Future<Output = ()> + Send + 'static,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
+    let ctx = Arc::new(Context {
+        store: store.clone(),
+        agency: settings.agency,
+        district: settings.district.clone(),
+        rules: settings.rules.clone(),
+    });
+    let (health, health_service) = tonic_health::server::health_reporter();
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
+    let feed = EventFeedServiceServer::new(Feed::new(store.clone(), settings.token_keys.clone()))
+        .max_decoding_message_size(MAX_REQUEST_BYTES);
+
+    let router = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(feed);
+    let (router, service_name) = match settings.agency {
+        Agency::Petition => {
+            let key = settings
+                .master_key
+                .as_deref()
+                .ok_or_else(|| ServeError::Config("the petition service needs a master key".into()))?;
+            let vault = Vault::new(key, store.clone()).map_err(ServeError::Config)?;
+            let svc = PetitionServiceServer::new(PetitionService::new(ctx, settings.token_keys.clone(), vault))
+                .max_decoding_message_size(MAX_REQUEST_BYTES);
+            (router.add_service(svc), "oneledger.petition.v1.PetitionService")
+        }
+        Agency::PublicSecurity => {
+            let svc = PublicSecurityServiceServer::new(PublicSecurityService::new(ctx, settings.token_keys.clone()))
+                .max_decoding_message_size(MAX_REQUEST_BYTES);
+            (router.add_service(svc), "oneledger.public_security.v1.PublicSecurityService")
+        }
+        Agency::PoliticalLegal => {
+            let svc = PoliticalLegalServiceServer::new(PoliticalLegalService::new(ctx, settings.token_keys.clone()))
+                .max_decoding_message_size(MAX_REQUEST_BYTES);
+            (router.add_service(svc), "oneledger.political_legal.v1.PoliticalLegalService")
+        }
+    };
+    for name in ["", service_name] {
+        health.set_service_status(name, ServingStatus::NotServing).await;
+    }
+    let reporter = health.clone();
+    tokio::spawn(async move {
+        ready.await;
+        for name in ["", service_name] {
+            reporter.set_service_status(name, ServingStatus::Serving).await;
+        }
+    });
+    tracing::info!(agency = %settings.agency, address = ?listener.local_addr().ok(), "serving");
+    router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown).await?;
+    Ok(())
+}
