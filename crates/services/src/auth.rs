@@ -73,7 +73,8 @@ impl FromStr for Role {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| format!("unknown role {s:?}"))
+        serde_json::from_value(serde_json::Value::String(s.to_owned()))
+            .map_err(|_| format!("unknown role {s:?}"))
     }
 }
 
@@ -119,10 +120,15 @@ impl Caller {
         if roles.iter().any(|r| self.has(*r)) {
             Ok(())
         } else if roles.is_empty() {
-            Err(ServiceError::PermissionDenied(format!("{action} is not taken through this service")))
+            Err(ServiceError::PermissionDenied(format!(
+                "{action} is not taken through this service"
+            )))
         } else {
             let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            Err(ServiceError::PermissionDenied(format!("{action} needs one of the roles {}", names.join(", "))))
+            Err(ServiceError::PermissionDenied(format!(
+                "{action} needs one of the roles {}",
+                names.join(", ")
+            )))
         }
     }
 
@@ -140,7 +146,12 @@ impl Caller {
 
     /// The role recorded with the caller's events: the first of `preferred` the caller has.
     pub fn acting_role(&self, preferred: &[Role]) -> Role {
-        preferred.iter().copied().find(|r| self.has(*r)).or_else(|| self.roles.first().copied()).unwrap_or(Role::Viewer)
+        preferred
+            .iter()
+            .copied()
+            .find(|r| self.has(*r))
+            .or_else(|| self.roles.first().copied())
+            .unwrap_or(Role::Viewer)
     }
 }
 
@@ -197,7 +208,8 @@ impl TokenKeys {
             return Err(bad("too long"));
         }
         let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(bad("not three dot-separated parts"));
         };
@@ -209,7 +221,9 @@ impl TokenKeys {
         if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
             return Err(bad("algorithm must be HS256"));
         }
-        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| bad("unreadable signature"))?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| bad("unreadable signature"))?;
         let signing_input = &token[..header_len(token)];
         let valid = self.keys.iter().any(|key| {
             let mut mac = match <HmacSha256 as KeyInit>::new_from_slice(key) {
@@ -243,17 +257,18 @@ impl TokenKeys {
 
     /// The caller of a gRPC request, from its `authorization: Bearer …` header.
     pub fn caller<T>(&self, request: &tonic::Request<T>) -> Result<Caller, ServiceError> {
-        let header = request
-            .metadata()
-            .get("authorization")
-            .ok_or_else(|| ServiceError::Unauthenticated("missing authorization: Bearer <token>".into()))?;
-        let value = header
-            .to_str()
-            .map_err(|_| ServiceError::Unauthenticated("authorization header is not text".into()))?;
+        let header = request.metadata().get("authorization").ok_or_else(|| {
+            ServiceError::Unauthenticated("missing authorization: Bearer <token>".into())
+        })?;
+        let value = header.to_str().map_err(|_| {
+            ServiceError::Unauthenticated("authorization header is not text".into())
+        })?;
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
-            .ok_or_else(|| ServiceError::Unauthenticated("authorization must be a Bearer token".into()))?;
+            .ok_or_else(|| {
+                ServiceError::Unauthenticated("authorization must be a Bearer token".into())
+            })?;
         self.verify(token.trim(), Utc::now())
     }
 }
@@ -290,7 +305,9 @@ mod tests {
         assert_eq!(caller.unit, UnitId::from("binhai.petition_office"));
         assert!(caller.has(Role::IntakeClerk));
         let later = now + chrono::Duration::seconds(200);
-        assert!(matches!(keys().verify(&token, later), Err(ServiceError::Unauthenticated(m)) if m.contains("expired")));
+        assert!(
+            matches!(keys().verify(&token, later), Err(ServiceError::Unauthenticated(m)) if m.contains("expired"))
+        );
     }
 
     #[test]
@@ -303,7 +320,11 @@ mod tests {
         assert!(keys().verify(&parts.join("."), now).is_err());
         let other = TokenKeys::new(vec![b"another-key-another-key-another-k".to_vec()]).unwrap();
         assert!(other.verify(&token, now).is_err());
-        let none = format!("{}.{}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#), token.split('.').nth(1).unwrap());
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#),
+            token.split('.').nth(1).unwrap()
+        );
         assert!(keys().verify(&none, now).is_err());
         assert!(keys().verify("garbage", now).is_err());
         assert!(TokenKeys::new(vec![b"short".to_vec()]).is_err());
@@ -313,7 +334,11 @@ mod tests {
     fn rotated_keys_verify_old_tokens() {
         let now = Utc::now();
         let old = keys().mint(&claims(now.timestamp() + 60));
-        let rotated = TokenKeys::new(vec![b"new-key-new-key-new-key-new-key-!".to_vec(), b"0123456789abcdef0123456789abcdef".to_vec()]).unwrap();
+        let rotated = TokenKeys::new(vec![
+            b"new-key-new-key-new-key-new-key-!".to_vec(),
+            b"0123456789abcdef0123456789abcdef".to_vec(),
+        ])
+        .unwrap();
         assert!(rotated.verify(&old, now).is_ok());
     }
 }

@@ -31,7 +31,10 @@ pub struct Disputes {
 impl Disputes {
     /// Disputes in `ctx`'s store.
     pub fn new(ctx: Arc<Context>) -> Self {
-        Disputes { repo: Repository::new(ctx.clone(), DISPUTE_STREAM), ctx }
+        Disputes {
+            repo: Repository::new(ctx.clone(), DISPUTE_STREAM),
+            ctx,
+        }
     }
 
     /// Records a report; `sources` are the sources this agency reports.
@@ -54,24 +57,41 @@ impl Disputes {
             pb::Source::UnitReport | pb::Source::Unspecified => DisputeSource::UnitReport,
         };
         if !sources.contains(&source) {
-            return Err(ServiceError::invalid("report.source", "this agency does not report disputes from that source"));
+            return Err(ServiceError::invalid(
+                "report.source",
+                "this agency does not report disputes from that source",
+            ));
         }
         let dispute_id = match optional("report.dispute_id", &r.dispute_id, 64)? {
             Some(id) => id,
-            None => format!("D{}", hex::encode(&Sha256::digest(request_id.as_bytes())[..10]).to_uppercase()),
+            None => format!(
+                "D{}",
+                hex::encode(&Sha256::digest(request_id.as_bytes())[..10]).to_uppercase()
+            ),
         };
         let action = DisputeAction::Report {
             dispute_id: DisputeId(dispute_id.clone()),
             source,
             title: r.title,
             category: r.category,
-            territory: UnitId(required("report.territory_unit_id", &r.territory_unit_id, 128)?),
+            territory: UnitId(required(
+                "report.territory_unit_id",
+                &r.territory_unit_id,
+                128,
+            )?),
             parties: r.party_refs.into_iter().map(PersonRef).collect(),
             collective_size: r.collective_size,
         };
         let outcome = self
             .repo
-            .execute(&dispute_id, ExpectedVersion::NoStream, caller, caller.acting_role(roles), action, request_id)
+            .execute(
+                &dispute_id,
+                ExpectedVersion::NoStream,
+                caller,
+                caller.acting_role(roles),
+                action,
+                request_id,
+            )
             .await?;
         Ok((self.to_pb(&outcome.state), outcome.result()))
     }
@@ -89,7 +109,10 @@ impl Disputes {
         let request_id: Uuid = request_id(raw_request_id)?;
         let dispute_id = required("dispute_id", dispute_id, 64)?;
         let expected = expected_version(version)?;
-        let action = match step.and_then(|s| s.action).ok_or_else(|| ServiceError::invalid("step", "required"))? {
+        let action = match step
+            .and_then(|s| s.action)
+            .ok_or_else(|| ServiceError::invalid("step", "required"))?
+        {
             Action::Assess(level) => DisputeAction::Assess {
                 level: match known::<pb::RiskLevel>("step.assess", level)? {
                     pb::RiskLevel::Low => RiskLevel::Low,
@@ -100,30 +123,62 @@ impl Disputes {
             },
             Action::Warn(_) => DisputeAction::Warn,
             Action::Assign(a) => DisputeAction::Assign {
-                responsible_unit: UnitId(required("step.assign.responsible_unit_id", &a.responsible_unit_id, 128)?),
-                territorial_unit: UnitId(required("step.assign.territorial_unit_id", &a.territorial_unit_id, 128)?),
+                responsible_unit: UnitId(required(
+                    "step.assign.responsible_unit_id",
+                    &a.responsible_unit_id,
+                    128,
+                )?),
+                territorial_unit: UnitId(required(
+                    "step.assign.territorial_unit_id",
+                    &a.territorial_unit_id,
+                    128,
+                )?),
                 due_on: date("step.assign.due_on", &a.due_on)?,
             },
             Action::RecordMediation(agreed) => DisputeAction::RecordMediation { agreed },
             Action::ReportResolution(summary) => DisputeAction::ReportResolution { summary },
-            Action::VerifyResolution(v) => DisputeAction::VerifyResolution { accepted: v.accepted, note: v.note },
+            Action::VerifyResolution(v) => DisputeAction::VerifyResolution {
+                accepted: v.accepted,
+                note: v.note,
+            },
             Action::Close(reason) => DisputeAction::Close { reason },
         };
         let roles = allowed(&action);
         caller.require_any(roles, "this step")?;
-        let outcome = self.repo.execute(&dispute_id, expected, caller, caller.acting_role(roles), action, request_id).await?;
+        let outcome = self
+            .repo
+            .execute(
+                &dispute_id,
+                expected,
+                caller,
+                caller.acting_role(roles),
+                action,
+                request_id,
+            )
+            .await?;
         Ok((self.to_pb(&outcome.state), outcome.result()))
     }
 
     fn to_pb(&self, d: &Dispute) -> pb::Dispute {
         let today = legal_date(Utc::now());
         pb::Dispute {
-            dispute_id: d.dispute_id.as_ref().map(|i| i.0.clone()).unwrap_or_default(),
-            stage: serde_json::to_value(d.stage).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+            dispute_id: d
+                .dispute_id
+                .as_ref()
+                .map(|i| i.0.clone())
+                .unwrap_or_default(),
+            stage: serde_json::to_value(d.stage)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
             closed: d.stage.is_closed(),
             title: d.title.clone(),
             category: d.category.clone(),
-            reporting_unit_id: d.reporting_unit.as_ref().map(|u| u.0.clone()).unwrap_or_default(),
+            reporting_unit_id: d
+                .reporting_unit
+                .as_ref()
+                .map(|u| u.0.clone())
+                .unwrap_or_default(),
             risk_level: match d.risk_level {
                 None => pb::RiskLevel::Unspecified,
                 Some(RiskLevel::Low) => pb::RiskLevel::Low,
@@ -131,8 +186,16 @@ impl Disputes {
                 Some(RiskLevel::High) => pb::RiskLevel::High,
                 Some(RiskLevel::Major) => pb::RiskLevel::Major,
             } as i32,
-            responsible_unit_id: d.responsible_unit.as_ref().map(|u| u.0.clone()).unwrap_or_default(),
-            territorial_unit_id: d.territorial_unit.as_ref().map(|u| u.0.clone()).unwrap_or_default(),
+            responsible_unit_id: d
+                .responsible_unit
+                .as_ref()
+                .map(|u| u.0.clone())
+                .unwrap_or_default(),
+            territorial_unit_id: d
+                .territorial_unit
+                .as_ref()
+                .map(|u| u.0.clone())
+                .unwrap_or_default(),
             due_on: d
                 .resolution_deadline
                 .as_ref()

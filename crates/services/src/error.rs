@@ -71,15 +71,21 @@ impl From<StoreError> for ServiceError {
 impl From<AppendError> for ServiceError {
     fn from(e: AppendError) -> Self {
         match e {
-            AppendError::WrongExpectedVersion { expected, current, .. } => ServiceError::Conflict {
+            AppendError::WrongExpectedVersion {
+                expected, current, ..
+            } => ServiceError::Conflict {
                 expected: expected.to_string(),
                 current,
             },
-            AppendError::RequestIdReused { request_id } => {
-                ServiceError::AlreadyExists(format!("request_id {request_id} was already used for a different command"))
+            AppendError::RequestIdReused { request_id } => ServiceError::AlreadyExists(format!(
+                "request_id {request_id} was already used for a different command"
+            )),
+            AppendError::DuplicateEventId { event_id } => {
+                ServiceError::Internal(format!("duplicate event id {event_id}"))
             }
-            AppendError::DuplicateEventId { event_id } => ServiceError::Internal(format!("duplicate event id {event_id}")),
-            AppendError::Invalid { field, reason } => ServiceError::Internal(format!("service built an invalid append: {field}: {reason}")),
+            AppendError::Invalid { field, reason } => ServiceError::Internal(format!(
+                "service built an invalid append: {field}: {reason}"
+            )),
             AppendError::Store(e) => e.into(),
         }
     }
@@ -93,17 +99,26 @@ impl From<ServiceError> for Status {
                 format!("invalid {field}: {reason}"),
                 ErrorDetails::with_bad_request_violation(field, reason),
             ),
-            ServiceError::Domain(DomainError::Invalid { field, reason }) => Status::with_error_details(
-                Code::InvalidArgument,
-                format!("invalid {field}: {reason}"),
-                ErrorDetails::with_bad_request_violation(field, reason),
-            ),
-            ServiceError::Domain(DomainError::Refused { rule, stage, reason, .. }) => Status::with_error_details(
+            ServiceError::Domain(DomainError::Invalid { field, reason }) => {
+                Status::with_error_details(
+                    Code::InvalidArgument,
+                    format!("invalid {field}: {reason}"),
+                    ErrorDetails::with_bad_request_violation(field, reason),
+                )
+            }
+            ServiceError::Domain(DomainError::Refused {
+                rule,
+                stage,
+                reason,
+                ..
+            }) => Status::with_error_details(
                 Code::FailedPrecondition,
                 format!("{reason} (stage: {stage}; rule: {rule})"),
                 ErrorDetails::with_precondition_failure_violation(rule, stage, reason),
             ),
-            ServiceError::Domain(e @ DomainError::NotAuthorized { .. }) => Status::permission_denied(e.to_string()),
+            ServiceError::Domain(e @ DomainError::NotAuthorized { .. }) => {
+                Status::permission_denied(e.to_string())
+            }
             e @ ServiceError::Conflict { .. } => Status::aborted(e.to_string()),
             ServiceError::NotFound(what) => Status::not_found(format!("{what} not found")),
             ServiceError::Unauthenticated(m) => Status::unauthenticated(m),
@@ -111,7 +126,9 @@ impl From<ServiceError> for Status {
             ServiceError::AlreadyExists(m) => Status::already_exists(m),
             ServiceError::Unavailable(e) => {
                 tracing::error!(error = %e, "store unavailable");
-                Status::unavailable("the event store is unavailable; retry with the same request_id")
+                Status::unavailable(
+                    "the event store is unavailable; retry with the same request_id",
+                )
             }
             ServiceError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");

@@ -37,7 +37,10 @@ impl Feed {
 
 /// The wire form of a recorded event.
 pub fn envelope(e: &RecordedEvent) -> EventEnvelope {
-    let ts = |t: chrono::DateTime<chrono::Utc>| prost_types::Timestamp { seconds: t.timestamp(), nanos: t.timestamp_subsec_nanos() as i32 };
+    let ts = |t: chrono::DateTime<chrono::Utc>| prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: t.timestamp_subsec_nanos() as i32,
+    };
     EventEnvelope {
         event_id: e.event_id.to_string(),
         stream_id: e.stream_id.clone(),
@@ -53,11 +56,17 @@ pub fn envelope(e: &RecordedEvent) -> EventEnvelope {
             oneledger_domain::Agency::PublicSecurity => 2,
             oneledger_domain::Agency::PoliticalLegal => 3,
         },
-        acting_unit: Some(UnitRef { unit_id: e.metadata.acting_unit.clone() }),
+        acting_unit: Some(UnitRef {
+            unit_id: e.metadata.acting_unit.clone(),
+        }),
         acting_role: e.metadata.acting_role.clone(),
         request_id: e.request_id.to_string(),
         correlation_id: e.metadata.correlation_id.to_string(),
-        causation_id: e.metadata.causation_id.map(|c| c.to_string()).unwrap_or_default(),
+        causation_id: e
+            .metadata
+            .causation_id
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
         data_json: e.data.to_string(),
     }
 }
@@ -66,13 +75,25 @@ pub fn envelope(e: &RecordedEvent) -> EventEnvelope {
 impl EventFeedService for Feed {
     type ReadEventsStream = ReceiverStream<Result<pb::ReadEventsResponse, Status>>;
 
-    async fn read_events(&self, request: Request<pb::ReadEventsRequest>) -> Result<Response<Self::ReadEventsStream>, Status> {
+    async fn read_events(
+        &self,
+        request: Request<pb::ReadEventsRequest>,
+    ) -> Result<Response<Self::ReadEventsStream>, Status> {
         let caller = self.keys.caller(&request)?;
-        caller.require_any(&[Role::Viewer, Role::Coordinator, Role::Auditor], "reading the event feed")?;
+        caller.require_any(
+            &[Role::Viewer, Role::Coordinator, Role::Auditor],
+            "reading the event feed",
+        )?;
         let req = request.into_inner();
         let batch = match req.max_batch_size as usize {
             0 => DEFAULT_BATCH,
-            n if n > MAX_BATCH => return Err(ServiceError::invalid("max_batch_size", format!("at most {MAX_BATCH}")).into()),
+            n if n > MAX_BATCH => {
+                return Err(ServiceError::invalid(
+                    "max_batch_size",
+                    format!("at most {MAX_BATCH}"),
+                )
+                .into());
+            }
             n => n,
         };
         let prefixes = req.event_type_prefixes;
@@ -92,11 +113,19 @@ impl EventFeedService for Feed {
                 if let Some(last) = page.last().map(|e| e.position) {
                     let events = page
                         .iter()
-                        .filter(|e| prefixes.is_empty() || prefixes.iter().any(|p| e.event_type.starts_with(p.as_str())))
+                        .filter(|e| {
+                            prefixes.is_empty()
+                                || prefixes
+                                    .iter()
+                                    .any(|p| e.event_type.starts_with(p.as_str()))
+                        })
                         .map(envelope)
                         .collect();
                     next = last + 1;
-                    let response = pb::ReadEventsResponse { events, resume_after_position: last };
+                    let response = pb::ReadEventsResponse {
+                        events,
+                        resume_after_position: last,
+                    };
                     if tx.send(Ok(response)).await.is_err() {
                         return; // the client went away
                     }

@@ -44,7 +44,12 @@ pub struct PetitionService {
 impl PetitionService {
     /// The service over the petition store.
     pub fn new(ctx: Arc<Context>, keys: TokenKeys, vault: Vault) -> Self {
-        PetitionService { matters: Repository::new(ctx.clone(), MATTER_STREAM), ctx, keys, vault }
+        PetitionService {
+            matters: Repository::new(ctx.clone(), MATTER_STREAM),
+            ctx,
+            keys,
+            vault,
+        }
     }
 
     fn writer(&self, request: &Request<impl Sized>) -> Result<Caller, ServiceError> {
@@ -58,7 +63,11 @@ impl PetitionService {
         let stage = m.stage_on(&self.ctx.rules, today);
         let hide_people = caller.is_some_and(|c| !m.petitioners_visible_to(&c.unit));
         pb::Matter {
-            matter_id: m.matter_id.as_ref().map(|i| i.0.clone()).unwrap_or_default(),
+            matter_id: m
+                .matter_id
+                .as_ref()
+                .map(|i| i.0.clone())
+                .unwrap_or_default(),
             stage: stage.to_string(),
             closed: stage.is_closed(),
             title: m.title.clone(),
@@ -68,27 +77,49 @@ impl PetitionService {
             responsible_unit_id: unit(&m.responsible_unit),
             territorial_unit_id: unit(&m.territorial_unit),
             territory_unit_id: unit(&m.territory),
-            person_refs: if hide_people { vec![] } else { m.petitioners.iter().map(|p| p.0.clone()).collect() },
+            person_refs: if hide_people {
+                vec![]
+            } else {
+                m.petitioners.iter().map(|p| p.0.clone()).collect()
+            },
             collective_size: m.collective_size,
             first_petition: m.first_petition,
-            linked_to: m.linked_to.as_ref().map(|l| l.0.clone()).unwrap_or_default(),
-            deadlines: m.deadlines.values().map(|d| deadline(d, &self.ctx.rules.calendar, today)).collect(),
+            linked_to: m
+                .linked_to
+                .as_ref()
+                .map(|l| l.0.clone())
+                .unwrap_or_default(),
+            deadlines: m
+                .deadlines
+                .values()
+                .map(|d| deadline(d, &self.ctx.rules.calendar, today))
+                .collect(),
         }
     }
 
-    async fn register(&self, caller: &Caller, req: pb::RegisterPetitionRequest) -> Result<pb::RegisterPetitionResponse, ServiceError> {
+    async fn register(
+        &self,
+        caller: &Caller,
+        req: pb::RegisterPetitionRequest,
+    ) -> Result<pb::RegisterPetitionResponse, ServiceError> {
         caller.require_any(&[Role::IntakeClerk], "registering a petition")?;
         let request_id = request_id(&req.request_id)?;
         if req.petitioners.is_empty() || req.petitioners.len() > MAX_PETITIONERS {
-            return Err(ServiceError::invalid("petitioners", format!("1 to {MAX_PETITIONERS} petitioners")));
+            return Err(ServiceError::invalid(
+                "petitioners",
+                format!("1 to {MAX_PETITIONERS} petitioners"),
+            ));
         }
         let mut identities = Vec::with_capacity(req.petitioners.len());
         for (i, p) in req.petitioners.iter().enumerate() {
             identities.push(Identity {
                 name: required(&format!("petitioners[{i}].name"), &p.name, 100)?,
-                id_number: optional(&format!("petitioners[{i}].id_number"), &p.id_number, 32)?.unwrap_or_default(),
-                phone: optional(&format!("petitioners[{i}].phone"), &p.phone, 32)?.unwrap_or_default(),
-                address: optional(&format!("petitioners[{i}].address"), &p.address, 200)?.unwrap_or_default(),
+                id_number: optional(&format!("petitioners[{i}].id_number"), &p.id_number, 32)?
+                    .unwrap_or_default(),
+                phone: optional(&format!("petitioners[{i}].phone"), &p.phone, 32)?
+                    .unwrap_or_default(),
+                address: optional(&format!("petitioners[{i}].address"), &p.address, 200)?
+                    .unwrap_or_default(),
             });
         }
         let narrative = optional("narrative", &req.narrative, MAX_NARRATIVE_CHARS)?;
@@ -106,7 +137,15 @@ impl PetitionService {
         let seed = Sha256::digest(request_id.as_bytes());
         let matter_id = format!("PM{}", hex::encode(&seed[..10]).to_uppercase());
         let person_refs: Vec<String> = (0..identities.len())
-            .map(|i| format!("p-{}", hex::encode(&Sha256::digest([seed.as_slice(), &(i as u32).to_be_bytes()].concat())[..12])))
+            .map(|i| {
+                format!(
+                    "p-{}",
+                    hex::encode(
+                        &Sha256::digest([seed.as_slice(), &(i as u32).to_be_bytes()].concat())
+                            [..12]
+                    )
+                )
+            })
             .collect();
         let query_code = self.vault.query_code(&matter_id)?;
 
@@ -118,7 +157,10 @@ impl PetitionService {
                     .state
                     .summary(&self.ctx.rules, legal_date(Utc::now()))
                     .ok_or_else(|| ServiceError::NotFound(format!("matter {original}")))?;
-                PriorPetition::SameMatter { original, new_facts: req.new_facts }
+                PriorPetition::SameMatter {
+                    original,
+                    new_facts: req.new_facts,
+                }
             }
         };
 
@@ -129,8 +171,14 @@ impl PetitionService {
                 .vault
                 .key_for_new_data(person_ref)
                 .await?
-                .ok_or_else(|| ServiceError::PermissionDenied(format!("person {person_ref} was erased")))?;
-            let sealed_identity = self.vault.seal(&key, person_ref, &serde_json::to_vec(identity).unwrap_or_default())?;
+                .ok_or_else(|| {
+                    ServiceError::PermissionDenied(format!("person {person_ref} was erased"))
+                })?;
+            let sealed_identity = self.vault.seal(
+                &key,
+                person_ref,
+                &serde_json::to_vec(identity).unwrap_or_default(),
+            )?;
             let sealed_narrative = match (&narrative, i) {
                 (Some(text), 0) => Some(self.vault.seal(&key, person_ref, text.as_bytes())?),
                 _ => None,
@@ -143,7 +191,13 @@ impl PetitionService {
                 sealed_identity,
                 sealed_narrative,
             };
-            self.append_person_event(caller, person_ref, &event, derived_request_id(&seed, i as u32 + 1)).await?;
+            self.append_person_event(
+                caller,
+                person_ref,
+                &event,
+                derived_request_id(&seed, i as u32 + 1),
+            )
+            .await?;
         }
 
         let registration = Registration {
@@ -161,7 +215,14 @@ impl PetitionService {
         };
         let outcome = self
             .matters
-            .execute(&matter_id, ExpectedVersion::NoStream, caller, Role::IntakeClerk, MatterAction::Register(registration), request_id)
+            .execute(
+                &matter_id,
+                ExpectedVersion::NoStream,
+                caller,
+                Role::IntakeClerk,
+                MatterAction::Register(registration),
+                request_id,
+            )
             .await?;
         Ok(pb::RegisterPetitionResponse {
             matter_id,
@@ -172,7 +233,17 @@ impl PetitionService {
         })
     }
 
-    async fn append_person_event(&self, caller: &Caller, person_ref: &str, event: &PersonEvent, request_id: Uuid) -> Result<(), ServiceError> {
+    async fn append_person_event(
+        &self,
+        caller: &Caller,
+        person_ref: &str,
+        event: &PersonEvent,
+        request_id: Uuid,
+    ) -> Result<(), ServiceError> {
+        // Sealing uses fresh nonces, so a retry's event differs from the first: answer it from the record.
+        if self.ctx.store.request_outcome(request_id).await?.is_some() {
+            return Ok(());
+        }
         let at = Utc::now();
         self.ctx
             .store
@@ -183,13 +254,16 @@ impl PetitionService {
                     event_id: Uuid::now_v7(),
                     event_type: event.event_type().to_owned(),
                     schema_version: 1,
-                    data: serde_json::to_value(event).map_err(|e| ServiceError::Internal(e.to_string()))?,
+                    data: serde_json::to_value(event)
+                        .map_err(|e| ServiceError::Internal(e.to_string()))?,
                     metadata: EventMetadata {
                         occurred_at: at,
                         district: self.ctx.district.clone(),
                         agency: Agency::Petition,
                         acting_unit: caller.unit.0.clone(),
-                        acting_role: caller.acting_role(&[Role::IntakeClerk, Role::PiiReader]).to_string(),
+                        acting_role: caller
+                            .acting_role(&[Role::IntakeClerk, Role::PiiReader])
+                            .to_string(),
                         correlation_id: request_id,
                         causation_id: None,
                     },
@@ -200,23 +274,44 @@ impl PetitionService {
         Ok(())
     }
 
-    async fn act(&self, caller: &Caller, req: pb::ActOnMatterRequest) -> Result<pb::ActOnMatterResponse, ServiceError> {
+    async fn act(
+        &self,
+        caller: &Caller,
+        req: pb::ActOnMatterRequest,
+    ) -> Result<pb::ActOnMatterResponse, ServiceError> {
         let request_id = request_id(&req.request_id)?;
         let matter_id = required("matter_id", &req.matter_id, 64)?;
         let expected = expected_version(req.expected_version)?;
-        let (action, roles) = matter_action(req.action.ok_or_else(|| ServiceError::invalid("action", "required"))?)?;
+        let (action, roles) = matter_action(
+            req.action
+                .ok_or_else(|| ServiceError::invalid("action", "required"))?,
+        )?;
         caller.require_any(roles, "this step")?;
         let outcome: Outcome<PetitionMatter> = self
             .matters
-            .execute(&matter_id, expected, caller, caller.acting_role(roles), action, request_id)
+            .execute(
+                &matter_id,
+                expected,
+                caller,
+                caller.acting_role(roles),
+                action,
+                request_id,
+            )
             .await?;
         if outcome.replayed && outcome.version == 0 {
             return Err(ServiceError::NotFound(format!("matter {matter_id}")));
         }
-        Ok(pb::ActOnMatterResponse { matter: Some(self.matter(&outcome.state, Some(caller))), result: Some(outcome.result()) })
+        Ok(pb::ActOnMatterResponse {
+            matter: Some(self.matter(&outcome.state, Some(caller))),
+            result: Some(outcome.result()),
+        })
     }
 
-    async fn personal_data(&self, caller: &Caller, req: pb::GetPersonalDataRequest) -> Result<pb::GetPersonalDataResponse, ServiceError> {
+    async fn personal_data(
+        &self,
+        caller: &Caller,
+        req: pb::GetPersonalDataRequest,
+    ) -> Result<pb::GetPersonalDataResponse, ServiceError> {
         caller.require_any(&[Role::PiiReader], "reading personal data")?;
         let person_ref = required("person_ref", &req.person_ref, 64)?;
         let purpose = match known::<pb::Purpose>("purpose", req.purpose)? {
@@ -225,19 +320,27 @@ impl PetitionService {
             pb::Purpose::Hearing => "hearing",
             pb::Purpose::Review | pb::Purpose::Unspecified => "review",
         };
-        let events = self.ctx.store.read_stream(&format!("{PERSON_STREAM}-{person_ref}"), 1, 10_000).await?;
+        let events = self
+            .ctx
+            .store
+            .read_stream(&format!("{PERSON_STREAM}-{person_ref}"), 1, 10_000)
+            .await?;
         if events.is_empty() {
             return Err(ServiceError::NotFound(format!("person {person_ref}")));
         }
         let events: Vec<PersonEvent> = events
             .into_iter()
-            .map(|e| serde_json::from_value(e.data).map_err(|e| ServiceError::Internal(e.to_string())))
+            .map(|e| {
+                serde_json::from_value(e.data).map_err(|e| ServiceError::Internal(e.to_string()))
+            })
             .collect::<Result<_, _>>()?;
         let accused = events.iter().any(|e| {
             matches!(e, PersonEvent::DataRecorded { accused_unit: Some(u), .. } if *u == caller.unit.0)
         });
         if accused {
-            return Err(ServiceError::PermissionDenied("an accused unit may never see its accusers (art. 30)".into()));
+            return Err(ServiceError::PermissionDenied(
+                "an accused unit may never see its accusers (art. 30)".into(),
+            ));
         }
         // The read is recorded before anything is revealed.
         self.ctx
@@ -252,29 +355,50 @@ impl PetitionService {
             })
             .await?;
         let Some(key) = self.vault.key(&person_ref).await? else {
-            return Ok(pb::GetPersonalDataResponse { petitioner: None, narratives: Default::default(), erased: true });
+            return Ok(pb::GetPersonalDataResponse {
+                petitioner: None,
+                narratives: Default::default(),
+                erased: true,
+            });
         };
         let mut identity = None;
         let mut narratives = BTreeMap::new();
         for e in &events {
-            if let PersonEvent::DataRecorded { sealed_identity, sealed_narrative, matter_id, .. } = e {
-                let opened: Identity = serde_json::from_slice(&self.vault.open(&key, &person_ref, sealed_identity)?)
-                    .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            if let PersonEvent::DataRecorded {
+                sealed_identity,
+                sealed_narrative,
+                matter_id,
+                ..
+            } = e
+            {
+                let opened: Identity =
+                    serde_json::from_slice(&self.vault.open(&key, &person_ref, sealed_identity)?)
+                        .map_err(|e| ServiceError::Internal(e.to_string()))?;
                 identity = Some(opened);
                 if let Some(n) = sealed_narrative {
-                    let text = String::from_utf8_lossy(&self.vault.open(&key, &person_ref, n)?).into_owned();
+                    let text = String::from_utf8_lossy(&self.vault.open(&key, &person_ref, n)?)
+                        .into_owned();
                     narratives.insert(matter_id.clone(), text);
                 }
             }
         }
         Ok(pb::GetPersonalDataResponse {
-            petitioner: identity.map(|i| pb::Petitioner { name: i.name, id_number: i.id_number, phone: i.phone, address: i.address }),
+            petitioner: identity.map(|i| pb::Petitioner {
+                name: i.name,
+                id_number: i.id_number,
+                phone: i.phone,
+                address: i.address,
+            }),
             narratives: narratives.into_iter().collect(),
             erased: false,
         })
     }
 
-    async fn erase(&self, caller: &Caller, req: pb::ErasePersonRequest) -> Result<pb::ErasePersonResponse, ServiceError> {
+    async fn erase(
+        &self,
+        caller: &Caller,
+        req: pb::ErasePersonRequest,
+    ) -> Result<pb::ErasePersonResponse, ServiceError> {
         caller.require_any(&[Role::PiiReader], "erasing a person")?;
         let request_id = request_id(&req.request_id)?;
         let person_ref = required("person_ref", &req.person_ref, 64)?;
@@ -284,8 +408,12 @@ impl PetitionService {
         }
         let at = Utc::now();
         self.ctx.store.erase_person_key(&person_ref, at).await?;
-        let event = PersonEvent::DataErased { at, person_ref: person_ref.clone() };
-        self.append_person_event(caller, &person_ref, &event, request_id).await?;
+        let event = PersonEvent::DataErased {
+            at,
+            person_ref: person_ref.clone(),
+        };
+        self.append_person_event(caller, &person_ref, &event, request_id)
+            .await?;
         let version = self.ctx.store.stream_version(&stream).await?.unwrap_or(0);
         Ok(pb::ErasePersonResponse {
             result: Some(oneledger_proto::common::v1::CommandResult {
@@ -355,7 +483,10 @@ fn handling_outcome(field: &str, raw: i32) -> Result<HandlingOutcome, ServiceErr
         pb::Outcome::Supported => Ok(HandlingOutcome::Supported),
         pb::Outcome::Explained => Ok(HandlingOutcome::Explained),
         pb::Outcome::NotSupported => Ok(HandlingOutcome::NotSupported),
-        _ => Err(ServiceError::invalid(field, "a handling opinion is supported, explained or not supported")),
+        _ => Err(ServiceError::invalid(
+            field,
+            "a handling opinion is supported, explained or not supported",
+        )),
     }
 }
 
@@ -364,7 +495,10 @@ fn review_outcome(field: &str, raw: i32) -> Result<ReviewOutcome, ServiceError> 
         pb::Outcome::Upheld => Ok(ReviewOutcome::Upheld),
         pb::Outcome::Changed => Ok(ReviewOutcome::Changed),
         pb::Outcome::Revoked => Ok(ReviewOutcome::Revoked),
-        _ => Err(ServiceError::invalid(field, "a review opinion upholds, changes or revokes")),
+        _ => Err(ServiceError::invalid(
+            field,
+            "a review opinion upholds, changes or revokes",
+        )),
     }
 }
 
@@ -380,14 +514,24 @@ fn matter_action(action: Action) -> Result<(MatterAction, &'static [Role]), Serv
         Action::Forward(r) => (
             MatterAction::Forward {
                 to: unit("forward.unit_id", &r.unit_id)?,
-                territorial_unit: optional("forward.territorial_unit_id", &r.territorial_unit_id, 128)?.map(UnitId),
+                territorial_unit: optional(
+                    "forward.territorial_unit_id",
+                    &r.territorial_unit_id,
+                    128,
+                )?
+                .map(UnitId),
             },
             CLERK,
         ),
         Action::Assign(r) => (
             MatterAction::Assign {
                 to: unit("assign.unit_id", &r.unit_id)?,
-                territorial_unit: optional("assign.territorial_unit_id", &r.territorial_unit_id, 128)?.map(UnitId),
+                territorial_unit: optional(
+                    "assign.territorial_unit_id",
+                    &r.territorial_unit_id,
+                    128,
+                )?
+                .map(UnitId),
             },
             CLERK,
         ),
@@ -412,23 +556,33 @@ fn matter_action(action: Action) -> Result<(MatterAction, &'static [Role]), Serv
         Action::Receive(_) => (MatterAction::Receive, HANDLER),
         Action::SendReceiptNotice(_) => (MatterAction::SendReceiptNotice, HANDLER),
         Action::ObjectToRouting(r) => (
-            MatterAction::ObjectToRouting { reason: required("object_to_routing.reason", &r.reason, 1000)? },
+            MatterAction::ObjectToRouting {
+                reason: required("object_to_routing.reason", &r.reason, 1000)?,
+            },
             HANDLER,
         ),
-        Action::DecideRoutingObjection(d) => (MatterAction::DecideRoutingObjection { upheld: d.upheld }, CLERK),
+        Action::DecideRoutingObjection(d) => (
+            MatterAction::DecideRoutingObjection { upheld: d.upheld },
+            CLERK,
+        ),
         Action::Accept(a) => (
             MatterAction::Accept {
                 class: class_from_pb("accept.claim_class", a.claim_class)?,
                 route: route_from_pb(a.route)?,
                 channel: optional("accept.channel", &a.channel, 1000)?,
-                accused_unit: optional("accept.accused_unit_id", &a.accused_unit_id, 128)?.map(UnitId),
+                accused_unit: optional("accept.accused_unit_id", &a.accused_unit_id, 128)?
+                    .map(UnitId),
             },
             HANDLER,
         ),
         Action::NotAccept(n) => (
             MatterAction::NotAccept {
                 reason: required("not_accept.reason", &n.reason, 1000)?,
-                competent_channel: required("not_accept.competent_channel", &n.competent_channel, 1000)?,
+                competent_channel: required(
+                    "not_accept.competent_channel",
+                    &n.competent_channel,
+                    1000,
+                )?,
             },
             HANDLER,
         ),
@@ -441,23 +595,33 @@ fn matter_action(action: Action) -> Result<(MatterAction, &'static [Role]), Serv
             HANDLER,
         ),
         Action::IssueHandlingOpinion(o) => (
-            MatterAction::IssueHandlingOpinion { outcome: handling_outcome("issue_handling_opinion.outcome", o.outcome)? },
+            MatterAction::IssueHandlingOpinion {
+                outcome: handling_outcome("issue_handling_opinion.outcome", o.outcome)?,
+            },
             HANDLER,
         ),
         Action::DeliverReply(d) => (
-            MatterAction::DeliverReply { delivered_on: date("deliver_reply.delivered_on", &d.delivered_on)? },
+            MatterAction::DeliverReply {
+                delivered_on: date("deliver_reply.delivered_on", &d.delivered_on)?,
+            },
             HANDLER_OR_REVIEWER,
         ),
         Action::RequestReview(u) => (
-            MatterAction::RequestReview { reviewing_unit: unit("request_review.unit_id", &u.unit_id)? },
+            MatterAction::RequestReview {
+                reviewing_unit: unit("request_review.unit_id", &u.unit_id)?,
+            },
             CLERK_OR_REVIEWER,
         ),
         Action::IssueReviewOpinion(o) => (
-            MatterAction::IssueReviewOpinion { outcome: review_outcome("issue_review_opinion.outcome", o.outcome)? },
+            MatterAction::IssueReviewOpinion {
+                outcome: review_outcome("issue_review_opinion.outcome", o.outcome)?,
+            },
             REVIEWER,
         ),
         Action::RequestReReview(u) => (
-            MatterAction::RequestReReview { re_reviewing_unit: unit("request_re_review.unit_id", &u.unit_id)? },
+            MatterAction::RequestReReview {
+                re_reviewing_unit: unit("request_re_review.unit_id", &u.unit_id)?,
+            },
             CLERK_OR_REVIEWER,
         ),
         Action::OpenHearing(_) => (MatterAction::OpenHearing, HANDLER_OR_REVIEWER),
@@ -468,7 +632,10 @@ fn matter_action(action: Action) -> Result<(MatterAction, &'static [Role]), Serv
             },
             REVIEWER,
         ),
-        Action::RecordFinality(_) => (MatterAction::RecordFinality, &[Role::IntakeClerk, Role::Handler]),
+        Action::RecordFinality(_) => (
+            MatterAction::RecordFinality,
+            &[Role::IntakeClerk, Role::Handler],
+        ),
         Action::RecordImplementation(_) => (MatterAction::RecordImplementation, HANDLER),
     })
 }
@@ -480,24 +647,40 @@ impl pb::petition_service_server::PetitionService for PetitionService {
         request: Request<pb::RegisterPetitionRequest>,
     ) -> Result<Response<pb::RegisterPetitionResponse>, Status> {
         let caller = self.writer(&request)?;
-        Ok(Response::new(self.register(&caller, request.into_inner()).await?))
+        Ok(Response::new(
+            self.register(&caller, request.into_inner()).await?,
+        ))
     }
 
-    async fn act_on_matter(&self, request: Request<pb::ActOnMatterRequest>) -> Result<Response<pb::ActOnMatterResponse>, Status> {
+    async fn act_on_matter(
+        &self,
+        request: Request<pb::ActOnMatterRequest>,
+    ) -> Result<Response<pb::ActOnMatterResponse>, Status> {
         let caller = self.writer(&request)?;
-        Ok(Response::new(self.act(&caller, request.into_inner()).await?))
+        Ok(Response::new(
+            self.act(&caller, request.into_inner()).await?,
+        ))
     }
 
-    async fn get_matter(&self, request: Request<pb::GetMatterRequest>) -> Result<Response<pb::GetMatterResponse>, Status> {
+    async fn get_matter(
+        &self,
+        request: Request<pb::GetMatterRequest>,
+    ) -> Result<Response<pb::GetMatterResponse>, Status> {
         let caller = self.keys.caller(&request)?;
         let req = request.into_inner();
         let matter_id = required("matter_id", &req.matter_id, 64)?;
         let loaded = self.matters.get(&matter_id, "matter").await?;
         let party = loaded.state.parties().contains(&caller.unit);
         if !party && !caller.has(Role::Viewer) {
-            return Err(ServiceError::PermissionDenied("the matter is not in this unit's ledger".into()).into());
+            return Err(ServiceError::PermissionDenied(
+                "the matter is not in this unit's ledger".into(),
+            )
+            .into());
         }
-        Ok(Response::new(pb::GetMatterResponse { matter: Some(self.matter(&loaded.state, Some(&caller))), version: loaded.version }))
+        Ok(Response::new(pb::GetMatterResponse {
+            matter: Some(self.matter(&loaded.state, Some(&caller))),
+            version: loaded.version,
+        }))
     }
 
     async fn get_public_status(
@@ -508,12 +691,18 @@ impl pb::petition_service_server::PetitionService for PetitionService {
         let receipt = required("receipt_number", &req.receipt_number, 64)?;
         let code = required("query_code", &req.query_code, 64)?;
         // One answer for every failure, so the lookup tells nothing about which receipts exist.
-        let not_found = || Status::from(ServiceError::NotFound("receipt number and query code".into()));
+        let not_found = || {
+            Status::from(ServiceError::NotFound(
+                "receipt number and query code".into(),
+            ))
+        };
         if !receipt.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(not_found());
         }
         let loaded = self.matters.load(&receipt).await.map_err(Status::from)?;
-        if loaded.version == 0 || !same_digest(&loaded.state.query_code_digest, &query_code_digest(&code)) {
+        if loaded.version == 0
+            || !same_digest(&loaded.state.query_code_digest, &query_code_digest(&code))
+        {
             return Err(not_found());
         }
         let m = &loaded.state;
@@ -521,8 +710,24 @@ impl pb::petition_service_server::PetitionService for PetitionService {
         Ok(Response::new(pb::GetPublicStatusResponse {
             stage: m.stage_on(&self.ctx.rules, today).to_string(),
             responsible_unit_id: unit(&m.responsible_unit),
-            deadlines: m.deadlines.values().map(|d| deadline(d, &self.ctx.rules.calendar, today)).collect(),
-            replies: m.replies.iter().map(|(kind, on)| format!("{}:{on}", serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())).collect(),
+            deadlines: m
+                .deadlines
+                .values()
+                .map(|d| deadline(d, &self.ctx.rules.calendar, today))
+                .collect(),
+            replies: m
+                .replies
+                .iter()
+                .map(|(kind, on)| {
+                    format!(
+                        "{}:{on}",
+                        serde_json::to_value(kind)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect(),
         }))
     }
 
@@ -531,12 +736,19 @@ impl pb::petition_service_server::PetitionService for PetitionService {
         request: Request<pb::GetPersonalDataRequest>,
     ) -> Result<Response<pb::GetPersonalDataResponse>, Status> {
         let caller = self.keys.caller(&request)?;
-        Ok(Response::new(self.personal_data(&caller, request.into_inner()).await?))
+        Ok(Response::new(
+            self.personal_data(&caller, request.into_inner()).await?,
+        ))
     }
 
-    async fn erase_person(&self, request: Request<pb::ErasePersonRequest>) -> Result<Response<pb::ErasePersonResponse>, Status> {
+    async fn erase_person(
+        &self,
+        request: Request<pb::ErasePersonRequest>,
+    ) -> Result<Response<pb::ErasePersonResponse>, Status> {
         let caller = self.writer(&request)?;
-        Ok(Response::new(self.erase(&caller, request.into_inner()).await?))
+        Ok(Response::new(
+            self.erase(&caller, request.into_inner()).await?,
+        ))
     }
 
     async fn list_personal_data_reads(
@@ -547,8 +759,17 @@ impl pb::petition_service_server::PetitionService for PetitionService {
         caller.require_any(&[Role::Auditor], "reading the audit log")?;
         let req = request.into_inner();
         let person = optional("person_ref", &req.person_ref, 64)?;
-        let limit = if req.page_size == 0 { 100 } else { req.page_size.min(1000) as usize };
-        let reads = self.ctx.store.personal_data_reads(person.as_deref(), limit).await.map_err(ServiceError::from)?;
+        let limit = if req.page_size == 0 {
+            100
+        } else {
+            req.page_size.min(1000) as usize
+        };
+        let reads = self
+            .ctx
+            .store
+            .personal_data_reads(person.as_deref(), limit)
+            .await
+            .map_err(ServiceError::from)?;
         Ok(Response::new(pb::ListPersonalDataReadsResponse {
             reads: reads
                 .into_iter()

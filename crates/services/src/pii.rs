@@ -102,7 +102,13 @@ fn seal_with(cipher: &Aes256Gcm, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>
     let mut out = nonce_bytes.to_vec();
     out.extend(
         cipher
-            .encrypt(&nonce, Payload { msg: plaintext, aad })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
             .map_err(|_| ServiceError::Internal("encryption failed".into()))?,
     );
     Ok(out)
@@ -116,7 +122,9 @@ fn open_with(cipher: &Aes256Gcm, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, S
     let nonce = Nonce::try_from(nonce).map_err(|_| ServiceError::Internal("bad nonce".into()))?;
     cipher
         .decrypt(&nonce, Payload { msg: ct, aad })
-        .map_err(|_| ServiceError::Internal("sealed data does not open (wrong key or tampered)".into()))
+        .map_err(|_| {
+            ServiceError::Internal("sealed data does not open (wrong key or tampered)".into())
+        })
 }
 
 impl Vault {
@@ -125,14 +133,23 @@ impl Vault {
         if master_key.len() != KEY_BYTES {
             return Err(format!("the master key must be {KEY_BYTES} bytes"));
         }
-        let master = Aes256Gcm::new_from_slice(master_key).map_err(|_| "bad master key".to_owned())?;
+        let master =
+            Aes256Gcm::new_from_slice(master_key).map_err(|_| "bad master key".to_owned())?;
         // Query codes are derived under a key of their own, separated from the wrapping key by a label.
-        let code_key = Sha256::digest([b"oneledger query codes\0".as_slice(), master_key].concat()).to_vec();
-        Ok(Vault { master, code_key, store })
+        let code_key =
+            Sha256::digest([b"oneledger query codes\0".as_slice(), master_key].concat()).to_vec();
+        Ok(Vault {
+            master,
+            code_key,
+            store,
+        })
     }
 
     /// The data key of `person_ref`, made and stored when the person is new; `None` when erased.
-    pub async fn key_for_new_data(&self, person_ref: &str) -> Result<Option<DataKey>, ServiceError> {
+    pub async fn key_for_new_data(
+        &self,
+        person_ref: &str,
+    ) -> Result<Option<DataKey>, ServiceError> {
         if let PersonKey::Missing = self.store.person_key(person_ref).await? {
             let key = random::<KEY_BYTES>()?;
             let wrapped = seal_with(&self.master, person_ref.as_bytes(), &key)?;
@@ -146,22 +163,34 @@ impl Vault {
         match self.store.person_key(person_ref).await? {
             PersonKey::Wrapped(wrapped) => {
                 let key = open_with(&self.master, person_ref.as_bytes(), &wrapped)?;
-                Ok(Some(DataKey(
-                    Aes256Gcm::new_from_slice(&key).map_err(|_| ServiceError::Internal("bad data key".into()))?,
-                )))
+                Ok(Some(DataKey(Aes256Gcm::new_from_slice(&key).map_err(
+                    |_| ServiceError::Internal("bad data key".into()),
+                )?)))
             }
             PersonKey::Missing | PersonKey::Erased(_) => Ok(None),
         }
     }
 
     /// Seals `plaintext` for `person_ref` (bound to the person as associated data), as base64.
-    pub fn seal(&self, key: &DataKey, person_ref: &str, plaintext: &[u8]) -> Result<String, ServiceError> {
+    pub fn seal(
+        &self,
+        key: &DataKey,
+        person_ref: &str,
+        plaintext: &[u8],
+    ) -> Result<String, ServiceError> {
         Ok(STANDARD.encode(seal_with(&key.0, person_ref.as_bytes(), plaintext)?))
     }
 
     /// Opens what [`seal`](Self::seal) sealed.
-    pub fn open(&self, key: &DataKey, person_ref: &str, sealed: &str) -> Result<Vec<u8>, ServiceError> {
-        let bytes = STANDARD.decode(sealed).map_err(|_| ServiceError::Internal("sealed data is not base64".into()))?;
+    pub fn open(
+        &self,
+        key: &DataKey,
+        person_ref: &str,
+        sealed: &str,
+    ) -> Result<Vec<u8>, ServiceError> {
+        let bytes = STANDARD
+            .decode(sealed)
+            .map_err(|_| ServiceError::Internal("sealed data is not base64".into()))?;
         open_with(&key.0, person_ref.as_bytes(), &bytes)
     }
 
@@ -174,7 +203,11 @@ impl Vault {
         let digest = mac.finalize().into_bytes();
         // 16 characters of a 32-letter alphabet without look-alikes: 80 bits.
         const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-        Ok(digest.iter().take(16).map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect())
+        Ok(digest
+            .iter()
+            .take(16)
+            .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+            .collect())
     }
 }
 
@@ -185,5 +218,9 @@ pub fn query_code_digest(code: &str) -> String {
 
 /// Compares two digests in constant time.
 pub fn same_digest(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }

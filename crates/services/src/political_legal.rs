@@ -6,9 +6,13 @@ use std::sync::Arc;
 use oneledger_domain::dispute::{DisputeAction, DisputeSource};
 use oneledger_domain::joint::{CoHandlerRole, JointAction, JointHandling};
 use oneledger_domain::link::{LinkAction, LinkRegistry};
-use oneledger_domain::supervision::{EscalationLevel, OrderAction, OrderStage, SupervisionOrder, SupervisionReason};
+use oneledger_domain::supervision::{
+    EscalationLevel, OrderAction, OrderStage, SupervisionOrder, SupervisionReason,
+};
 use oneledger_domain::{Agency, JointHandlingId, SupervisionOrderId, UnitId};
-use oneledger_proto::political_legal::v1::{self as pb, act_on_joint_handling_request as jh, act_on_supervision_order_request as so};
+use oneledger_proto::political_legal::v1::{
+    self as pb, act_on_joint_handling_request as jh, act_on_supervision_order_request as so,
+};
 use oneledger_store::ExpectedVersion;
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
@@ -60,7 +64,10 @@ impl PoliticalLegalService {
 
 /// An id derived from a request id, so a retried creation names the same item.
 fn derived_id(prefix: &str, request_id: Uuid) -> String {
-    format!("{prefix}{}", hex::encode(&Sha256::digest(request_id.as_bytes())[..10]).to_uppercase())
+    format!(
+        "{prefix}{}",
+        hex::encode(&Sha256::digest(request_id.as_bytes())[..10]).to_uppercase()
+    )
 }
 
 fn escalation_to_pb(level: Option<EscalationLevel>) -> pb::Escalation {
@@ -70,13 +77,18 @@ fn escalation_to_pb(level: Option<EscalationLevel>) -> pb::Escalation {
         Some(EscalationLevel::PublicNotice) => pb::Escalation::PublicNotice,
         Some(EscalationLevel::ListedSupervision) => pb::Escalation::ListedSupervision,
         Some(EscalationLevel::BackwardInvestigation) => pb::Escalation::BackwardInvestigation,
-        Some(EscalationLevel::AccountabilityRecommendation) => pb::Escalation::AccountabilityRecommendation,
+        Some(EscalationLevel::AccountabilityRecommendation) => {
+            pb::Escalation::AccountabilityRecommendation
+        }
     }
 }
 
 #[tonic::async_trait]
 impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLegalService {
-    async fn report_dispute(&self, request: Request<pb::ReportDisputeRequest>) -> Result<Response<pb::ReportDisputeResponse>, Status> {
+    async fn report_dispute(
+        &self,
+        request: Request<pb::ReportDisputeRequest>,
+    ) -> Result<Response<pb::ReportDisputeResponse>, Status> {
         let caller = self.writer(&request)?;
         let req = request.into_inner();
         let screening = [
@@ -85,22 +97,47 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
             DisputeSource::SpecialScreening,
             DisputeSource::UnitReport,
         ];
-        let (dispute, result) =
-            self.disputes.report(&caller, &[Role::Coordinator, Role::Handler], &req.request_id, req.report, &screening).await?;
-        Ok(Response::new(pb::ReportDisputeResponse { dispute: Some(dispute), result: Some(result) }))
+        let (dispute, result) = self
+            .disputes
+            .report(
+                &caller,
+                &[Role::Coordinator, Role::Handler],
+                &req.request_id,
+                req.report,
+                &screening,
+            )
+            .await?;
+        Ok(Response::new(pb::ReportDisputeResponse {
+            dispute: Some(dispute),
+            result: Some(result),
+        }))
     }
 
-    async fn act_on_dispute(&self, request: Request<pb::ActOnDisputeRequest>) -> Result<Response<pb::ActOnDisputeResponse>, Status> {
+    async fn act_on_dispute(
+        &self,
+        request: Request<pb::ActOnDisputeRequest>,
+    ) -> Result<Response<pb::ActOnDisputeResponse>, Status> {
         let caller = self.writer(&request)?;
         let req = request.into_inner();
         let (dispute, result) = self
             .disputes
-            .act(&caller, &req.request_id, &req.dispute_id, req.expected_version, req.step, |action| match action {
-                DisputeAction::ReportResolution { .. } | DisputeAction::RecordMediation { .. } => &[Role::Handler, Role::Coordinator],
-                _ => &[Role::Coordinator],
-            })
+            .act(
+                &caller,
+                &req.request_id,
+                &req.dispute_id,
+                req.expected_version,
+                req.step,
+                |action| match action {
+                    DisputeAction::ReportResolution { .. }
+                    | DisputeAction::RecordMediation { .. } => &[Role::Handler, Role::Coordinator],
+                    _ => &[Role::Coordinator],
+                },
+            )
             .await?;
-        Ok(Response::new(pb::ActOnDisputeResponse { dispute: Some(dispute), result: Some(result) }))
+        Ok(Response::new(pb::ActOnDisputeResponse {
+            dispute: Some(dispute),
+            result: Some(result),
+        }))
     }
 
     async fn open_joint_handling(
@@ -114,16 +151,26 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let id = derived_id("JH", request_id);
         let mut co_handlers = Vec::with_capacity(req.co_handlers.len());
         for (i, c) in req.co_handlers.iter().enumerate() {
-            let role = match known::<pb::CoHandlerRole>(&format!("co_handlers[{i}].role"), c.role)? {
+            let role = match known::<pb::CoHandlerRole>(&format!("co_handlers[{i}].role"), c.role)?
+            {
                 pb::CoHandlerRole::TerritorialUnit => CoHandlerRole::TerritorialUnit,
                 pb::CoHandlerRole::PoliceStation => CoHandlerRole::PoliceStation,
                 pb::CoHandlerRole::JudicialOffice => CoHandlerRole::JudicialOffice,
                 pb::CoHandlerRole::PeoplesTribunal => CoHandlerRole::PeoplesTribunal,
                 pb::CoHandlerRole::ProcuratorateOffice => CoHandlerRole::ProcuratorateOffice,
                 pb::CoHandlerRole::MediationBody => CoHandlerRole::MediationBody,
-                pb::CoHandlerRole::Department | pb::CoHandlerRole::Unspecified => CoHandlerRole::Department,
+                pb::CoHandlerRole::Department | pb::CoHandlerRole::Unspecified => {
+                    CoHandlerRole::Department
+                }
             };
-            co_handlers.push((UnitId(required(&format!("co_handlers[{i}].unit_id"), &c.unit_id, 128)?), role));
+            co_handlers.push((
+                UnitId(required(
+                    &format!("co_handlers[{i}].unit_id"),
+                    &c.unit_id,
+                    128,
+                )?),
+                role,
+            ));
         }
         let action = JointAction::Open {
             joint_handling_id: JointHandlingId(id.clone()),
@@ -132,9 +179,24 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
             co_handlers,
             political_legal_committee: caller.unit.clone(),
         };
-        let outcome = self.joint.execute(&id, ExpectedVersion::NoStream, &caller, Role::Coordinator, action, request_id).await?;
+        let outcome = self
+            .joint
+            .execute(
+                &id,
+                ExpectedVersion::NoStream,
+                &caller,
+                Role::Coordinator,
+                action,
+                request_id,
+            )
+            .await?;
         let s = &outcome.state;
-        let mut informed: Vec<String> = s.lead_unit.iter().chain(s.co_handlers.keys()).map(|u| u.0.clone()).collect();
+        let mut informed: Vec<String> = s
+            .lead_unit
+            .iter()
+            .chain(s.co_handlers.keys())
+            .map(|u| u.0.clone())
+            .collect();
         if !informed.contains(&caller.unit.0) {
             informed.push(caller.unit.0.clone());
         }
@@ -150,27 +212,43 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         request: Request<pb::ActOnJointHandlingRequest>,
     ) -> Result<Response<pb::ActOnJointHandlingResponse>, Status> {
         let caller = self.writer(&request)?;
-        caller.require_any(&[Role::Handler, Role::Coordinator, Role::PoliceOfficer], "acting on a joint handling")?;
+        caller.require_any(
+            &[Role::Handler, Role::Coordinator, Role::PoliceOfficer],
+            "acting on a joint handling",
+        )?;
         let req = request.into_inner();
         let request_id = request_id(&req.request_id)?;
         let id = required("joint_handling_id", &req.joint_handling_id, 64)?;
         let expected = expected_version(req.expected_version)?;
-        let action = match req.action.ok_or_else(|| ServiceError::invalid("action", "required"))? {
+        let action = match req
+            .action
+            .ok_or_else(|| ServiceError::invalid("action", "required"))?
+        {
             jh::Action::AddTask(t) => JointAction::AddTask {
                 task_id: required("add_task.task_id", &t.task_id, 64)?,
                 unit: UnitId(required("add_task.unit_id", &t.unit_id, 128)?),
                 description: t.description,
                 due_on: date("add_task.due_on", &t.due_on)?,
             },
-            jh::Action::RecordProgress(p) => JointAction::RecordProgress { task_id: p.task_id, note: p.note },
+            jh::Action::RecordProgress(p) => JointAction::RecordProgress {
+                task_id: p.task_id,
+                note: p.note,
+            },
             jh::Action::CompleteTask(task_id) => JointAction::CompleteTask { task_id },
             jh::Action::ClosePart(_) => JointAction::ClosePart,
-            jh::Action::SubmitResolutionReport(summary) => JointAction::SubmitResolutionReport { summary },
+            jh::Action::SubmitResolutionReport(summary) => {
+                JointAction::SubmitResolutionReport { summary }
+            }
             jh::Action::Close(_) => JointAction::Close,
         };
         let role = caller.acting_role(&[Role::Handler, Role::Coordinator, Role::PoliceOfficer]);
-        let outcome = self.joint.execute(&id, expected, &caller, role, action, request_id).await?;
-        Ok(Response::new(pb::ActOnJointHandlingResponse { result: Some(outcome.result()) }))
+        let outcome = self
+            .joint
+            .execute(&id, expected, &caller, role, action, request_id)
+            .await?;
+        Ok(Response::new(pb::ActOnJointHandlingResponse {
+            result: Some(outcome.result()),
+        }))
     }
 
     async fn issue_supervision_order(
@@ -183,13 +261,21 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let request_id = request_id(&req.request_id)?;
         let id = derived_id("SO", request_id);
         let reason = match req.reason.as_str() {
-            "agreement_breach" => SupervisionReason::AgreementBreach { agreement_id: String::new() },
+            "agreement_breach" => SupervisionReason::AgreementBreach {
+                agreement_id: String::new(),
+            },
             "risk" => SupervisionReason::Risk,
             "repeat_petitions" => SupervisionReason::RepeatPetitions,
             "other" | "" => SupervisionReason::Other,
-            "overdue" => SupervisionReason::Overdue { deadline: oneledger_domain::DeadlineKind::Handling },
+            "overdue" => SupervisionReason::Overdue {
+                deadline: oneledger_domain::DeadlineKind::Handling,
+            },
             _ => {
-                return Err(ServiceError::invalid("reason", "overdue, agreement_breach, risk, repeat_petitions or other").into());
+                return Err(ServiceError::invalid(
+                    "reason",
+                    "overdue, agreement_breach, risk, repeat_petitions or other",
+                )
+                .into());
             }
         };
         let action = OrderAction::Issue {
@@ -200,8 +286,21 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
             reason,
             requirements: req.requirements,
         };
-        let outcome = self.orders.execute(&id, ExpectedVersion::NoStream, &caller, Role::Supervisor, action, request_id).await?;
-        Ok(Response::new(pb::IssueSupervisionOrderResponse { order_id: id, result: Some(outcome.result()) }))
+        let outcome = self
+            .orders
+            .execute(
+                &id,
+                ExpectedVersion::NoStream,
+                &caller,
+                Role::Supervisor,
+                action,
+                request_id,
+            )
+            .await?;
+        Ok(Response::new(pb::IssueSupervisionOrderResponse {
+            order_id: id,
+            result: Some(outcome.result()),
+        }))
     }
 
     async fn act_on_supervision_order(
@@ -215,12 +314,20 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let expected = expected_version(req.expected_version)?;
         const SUPERVISED: &[Role] = &[Role::Handler];
         const ISSUER: &[Role] = &[Role::Supervisor];
-        let (action, roles) = match req.action.ok_or_else(|| ServiceError::invalid("action", "required"))? {
+        let (action, roles) = match req
+            .action
+            .ok_or_else(|| ServiceError::invalid("action", "required"))?
+        {
             so::Action::Acknowledge(_) => (OrderAction::Acknowledge, SUPERVISED),
-            so::Action::SubmitFeedback(summary) => (OrderAction::SubmitFeedback { summary }, SUPERVISED),
+            so::Action::SubmitFeedback(summary) => {
+                (OrderAction::SubmitFeedback { summary }, SUPERVISED)
+            }
             so::Action::AcceptFeedback(_) => (OrderAction::AcceptFeedback, ISSUER),
             so::Action::RejectFeedback(r) => (
-                OrderAction::RejectFeedback { reason: r.reason, due_on: date("reject_feedback.due_on", &r.due_on)? },
+                OrderAction::RejectFeedback {
+                    reason: r.reason,
+                    due_on: date("reject_feedback.due_on", &r.due_on)?,
+                },
                 ISSUER,
             ),
             so::Action::Escalate(e) => (
@@ -229,8 +336,11 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
                         pb::Escalation::Interview => EscalationLevel::Interview,
                         pb::Escalation::PublicNotice => EscalationLevel::PublicNotice,
                         pb::Escalation::ListedSupervision => EscalationLevel::ListedSupervision,
-                        pb::Escalation::BackwardInvestigation => EscalationLevel::BackwardInvestigation,
-                        pb::Escalation::AccountabilityRecommendation | pb::Escalation::Unspecified => {
+                        pb::Escalation::BackwardInvestigation => {
+                            EscalationLevel::BackwardInvestigation
+                        }
+                        pb::Escalation::AccountabilityRecommendation
+                        | pb::Escalation::Unspecified => {
                             EscalationLevel::AccountabilityRecommendation
                         }
                     },
@@ -238,10 +348,15 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
                 },
                 ISSUER,
             ),
-            so::Action::RecordAdoption(adopted) => (OrderAction::RecordAdoption { adopted }, ISSUER),
+            so::Action::RecordAdoption(adopted) => {
+                (OrderAction::RecordAdoption { adopted }, ISSUER)
+            }
         };
         caller.require_any(roles, "this step")?;
-        let outcome = self.orders.execute(&id, expected, &caller, roles[0], action, request_id).await?;
+        let outcome = self
+            .orders
+            .execute(&id, expected, &caller, roles[0], action, request_id)
+            .await?;
         let stage = match outcome.state.stage {
             OrderStage::Unissued => "unissued",
             OrderStage::Issued => "issued",
@@ -256,7 +371,10 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         }))
     }
 
-    async fn link_items(&self, request: Request<pb::LinkItemsRequest>) -> Result<Response<pb::LinkItemsResponse>, Status> {
+    async fn link_items(
+        &self,
+        request: Request<pb::LinkItemsRequest>,
+    ) -> Result<Response<pb::LinkItemsResponse>, Status> {
         let caller = self.writer(&request)?;
         caller.require_any(&[Role::Coordinator], "linking items")?;
         let req = request.into_inner();
@@ -270,14 +388,36 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let mut attempts = 0;
         let outcome = loop {
             let version = self.links.load(&registry).await?.version;
-            let expected = if version == 0 { ExpectedVersion::NoStream } else { ExpectedVersion::Exact(version) };
-            let action = LinkAction::Link { anchor: anchor.clone(), other: other.clone(), reason: reason.clone() };
-            match self.links.execute(&registry, expected, &caller, Role::Coordinator, action, request_id).await {
+            let expected = if version == 0 {
+                ExpectedVersion::NoStream
+            } else {
+                ExpectedVersion::Exact(version)
+            };
+            let action = LinkAction::Link {
+                anchor: anchor.clone(),
+                other: other.clone(),
+                reason: reason.clone(),
+            };
+            match self
+                .links
+                .execute(
+                    &registry,
+                    expected,
+                    &caller,
+                    Role::Coordinator,
+                    action,
+                    request_id,
+                )
+                .await
+            {
                 Err(ServiceError::Conflict { .. }) if attempts < 5 => attempts += 1,
                 other => break other?,
             }
         };
         let root = outcome.state.root(&anchor);
-        Ok(Response::new(pb::LinkItemsResponse { root: Some(item_to_pb(&root)), result: Some(outcome.result()) }))
+        Ok(Response::new(pb::LinkItemsResponse {
+            root: Some(item_to_pb(&root)),
+            result: Some(outcome.result()),
+        }))
     }
 }

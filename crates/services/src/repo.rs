@@ -74,7 +74,11 @@ pub struct Repository<A> {
 impl<A: Aggregate> Repository<A> {
     /// The aggregates whose streams start with `prefix`.
     pub fn new(ctx: Arc<Context>, prefix: &'static str) -> Self {
-        Repository { ctx, prefix, _aggregate: PhantomData }
+        Repository {
+            ctx,
+            prefix,
+            _aggregate: PhantomData,
+        }
     }
 
     /// The stream of aggregate `id`.
@@ -87,11 +91,18 @@ impl<A: Aggregate> Repository<A> {
         let stream = self.stream_id(id);
         let (mut state, mut version) = (A::default(), 0);
         loop {
-            let page = self.ctx.store.read_stream(&stream, version + 1, LOAD_PAGE).await?;
+            let page = self
+                .ctx
+                .store
+                .read_stream(&stream, version + 1, LOAD_PAGE)
+                .await?;
             let full = page.len() == LOAD_PAGE;
             for recorded in page {
                 let event: A::Event = serde_json::from_value(recorded.data).map_err(|e| {
-                    ServiceError::Internal(format!("{stream} v{}: unreadable event: {e}", recorded.stream_version))
+                    ServiceError::Internal(format!(
+                        "{stream} v{}: unreadable event: {e}",
+                        recorded.stream_version
+                    ))
                 })?;
                 state = state.evolve(&event);
                 version = recorded.stream_version;
@@ -143,7 +154,10 @@ impl<A: Aggregate> Repository<A> {
         let loaded = self.load(id).await?;
         match expected {
             ExpectedVersion::Exact(v) if v != loaded.version => {
-                return Err(ServiceError::Conflict { expected: format!("version {v}"), current: loaded.version });
+                return Err(ServiceError::Conflict {
+                    expected: format!("version {v}"),
+                    current: loaded.version,
+                });
             }
             ExpectedVersion::StreamExists if loaded.version == 0 => {
                 return Err(ServiceError::NotFound(id.to_owned()));
@@ -151,9 +165,16 @@ impl<A: Aggregate> Repository<A> {
             _ => {}
         }
         let at = Utc::now();
-        let command = Command { at, unit: caller.unit.clone(), action };
+        let command = Command {
+            at,
+            unit: caller.unit.clone(),
+            action,
+        };
         let events = loaded.state.decide(&command, &self.ctx.rules)?;
-        let event_types: Vec<String> = events.iter().map(|e| e.event_type(self.ctx.agency)).collect();
+        let event_types: Vec<String> = events
+            .iter()
+            .map(|e| e.event_type(self.ctx.agency))
+            .collect();
         let new_events = events
             .iter()
             .zip(&event_types)
@@ -162,7 +183,8 @@ impl<A: Aggregate> Repository<A> {
                     event_id: Uuid::now_v7(),
                     event_type: event_type.clone(),
                     schema_version: A::Event::SCHEMA_VERSION,
-                    data: serde_json::to_value(event).map_err(|e| ServiceError::Internal(e.to_string()))?,
+                    data: serde_json::to_value(event)
+                        .map_err(|e| ServiceError::Internal(e.to_string()))?,
                     metadata: EventMetadata {
                         occurred_at: at,
                         district: self.ctx.district.clone(),
@@ -176,22 +198,42 @@ impl<A: Aggregate> Repository<A> {
             })
             .collect::<Result<Vec<_>, ServiceError>>()?;
         let appended = store
-            .append(AppendRequest { stream_id: stream, expected_version: expected, events: new_events, request_id })
+            .append(AppendRequest {
+                stream_id: stream,
+                expected_version: expected,
+                events: new_events,
+                request_id,
+            })
             .await?;
         if appended.replayed {
             // An identical retry won the race; answer as it was answered.
             let loaded = self.load(id).await?;
-            return Ok(Outcome { state: loaded.state, version: appended.last_version, events: vec![], event_types: vec![], replayed: true });
+            return Ok(Outcome {
+                state: loaded.state,
+                version: appended.last_version,
+                events: vec![],
+                event_types: vec![],
+                replayed: true,
+            });
         }
         let state = events.iter().fold(loaded.state, |s, e| s.evolve(e));
-        Ok(Outcome { state, version: appended.last_version, events, event_types, replayed: false })
+        Ok(Outcome {
+            state,
+            version: appended.last_version,
+            events,
+            event_types,
+            replayed: false,
+        })
     }
 }
 
 /// Parses a request id: a UUID, required.
 pub fn request_id(raw: &str) -> Result<Uuid, ServiceError> {
     if raw.is_empty() {
-        return Err(ServiceError::invalid("request_id", "required: a UUID chosen by the client, reused on retry"));
+        return Err(ServiceError::invalid(
+            "request_id",
+            "required: a UUID chosen by the client, reused on retry",
+        ));
     }
     Uuid::parse_str(raw).map_err(|_| ServiceError::invalid("request_id", "must be a UUID"))
 }
@@ -199,7 +241,10 @@ pub fn request_id(raw: &str) -> Result<Uuid, ServiceError> {
 /// The expected version of a command on an existing item: required, at least 1.
 pub fn expected_version(v: u64) -> Result<ExpectedVersion, ServiceError> {
     if v == 0 {
-        return Err(ServiceError::invalid("expected_version", "required: the version the caller last saw"));
+        return Err(ServiceError::invalid(
+            "expected_version",
+            "required: the version the caller last saw",
+        ));
     }
     Ok(ExpectedVersion::Exact(v))
 }

@@ -82,37 +82,61 @@ pub async fn serve(
         .add_service(feed);
     let (router, service_name) = match settings.agency {
         Agency::Petition => {
-            let key = settings
-                .master_key
-                .as_deref()
-                .ok_or_else(|| ServeError::Config("the petition service needs a master key".into()))?;
+            let key = settings.master_key.as_deref().ok_or_else(|| {
+                ServeError::Config("the petition service needs a master key".into())
+            })?;
             let vault = Vault::new(key, store.clone()).map_err(ServeError::Config)?;
-            let svc = PetitionServiceServer::new(PetitionService::new(ctx, settings.token_keys.clone(), vault))
-                .max_decoding_message_size(MAX_REQUEST_BYTES);
-            (router.add_service(svc), "oneledger.petition.v1.PetitionService")
+            let svc = PetitionServiceServer::new(PetitionService::new(
+                ctx,
+                settings.token_keys.clone(),
+                vault,
+            ))
+            .max_decoding_message_size(MAX_REQUEST_BYTES);
+            (
+                router.add_service(svc),
+                "oneledger.petition.v1.PetitionService",
+            )
         }
         Agency::PublicSecurity => {
-            let svc = PublicSecurityServiceServer::new(PublicSecurityService::new(ctx, settings.token_keys.clone()))
-                .max_decoding_message_size(MAX_REQUEST_BYTES);
-            (router.add_service(svc), "oneledger.public_security.v1.PublicSecurityService")
+            let svc = PublicSecurityServiceServer::new(PublicSecurityService::new(
+                ctx,
+                settings.token_keys.clone(),
+            ))
+            .max_decoding_message_size(MAX_REQUEST_BYTES);
+            (
+                router.add_service(svc),
+                "oneledger.public_security.v1.PublicSecurityService",
+            )
         }
         Agency::PoliticalLegal => {
-            let svc = PoliticalLegalServiceServer::new(PoliticalLegalService::new(ctx, settings.token_keys.clone()))
-                .max_decoding_message_size(MAX_REQUEST_BYTES);
-            (router.add_service(svc), "oneledger.political_legal.v1.PoliticalLegalService")
+            let svc = PoliticalLegalServiceServer::new(PoliticalLegalService::new(
+                ctx,
+                settings.token_keys.clone(),
+            ))
+            .max_decoding_message_size(MAX_REQUEST_BYTES);
+            (
+                router.add_service(svc),
+                "oneledger.political_legal.v1.PoliticalLegalService",
+            )
         }
     };
     for name in ["", service_name] {
-        health.set_service_status(name, ServingStatus::NotServing).await;
+        health
+            .set_service_status(name, ServingStatus::NotServing)
+            .await;
     }
     let reporter = health.clone();
     tokio::spawn(async move {
         ready.await;
         for name in ["", service_name] {
-            reporter.set_service_status(name, ServingStatus::Serving).await;
+            reporter
+                .set_service_status(name, ServingStatus::Serving)
+                .await;
         }
     });
     tracing::info!(agency = %settings.agency, address = ?listener.local_addr().ok(), "serving");
-    router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown).await?;
+    router
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
     Ok(())
 }

@@ -242,7 +242,7 @@ impl EventStore for PgEventStore {
     }
 
     async fn person_key(&self, person_ref: &str) -> Result<PersonKey, StoreError> {
-        let row: Option<(Option<Vec<u8>>, Option<DateTime<Utc>>)> =
+        let row: Option<crate::row::PersonKeyRow> =
             sqlx::query_as("SELECT wrapped_key, erased_at FROM person_keys WHERE person_ref = $1")
                 .bind(person_ref)
                 .fetch_optional(&self.pool)

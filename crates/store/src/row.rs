@@ -148,10 +148,11 @@ impl From<ReadRow> for crate::PersonalDataRead {
     }
 }
 
+/// A person key row as selected: the wrapped key and when it was erased.
+pub(crate) type PersonKeyRow = (Option<Vec<u8>>, Option<chrono::DateTime<chrono::Utc>>);
+
 /// A stored person key row: the wrapped key, or when it was erased.
-pub(crate) fn person_key(
-    row: Option<(Option<Vec<u8>>, Option<chrono::DateTime<chrono::Utc>>)>,
-) -> crate::PersonKey {
+pub(crate) fn person_key(row: Option<PersonKeyRow>) -> crate::PersonKey {
     match row {
         None => crate::PersonKey::Missing,
         Some((_, Some(erased))) => crate::PersonKey::Erased(erased),

@@ -1,0 +1,901 @@
+//! The three services over real gRPC channels (servers on port 0), on SQLite (petition) and PostgreSQL
+//! (public security, political-legal), with the relay publishing to a nats-server the test starts.
+
+#![allow(clippy::unwrap_used)] // test helpers may unwrap: a failure is a failed test
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail, ensure};
+use chrono::{Days, Utc};
+use cloudevents::AttributesReader;
+use oneledger_domain::{Agency, Rules};
+use oneledger_proto::common::v1::{ItemKind, ItemRef};
+use oneledger_proto::dispute::v1 as dispute;
+use oneledger_proto::petition::v1::{
+    self as pb, act_on_matter_request as act, petition_service_client::PetitionServiceClient,
+};
+use oneledger_proto::political_legal::v1::{
+    self as pl, political_legal_service_client::PoliticalLegalServiceClient,
+};
+use oneledger_proto::public_security::v1::{
+    self as ps, public_security_service_client::PublicSecurityServiceClient,
+};
+use oneledger_services::{Claims, Role, Settings, TokenKeys, serve};
+use oneledger_store::{EventStore, PgEventStore, SqliteEventStore};
+use oneledger_testkit::{NatsServer, TestDatabase};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+use tonic::{Code, Request};
+use tonic_types::StatusExt;
+use uuid::Uuid;
+
+const KEY: &[u8] = b"test-token-key-test-token-key-!!";
+const MASTER: [u8; 32] = [7; 32];
+const OFFICE: &str = "binhai.petition_office";
+const BUREAU: &str = "binhai.human_resources_bureau";
+const TOWN: &str = "binhai.xingang_subdistrict";
+const DISTRICT_GOV: &str = "binhai.district_government";
+const CITY_GOV: &str = "tianjin.city_government";
+const COMMITTEE: &str = "binhai.political_legal_committee";
+const MEETING_OFFICE: &str = "binhai.joint_meeting_office";
+const STATION: &str = "binhai.police.xingang";
+
+fn keys() -> TokenKeys {
+    TokenKeys::new(vec![KEY.to_vec()]).unwrap()
+}
+
+fn token(agency: Agency, unit: &str, roles: &[Role]) -> String {
+    keys().mint(&Claims {
+        sub: format!("{unit}/user"),
+        agency,
+        unit: unit.into(),
+        roles: roles.to_vec(),
+        exp: Utc::now().timestamp() + 600,
+        iat: Utc::now().timestamp(),
+    })
+}
+
+fn req<T>(message: T, token: &str) -> Request<T> {
+    let mut r = Request::new(message);
+    r.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    r
+}
+
+fn rid() -> String {
+    Uuid::now_v7().to_string()
+}
+
+/// A service running on a free port until dropped.
+struct Running {
+    address: String,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+async fn start(agency: Agency, store: Arc<dyn EventStore>) -> Result<Running> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let address = format!("http://{}", listener.local_addr()?);
+    let settings = Settings {
+        agency,
+        district: "binhai".into(),
+        token_keys: keys(),
+        master_key: Some(MASTER.to_vec()),
+        rules: Arc::new(Rules::china()),
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = serve(settings, store, listener, async {}, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    Ok(Running {
+        address,
+        stop: Some(stop),
+    })
+}
+
+async fn channel(running: &Running) -> Result<Channel> {
+    for _ in 0..50 {
+        if let Ok(c) = Channel::from_shared(running.address.clone())?
+            .connect()
+            .await
+        {
+            return Ok(c);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    bail!("service did not start")
+}
+
+async fn sqlite(dir: &tempfile::TempDir, name: &str) -> Result<Arc<dyn EventStore>> {
+    Ok(Arc::new(
+        SqliteEventStore::connect(&format!("sqlite://{}", dir.path().join(name).display())).await?,
+    ))
+}
+
+fn petitioner(name: &str, phone: &str) -> pb::Petitioner {
+    pb::Petitioner {
+        name: name.into(),
+        id_number: "120116199001011234".into(),
+        phone: phone.into(),
+        address: "Port Road 8".into(),
+    }
+}
+
+fn registration(request_id: &str) -> pb::RegisterPetitionRequest {
+    pb::RegisterPetitionRequest {
+        request_id: request_id.into(),
+        channel: pb::Channel::Visit as i32,
+        claim_class: pb::ClaimClass::Claim as i32,
+        title: "Unpaid wages at a port construction site".into(),
+        petitioners: vec![
+            petitioner("Zhang Wei", "13800138000"),
+            petitioner("Li Na", "13900139000"),
+        ],
+        collective_size: 23,
+        territory_unit_id: TOWN.into(),
+        narrative: "We have not been paid since March; the contractor left.".into(),
+        ..Default::default()
+    }
+}
+
+struct Petition {
+    client: PetitionServiceClient<Channel>,
+    clerk: String,
+    handler: String,
+    district: String,
+    city: String,
+}
+
+impl Petition {
+    async fn new(running: &Running) -> Result<Self> {
+        Ok(Petition {
+            client: PetitionServiceClient::new(channel(running).await?),
+            clerk: token(Agency::Petition, OFFICE, &[Role::IntakeClerk]),
+            handler: token(Agency::Petition, BUREAU, &[Role::Handler]),
+            district: token(Agency::Petition, DISTRICT_GOV, &[Role::Reviewer]),
+            city: token(Agency::Petition, CITY_GOV, &[Role::Reviewer]),
+        })
+    }
+
+    async fn step(
+        &mut self,
+        token: &str,
+        matter: &str,
+        version: u64,
+        action: act::Action,
+    ) -> Result<pb::ActOnMatterResponse, tonic::Status> {
+        let r = pb::ActOnMatterRequest {
+            request_id: rid(),
+            matter_id: matter.into(),
+            expected_version: version,
+            action: Some(action),
+        };
+        self.client
+            .act_on_matter(req(r, token))
+            .await
+            .map(|r| r.into_inner())
+    }
+
+    /// Registers, assigns, receives and accepts on the petition route; returns the matter id and version.
+    async fn accepted(&mut self) -> Result<(String, u64, pb::RegisterPetitionResponse)> {
+        let registered = self
+            .client
+            .register_petition(req(registration(&rid()), &self.clerk.clone()))
+            .await?
+            .into_inner();
+        let id = registered.matter_id.clone();
+        let clerk = self.clerk.clone();
+        let handler = self.handler.clone();
+        let mut v = registered.result.as_ref().unwrap().version;
+        let route = act::Route {
+            unit_id: BUREAU.into(),
+            territorial_unit_id: TOWN.into(),
+        };
+        v = version(
+            self.step(&clerk, &id, v, act::Action::Assign(route))
+                .await?,
+        );
+        v = version(
+            self.step(&handler, &id, v, act::Action::Receive(act::Empty {}))
+                .await?,
+        );
+        let accept = act::Accept {
+            claim_class: pb::ClaimClass::Claim as i32,
+            route: pb::ClaimRoute::PetitionRoute as i32,
+            ..Default::default()
+        };
+        v = version(
+            self.step(&handler, &id, v, act::Action::Accept(accept))
+                .await?,
+        );
+        Ok((id, v, registered))
+    }
+}
+
+fn version(r: pb::ActOnMatterResponse) -> u64 {
+    r.result.map(|r| r.version).unwrap_or_default()
+}
+
+fn stage(r: &pb::ActOnMatterResponse) -> String {
+    r.matter
+        .as_ref()
+        .map(|m| m.stage.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_petition_goes_through_the_whole_procedure_to_conclusion_and_a_repeat_is_not_accepted_again()
+-> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;
+    let mut p = Petition::new(&running).await?;
+    let (id, mut v, registered) = p.accepted().await?;
+    ensure!(registered.query_code.len() == 16 && registered.person_refs.len() == 2);
+    let (handler, district, city, clerk) = (
+        p.handler.clone(),
+        p.district.clone(),
+        p.city.clone(),
+        p.clerk.clone(),
+    );
+    let today = Utc::now().date_naive().to_string();
+
+    let opinion = |o: pb::Outcome| act::Opinion { outcome: o as i32 };
+    v = version(
+        p.step(
+            &handler,
+            &id,
+            v,
+            act::Action::IssueHandlingOpinion(opinion(pb::Outcome::NotSupported)),
+        )
+        .await?,
+    );
+    v = version(
+        p.step(
+            &handler,
+            &id,
+            v,
+            act::Action::DeliverReply(act::Delivery {
+                delivered_on: today.clone(),
+            }),
+        )
+        .await?,
+    );
+    let unit = |u: &str| act::Unit { unit_id: u.into() };
+    v = version(
+        p.step(
+            &district,
+            &id,
+            v,
+            act::Action::RequestReview(unit(DISTRICT_GOV)),
+        )
+        .await?,
+    );
+    v = version(
+        p.step(
+            &district,
+            &id,
+            v,
+            act::Action::IssueReviewOpinion(opinion(pb::Outcome::Upheld)),
+        )
+        .await?,
+    );
+    v = version(
+        p.step(
+            &district,
+            &id,
+            v,
+            act::Action::DeliverReply(act::Delivery {
+                delivered_on: today.clone(),
+            }),
+        )
+        .await?,
+    );
+    v = version(
+        p.step(&city, &id, v, act::Action::RequestReReview(unit(CITY_GOV)))
+            .await?,
+    );
+    let hearing = p
+        .step(&city, &id, v, act::Action::OpenHearing(act::Empty {}))
+        .await?;
+    ensure!(
+        hearing
+            .matter
+            .as_ref()
+            .unwrap()
+            .deadlines
+            .iter()
+            .any(|d| d.kind == "re_review_opinion" && d.paused)
+    );
+    v = version(hearing);
+    v = version(
+        p.step(&city, &id, v, act::Action::CloseHearing(act::Empty {}))
+            .await?,
+    );
+    v = version(
+        p.step(
+            &city,
+            &id,
+            v,
+            act::Action::IssueReReviewOpinion(opinion(pb::Outcome::Upheld)),
+        )
+        .await?,
+    );
+    let concluded = p
+        .step(
+            &city,
+            &id,
+            v,
+            act::Action::DeliverReply(act::Delivery {
+                delivered_on: today,
+            }),
+        )
+        .await?;
+    ensure!(
+        stage(&concluded) == "concluded",
+        "stage {}",
+        stage(&concluded)
+    );
+    ensure!(concluded.matter.as_ref().unwrap().closed);
+
+    // The petitioner checks progress with the receipt and code; nothing personal comes back.
+    let status = p
+        .client
+        .get_public_status(pb::GetPublicStatusRequest {
+            receipt_number: id.clone(),
+            query_code: registered.query_code.clone(),
+        })
+        .await?
+        .into_inner();
+    ensure!(status.stage == "concluded" && status.responsible_unit_id == BUREAU);
+    ensure!(status.replies.len() == 3);
+    let wrong = p
+        .client
+        .get_public_status(pb::GetPublicStatusRequest {
+            receipt_number: id.clone(),
+            query_code: "AAAAAAAAAAAAAAAA".into(),
+        })
+        .await;
+    ensure!(wrong.unwrap_err().code() == Code::NotFound);
+
+    // The same facts again: not accepted again (art. 36 ¶3).
+    let mut again = registration(&rid());
+    again.same_matter_as = id.clone();
+    let repeat = p
+        .client
+        .register_petition(req(again, &clerk))
+        .await?
+        .into_inner();
+    ensure!(repeat.matter.as_ref().unwrap().stage == "not_accepted_again");
+    ensure!(repeat.matter.as_ref().unwrap().linked_to == id);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_after_its_window_is_refused_citing_art_35() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;
+    let mut p = Petition::new(&running).await?;
+    let (id, mut v, _) = p.accepted().await?;
+    let handler = p.handler.clone();
+    let district = p.district.clone();
+    v = version(
+        p.step(
+            &handler,
+            &id,
+            v,
+            act::Action::IssueHandlingOpinion(act::Opinion {
+                outcome: pb::Outcome::NotSupported as i32,
+            }),
+        )
+        .await?,
+    );
+    let long_ago = (Utc::now().date_naive() - Days::new(45)).to_string();
+    v = version(
+        p.step(
+            &handler,
+            &id,
+            v,
+            act::Action::DeliverReply(act::Delivery {
+                delivered_on: long_ago,
+            }),
+        )
+        .await?,
+    );
+    let refused = p
+        .step(
+            &district,
+            &id,
+            v,
+            act::Action::RequestReview(act::Unit {
+                unit_id: DISTRICT_GOV.into(),
+            }),
+        )
+        .await
+        .unwrap_err();
+    ensure!(refused.code() == Code::FailedPrecondition, "{refused:?}");
+    ensure!(
+        refused.message().contains("art. 35") && refused.message().contains("window closed on"),
+        "{}",
+        refused.message()
+    );
+    let details = refused
+        .get_details_precondition_failure()
+        .context("PreconditionFailure details")?;
+    ensure!(details.violations[0].r#type == "art. 35");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_clerks_at_one_version_one_wins_and_a_retry_returns_the_first_result() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;
+    let mut p = Petition::new(&running).await?;
+    let clerk = p.clerk.clone();
+    let registered = p
+        .client
+        .register_petition(req(registration(&rid()), &clerk))
+        .await?
+        .into_inner();
+    let id = registered.matter_id.clone();
+    let v = registered.result.unwrap().version;
+
+    let route = |u: &str| {
+        act::Action::Forward(act::Route {
+            unit_id: u.into(),
+            territorial_unit_id: String::new(),
+        })
+    };
+    let (mut c1, mut c2) = (p.client.clone(), p.client.clone());
+    let (a, b) = tokio::join!(
+        c1.act_on_matter(req(
+            pb::ActOnMatterRequest {
+                request_id: rid(),
+                matter_id: id.clone(),
+                expected_version: v,
+                action: Some(route(BUREAU))
+            },
+            &clerk
+        )),
+        c2.act_on_matter(req(
+            pb::ActOnMatterRequest {
+                request_id: rid(),
+                matter_id: id.clone(),
+                expected_version: v,
+                action: Some(route(TOWN))
+            },
+            &clerk
+        )),
+    );
+    let outcomes = [a.map(|_| ()), b.map(|_| ())];
+    ensure!(
+        outcomes.iter().filter(|o| o.is_ok()).count() == 1,
+        "{outcomes:?}"
+    );
+    let loser = outcomes.iter().find_map(|o| o.as_ref().err()).unwrap();
+    ensure!(
+        loser.code() == Code::Aborted && loser.message().contains("version 2"),
+        "{loser:?}"
+    );
+
+    // A retried registration returns the first result and records nothing.
+    let request_id = rid();
+    let first = p
+        .client
+        .register_petition(req(registration(&request_id), &clerk))
+        .await?
+        .into_inner();
+    let again = p
+        .client
+        .register_petition(req(registration(&request_id), &clerk))
+        .await?
+        .into_inner();
+    ensure!(
+        again.matter_id == first.matter_id
+            && again.query_code == first.query_code
+            && again.person_refs == first.person_refs
+    );
+    let (r1, r2) = (first.result.unwrap(), again.result.unwrap());
+    ensure!(!r1.replayed && r2.replayed && r1.version == r2.version && r2.event_types.is_empty());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_without_a_valid_token_role_or_agency_are_refused() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;
+    let mut client = PetitionServiceClient::new(channel(&running).await?);
+
+    let none = client
+        .register_petition(Request::new(registration(&rid())))
+        .await
+        .unwrap_err();
+    ensure!(none.code() == Code::Unauthenticated);
+    let expired = keys().mint(&Claims {
+        sub: "u".into(),
+        agency: Agency::Petition,
+        unit: OFFICE.into(),
+        roles: vec![Role::IntakeClerk],
+        exp: Utc::now().timestamp() - 3600,
+        iat: 0,
+    });
+    ensure!(
+        client
+            .register_petition(req(registration(&rid()), &expired))
+            .await
+            .unwrap_err()
+            .code()
+            == Code::Unauthenticated
+    );
+    let forged = TokenKeys::new(vec![b"someone-elses-key-someone-elses-k".to_vec()])
+        .unwrap()
+        .mint(&Claims {
+            sub: "u".into(),
+            agency: Agency::Petition,
+            unit: OFFICE.into(),
+            roles: vec![Role::IntakeClerk],
+            exp: Utc::now().timestamp() + 60,
+            iat: 0,
+        });
+    ensure!(
+        client
+            .register_petition(req(registration(&rid()), &forged))
+            .await
+            .unwrap_err()
+            .code()
+            == Code::Unauthenticated
+    );
+    let viewer = token(Agency::Petition, OFFICE, &[Role::Viewer]);
+    ensure!(
+        client
+            .register_petition(req(registration(&rid()), &viewer))
+            .await
+            .unwrap_err()
+            .code()
+            == Code::PermissionDenied
+    );
+    let police = token(Agency::PublicSecurity, OFFICE, &[Role::IntakeClerk]);
+    ensure!(
+        client
+            .register_petition(req(registration(&rid()), &police))
+            .await
+            .unwrap_err()
+            .code()
+            == Code::PermissionDenied
+    );
+
+    // Bad input names the field (BadRequest details) and records nothing.
+    let clerk = token(Agency::Petition, OFFICE, &[Role::IntakeClerk]);
+    let mut bad = registration(&rid());
+    bad.petitioners[1].name = String::new();
+    let status = client
+        .register_petition(req(bad, &clerk))
+        .await
+        .unwrap_err();
+    ensure!(status.code() == Code::InvalidArgument);
+    let violations = status
+        .get_details_bad_request()
+        .context("BadRequest details")?
+        .field_violations;
+    ensure!(
+        violations[0].field == "petitioners[1].name",
+        "{violations:?}"
+    );
+    let mut bad = registration("not-a-uuid");
+    bad.title = "x".into();
+    ensure!(
+        client
+            .register_petition(req(bad, &clerk))
+            .await
+            .unwrap_err()
+            .message()
+            .contains("request_id")
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn personal_data_is_read_only_with_audit_and_erasure_makes_it_unreadable_for_good()
+-> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = sqlite(&dir, "petition.db").await?;
+    let running = start(Agency::Petition, store.clone()).await?;
+    let mut client = PetitionServiceClient::new(channel(&running).await?);
+    let clerk = token(Agency::Petition, OFFICE, &[Role::IntakeClerk]);
+    let registered = client
+        .register_petition(req(registration(&rid()), &clerk))
+        .await?
+        .into_inner();
+    let person = registered.person_refs[0].clone();
+
+    let ask = || pb::GetPersonalDataRequest {
+        person_ref: person.clone(),
+        purpose: pb::Purpose::Handling as i32,
+    };
+    ensure!(
+        client
+            .get_personal_data(req(ask(), &clerk))
+            .await
+            .unwrap_err()
+            .code()
+            == Code::PermissionDenied
+    );
+    let reader = token(Agency::Petition, OFFICE, &[Role::PiiReader]);
+    let data = client
+        .get_personal_data(req(ask(), &reader))
+        .await?
+        .into_inner();
+    ensure!(data.petitioner.as_ref().unwrap().name == "Zhang Wei" && !data.erased);
+    ensure!(
+        data.narratives
+            .get(&registered.matter_id)
+            .is_some_and(|n| n.contains("not been paid"))
+    );
+
+    let auditor = token(Agency::Petition, OFFICE, &[Role::Auditor]);
+    let reads = client
+        .list_personal_data_reads(req(
+            pb::ListPersonalDataReadsRequest {
+                person_ref: person.clone(),
+                page_size: 10,
+            },
+            &auditor,
+        ))
+        .await?
+        .into_inner()
+        .reads;
+    ensure!(reads.len() == 1 && reads[0].purpose == "handling" && reads[0].unit_id == OFFICE);
+
+    client
+        .erase_person(req(
+            pb::ErasePersonRequest {
+                request_id: rid(),
+                person_ref: person.clone(),
+            },
+            &reader,
+        ))
+        .await?;
+    let after = client
+        .get_personal_data(req(ask(), &reader))
+        .await?
+        .into_inner();
+    ensure!(after.erased && after.petitioner.is_none());
+    // The matter's history still replays; only the person's sealed fields are gone.
+    let viewer = token(Agency::Petition, OFFICE, &[Role::Viewer]);
+    let matter = client
+        .get_matter(req(
+            pb::GetMatterRequest {
+                matter_id: registered.matter_id.clone(),
+            },
+            &viewer,
+        ))
+        .await?;
+    ensure!(
+        matter
+            .into_inner()
+            .matter
+            .unwrap()
+            .person_refs
+            .contains(&person)
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_published_event_is_a_cloudevent_without_personal_data_in_clear() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = sqlite(&dir, "petition.db").await?;
+    let running = start(Agency::Petition, store.clone()).await?;
+    let mut p = Petition::new(&running).await?;
+    let (id, v, _) = p.accepted().await?;
+    let handler = p.handler.clone();
+    p.step(
+        &handler,
+        &id,
+        v,
+        act::Action::SendReceiptNotice(act::Empty {}),
+    )
+    .await?;
+
+    let nats = NatsServer::start().await?;
+    let spec = oneledger_bus::StreamSpec::for_agency(Agency::Petition);
+    let (client, events) = oneledger_bus::connect(&nats.url(), "test").await?;
+    let relay = oneledger_bus::Relay::new(
+        store.clone(),
+        client,
+        events,
+        spec.clone(),
+        oneledger_bus::RelayConfig::new(&spec, "test"),
+    );
+    let mut published = relay.published();
+    let head = store.head().await?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(relay.run(async {
+        let _ = stopped.await;
+    }));
+    tokio::time::timeout(Duration::from_secs(30), published.wait_for(|p| *p >= head)).await??;
+    let _ = stop.send(());
+    task.await??;
+
+    let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await?);
+    let stream = js.get_stream(&spec.name).await?;
+    for seq in 1..=head {
+        let message = stream.get_raw_message(seq).await?;
+        let text = String::from_utf8(message.payload.to_vec())?;
+        for secret in [
+            "Zhang Wei",
+            "Li Na",
+            "13800138000",
+            "120116199001011234",
+            "Port Road",
+            "not been paid",
+        ] {
+            ensure!(
+                !text.contains(secret),
+                "{secret:?} in clear in message {seq}: {text}"
+            );
+        }
+        let ce: cloudevents::Event = serde_json::from_str(&text)?;
+        ensure!(
+            ce.specversion().as_str() == "1.0"
+                && ce.source().as_str() == "/oneledger/binhai/petition"
+        );
+        ensure!(ce.ty().starts_with("oneledger.petition.") && ce.id().len() == 36);
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_escalated()
+-> Result<()> {
+    let (ps_db, pl_db) = (TestDatabase::create().await?, TestDatabase::create().await?);
+    let outcome = async {
+        let police = start(
+            Agency::PublicSecurity,
+            Arc::new(PgEventStore::connect(&ps_db.url).await?),
+        )
+        .await?;
+        let committee = start(
+            Agency::PoliticalLegal,
+            Arc::new(PgEventStore::connect(&pl_db.url).await?),
+        )
+        .await?;
+        let mut ps_client = PublicSecurityServiceClient::new(channel(&police).await?);
+        let mut pl_client = PoliticalLegalServiceClient::new(channel(&committee).await?);
+
+        let officer = token(Agency::PublicSecurity, STATION, &[Role::PoliceOfficer]);
+        let report = dispute::Report {
+            source: dispute::Source::Policing as i32,
+            title: "Workers block the site gate over unpaid wages".into(),
+            category: "labour".into(),
+            territory_unit_id: TOWN.into(),
+            collective_size: 23,
+            ..Default::default()
+        };
+        let reported = ps_client
+            .report_dispute(req(
+                ps::ReportDisputeRequest {
+                    request_id: rid(),
+                    report: Some(report.clone()),
+                },
+                &officer,
+            ))
+            .await?
+            .into_inner();
+        let dispute_id = reported.dispute.unwrap().dispute_id;
+        // The police cannot assess: that is the committee's, in its own service.
+        let assess = ps::ActOnDisputeRequest {
+            request_id: rid(),
+            dispute_id: dispute_id.clone(),
+            expected_version: 1,
+            step: Some(dispute::Step {
+                action: Some(dispute::step::Action::Assess(
+                    dispute::RiskLevel::High as i32,
+                )),
+            }),
+        };
+        ensure!(
+            ps_client
+                .act_on_dispute(req(assess, &officer))
+                .await
+                .unwrap_err()
+                .code()
+                == Code::PermissionDenied
+        );
+
+        let coordinator = token(Agency::PoliticalLegal, COMMITTEE, &[Role::Coordinator]);
+        let item = |kind: ItemKind, id: &str| ItemRef {
+            kind: kind as i32,
+            id: id.into(),
+        };
+        let link = |anchor: ItemRef, other: ItemRef| pl::LinkItemsRequest {
+            request_id: rid(),
+            anchor: Some(anchor),
+            other: Some(other),
+            reason: "same site".into(),
+        };
+        let linked = pl_client
+            .link_items(req(
+                link(
+                    item(ItemKind::PetitionMatter, "PM1"),
+                    item(ItemKind::Dispute, &dispute_id),
+                ),
+                &coordinator,
+            ))
+            .await?
+            .into_inner();
+        ensure!(linked.root.unwrap().id == "PM1");
+        let again = pl_client
+            .link_items(req(
+                link(
+                    item(ItemKind::Dispute, &dispute_id),
+                    item(ItemKind::PetitionMatter, "PM1"),
+                ),
+                &coordinator,
+            ))
+            .await;
+        ensure!(
+            again.unwrap_err().code() == Code::FailedPrecondition,
+            "already one matter"
+        );
+
+        let supervisor = token(Agency::PoliticalLegal, MEETING_OFFICE, &[Role::Supervisor]);
+        let order = pl_client
+            .issue_supervision_order(req(
+                pl::IssueSupervisionOrderRequest {
+                    request_id: rid(),
+                    subject: Some(item(ItemKind::PetitionMatter, "PM1")),
+                    to_unit_id: TOWN.into(),
+                    due_on: (Utc::now().date_naive() + Days::new(14)).to_string(),
+                    reason: "overdue".into(),
+                    requirements: "Pay the wages and report within two weeks".into(),
+                },
+                &supervisor,
+            ))
+            .await?
+            .into_inner();
+        let mut v = order.result.unwrap().version;
+        use pl::Escalation as E;
+        for level in [
+            E::Interview,
+            E::PublicNotice,
+            E::ListedSupervision,
+            E::BackwardInvestigation,
+            E::AccountabilityRecommendation,
+        ] {
+            let step = pl::ActOnSupervisionOrderRequest {
+                request_id: rid(),
+                order_id: order.order_id.clone(),
+                expected_version: v,
+                action: Some(pl::act_on_supervision_order_request::Action::Escalate(
+                    pl::act_on_supervision_order_request::Escalate {
+                        level: level as i32,
+                        note: "no feedback".into(),
+                    },
+                )),
+            };
+            let r = pl_client
+                .act_on_supervision_order(req(step, &supervisor))
+                .await?
+                .into_inner();
+            ensure!(r.escalation == level as i32);
+            v = r.result.unwrap().version;
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    ps_db.drop_db().await?;
+    pl_db.drop_db().await?;
+    outcome
+}
