@@ -144,3 +144,13 @@ pub async fn ensure_pull_consumer(
         .await
         .map_err(|e| BusError::JetStream(e.to_string()))
 }
+
+/// The NATS client type, re-exported so callers need not depend on async-nats.
+pub type Client = async_nats::Client;
+/// A JetStream context.
+pub type JetStream = jetstream::Context;
+
+/// A JetStream context over `client`.
+pub fn jetstream(client: Client) -> JetStream {
+    jetstream::new(client)
+}

@@ -1,6 +1,8 @@
 //! The binary's one configuration: command-line flags, each also read from an `ONELEDGER_*` variable.
 //! Parsed once in `main` and passed down; nothing else reads the environment.
 
+use std::net::SocketAddr;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use oneledger_domain::Agency;
 
@@ -19,10 +21,18 @@ pub struct Config {
 /// The roles of the binary.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the petition office's service (信访办).
+    Petition(ServiceArgs),
+    /// Run public security's service (公安).
+    PublicSecurity(ServiceArgs),
+    /// Run the political-legal committee's service (政法委).
+    PoliticalLegal(ServiceArgs),
     /// Apply the event store's migrations to a database and exit.
     Migrate(StoreArgs),
-    /// Publish an agency store's events to its NATS JetStream stream (the outbox relay).
+    /// Publish an agency store's events to its NATS JetStream stream (the outbox relay) on its own.
     Relay(RelayArgs),
+    /// Print a signed bearer token for local use.
+    Token(TokenArgs),
 }
 
 /// Where an agency's event store lives.
@@ -54,6 +64,49 @@ impl From<AgencyArg> for Agency {
     }
 }
 
+/// Token signing keys, shared by the services and `token`.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// HS256 token keys, at least 32 bytes each, comma-separated; the first signs, all verify (rotation).
+    #[arg(
+        long = "token-key",
+        env = "ONELEDGER_TOKEN_KEY",
+        value_delimiter = ',',
+        required = true,
+        hide_env_values = true
+    )]
+    pub token_keys: Vec<String>,
+}
+
+/// A service's settings.
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    /// The agency's store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Token keys.
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// Address to serve gRPC on.
+    #[arg(long, env = "ONELEDGER_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+    /// The district this deployment serves: lowercase letters, digits and `_`.
+    #[arg(long, env = "ONELEDGER_DISTRICT", default_value = "binhai")]
+    pub district: String,
+    /// Master key wrapping personal-data keys, 64 hex digits (petition service only).
+    #[arg(long, env = "ONELEDGER_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+    /// NATS server(s); when set, the service's events are relayed to its JetStream stream.
+    #[arg(long, env = "ONELEDGER_NATS_URL")]
+    pub nats_url: Option<String>,
+    /// Stream replicas: 1 on a single server, 3 on a cluster.
+    #[arg(long, env = "ONELEDGER_STREAM_REPLICAS", default_value_t = 1)]
+    pub stream_replicas: usize,
+    /// Holiday calendar file (`YYYY-MM-DD holiday|workday`); the shipped one for mainland China if unset.
+    #[arg(long, env = "ONELEDGER_CALENDAR")]
+    pub calendar: Option<std::path::PathBuf>,
+}
+
 /// The relay's settings.
 #[derive(Debug, Args)]
 pub struct RelayArgs {
@@ -73,7 +126,31 @@ pub struct RelayArgs {
     /// Stream replicas: 1 on a single server, 3 on a cluster.
     #[arg(long, env = "ONELEDGER_STREAM_REPLICAS", default_value_t = 1)]
     pub stream_replicas: usize,
-    /// This process's name in the relay lease; defaults to host name and process id.
+    /// This process's name in the relay lease; defaults to the agency and process id.
     #[arg(long, env = "ONELEDGER_INSTANCE")]
     pub instance: Option<String>,
+}
+
+/// What a dev token says.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Token keys (the first signs).
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// The agency whose system the caller uses.
+    #[arg(long, value_enum)]
+    pub agency: AgencyArg,
+    /// The caller's unit.
+    #[arg(long)]
+    pub unit: String,
+    /// Roles, comma-separated (intake_clerk, handler, reviewer, supervisor, coordinator, police_officer,
+    /// viewer, pii_reader, auditor).
+    #[arg(long = "role", value_delimiter = ',', required = true)]
+    pub roles: Vec<String>,
+    /// Who the token is for.
+    #[arg(long, default_value = "dev")]
+    pub subject: String,
+    /// Hours until it expires.
+    #[arg(long, default_value_t = 8)]
+    pub hours: i64,
 }

@@ -2,21 +2,30 @@
 
 mod config;
 
-use anyhow::Context;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
 use clap::Parser;
 use oneledger_bus::{Relay, RelayConfig, StreamSpec};
-use oneledger_domain::Agency;
+use oneledger_domain::{Agency, HolidayCalendar, Rules};
+use oneledger_services::{Claims, Role, Settings, TokenKeys};
+use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{Command, Config, RelayArgs};
+use crate::config::{Command, Config, KeyArgs, RelayArgs, ServiceArgs, TokenArgs};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_new(&config.log).context("invalid --log filter")?)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match config.command {
+        Command::Petition(args) => service(Agency::Petition, args).await,
+        Command::PublicSecurity(args) => service(Agency::PublicSecurity, args).await,
+        Command::PoliticalLegal(args) => service(Agency::PoliticalLegal, args).await,
         Command::Migrate(store) => {
             oneledger_store::connect(&store.database_url)
                 .await
@@ -25,7 +34,133 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Relay(args) => relay(args).await,
+        Command::Token(args) => token(args),
     }
+}
+
+fn token_keys(args: &KeyArgs) -> anyhow::Result<TokenKeys> {
+    TokenKeys::new(
+        args.token_keys
+            .iter()
+            .map(|k| k.as_bytes().to_vec())
+            .collect(),
+    )
+    .map_err(anyhow::Error::msg)
+}
+
+fn token(args: TokenArgs) -> anyhow::Result<()> {
+    let keys = token_keys(&args.keys)?;
+    let roles = args
+        .roles
+        .iter()
+        .map(|r| r.parse::<Role>().map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let now = chrono::Utc::now().timestamp();
+    println!(
+        "{}",
+        keys.mint(&Claims {
+            sub: args.subject,
+            agency: args.agency.into(),
+            unit: args.unit,
+            roles,
+            exp: now + args.hours * 3600,
+            iat: now,
+        })
+    );
+    Ok(())
+}
+
+async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
+    if !oneledger_store::validate::is_token(&args.district) {
+        bail!("--district must be lowercase letters, digits and _");
+    }
+    let master_key = match (&args.master_key, agency) {
+        (Some(hex_key), _) => {
+            Some(hex::decode(hex_key.trim()).context("--master-key must be 64 hex digits")?)
+        }
+        (None, Agency::Petition) => {
+            bail!("the petition service needs --master-key (64 hex digits)")
+        }
+        (None, _) => None,
+    };
+    let calendar = match &args.calendar {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            HolidayCalendar::parse(&text)?
+        }
+        None => HolidayCalendar::china(),
+    };
+    let store = oneledger_store::connect(&args.store.database_url)
+        .await
+        .context("opening the event store")?;
+    let settings = Settings {
+        agency,
+        district: args.district.clone(),
+        token_keys: token_keys(&args.keys)?,
+        master_key,
+        rules: Arc::new(Rules { calendar }),
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight calls");
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
+    let relay = match &args.nats_url {
+        Some(url) => {
+            let mut spec = StreamSpec::for_agency(agency);
+            spec.replicas = args.stream_replicas;
+            let instance = format!("{agency}-{}", std::process::id());
+            let (client, events) = oneledger_bus::connect(url, &instance).await?;
+            let js = oneledger_bus::setup::jetstream(client.clone());
+            let store = store.clone();
+            let stop = stopped(stop_rx.clone());
+            Some(tokio::spawn(async move {
+                // SERVING only once the stream exists: retried while NATS is away.
+                loop {
+                    match oneledger_bus::ensure_stream(&js, &spec).await {
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "waiting for the JetStream stream");
+                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        }
+                    }
+                }
+                let _ = ready_tx.send(());
+                Relay::new(
+                    store,
+                    client,
+                    events,
+                    spec.clone(),
+                    RelayConfig::new(&spec, instance),
+                )
+                .run(stop)
+                .await
+            }))
+        }
+        None => {
+            let _ = ready_tx.send(());
+            None
+        }
+    };
+    let ready = async move {
+        let _ = ready_rx.await;
+    };
+    oneledger_services::serve(settings, store, listener, ready, stopped(stop_rx)).await?;
+    if let Some(relay) = relay {
+        relay.await.context("relay task")??;
+    }
+    Ok(())
 }
 
 async fn relay(args: RelayArgs) -> anyhow::Result<()> {

@@ -899,3 +899,94 @@ async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_e
     pl_db.drop_db().await?;
     outcome
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_turns_serving_and_read_events_catches_up_then_follows() -> Result<()> {
+    use oneledger_proto::events::v1::{
+        ReadEventsRequest, event_feed_service_client::EventFeedServiceClient,
+    };
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+
+    let dir = tempfile::tempdir()?;
+    let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;
+    let channel = channel(&running).await?;
+    let mut health = HealthClient::new(channel.clone());
+    let mut serving = false;
+    for _ in 0..50 {
+        let status = health
+            .check(HealthCheckRequest {
+                service: "oneledger.petition.v1.PetitionService".into(),
+            })
+            .await?
+            .into_inner()
+            .status;
+        if status == ServingStatus::Serving as i32 {
+            serving = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    ensure!(serving, "health never turned SERVING");
+
+    let mut p = Petition::new(&running).await?;
+    p.accepted().await?;
+    let viewer = token(Agency::Petition, OFFICE, &[Role::Viewer]);
+    let mut feed = EventFeedServiceClient::new(channel);
+    let ask = ReadEventsRequest {
+        after_position: 0,
+        max_batch_size: 2,
+        follow: true,
+        event_type_prefixes: vec!["petition.matter.".into()],
+    };
+    let mut stream = feed.read_events(req(ask, &viewer)).await?.into_inner();
+    let mut seen = Vec::new();
+    let mut resume = 0;
+    while seen.len() < 4 {
+        let batch = tokio::time::timeout(Duration::from_secs(10), stream.message())
+            .await??
+            .context("stream ended")?;
+        ensure!(
+            batch.resume_after_position > resume,
+            "resume positions advance"
+        );
+        resume = batch.resume_after_position;
+        seen.extend(batch.events.into_iter().map(|e| e.event_type));
+    }
+    ensure!(
+        seen[..4]
+            == [
+                "petition.matter.registered",
+                "petition.matter.assigned",
+                "petition.matter.received",
+                "petition.matter.accepted"
+            ],
+        "{seen:?}"
+    );
+    // Following: a new step arrives on the open stream.
+    let (id, v, _) = p.accepted().await?;
+    let handler = p.handler.clone();
+    p.step(
+        &handler,
+        &id,
+        v,
+        act::Action::SendReceiptNotice(act::Empty {}),
+    )
+    .await?;
+    let mut live = Vec::new();
+    while !live
+        .iter()
+        .any(|t: &String| t == "petition.matter.receipt_notice_sent")
+    {
+        let batch = tokio::time::timeout(Duration::from_secs(10), stream.message())
+            .await??
+            .context("stream ended")?;
+        live.extend(batch.events.into_iter().map(|e| e.event_type));
+    }
+    ensure!(
+        !live.iter().any(|t| t.starts_with("petition.person.")),
+        "filtered by prefix"
+    );
+    Ok(())
+}
