@@ -7,8 +7,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use oneledger_domain::clock::legal_date;
 use oneledger_domain::petition::{
-    Channel, ClaimClass, ClaimRoute, Diversion, HandlingOutcome, MatterAction, PetitionMatter,
-    PriorPetition, Registration, ReviewOutcome,
+    AgreementKind, Channel, ClaimClass, ClaimRoute, Diversion, HandlingOutcome, MatterAction,
+    Obligation, Obligor, PetitionMatter, PriorPetition, Registration, ReviewOutcome,
 };
 use oneledger_domain::{Agency, MatterId, PersonRef, UnitId};
 use oneledger_proto::petition::v1::{self as pb, act_on_matter_request::Action};
@@ -637,6 +637,57 @@ fn matter_action(action: Action) -> Result<(MatterAction, &'static [Role]), Serv
             &[Role::IntakeClerk, Role::Handler],
         ),
         Action::RecordImplementation(_) => (MatterAction::RecordImplementation, HANDLER),
+        Action::RecordAgreement(a) => {
+            let mut obligations = Vec::with_capacity(a.obligations.len());
+            for (i, o) in a.obligations.into_iter().enumerate() {
+                let field = |name: &str| format!("record_agreement.obligations[{i}].{name}");
+                let obligor = match (
+                    optional(&field("obligor_unit_id"), &o.obligor_unit_id, 128)?,
+                    optional(&field("obligor_person_ref"), &o.obligor_person_ref, 64)?,
+                ) {
+                    (Some(unit), None) => Obligor::Unit(UnitId(unit)),
+                    (None, Some(person)) => Obligor::Petitioner(PersonRef(person)),
+                    _ => {
+                        return Err(ServiceError::invalid(
+                            field("obligor_unit_id"),
+                            "name exactly one obligor: a unit or a person_ref",
+                        ));
+                    }
+                };
+                obligations.push(Obligation {
+                    obligation_id: o.obligation_id,
+                    obligor,
+                    description: o.description,
+                    due_on: date(&field("due_on"), &o.due_on)?,
+                });
+            }
+            (
+                MatterAction::RecordAgreement {
+                    agreement_id: a.agreement_id,
+                    kind: if a.mediation {
+                        AgreementKind::Mediation
+                    } else {
+                        AgreementKind::Settlement
+                    },
+                    obligations,
+                },
+                HANDLER_OR_REVIEWER,
+            )
+        }
+        Action::RecordObligation(o) => (
+            if o.met {
+                MatterAction::RecordObligationMet {
+                    agreement_id: o.agreement_id,
+                    obligation_id: o.obligation_id,
+                }
+            } else {
+                MatterAction::RecordObligationBreached {
+                    agreement_id: o.agreement_id,
+                    obligation_id: o.obligation_id,
+                }
+            },
+            HANDLER_OR_REVIEWER,
+        ),
     })
 }
 

@@ -990,3 +990,58 @@ async fn health_turns_serving_and_read_events_catches_up_then_follows() -> Resul
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agency_breaching_a_mediation_agreement_is_named_for_supervision() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;
+    let mut p = Petition::new(&running).await?;
+    let (id, v, registered) = p.accepted().await?;
+    let handler = p.handler.clone();
+    let due = (Utc::now().date_naive() + Days::new(10)).to_string();
+    let agreement = act::Agreement {
+        agreement_id: "a1".into(),
+        mediation: true,
+        obligations: vec![
+            act::Obligation {
+                obligation_id: "pay".into(),
+                obligor_unit_id: TOWN.into(),
+                description: "advance the wages".into(),
+                due_on: due.clone(),
+                ..Default::default()
+            },
+            act::Obligation {
+                obligation_id: "withdraw".into(),
+                obligor_person_ref: registered.person_refs[0].clone(),
+                description: "withdraw the complaint".into(),
+                due_on: due,
+                ..Default::default()
+            },
+        ],
+    };
+    let v = version(
+        p.step(&handler, &id, v, act::Action::RecordAgreement(agreement))
+            .await?,
+    );
+    let breach = act::ObligationOutcome {
+        agreement_id: "a1".into(),
+        obligation_id: "pay".into(),
+        met: false,
+    };
+    let r = p
+        .step(&handler, &id, v, act::Action::RecordObligation(breach))
+        .await?;
+    ensure!(r.result.unwrap().event_types == ["petition.matter.obligation_breached"]);
+    let events = running_events(&dir).await?;
+    let breached = events
+        .iter()
+        .find(|e| e.event_type == "petition.matter.obligation_breached")
+        .context("breach recorded")?;
+    ensure!(breached.data["supervision_due_for"] == TOWN);
+    Ok(())
+}
+
+async fn running_events(dir: &tempfile::TempDir) -> Result<Vec<oneledger_store::RecordedEvent>> {
+    let store = sqlite(dir, "petition.db").await?;
+    Ok(store.read_all(1, 1000).await?)
+}
