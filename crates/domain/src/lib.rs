@@ -11,6 +11,7 @@
 //! - [`dispute`]: disputes and risk warnings (矛盾纠纷 / 预警) from screening to verified resolution;
 //! - [`joint`]: joint handling (三同步) by a lead unit and its co-handling units;
 //! - [`supervision`]: supervision orders (督办函) and their escalation ladder;
+//! - [`police`]: a police station's part in a joint handling, kept in public security's store;
 //! - [`link`]: links between items of different agencies that are one matter (one root, never a tree).
 //!
 //! Invariants: `decide` and `evolve` are synchronous and free of side effects; time comes in with each
@@ -25,6 +26,7 @@ pub mod ids;
 pub mod joint;
 pub mod link;
 pub mod petition;
+pub mod police;
 pub mod supervision;
 #[cfg(test)]
 mod testing;

@@ -3,19 +3,27 @@
 
 use std::sync::Arc;
 
-use oneledger_domain::Agency;
 use oneledger_domain::dispute::{DisputeAction, DisputeSource};
+use oneledger_domain::police::{PoliceAction, PoliceParticipation};
+use oneledger_domain::{Agency, JointHandlingId};
 use oneledger_proto::public_security::v1 as pb;
+use oneledger_store::ExpectedVersion;
 use tonic::{Request, Response, Status};
 
 use crate::auth::{Role, TokenKeys};
+use crate::convert::required;
 use crate::disputes::Disputes;
-use crate::repo::Context;
+use crate::error::ServiceError;
+use crate::repo::{Context, Repository, expected_version, request_id};
+
+/// Stream prefix of a station's part in a joint handling; one stream per joint handling and station.
+pub const PARTICIPATION_STREAM: &str = "joint_participation";
 
 /// The public-security service.
 #[derive(Debug, Clone)]
 pub struct PublicSecurityService {
     disputes: Disputes,
+    participations: Repository<PoliceParticipation>,
     keys: TokenKeys,
 }
 
@@ -23,7 +31,8 @@ impl PublicSecurityService {
     /// The service over public security's store.
     pub fn new(ctx: Arc<Context>, keys: TokenKeys) -> Self {
         PublicSecurityService {
-            disputes: Disputes::new(ctx),
+            disputes: Disputes::new(ctx.clone()),
+            participations: Repository::new(ctx, PARTICIPATION_STREAM),
             keys,
         }
     }
@@ -81,6 +90,52 @@ impl pb::public_security_service_server::PublicSecurityService for PublicSecurit
         Ok(Response::new(pb::ActOnDisputeResponse {
             dispute: Some(dispute),
             result: Some(result),
+        }))
+    }
+
+    async fn act_in_joint_handling(
+        &self,
+        request: Request<pb::ActInJointHandlingRequest>,
+    ) -> Result<Response<pb::ActInJointHandlingResponse>, Status> {
+        let caller = self.keys.caller(&request)?;
+        caller.require_agency(Agency::PublicSecurity)?;
+        caller.require_any(&[Role::PoliceOfficer], "acting in a joint handling")?;
+        let req = request.into_inner();
+        let request_id = request_id(&req.request_id)?;
+        let jh = required("joint_handling_id", &req.joint_handling_id, 64)?;
+        let (action, expected) = match req
+            .action
+            .ok_or_else(|| ServiceError::invalid("action", "required"))?
+        {
+            pb::act_in_joint_handling_request::Action::Join(_) => (
+                PoliceAction::Join {
+                    joint_handling_id: JointHandlingId(jh.clone()),
+                },
+                ExpectedVersion::NoStream,
+            ),
+            pb::act_in_joint_handling_request::Action::RecordAction(note) => (
+                PoliceAction::RecordAction { note },
+                expected_version(req.expected_version)?,
+            ),
+            pb::act_in_joint_handling_request::Action::ClosePart(summary) => (
+                PoliceAction::ClosePart { summary },
+                expected_version(req.expected_version)?,
+            ),
+        };
+        let id = format!("{jh}.{}", caller.unit);
+        let outcome = self
+            .participations
+            .execute(
+                &id,
+                expected,
+                &caller,
+                Role::PoliceOfficer,
+                action,
+                request_id,
+            )
+            .await?;
+        Ok(Response::new(pb::ActInJointHandlingResponse {
+            result: Some(outcome.result()),
         }))
     }
 }

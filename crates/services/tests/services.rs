@@ -814,6 +814,38 @@ async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_e
                 == Code::PermissionDenied
         );
 
+        // The station joins the committee's joint handling, acts, and closes its part, in its own store.
+        let step = |action, v| ps::ActInJointHandlingRequest {
+            request_id: rid(),
+            joint_handling_id: "JH1".into(),
+            expected_version: v,
+            action: Some(action),
+        };
+        use ps::act_in_joint_handling_request::Action as Jh;
+        let joined = ps_client
+            .act_in_joint_handling(req(step(Jh::Join(true), 0), &officer))
+            .await?
+            .into_inner();
+        let v = joined.result.unwrap().version;
+        let v = ps_client
+            .act_in_joint_handling(req(
+                step(Jh::RecordAction("mediation at the gate".into()), v),
+                &officer,
+            ))
+            .await?
+            .into_inner()
+            .result
+            .unwrap()
+            .version;
+        let closed = ps_client
+            .act_in_joint_handling(req(step(Jh::ClosePart("order kept".into()), v), &officer))
+            .await?
+            .into_inner();
+        ensure!(
+            closed.result.unwrap().event_types
+                == ["public_security.joint_participation.part_closed"]
+        );
+
         let coordinator = token(Agency::PoliticalLegal, COMMITTEE, &[Role::Coordinator]);
         let item = |kind: ItemKind, id: &str| ItemRef {
             kind: kind as i32,
