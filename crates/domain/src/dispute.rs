@@ -235,7 +235,7 @@ impl DomainEvent for DisputeEvent {
 }
 
 /// The state of a dispute.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Dispute {
     /// Id (none until reported).
     pub dispute_id: Option<DisputeId>,

@@ -187,7 +187,7 @@ impl DomainEvent for JointEvent {
 }
 
 /// The state of a joint handling.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JointHandling {
     /// Id (none until opened).
     pub joint_handling_id: Option<JointHandlingId>,

@@ -731,7 +731,7 @@ impl DomainEvent for MatterEvent {
 }
 
 /// An agreement as the matter keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Agreement {
     /// Kind.
     pub kind: AgreementKind,
@@ -740,7 +740,7 @@ pub struct Agreement {
 }
 
 /// The state of a petition matter.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PetitionMatter {
     /// The matter (empty until registered).
     pub matter_id: Option<MatterId>,

@@ -201,7 +201,7 @@ impl DomainEvent for OrderEvent {
 }
 
 /// The state of a supervision order.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SupervisionOrder {
     /// Id (none until issued).
     pub order_id: Option<SupervisionOrderId>,

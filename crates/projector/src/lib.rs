@@ -1,0 +1,14 @@
+//! The projector's read model of the district ledger (全区一本账).
+//!
+//! Modules:
+//! - [`model`]: the pure ledger model — every agency's events applied to the items they concern, links
+//!   grouping items under one root, a merged timeline; entries and deadlines read off it for a given day.
+//!
+//! Invariants: the model converges — applying the same events in any interleaving across streams (each
+//! stream in its own order) gives the same ledger; applying an event twice changes nothing; the model holds
+//! no personal data (person streams are never read, and petitioners appear only as pseudonymous refs).
+//! The projector knows nothing of the services.
+
+pub mod model;
+
+pub use model::{EntryView, Item, ItemState, LedgerModel, ProjectionError, TimelineEntry};

@@ -1,0 +1,435 @@
+//! The ledger model: items, links and timelines, built from recorded events by the domain's own `evolve`,
+//! so the ledger shows exactly the state the agencies' rules produced.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use oneledger_domain::clock::Deadline;
+use oneledger_domain::dispute::{Dispute, DisputeEvent, RiskLevel};
+use oneledger_domain::joint::{JointEvent, JointHandling};
+use oneledger_domain::link::LinkEvent;
+use oneledger_domain::petition::{MatterEvent, PetitionMatter};
+use oneledger_domain::police::{PoliceEvent, PoliceParticipation};
+use oneledger_domain::supervision::{EscalationLevel, OrderEvent, SupervisionOrder};
+use oneledger_domain::{
+    Agency, Aggregate, DisputeId, ItemRef, JointHandlingId, MatterId, Rules, SupervisionOrderId,
+    UnitId,
+};
+use oneledger_store::RecordedEvent;
+use serde::{Deserialize, Serialize};
+
+/// An event the model cannot apply: its data does not match its type. Such an event is parked for an
+/// operator, never dropped silently.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot project {event_type} at position {position}: {reason}")]
+pub struct ProjectionError {
+    /// The event's type.
+    pub event_type: String,
+    /// Its position in its store.
+    pub position: u64,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// The state of one item, as its agency's rules left it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ItemState {
+    /// A petition matter.
+    PetitionMatter(PetitionMatter),
+    /// A dispute (reported by the police or found by screening).
+    Dispute(Dispute),
+    /// A joint handling, with the parts police stations recorded in their own store.
+    JointHandling {
+        /// The committee's joint handling.
+        handling: JointHandling,
+        /// Each station's part, by station.
+        police: BTreeMap<UnitId, PoliceParticipation>,
+    },
+    /// A supervision order.
+    SupervisionOrder(SupervisionOrder),
+}
+
+/// One item of the ledger.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    /// Which item.
+    pub item: ItemRef,
+    /// The agency whose store holds it.
+    pub agency: Agency,
+    /// Its state.
+    pub state: ItemState,
+}
+
+/// One line of an entry's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// Which agency recorded it.
+    pub agency: Agency,
+    /// Its position in that agency's store.
+    pub position: u64,
+    /// Its type.
+    pub event_type: String,
+    /// The unit that acted.
+    pub acting_unit: String,
+    /// The item it concerns.
+    pub item: ItemRef,
+}
+
+/// The whole ledger.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LedgerModel {
+    /// Items by reference.
+    pub items: BTreeMap<ItemRef, Item>,
+    /// The root of every linked non-root item (from the committee's link registry).
+    pub root_of: BTreeMap<ItemRef, ItemRef>,
+    /// Timeline lines by item, each kept in (time, agency, position) order.
+    pub timelines: BTreeMap<ItemRef, BTreeSet<TimelineEntry>>,
+    /// Last version applied of every stream: applying an event again changes nothing.
+    pub applied: BTreeMap<(Agency, String), u64>,
+}
+
+fn decode<E: serde::de::DeserializeOwned>(event: &RecordedEvent) -> Result<E, ProjectionError> {
+    serde_json::from_value(event.data.clone()).map_err(|e| ProjectionError {
+        event_type: event.event_type.clone(),
+        position: event.position,
+        reason: e.to_string(),
+    })
+}
+
+impl LedgerModel {
+    /// Applies one recorded event of `event.metadata.agency`'s store. Events of one stream must come in
+    /// order; streams may interleave in any way.
+    pub fn apply(&mut self, event: &RecordedEvent) -> Result<(), ProjectionError> {
+        let agency = event.metadata.agency;
+        let key = (agency, event.stream_id.clone());
+        if self
+            .applied
+            .get(&key)
+            .is_some_and(|v| *v >= event.stream_version)
+        {
+            return Ok(());
+        }
+        let (_, aggregate_and_name) = event.event_type.split_once('.').unwrap_or_default();
+        let aggregate = aggregate_and_name.split('.').next().unwrap_or_default();
+        let (_, id) = event.stream_id.split_once('-').unwrap_or_default();
+        let item = match aggregate {
+            "matter" => {
+                let e: MatterEvent = decode(event)?;
+                let item = ItemRef::PetitionMatter(MatterId(id.to_owned()));
+                self.evolve(&item, agency, |s| match s {
+                    Some(ItemState::PetitionMatter(m)) => ItemState::PetitionMatter(m.evolve(&e)),
+                    _ => ItemState::PetitionMatter(PetitionMatter::default().evolve(&e)),
+                });
+                Some(item)
+            }
+            "dispute" => {
+                let e: DisputeEvent = decode(event)?;
+                let item = ItemRef::Dispute(DisputeId(id.to_owned()));
+                self.evolve(&item, agency, |s| match s {
+                    Some(ItemState::Dispute(d)) => ItemState::Dispute(d.evolve(&e)),
+                    _ => ItemState::Dispute(Dispute::default().evolve(&e)),
+                });
+                Some(item)
+            }
+            "joint_handling" => {
+                let e: JointEvent = decode(event)?;
+                let item = ItemRef::JointHandling(JointHandlingId(id.to_owned()));
+                self.evolve(&item, Agency::PoliticalLegal, |s| match s {
+                    Some(ItemState::JointHandling { handling, police }) => {
+                        ItemState::JointHandling {
+                            handling: handling.evolve(&e),
+                            police,
+                        }
+                    }
+                    _ => ItemState::JointHandling {
+                        handling: JointHandling::default().evolve(&e),
+                        police: BTreeMap::new(),
+                    },
+                });
+                Some(item)
+            }
+            "joint_participation" => {
+                let e: PoliceEvent = decode(event)?;
+                // The stream is `<joint handling id>.<station>`; the station's part joins the committee's item.
+                let (jh, station) = id
+                    .split_once('.')
+                    .unwrap_or((id, event.metadata.acting_unit.as_str()));
+                let item = ItemRef::JointHandling(JointHandlingId(jh.to_owned()));
+                let station = UnitId(station.to_owned());
+                self.evolve(&item, Agency::PoliticalLegal, |s| {
+                    let (handling, mut police) = match s {
+                        Some(ItemState::JointHandling { handling, police }) => (handling, police),
+                        _ => (JointHandling::default(), BTreeMap::new()),
+                    };
+                    let part = police.remove(&station).unwrap_or_default().evolve(&e);
+                    police.insert(station, part);
+                    ItemState::JointHandling { handling, police }
+                });
+                Some(item)
+            }
+            "supervision_order" => {
+                let e: OrderEvent = decode(event)?;
+                let item = ItemRef::SupervisionOrder(SupervisionOrderId(id.to_owned()));
+                self.evolve(&item, agency, |s| match s {
+                    Some(ItemState::SupervisionOrder(o)) => {
+                        ItemState::SupervisionOrder(o.evolve(&e))
+                    }
+                    _ => ItemState::SupervisionOrder(SupervisionOrder::default().evolve(&e)),
+                });
+                Some(item)
+            }
+            "link" => {
+                let LinkEvent::Linked { root, joined, .. } = decode(event)?;
+                for item in joined {
+                    self.root_of.insert(item, root.clone());
+                }
+                None
+            }
+            // Person streams hold sealed personal data: never projected.
+            _ => None,
+        };
+        if let Some(item) = item {
+            self.timelines
+                .entry(item.clone())
+                .or_default()
+                .insert(TimelineEntry {
+                    occurred_at: event.metadata.occurred_at,
+                    agency,
+                    position: event.position,
+                    event_type: event.event_type.clone(),
+                    acting_unit: event.metadata.acting_unit.clone(),
+                    item,
+                });
+        }
+        self.applied.insert(key, event.stream_version);
+        Ok(())
+    }
+
+    fn evolve(
+        &mut self,
+        item: &ItemRef,
+        agency: Agency,
+        f: impl FnOnce(Option<ItemState>) -> ItemState,
+    ) {
+        let previous = self.items.remove(item).map(|i| i.state);
+        let state = f(previous);
+        self.items.insert(
+            item.clone(),
+            Item {
+                item: item.clone(),
+                agency,
+                state,
+            },
+        );
+    }
+
+    /// The root of `item`'s entry.
+    pub fn root(&self, item: &ItemRef) -> ItemRef {
+        self.root_of
+            .get(item)
+            .cloned()
+            .unwrap_or_else(|| item.clone())
+    }
+
+    /// Every entry, keyed by root, as it stands on `today`. An entry exists once any of its items does.
+    pub fn entries(&self, rules: &Rules, today: NaiveDate) -> Vec<EntryView> {
+        let mut groups: BTreeMap<ItemRef, Vec<&Item>> = BTreeMap::new();
+        for item in self.items.values() {
+            groups.entry(self.root(&item.item)).or_default().push(item);
+        }
+        groups
+            .into_iter()
+            .map(|(root, items)| self.view(root, &items, rules, today))
+            .collect()
+    }
+
+    /// One entry by any of its items.
+    pub fn entry(&self, item: &ItemRef, rules: &Rules, today: NaiveDate) -> Option<EntryView> {
+        let root = self.root(item);
+        let items: Vec<&Item> = self
+            .items
+            .values()
+            .filter(|i| self.root(&i.item) == root)
+            .collect();
+        (!items.is_empty()).then(|| self.view(root, &items, rules, today))
+    }
+
+    fn view(&self, root: ItemRef, items: &[&Item], rules: &Rules, today: NaiveDate) -> EntryView {
+        let calendar = &rules.calendar;
+        let mut v = EntryView {
+            root: Some(root.clone()),
+            ..EntryView::default()
+        };
+        let mut open = false;
+        for item in items {
+            v.items.push(item.item.clone());
+            let mut deadlines: Vec<&Deadline> = Vec::new();
+            let (title, closed) = match &item.state {
+                ItemState::PetitionMatter(m) => {
+                    v.responsible_unit = v
+                        .responsible_unit
+                        .take()
+                        .or_else(|| m.responsible_unit.clone());
+                    v.territorial_unit = v
+                        .territorial_unit
+                        .take()
+                        .or_else(|| m.territorial_unit.clone());
+                    v.territory = v.territory.take().or_else(|| m.territory.clone());
+                    v.collective_size = v.collective_size.max(m.collective_size);
+                    let stage = m.stage_on(rules, today);
+                    v.stages.push((item.item.clone(), stage.to_string()));
+                    deadlines.extend(m.deadlines.values());
+                    (m.title.clone(), stage.is_closed())
+                }
+                ItemState::Dispute(d) => {
+                    v.responsible_unit = v
+                        .responsible_unit
+                        .take()
+                        .or_else(|| d.responsible_unit.clone());
+                    v.territorial_unit = v
+                        .territorial_unit
+                        .take()
+                        .or_else(|| d.territorial_unit.clone());
+                    v.territory = v.territory.take().or_else(|| d.territory.clone());
+                    v.collective_size = v.collective_size.max(d.collective_size);
+                    v.risk_level = v.risk_level.max(d.risk_level);
+                    v.resolution_reports += d.resolution_reports;
+                    if d.reporting_unit
+                        .as_ref()
+                        .is_some_and(|u| u.0.contains(".police."))
+                    {
+                        v.police_station =
+                            v.police_station.take().or_else(|| d.reporting_unit.clone());
+                    }
+                    v.stages.push((
+                        item.item.clone(),
+                        serde_json::to_value(d.stage)
+                            .ok()
+                            .and_then(|s| s.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                    ));
+                    deadlines.extend(d.resolution_deadline.iter());
+                    (d.title.clone(), d.stage.is_closed())
+                }
+                ItemState::JointHandling { handling, police } => {
+                    v.co_handling_units
+                        .extend(handling.co_handlers.keys().cloned());
+                    v.co_handling_units.extend(police.keys().cloned());
+                    v.resolution_reports += u32::from(handling.reported);
+                    v.stages.push((
+                        item.item.clone(),
+                        if handling.closed {
+                            "closed".into()
+                        } else {
+                            "open".into()
+                        },
+                    ));
+                    (
+                        String::new(),
+                        handling.closed || handling.joint_handling_id.is_none(),
+                    )
+                }
+                ItemState::SupervisionOrder(o) => {
+                    v.supervision_orders.push((item.item.clone(), o.escalation));
+                    deadlines.extend(o.feedback_deadline.iter());
+                    v.stages.push((
+                        item.item.clone(),
+                        serde_json::to_value(o.stage)
+                            .ok()
+                            .and_then(|s| s.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                    ));
+                    (
+                        String::new(),
+                        o.stage == oneledger_domain::supervision::OrderStage::Closed,
+                    )
+                }
+            };
+            if (v.title.is_empty() || item.item == root) && !title.is_empty() {
+                v.title = title;
+            }
+            open |= !closed;
+            for d in deadlines {
+                let due_on = d.due_on(calendar, today);
+                let overdue = d.is_overdue(calendar, today);
+                v.deadlines.push(DeadlineView {
+                    item: item.item.clone(),
+                    kind: d.kind.to_string(),
+                    article: d.kind.article().into(),
+                    due_on,
+                    met_on: d.met_on,
+                    overdue,
+                });
+            }
+            if let Some(lines) = self.timelines.get(&item.item) {
+                v.timeline.extend(lines.iter().cloned());
+            }
+        }
+        v.timeline.sort();
+        v.closed = !open;
+        v.overdue = v.deadlines.iter().any(|d| d.overdue);
+        v
+    }
+}
+
+/// A deadline as an entry shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadlineView {
+    /// The item it belongs to.
+    pub item: ItemRef,
+    /// What it limits.
+    pub kind: String,
+    /// The rule.
+    pub article: String,
+    /// Last day, as of the day asked.
+    pub due_on: NaiveDate,
+    /// Met on.
+    pub met_on: Option<NaiveDate>,
+    /// Open and past its last day.
+    pub overdue: bool,
+}
+
+/// One entry of the ledger: every item linked under one root, as it stands on a day.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EntryView {
+    /// The root item.
+    pub root: Option<ItemRef>,
+    /// Every item of the entry.
+    pub items: Vec<ItemRef>,
+    /// Title (the root's, else the first item's).
+    pub title: String,
+    /// Responsible unit (属事).
+    pub responsible_unit: Option<UnitId>,
+    /// Territorial unit (属地).
+    pub territorial_unit: Option<UnitId>,
+    /// Territory where it arose.
+    pub territory: Option<UnitId>,
+    /// Police station involved.
+    pub police_station: Option<UnitId>,
+    /// Co-handling units.
+    pub co_handling_units: BTreeSet<UnitId>,
+    /// Each item's internal stage.
+    pub stages: Vec<(ItemRef, String)>,
+    /// Closed when every item is.
+    pub closed: bool,
+    /// Highest assessed risk.
+    pub risk_level: Option<RiskLevel>,
+    /// Largest collective size.
+    pub collective_size: u32,
+    /// Every legal deadline.
+    pub deadlines: Vec<DeadlineView>,
+    /// True when any deadline is overdue.
+    pub overdue: bool,
+    /// Supervision orders and their escalation level.
+    pub supervision_orders: Vec<(ItemRef, Option<EscalationLevel>)>,
+    /// Resolution reports submitted.
+    pub resolution_reports: u32,
+    /// Every agency's events, in order.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+#[cfg(test)]
+mod tests;
