@@ -99,6 +99,108 @@ fn decode<E: serde::de::DeserializeOwned>(event: &RecordedEvent) -> Result<E, Pr
     })
 }
 
+/// The stable text key of an item, `<kind>:<id>`, as the ledger tables store it.
+pub fn item_key(item: &ItemRef) -> String {
+    match item {
+        ItemRef::PetitionMatter(id) => format!("petition_matter:{id}"),
+        ItemRef::Dispute(id) => format!("dispute:{id}"),
+        ItemRef::JointHandling(id) => format!("joint_handling:{id}"),
+        ItemRef::SupervisionOrder(id) => format!("supervision_order:{id}"),
+    }
+}
+
+/// The item an event concerns, if it concerns one (link and person events do not).
+pub fn item_of(event: &RecordedEvent) -> Option<ItemRef> {
+    let (_, rest) = event.event_type.split_once('.')?;
+    let aggregate = rest.split('.').next()?;
+    let (_, id) = event.stream_id.split_once('-')?;
+    Some(match aggregate {
+        "matter" => ItemRef::PetitionMatter(MatterId(id.to_owned())),
+        "dispute" => ItemRef::Dispute(DisputeId(id.to_owned())),
+        "joint_handling" => ItemRef::JointHandling(JointHandlingId(id.to_owned())),
+        "joint_participation" => ItemRef::JointHandling(JointHandlingId(
+            id.split_once('.').map_or(id, |(jh, _)| jh).to_owned(),
+        )),
+        "supervision_order" => ItemRef::SupervisionOrder(SupervisionOrderId(id.to_owned())),
+        _ => return None,
+    })
+}
+
+/// The columns an item row is filtered on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemSummary {
+    /// `petition_matter`, `dispute`, `joint_handling` or `supervision_order`.
+    pub kind: &'static str,
+    /// Title.
+    pub title: String,
+    /// Internal stage as recorded.
+    pub stage: String,
+    /// Closed as recorded (a lapsed window is read at query time).
+    pub closed: bool,
+    /// Responsible unit.
+    pub responsible_unit: Option<String>,
+    /// Territorial unit.
+    pub territorial_unit: Option<String>,
+    /// Territory.
+    pub territory: Option<String>,
+}
+
+fn text_of<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl Item {
+    /// The item's filter columns.
+    pub fn summary(&self) -> ItemSummary {
+        let unit = |u: &Option<UnitId>| u.as_ref().map(|u| u.0.clone());
+        match &self.state {
+            ItemState::PetitionMatter(m) => ItemSummary {
+                kind: "petition_matter",
+                title: m.title.clone(),
+                stage: m.stage.to_string(),
+                closed: m.stage.is_closed(),
+                responsible_unit: unit(&m.responsible_unit),
+                territorial_unit: unit(&m.territorial_unit),
+                territory: unit(&m.territory),
+            },
+            ItemState::Dispute(d) => ItemSummary {
+                kind: "dispute",
+                title: d.title.clone(),
+                stage: text_of(&d.stage),
+                closed: d.stage.is_closed(),
+                responsible_unit: unit(&d.responsible_unit),
+                territorial_unit: unit(&d.territorial_unit),
+                territory: unit(&d.territory),
+            },
+            ItemState::JointHandling { handling, .. } => ItemSummary {
+                kind: "joint_handling",
+                title: String::new(),
+                stage: if handling.closed {
+                    "closed".into()
+                } else {
+                    "open".into()
+                },
+                closed: handling.closed,
+                responsible_unit: unit(&handling.lead_unit),
+                territorial_unit: None,
+                territory: None,
+            },
+            ItemState::SupervisionOrder(o) => ItemSummary {
+                kind: "supervision_order",
+                title: String::new(),
+                stage: text_of(&o.stage),
+                closed: o.stage == oneledger_domain::supervision::OrderStage::Closed,
+                responsible_unit: unit(&o.to_unit),
+                territorial_unit: None,
+                territory: None,
+            },
+        }
+    }
+}
+
 impl LedgerModel {
     /// Applies one recorded event of `event.metadata.agency`'s store. Events of one stream must come in
     /// order; streams may interleave in any way.

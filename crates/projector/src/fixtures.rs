@@ -1,0 +1,233 @@
+//! A realistic history of three agencies' stores, for the projector's tests.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use oneledger_domain::dispute::{Dispute, DisputeAction, DisputeSource};
+use oneledger_domain::joint::{CoHandlerRole, JointAction, JointHandling};
+use oneledger_domain::link::{LinkAction, LinkRegistry};
+use oneledger_domain::petition::{
+    Channel, ClaimClass, ClaimRoute, MatterAction, PetitionMatter, PriorPetition, Registration,
+};
+use oneledger_domain::police::{PoliceAction, PoliceParticipation};
+use oneledger_domain::supervision::{
+    EscalationLevel, OrderAction, SupervisionOrder, SupervisionReason,
+};
+use oneledger_domain::{
+    Agency, Aggregate, Command, DisputeId, DomainEvent, ItemRef, JointHandlingId, MatterId,
+    PersonRef, Rules, SupervisionOrderId, UnitId,
+};
+use oneledger_store::{EventMetadata, RecordedEvent};
+use uuid::Uuid;
+
+pub const OFFICE: &str = "binhai.petition_office";
+pub const BUREAU: &str = "binhai.human_resources_bureau";
+pub const TOWN: &str = "binhai.xingang_subdistrict";
+pub const STATION: &str = "binhai.police.xingang";
+pub const COMMITTEE: &str = "binhai.political_legal_committee";
+pub const MEETING: &str = "binhai.joint_meeting_office";
+
+/// Records an agency store's events as the store would: positions dense from 1, versions per stream.
+pub struct Recorder {
+    agency: Agency,
+    events: Vec<RecordedEvent>,
+    versions: BTreeMap<String, u64>,
+    clock: DateTime<Utc>,
+}
+
+impl Recorder {
+    pub fn new(agency: Agency) -> Self {
+        Recorder {
+            agency,
+            events: vec![],
+            versions: BTreeMap::new(),
+            clock: Utc.with_ymd_and_hms(2026, 3, 2, 2, 0, 0).unwrap(),
+        }
+    }
+
+    /// Decides `action` on the aggregate in `stream` (replaying what was recorded) and records the events.
+    pub fn act<A: Aggregate>(&mut self, stream: &str, unit: &str, action: A::Action) {
+        let history: Vec<A::Event> = self
+            .events
+            .iter()
+            .filter(|e| e.stream_id == stream)
+            .map(|e| serde_json::from_value(e.data.clone()).unwrap())
+            .collect();
+        let state = A::replay(&history);
+        self.clock += Duration::hours(7);
+        let command = Command {
+            at: self.clock,
+            unit: UnitId::from(unit),
+            action,
+        };
+        for event in state.decide(&command, &Rules::china()).unwrap() {
+            let version = self.versions.entry(stream.to_owned()).or_default();
+            *version += 1;
+            self.events.push(RecordedEvent {
+                position: self.events.len() as u64 + 1,
+                stream_id: stream.to_owned(),
+                stream_version: *version,
+                event_id: Uuid::now_v7(),
+                event_type: event.event_type(self.agency),
+                schema_version: 1,
+                data: serde_json::to_value(&event).unwrap(),
+                metadata: EventMetadata {
+                    occurred_at: self.clock,
+                    district: "binhai".into(),
+                    agency: self.agency,
+                    acting_unit: unit.into(),
+                    acting_role: "handler".into(),
+                    correlation_id: Uuid::now_v7(),
+                    causation_id: None,
+                },
+                request_id: Uuid::now_v7(),
+                recorded_at: self.clock,
+            });
+        }
+    }
+}
+
+pub fn matter() -> ItemRef {
+    ItemRef::PetitionMatter(MatterId::from("PM1"))
+}
+
+/// A petition, a police-reported dispute, a joint handling with a station's part, links and an escalated
+/// supervision order — the three stores' histories.
+pub fn history() -> [Vec<RecordedEvent>; 3] {
+    let mut petition = Recorder::new(Agency::Petition);
+    let m = "petition_matter-PM1";
+    petition.act::<PetitionMatter>(
+        m,
+        OFFICE,
+        MatterAction::Register(Registration {
+            matter_id: MatterId::from("PM1"),
+            channel: Channel::Visit,
+            claim_class: ClaimClass::Claim,
+            title: "Unpaid wages at the port site".into(),
+            petitioners: vec![PersonRef::from("p-1")],
+            collective_size: 23,
+            territory: UnitId::from(TOWN),
+            receipt_number: "PM1".into(),
+            query_code_digest: "d".into(),
+            accused_unit: None,
+            prior: PriorPetition::None,
+        }),
+    );
+    petition.act::<PetitionMatter>(
+        m,
+        OFFICE,
+        MatterAction::Assign {
+            to: UnitId::from(BUREAU),
+            territorial_unit: Some(UnitId::from(TOWN)),
+        },
+    );
+    petition.act::<PetitionMatter>(m, BUREAU, MatterAction::Receive);
+    petition.act::<PetitionMatter>(
+        m,
+        BUREAU,
+        MatterAction::Accept {
+            class: ClaimClass::Claim,
+            route: Some(ClaimRoute::PetitionRoute),
+            channel: None,
+            accused_unit: None,
+        },
+    );
+
+    let mut police = Recorder::new(Agency::PublicSecurity);
+    police.act::<Dispute>(
+        "dispute-D1",
+        STATION,
+        DisputeAction::Report {
+            dispute_id: oneledger_domain::DisputeId::from("D1"),
+            source: DisputeSource::Policing,
+            title: "Workers block the site gate".into(),
+            category: "labour".into(),
+            territory: UnitId::from(TOWN),
+            parties: vec![],
+            collective_size: 40,
+        },
+    );
+    police.act::<Dispute>(
+        "dispute-D1",
+        STATION,
+        DisputeAction::RecordMediation { agreed: false },
+    );
+    let part = format!("joint_participation-JH1.{STATION}");
+    police.act::<PoliceParticipation>(
+        &part,
+        STATION,
+        PoliceAction::Join {
+            joint_handling_id: JointHandlingId::from("JH1"),
+        },
+    );
+    police.act::<PoliceParticipation>(
+        &part,
+        STATION,
+        PoliceAction::RecordAction {
+            note: "patrol at the gate".into(),
+        },
+    );
+
+    let mut committee = Recorder::new(Agency::PoliticalLegal);
+    let link = |other: ItemRef| LinkAction::Link {
+        anchor: matter(),
+        other,
+        reason: "same site".into(),
+    };
+    committee.act::<LinkRegistry>(
+        "link-binhai",
+        COMMITTEE,
+        link(ItemRef::Dispute(DisputeId::from("D1"))),
+    );
+    committee.act::<JointHandling>(
+        "joint_handling-JH1",
+        COMMITTEE,
+        JointAction::Open {
+            joint_handling_id: JointHandlingId::from("JH1"),
+            subject: matter(),
+            lead_unit: UnitId::from(TOWN),
+            co_handlers: vec![(UnitId::from(STATION), CoHandlerRole::PoliceStation)],
+            political_legal_committee: UnitId::from(COMMITTEE),
+        },
+    );
+    committee.act::<LinkRegistry>(
+        "link-binhai",
+        COMMITTEE,
+        link(ItemRef::JointHandling(JointHandlingId::from("JH1"))),
+    );
+    let order = "supervision_order-SO1";
+    committee.act::<SupervisionOrder>(
+        order,
+        MEETING,
+        OrderAction::Issue {
+            order_id: SupervisionOrderId::from("SO1"),
+            subject: matter(),
+            to_unit: UnitId::from(TOWN),
+            due_on: NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+            reason: SupervisionReason::Risk,
+            requirements: "pay and report".into(),
+        },
+    );
+    committee.act::<SupervisionOrder>(
+        order,
+        MEETING,
+        OrderAction::Escalate {
+            level: EscalationLevel::Interview,
+            note: "silent".into(),
+        },
+    );
+    committee.act::<SupervisionOrder>(
+        order,
+        MEETING,
+        OrderAction::Escalate {
+            level: EscalationLevel::ListedSupervision,
+            note: "still silent".into(),
+        },
+    );
+    committee.act::<LinkRegistry>(
+        "link-binhai",
+        COMMITTEE,
+        link(ItemRef::SupervisionOrder(SupervisionOrderId::from("SO1"))),
+    );
+    [petition.events, police.events, committee.events]
+}

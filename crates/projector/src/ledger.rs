@@ -1,0 +1,403 @@
+//! The ledger kept in PostgreSQL or SQLite. A batch of one feed's events and that feed's checkpoint are
+//! written in one transaction: a projector killed mid-batch leaves nothing half-applied, and a batch
+//! delivered again is skipped by the checkpoint (and, event by event, by the stream versions).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+
+use oneledger_domain::link::LinkEvent;
+use oneledger_domain::{Agency, DisputeId, ItemRef, JointHandlingId, MatterId, SupervisionOrderId};
+use oneledger_store::RecordedEvent;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::model::{Item, LedgerModel, TimelineEntry, item_key, item_of};
+
+/// Why the ledger could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// The database failed. gRPC: `UNAVAILABLE`.
+    #[error("ledger database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("ledger migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored row could not be read back. gRPC: `INTERNAL`.
+    #[error("corrupt ledger row: {0}")]
+    Corrupt(String),
+}
+
+/// What one batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Events applied.
+    pub applied: usize,
+    /// Events at or before the checkpoint, skipped.
+    pub skipped: usize,
+    /// Events parked for an operator.
+    pub parked: usize,
+}
+
+#[derive(Debug, Clone)]
+enum Db {
+    Pg(PgPool),
+    Sqlite(SqlitePool),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Dialect {
+    Pg,
+    Sqlite,
+}
+
+/// Our SQL, written with `?` placeholders, in the dialect's form (`$1…` on PostgreSQL).
+fn sql(dialect: Dialect, text: &'static str) -> AssertSqlSafe<String> {
+    match dialect {
+        Dialect::Sqlite => AssertSqlSafe(text.to_owned()),
+        Dialect::Pg => {
+            let mut out = String::with_capacity(text.len() + 8);
+            let mut n = 0;
+            for c in text.chars() {
+                if c == '?' {
+                    n += 1;
+                    out.push('$');
+                    out.push_str(&n.to_string());
+                } else {
+                    out.push(c);
+                }
+            }
+            AssertSqlSafe(out)
+        }
+    }
+}
+
+/// Runs `$body` with `$tx` a transaction of the ledger's backend and `$d` its dialect, committing after.
+macro_rules! in_transaction {
+    ($db:expr, |$tx:ident, $d:ident| $body:expr) => {
+        match $db {
+            Db::Pg(pool) => {
+                let mut $tx = pool.begin().await?;
+                let $d = Dialect::Pg;
+                let out = $body;
+                $tx.commit().await?;
+                Ok(out)
+            }
+            Db::Sqlite(pool) => {
+                let mut $tx = pool.begin().await?;
+                let $d = Dialect::Sqlite;
+                let out = $body;
+                $tx.commit().await?;
+                Ok(out)
+            }
+        }
+    };
+}
+
+/// Parses an item key back (`<kind>:<id>`).
+pub fn item_from_key(key: &str) -> Option<ItemRef> {
+    let (kind, id) = key.split_once(':')?;
+    let id = id.to_owned();
+    Some(match kind {
+        "petition_matter" => ItemRef::PetitionMatter(MatterId(id)),
+        "dispute" => ItemRef::Dispute(DisputeId(id)),
+        "joint_handling" => ItemRef::JointHandling(JointHandlingId(id)),
+        "supervision_order" => ItemRef::SupervisionOrder(SupervisionOrderId(id)),
+        _ => return None,
+    })
+}
+
+fn corrupt(what: impl std::fmt::Display) -> LedgerError {
+    LedgerError::Corrupt(what.to_string())
+}
+
+/// The ledger in a database.
+#[derive(Debug, Clone)]
+pub struct SqlLedger {
+    db: Db,
+}
+
+impl SqlLedger {
+    /// Opens the ledger at `url` (`postgres://…` or `sqlite://…`) and applies its migrations.
+    pub async fn connect(url: &str) -> Result<Self, LedgerError> {
+        let db = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(std::time::Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+            Db::Sqlite(pool)
+        } else {
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .test_before_acquire(false)
+                .connect_with(PgConnectOptions::from_str(url)?)
+                .await?;
+            sqlx::migrate!("migrations/postgres").run(&pool).await?;
+            Db::Pg(pool)
+        };
+        Ok(SqlLedger { db })
+    }
+
+    /// How far `feed` has been applied (0: nothing yet).
+    pub async fn checkpoint(&self, feed: &str) -> Result<u64, LedgerError> {
+        in_transaction!(&self.db, |tx, d| {
+            let position: Option<i64> = sqlx::query_scalar(sql(
+                d,
+                "SELECT position FROM ledger_checkpoints WHERE feed = ?",
+            ))
+            .bind(feed)
+            .fetch_optional(&mut *tx)
+            .await?;
+            position.map_or(0, |p| u64::try_from(p).unwrap_or(0))
+        })
+    }
+
+    /// Applies one feed's batch (events of one store, in position order) and moves its checkpoint, in one
+    /// transaction. Events at or before the checkpoint are skipped.
+    pub async fn apply_batch(
+        &self,
+        feed: &str,
+        events: &[RecordedEvent],
+    ) -> Result<BatchOutcome, LedgerError> {
+        in_transaction!(&self.db, |tx, d| {
+            let checkpoint: Option<i64> = sqlx::query_scalar(sql(
+                d,
+                "SELECT position FROM ledger_checkpoints WHERE feed = ?",
+            ))
+            .bind(feed)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let from = checkpoint.map_or(0, |p| u64::try_from(p).unwrap_or(0));
+            let fresh: Vec<&RecordedEvent> = events.iter().filter(|e| e.position > from).collect();
+            let mut outcome = BatchOutcome {
+                skipped: events.len() - fresh.len(),
+                ..BatchOutcome::default()
+            };
+            if let Some(last) = fresh.last().map(|e| e.position) {
+                // The part of the model this batch touches: its items and its streams' versions.
+                let mut model = LedgerModel::default();
+                let items: BTreeSet<ItemRef> = fresh.iter().filter_map(|e| item_of(e)).collect();
+                for item in &items {
+                    let state: Option<String> =
+                        sqlx::query_scalar(sql(d, "SELECT state FROM ledger_items WHERE item = ?"))
+                            .bind(item_key(item))
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    if let Some(state) = state {
+                        let loaded: Item = serde_json::from_str(&state).map_err(corrupt)?;
+                        model.items.insert(item.clone(), loaded);
+                    }
+                }
+                let streams: BTreeSet<(Agency, String)> = fresh
+                    .iter()
+                    .map(|e| (e.metadata.agency, e.stream_id.clone()))
+                    .collect();
+                for (agency, stream) in &streams {
+                    let version: Option<i64> = sqlx::query_scalar(sql(
+                        d,
+                        "SELECT version FROM ledger_streams WHERE agency = ? AND stream = ?",
+                    ))
+                    .bind(agency.token())
+                    .bind(stream)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some(v) = version {
+                        model
+                            .applied
+                            .insert((*agency, stream.clone()), u64::try_from(v).unwrap_or(0));
+                    }
+                }
+
+                let mut links: Vec<(ItemRef, Vec<ItemRef>)> = Vec::new();
+                for event in &fresh {
+                    match model.apply(event) {
+                        Ok(()) => outcome.applied += 1,
+                        Err(e) => {
+                            tracing::error!(error = %e, "event parked");
+                            model.applied.insert(
+                                (event.metadata.agency, event.stream_id.clone()),
+                                event.stream_version,
+                            );
+                            sqlx::query(sql(
+                                d,
+                                "INSERT INTO ledger_parked (agency, position, event_type, reason, event) \
+                                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (agency, position) DO NOTHING",
+                            ))
+                            .bind(event.metadata.agency.token())
+                            .bind(i64::try_from(event.position).unwrap_or(i64::MAX))
+                            .bind(&event.event_type)
+                            .bind(&e.reason)
+                            .bind(event.data.to_string())
+                            .execute(&mut *tx)
+                            .await?;
+                            outcome.parked += 1;
+                            continue;
+                        }
+                    }
+                    if event.event_type.ends_with(".link.linked")
+                        && let Ok(LinkEvent::Linked { root, joined, .. }) =
+                            serde_json::from_value(event.data.clone())
+                    {
+                        links.push((root, joined));
+                    }
+                }
+
+                for (root, joined) in &links {
+                    for item in joined {
+                        sqlx::query(sql(
+                            d,
+                            "INSERT INTO ledger_links (item, root) VALUES (?, ?) \
+                             ON CONFLICT (item) DO UPDATE SET root = excluded.root",
+                        ))
+                        .bind(item_key(item))
+                        .bind(item_key(root))
+                        .execute(&mut *tx)
+                        .await?;
+                        sqlx::query(sql(d, "UPDATE ledger_items SET root = ? WHERE item = ?"))
+                            .bind(item_key(root))
+                            .bind(item_key(item))
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                for item in model.items.values() {
+                    let key = item_key(&item.item);
+                    let root: Option<String> =
+                        sqlx::query_scalar(sql(d, "SELECT root FROM ledger_links WHERE item = ?"))
+                            .bind(&key)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    let s = item.summary();
+                    sqlx::query(sql(
+                        d,
+                        "INSERT INTO ledger_items (item, root, agency, kind, title, stage, closed, responsible_unit, \
+                         territorial_unit, territory, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                         ON CONFLICT (item) DO UPDATE SET agency = excluded.agency, title = excluded.title, \
+                         stage = excluded.stage, closed = excluded.closed, responsible_unit = excluded.responsible_unit, \
+                         territorial_unit = excluded.territorial_unit, territory = excluded.territory, \
+                         state = excluded.state",
+                    ))
+                    .bind(&key)
+                    .bind(root.unwrap_or_else(|| key.clone()))
+                    .bind(item.agency.token())
+                    .bind(s.kind)
+                    .bind(&s.title)
+                    .bind(&s.stage)
+                    .bind(s.closed)
+                    .bind(s.responsible_unit)
+                    .bind(s.territorial_unit)
+                    .bind(s.territory)
+                    .bind(serde_json::to_string(item).map_err(corrupt)?)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for line in model.timelines.values().flatten() {
+                    sqlx::query(sql(
+                        d,
+                        "INSERT INTO ledger_timeline (agency, position, item, occurred_at, event_type, acting_unit) \
+                         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (agency, position) DO NOTHING",
+                    ))
+                    .bind(line.agency.token())
+                    .bind(i64::try_from(line.position).unwrap_or(i64::MAX))
+                    .bind(item_key(&line.item))
+                    .bind(line.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+                    .bind(&line.event_type)
+                    .bind(&line.acting_unit)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for ((agency, stream), version) in &model.applied {
+                    sqlx::query(sql(
+                        d,
+                        "INSERT INTO ledger_streams (agency, stream, version) VALUES (?, ?, ?) \
+                         ON CONFLICT (agency, stream) DO UPDATE SET version = excluded.version",
+                    ))
+                    .bind(agency.token())
+                    .bind(stream)
+                    .bind(i64::try_from(*version).unwrap_or(i64::MAX))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query(sql(
+                    d,
+                    "INSERT INTO ledger_checkpoints (feed, position) VALUES (?, ?) \
+                     ON CONFLICT (feed) DO UPDATE SET position = excluded.position",
+                ))
+                .bind(feed)
+                .bind(i64::try_from(last).unwrap_or(i64::MAX))
+                .execute(&mut *tx)
+                .await?;
+            }
+            outcome
+        })
+    }
+
+    /// The whole ledger as a model: for queries at small scale, and to compare a rebuild with the live one.
+    pub async fn load_model(&self) -> Result<LedgerModel, LedgerError> {
+        in_transaction!(&self.db, |tx, d| {
+            let mut model = LedgerModel::default();
+            for row in sqlx::query(sql(d, "SELECT state FROM ledger_items"))
+                .fetch_all(&mut *tx)
+                .await?
+            {
+                let state: String = row.try_get("state")?;
+                let item: Item = serde_json::from_str(&state).map_err(corrupt)?;
+                model.items.insert(item.item.clone(), item);
+            }
+            for row in sqlx::query(sql(d, "SELECT item, root FROM ledger_links"))
+                .fetch_all(&mut *tx)
+                .await?
+            {
+                let (item, root): (String, String) = (row.try_get("item")?, row.try_get("root")?);
+                let item =
+                    item_from_key(&item).ok_or_else(|| corrupt(format!("link item {item}")))?;
+                let root =
+                    item_from_key(&root).ok_or_else(|| corrupt(format!("link root {root}")))?;
+                model.root_of.insert(item, root);
+            }
+            for row in sqlx::query(sql(d, "SELECT agency, stream, version FROM ledger_streams"))
+                .fetch_all(&mut *tx)
+                .await?
+            {
+                let agency: String = row.try_get("agency")?;
+                let version: i64 = row.try_get("version")?;
+                model.applied.insert(
+                    (agency.parse().map_err(corrupt)?, row.try_get("stream")?),
+                    u64::try_from(version).unwrap_or(0),
+                );
+            }
+            let mut timelines: BTreeMap<ItemRef, BTreeSet<TimelineEntry>> = BTreeMap::new();
+            for row in sqlx::query(sql(
+                d,
+                "SELECT agency, position, item, occurred_at, event_type, acting_unit FROM ledger_timeline",
+            ))
+            .fetch_all(&mut *tx)
+            .await?
+            {
+                let agency: String = row.try_get("agency")?;
+                let position: i64 = row.try_get("position")?;
+                let item: String = row.try_get("item")?;
+                let occurred_at: String = row.try_get("occurred_at")?;
+                let item = item_from_key(&item).ok_or_else(|| corrupt(format!("timeline item {item}")))?;
+                timelines.entry(item.clone()).or_default().insert(TimelineEntry {
+                    occurred_at: chrono::DateTime::parse_from_rfc3339(&occurred_at).map_err(corrupt)?.to_utc(),
+                    agency: agency.parse().map_err(corrupt)?,
+                    position: u64::try_from(position).unwrap_or(0),
+                    event_type: row.try_get("event_type")?,
+                    acting_unit: row.try_get("acting_unit")?,
+                    item,
+                });
+            }
+            model.timelines = timelines;
+            model
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
