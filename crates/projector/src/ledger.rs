@@ -51,8 +51,9 @@ enum Dialect {
     Sqlite,
 }
 
-/// Our SQL, written with `?` placeholders, in the dialect's form (`$1…` on PostgreSQL).
-fn sql(dialect: Dialect, text: &'static str) -> AssertSqlSafe<String> {
+/// Our SQL, written with `?` placeholders, in the dialect's form (`$1…` on PostgreSQL). Only our own
+/// constant fragments are ever passed; values are always bound.
+fn sql(dialect: Dialect, text: &str) -> AssertSqlSafe<String> {
     match dialect {
         Dialect::Sqlite => AssertSqlSafe(text.to_owned()),
         Dialect::Pg => {
@@ -296,6 +297,24 @@ impl SqlLedger {
                     .execute(&mut *tx)
                     .await?;
                 }
+                let mut changed: BTreeSet<String> = BTreeSet::new();
+                for item in model.items.values() {
+                    let root: Option<String> =
+                        sqlx::query_scalar(sql(d, "SELECT root FROM ledger_items WHERE item = ?"))
+                            .bind(item_key(&item.item))
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    changed.extend(root);
+                }
+                for (root, _) in &links {
+                    changed.insert(item_key(root));
+                }
+                for root in &changed {
+                    sqlx::query(sql(d, "INSERT INTO ledger_changes (root) VALUES (?)"))
+                        .bind(root)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 for line in model.timelines.values().flatten() {
                     sqlx::query(sql(
                         d,
@@ -401,3 +420,192 @@ impl SqlLedger {
 
 #[cfg(test)]
 mod tests;
+
+/// Filters of a list, those the database applies.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Entries with an item of this responsible or territorial unit.
+    pub unit: Option<String>,
+    /// Entries with an item in this territory.
+    pub territory: Option<String>,
+    /// Entries with this text in an item's title.
+    pub title_contains: Option<String>,
+}
+
+impl SqlLedger {
+    /// Roots after `after` (in key order) with an item matching `filter`, at most `limit`.
+    pub async fn list_roots(
+        &self,
+        filter: &ListFilter,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, LedgerError> {
+        let mut text = String::from("SELECT DISTINCT root FROM ledger_items WHERE root > ?");
+        let mut binds: Vec<String> = vec![after.to_owned()];
+        if let Some(unit) = &filter.unit {
+            text.push_str(" AND (responsible_unit = ? OR territorial_unit = ?)");
+            binds.push(unit.clone());
+            binds.push(unit.clone());
+        }
+        if let Some(territory) = &filter.territory {
+            text.push_str(" AND territory = ?");
+            binds.push(territory.clone());
+        }
+        if let Some(t) = &filter.title_contains {
+            text.push_str(" AND title LIKE ?");
+            binds.push(format!("%{}%", t.replace(['%', '_'], "")));
+        }
+        text.push_str(" ORDER BY root LIMIT ?");
+        in_transaction!(&self.db, |tx, d| {
+            let mut query = sqlx::query_scalar::<_, String>(sql(d, &text));
+            for b in &binds {
+                query = query.bind(b.clone());
+            }
+            query
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .fetch_all(&mut *tx)
+                .await?
+        })
+    }
+
+    /// The root of the entry `item` belongs to, if the ledger has seen the item.
+    pub async fn root_of(&self, item: &ItemRef) -> Result<Option<String>, LedgerError> {
+        in_transaction!(&self.db, |tx, d| {
+            let root: Option<String> =
+                sqlx::query_scalar(sql(d, "SELECT root FROM ledger_items WHERE item = ?"))
+                    .bind(item_key(item))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            root
+        })
+    }
+
+    /// The part of the model one entry needs: its items, their links and timelines.
+    pub async fn entry_model(&self, root: &str) -> Result<LedgerModel, LedgerError> {
+        in_transaction!(&self.db, |tx, d| {
+            let mut model = LedgerModel::default();
+            let root_item = item_from_key(root).ok_or_else(|| corrupt(format!("root {root}")))?;
+            for row in sqlx::query(sql(
+                d,
+                "SELECT item, state FROM ledger_items WHERE root = ?",
+            ))
+            .bind(root)
+            .fetch_all(&mut *tx)
+            .await?
+            {
+                let state: String = row.try_get("state")?;
+                let item: Item = serde_json::from_str(&state).map_err(corrupt)?;
+                if item.item != root_item {
+                    model.root_of.insert(item.item.clone(), root_item.clone());
+                }
+                let key: String = row.try_get("item")?;
+                for line in sqlx::query(sql(
+                    d,
+                    "SELECT agency, position, occurred_at, event_type, acting_unit FROM ledger_timeline WHERE item = ?",
+                ))
+                .bind(&key)
+                .fetch_all(&mut *tx)
+                .await?
+                {
+                    let agency: String = line.try_get("agency")?;
+                    let position: i64 = line.try_get("position")?;
+                    let occurred_at: String = line.try_get("occurred_at")?;
+                    model.timelines.entry(item.item.clone()).or_default().insert(TimelineEntry {
+                        occurred_at: chrono::DateTime::parse_from_rfc3339(&occurred_at).map_err(corrupt)?.to_utc(),
+                        agency: agency.parse().map_err(corrupt)?,
+                        position: u64::try_from(position).unwrap_or(0),
+                        event_type: line.try_get("event_type")?,
+                        acting_unit: line.try_get("acting_unit")?,
+                        item: item.item.clone(),
+                    });
+                }
+                model.items.insert(item.item.clone(), item);
+            }
+            model
+        })
+    }
+
+    /// Changes after `after`: (sequence, root), at most `limit`.
+    pub async fn changes(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, String)>, LedgerError> {
+        in_transaction!(&self.db, |tx, d| {
+            let rows = sqlx::query(sql(
+                d,
+                "SELECT seq, root FROM ledger_changes WHERE seq > ? ORDER BY seq LIMIT ?",
+            ))
+            .bind(i64::try_from(after).unwrap_or(i64::MAX))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let seq: i64 = row.try_get("seq")?;
+                out.push((u64::try_from(seq).unwrap_or(0), row.try_get("root")?));
+            }
+            out
+        })
+    }
+
+    /// How many events of each type were recorded between two instants (RFC 3339, half-open), on items of
+    /// `unit` when given.
+    pub async fn event_counts(
+        &self,
+        from: &str,
+        to: &str,
+        unit: Option<&str>,
+    ) -> Result<Vec<(String, u64)>, LedgerError> {
+        let text = if unit.is_some() {
+            "SELECT t.event_type AS event_type, COUNT(*) AS n FROM ledger_timeline t JOIN ledger_items i ON i.item = t.item \
+             WHERE t.occurred_at >= ? AND t.occurred_at < ? AND (i.responsible_unit = ? OR i.territorial_unit = ?) \
+             GROUP BY t.event_type"
+        } else {
+            "SELECT event_type, COUNT(*) AS n FROM ledger_timeline WHERE occurred_at >= ? AND occurred_at < ? GROUP BY event_type"
+        };
+        in_transaction!(&self.db, |tx, d| {
+            let mut query = sqlx::query(sql(d, text)).bind(from).bind(to);
+            if let Some(u) = unit {
+                query = query.bind(u).bind(u);
+            }
+            let mut out = Vec::new();
+            for row in query.fetch_all(&mut *tx).await? {
+                let n: i64 = row.try_get("n")?;
+                out.push((row.try_get("event_type")?, u64::try_from(n).unwrap_or(0)));
+            }
+            out
+        })
+    }
+
+    /// Items of `kind` with an event between two instants (RFC 3339, half-open), on `unit` when given.
+    pub async fn items_active(
+        &self,
+        kind: &str,
+        from: &str,
+        to: &str,
+        unit: Option<&str>,
+    ) -> Result<Vec<Item>, LedgerError> {
+        let text = "SELECT DISTINCT i.item AS item, i.state AS state FROM ledger_items i JOIN ledger_timeline t ON t.item = i.item \
+             WHERE i.kind = ? AND t.occurred_at >= ? AND t.occurred_at < ? \
+             AND (? = '' OR i.responsible_unit = ? OR i.territorial_unit = ?)";
+        in_transaction!(&self.db, |tx, d| {
+            let u = unit.unwrap_or_default();
+            let rows = sqlx::query(sql(d, text))
+                .bind(kind)
+                .bind(from)
+                .bind(to)
+                .bind(u)
+                .bind(u)
+                .bind(u)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let state: String = row.try_get("state")?;
+                out.push(serde_json::from_str::<Item>(&state).map_err(corrupt)?);
+            }
+            out
+        })
+    }
+}

@@ -6,13 +6,15 @@
 //! - [`ledger`]: the model kept in PostgreSQL or SQLite, each batch applied with its checkpoint in one
 //!   transaction (exactly-once effect under at-least-once delivery);
 //! - [`feed`]: where events come from — a store's own log (embedded) or a JetStream durable consumer;
-//! - [`projector`]: the loop that applies a feed to the ledger.
+//! - [`projector`]: the loop that applies a feed to the ledger;
+//! - [`api`]: the ledger gRPC API (list, get with timeline, watch, statistics).
 //!
 //! Invariants: the model converges — applying the same events in any interleaving across streams (each
 //! stream in its own order) gives the same ledger; applying an event twice changes nothing; the model holds
 //! no personal data (person streams are never read, and petitioners appear only as pseudonymous refs).
 //! The projector knows nothing of the services.
 
+pub mod api;
 pub mod feed;
 #[cfg(test)]
 mod fixtures;

@@ -6,7 +6,8 @@
 //! - [`dispute::v1`]: dispute reports and steps, shared by public security and the political-legal committee;
 //! - [`petition::v1`]: the petition office's `PetitionService`;
 //! - [`public_security::v1`]: public security's `PublicSecurityService`;
-//! - [`political_legal::v1`]: the political-legal committee's `PoliticalLegalService`.
+//! - [`political_legal::v1`]: the political-legal committee's `PoliticalLegalService`;
+//! - [`ledger::v1`]: the shared ledger's `LedgerService`.
 //!
 //! [`FILE_DESCRIPTOR_SET`] holds every compiled file, for gRPC reflection.
 #![allow(missing_docs, clippy::all)] // generated code documents itself from the proto comments
@@ -56,6 +57,14 @@ pub mod political_legal {
     /// Version 1.
     pub mod v1 {
         tonic::include_proto!("oneledger.political_legal.v1");
+    }
+}
+
+/// The shared ledger's API.
+pub mod ledger {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("oneledger.ledger.v1");
     }
 }
 

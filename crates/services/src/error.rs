@@ -59,6 +59,15 @@ impl ServiceError {
     }
 }
 
+impl From<oneledger_auth::AuthError> for ServiceError {
+    fn from(e: oneledger_auth::AuthError) -> Self {
+        match e {
+            oneledger_auth::AuthError::Unauthenticated(m) => ServiceError::Unauthenticated(m),
+            oneledger_auth::AuthError::PermissionDenied(m) => ServiceError::PermissionDenied(m),
+        }
+    }
+}
+
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -1,7 +1,7 @@
 //! The three agency gRPC services over their own event stores.
 //!
 //! Modules:
-//! - [`auth`]: bearer tokens (HS256 JWT), callers and roles;
+//! - `auth`: bearer tokens, callers and roles, re-exported from `oneledger-auth`;
 //! - [`error`]: service errors and their gRPC statuses;
 //! - [`repo`]: loading aggregates and executing commands (idempotent, optimistic);
 //! - [`convert`]: wire ↔ domain conversions that name the field at fault;
@@ -17,7 +17,7 @@
 //! token writes only to its own service; nothing personal reaches an event in clear; store and broker error
 //! text never reaches a client. Services know nothing of the projector.
 
-pub mod auth;
+pub use oneledger_auth as auth;
 pub mod convert;
 pub mod disputes;
 pub mod error;

@@ -1,4 +1,5 @@
-//! Who is calling: bearer tokens (JWT, HS256) naming the caller's agency, unit and roles.
+//! Who is calling: bearer tokens (JWT, HS256) naming the caller's agency, unit and roles. Shared by the
+//! agency services and the ledger API, which depend on this crate and never on each other.
 //!
 //! HS256 is verified here with HMAC-SHA256 in constant time; the header must say `HS256` (no `none`, no
 //! algorithm switching), and `exp` is required. Keys come from configuration; several may be given so a
@@ -15,7 +16,25 @@ use oneledger_domain::{Agency, UnitId};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::error::ServiceError;
+/// Why a caller is refused. gRPC: `UNAUTHENTICATED` and `PERMISSION_DENIED`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// Missing, malformed, forged or expired credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Valid credentials without the right to do this.
+    #[error("{0}")]
+    PermissionDenied(String),
+}
+
+impl From<AuthError> for tonic::Status {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Unauthenticated(m) => tonic::Status::unauthenticated(m),
+            AuthError::PermissionDenied(m) => tonic::Status::permission_denied(m),
+        }
+    }
+}
 
 /// Clock skew tolerated on `exp`, in seconds.
 const LEEWAY_SECS: i64 = 30;
@@ -116,16 +135,16 @@ impl Caller {
     }
 
     /// Refuses unless the caller has one of `roles`.
-    pub fn require_any(&self, roles: &[Role], action: &str) -> Result<(), ServiceError> {
+    pub fn require_any(&self, roles: &[Role], action: &str) -> Result<(), AuthError> {
         if roles.iter().any(|r| self.has(*r)) {
             Ok(())
         } else if roles.is_empty() {
-            Err(ServiceError::PermissionDenied(format!(
+            Err(AuthError::PermissionDenied(format!(
                 "{action} is not taken through this service"
             )))
         } else {
             let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            Err(ServiceError::PermissionDenied(format!(
+            Err(AuthError::PermissionDenied(format!(
                 "{action} needs one of the roles {}",
                 names.join(", ")
             )))
@@ -133,11 +152,11 @@ impl Caller {
     }
 
     /// Refuses a write to another agency's service.
-    pub fn require_agency(&self, agency: Agency) -> Result<(), ServiceError> {
+    pub fn require_agency(&self, agency: Agency) -> Result<(), AuthError> {
         if self.agency == agency {
             Ok(())
         } else {
-            Err(ServiceError::PermissionDenied(format!(
+            Err(AuthError::PermissionDenied(format!(
                 "a {} token cannot write to the {agency} service",
                 self.agency
             )))
@@ -202,8 +221,8 @@ impl TokenKeys {
     }
 
     /// The caller a token names, if its signature and expiry hold at `now`.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Caller, ServiceError> {
-        let bad = |why: &str| ServiceError::Unauthenticated(format!("invalid token: {why}"));
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Caller, AuthError> {
+        let bad = |why: &str| AuthError::Unauthenticated(format!("invalid token: {why}"));
         if token.len() > MAX_TOKEN_BYTES {
             return Err(bad("too long"));
         }
@@ -242,7 +261,7 @@ impl TokenKeys {
             .and_then(|p| serde_json::from_slice(&p).ok())
             .ok_or_else(|| bad("claims missing or malformed (sub, agency, unit, roles, exp)"))?;
         if now.timestamp() > claims.exp + LEEWAY_SECS {
-            return Err(ServiceError::Unauthenticated("token expired".into()));
+            return Err(AuthError::Unauthenticated("token expired".into()));
         }
         if claims.unit.is_empty() || claims.sub.is_empty() {
             return Err(bad("sub and unit are required"));
@@ -256,18 +275,18 @@ impl TokenKeys {
     }
 
     /// The caller of a gRPC request, from its `authorization: Bearer …` header.
-    pub fn caller<T>(&self, request: &tonic::Request<T>) -> Result<Caller, ServiceError> {
+    pub fn caller<T>(&self, request: &tonic::Request<T>) -> Result<Caller, AuthError> {
         let header = request.metadata().get("authorization").ok_or_else(|| {
-            ServiceError::Unauthenticated("missing authorization: Bearer <token>".into())
+            AuthError::Unauthenticated("missing authorization: Bearer <token>".into())
         })?;
-        let value = header.to_str().map_err(|_| {
-            ServiceError::Unauthenticated("authorization header is not text".into())
-        })?;
+        let value = header
+            .to_str()
+            .map_err(|_| AuthError::Unauthenticated("authorization header is not text".into()))?;
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
             .ok_or_else(|| {
-                ServiceError::Unauthenticated("authorization must be a Bearer token".into())
+                AuthError::Unauthenticated("authorization must be a Bearer token".into())
             })?;
         self.verify(token.trim(), Utc::now())
     }
@@ -306,7 +325,7 @@ mod tests {
         assert!(caller.has(Role::IntakeClerk));
         let later = now + chrono::Duration::seconds(200);
         assert!(
-            matches!(keys().verify(&token, later), Err(ServiceError::Unauthenticated(m)) if m.contains("expired"))
+            matches!(keys().verify(&token, later), Err(AuthError::Unauthenticated(m)) if m.contains("expired"))
         );
     }
 

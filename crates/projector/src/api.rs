@@ -1,0 +1,554 @@
+//! The ledger API (`oneledger.ledger.v1.LedgerService`): what joint-handling dashboards read. A unit sees
+//! its own ledger; district roles (coordinator, supervisor, auditor) see all. Overdue and due dates are
+//! computed for today on every read, never stored.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use oneledger_auth::{AuthError, Caller, Role, TokenKeys};
+use oneledger_domain::clock::{CHINA_STANDARD_TIME_SECS, legal_date};
+use oneledger_domain::dispute::RiskLevel;
+use oneledger_domain::petition::{ClaimRoute, ReviewOutcome};
+use oneledger_domain::{
+    Agency, DeadlineKind, DisputeId, ItemRef, JointHandlingId, MatterId, Rules, SupervisionOrderId,
+};
+use oneledger_proto::common::v1 as common;
+use oneledger_proto::ledger::v1::{self as pb, ledger_service_server::LedgerServiceServer};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tonic::{Request, Response, Status};
+
+use crate::ledger::{LedgerError, ListFilter, SqlLedger, item_from_key};
+use crate::model::{EntryView, ItemState, item_key};
+
+/// Entries per page unless asked otherwise.
+const DEFAULT_PAGE: usize = 50;
+/// Most entries per page.
+const MAX_PAGE: usize = 200;
+/// How often a watch looks for changes.
+const WATCH_POLL: Duration = Duration::from_millis(250);
+
+/// The ledger API over a ledger.
+#[derive(Debug, Clone)]
+pub struct LedgerApi {
+    ledger: SqlLedger,
+    keys: TokenKeys,
+    rules: Arc<Rules>,
+}
+
+fn unavailable(e: LedgerError) -> Status {
+    tracing::error!(error = %e, "ledger unavailable");
+    match e {
+        LedgerError::Corrupt(_) => Status::internal("internal error; it has been logged"),
+        _ => Status::unavailable("the ledger is unavailable; retry"),
+    }
+}
+
+fn invalid(field: &str, reason: &str) -> Status {
+    use tonic_types::{ErrorDetails, StatusExt};
+    Status::with_error_details(
+        tonic::Code::InvalidArgument,
+        format!("invalid {field}: {reason}"),
+        ErrorDetails::with_bad_request_violation(field, reason),
+    )
+}
+
+fn district_wide(caller: &Caller) -> bool {
+    [Role::Coordinator, Role::Supervisor, Role::Auditor]
+        .iter()
+        .any(|r| caller.has(*r))
+}
+
+fn involves(entry: &EntryView, unit: &str) -> bool {
+    let is = |u: &Option<oneledger_domain::UnitId>| u.as_ref().is_some_and(|u| u.0 == unit);
+    is(&entry.responsible_unit)
+        || is(&entry.territorial_unit)
+        || is(&entry.police_station)
+        || entry.co_handling_units.iter().any(|u| u.0 == unit)
+}
+
+fn item_ref(raw: Option<&common::ItemRef>) -> Result<ItemRef, Status> {
+    let raw = raw.ok_or_else(|| invalid("item", "required"))?;
+    if raw.id.is_empty() || raw.id.len() > 128 {
+        return Err(invalid("item.id", "1 to 128 characters"));
+    }
+    let id = raw.id.clone();
+    Ok(
+        match common::ItemKind::try_from(raw.kind).unwrap_or(common::ItemKind::Unspecified) {
+            common::ItemKind::PetitionMatter => ItemRef::PetitionMatter(MatterId(id)),
+            common::ItemKind::Dispute => ItemRef::Dispute(DisputeId(id)),
+            common::ItemKind::JointHandling => ItemRef::JointHandling(JointHandlingId(id)),
+            common::ItemKind::SupervisionOrder => ItemRef::SupervisionOrder(SupervisionOrderId(id)),
+            common::ItemKind::Unspecified => return Err(invalid("item.kind", "required")),
+        },
+    )
+}
+
+fn item_pb(item: &ItemRef) -> common::ItemRef {
+    let (kind, id) = match item {
+        ItemRef::PetitionMatter(id) => (common::ItemKind::PetitionMatter, id.0.clone()),
+        ItemRef::Dispute(id) => (common::ItemKind::Dispute, id.0.clone()),
+        ItemRef::JointHandling(id) => (common::ItemKind::JointHandling, id.0.clone()),
+        ItemRef::SupervisionOrder(id) => (common::ItemKind::SupervisionOrder, id.0.clone()),
+    };
+    common::ItemRef {
+        kind: kind as i32,
+        id,
+    }
+}
+
+fn text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn entry_pb(e: &EntryView, with_timeline: bool) -> pb::Entry {
+    let unit =
+        |u: &Option<oneledger_domain::UnitId>| u.as_ref().map(|u| u.0.clone()).unwrap_or_default();
+    pb::Entry {
+        root: e.root.as_ref().map(item_pb),
+        items: e.items.iter().map(item_pb).collect(),
+        title: e.title.clone(),
+        status: if e.closed {
+            "closed".into()
+        } else {
+            "open".into()
+        },
+        stages: e
+            .stages
+            .iter()
+            .map(|(i, s)| format!("{}={s}", item_key(i)))
+            .collect(),
+        responsible_unit_id: unit(&e.responsible_unit),
+        territorial_unit_id: unit(&e.territorial_unit),
+        territory_unit_id: unit(&e.territory),
+        police_station_id: unit(&e.police_station),
+        co_handling_unit_ids: e.co_handling_units.iter().map(|u| u.0.clone()).collect(),
+        risk_level: e.risk_level.map(|r| text(&r)).unwrap_or_default(),
+        collective_size: e.collective_size,
+        deadlines: e
+            .deadlines
+            .iter()
+            .map(|d| common::Deadline {
+                kind: d.kind.clone(),
+                article: d.article.clone(),
+                due_on: d.due_on.to_string(),
+                met_on: d.met_on.map(|m| m.to_string()).unwrap_or_default(),
+                overdue: d.overdue,
+                paused: false,
+            })
+            .collect(),
+        overdue: e.overdue,
+        supervision_orders: e
+            .supervision_orders
+            .iter()
+            .map(|(i, level)| {
+                format!(
+                    "{}={}",
+                    item_key(i),
+                    level.map(|l| text(&l)).unwrap_or_else(|| "none".into())
+                )
+            })
+            .collect(),
+        resolution_reports: e.resolution_reports,
+        timeline: if with_timeline {
+            e.timeline
+                .iter()
+                .map(|t| pb::TimelineLine {
+                    occurred_at: t.occurred_at.to_rfc3339(),
+                    agency: match t.agency {
+                        Agency::Petition => common::Agency::Petition,
+                        Agency::PublicSecurity => common::Agency::PublicSecurity,
+                        Agency::PoliticalLegal => common::Agency::PoliticalLegal,
+                    } as i32,
+                    event_type: t.event_type.clone(),
+                    acting_unit_id: t.acting_unit.clone(),
+                    item: Some(item_pb(&t.item)),
+                })
+                .collect()
+        } else {
+            vec![]
+        },
+    }
+}
+
+/// Start of a legal (Beijing) day as stored timeline instants are written (UTC, microseconds, `Z`).
+fn day_start(day: NaiveDate) -> String {
+    let start = day.and_time(chrono::NaiveTime::MIN)
+        - chrono::Duration::seconds(i64::from(CHINA_STANDARD_TIME_SECS));
+    Utc.from_utc_datetime(&start)
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+impl LedgerApi {
+    /// The API over `ledger`.
+    pub fn new(ledger: SqlLedger, keys: TokenKeys, rules: Arc<Rules>) -> Self {
+        LedgerApi {
+            ledger,
+            keys,
+            rules,
+        }
+    }
+
+    async fn view(&self, root: &str, today: NaiveDate) -> Result<Option<EntryView>, Status> {
+        let model = self.ledger.entry_model(root).await.map_err(unavailable)?;
+        let Some(root_item) = item_from_key(root) else {
+            return Ok(None);
+        };
+        Ok(model.entry(&root_item, &self.rules, today))
+    }
+}
+
+/// Keeps an entry when it passes the filters the database cannot apply.
+fn passes(
+    e: &EntryView,
+    req: &pb::ListEntriesRequest,
+    min_risk: Option<RiskLevel>,
+    due_before: Option<NaiveDate>,
+) -> bool {
+    (req.stage.is_empty() || e.stages.iter().any(|(_, s)| *s == req.stage))
+        && match req.status.as_str() {
+            "open" => !e.closed,
+            "closed" => e.closed,
+            _ => true,
+        }
+        && min_risk.is_none_or(|m| e.risk_level.is_some_and(|r| r >= m))
+        && (!req.overdue_only || e.overdue)
+        && due_before.is_none_or(|limit| {
+            e.deadlines
+                .iter()
+                .any(|d| d.met_on.is_none() && d.due_on <= limit)
+        })
+}
+
+#[tonic::async_trait]
+impl pb::ledger_service_server::LedgerService for LedgerApi {
+    async fn list_entries(
+        &self,
+        request: Request<pb::ListEntriesRequest>,
+    ) -> Result<Response<pb::ListEntriesResponse>, Status> {
+        let caller = self.keys.caller(&request)?;
+        let req = request.into_inner();
+        let unit = match (req.unit_id.is_empty(), district_wide(&caller)) {
+            (true, true) => None,
+            (true, false) => Some(caller.unit.0.clone()),
+            (false, true) => Some(req.unit_id.clone()),
+            (false, false) if req.unit_id == caller.unit.0 => Some(req.unit_id.clone()),
+            (false, false) => {
+                return Err(
+                    AuthError::PermissionDenied("a unit sees only its own ledger".into()).into(),
+                );
+            }
+        };
+        let page_size = match req.page_size as usize {
+            0 => DEFAULT_PAGE,
+            n if n > MAX_PAGE => return Err(invalid("page_size", "at most 200")),
+            n => n,
+        };
+        let min_risk = match req.min_risk.as_str() {
+            "" => None,
+            r => Some(
+                serde_json::from_value::<RiskLevel>(serde_json::Value::String(r.into()))
+                    .map_err(|_| invalid("min_risk", "low, medium, high or major"))?,
+            ),
+        };
+        let due_before = match req.due_before.as_str() {
+            "" => None,
+            d => Some(
+                NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map_err(|_| invalid("due_before", "an ISO date"))?,
+            ),
+        };
+        if !matches!(req.status.as_str(), "" | "open" | "closed") {
+            return Err(invalid("status", "open or closed"));
+        }
+        let filter = ListFilter {
+            unit,
+            territory: (!req.territory_unit_id.is_empty()).then(|| req.territory_unit_id.clone()),
+            title_contains: (!req.title_contains.is_empty()).then(|| req.title_contains.clone()),
+        };
+        let today = legal_date(Utc::now());
+        let mut after = req.page_token.clone();
+        let mut entries = Vec::new();
+        let mut more = true;
+        while entries.len() < page_size && more {
+            let roots = self
+                .ledger
+                .list_roots(&filter, &after, page_size * 2)
+                .await
+                .map_err(unavailable)?;
+            more = roots.len() == page_size * 2;
+            for root in roots {
+                after = root.clone();
+                if let Some(view) = self.view(&root, today).await?
+                    && passes(&view, &req, min_risk, due_before)
+                {
+                    entries.push(entry_pb(&view, false));
+                    if entries.len() == page_size {
+                        more = true;
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(Response::new(pb::ListEntriesResponse {
+            entries,
+            next_page_token: if more { after } else { String::new() },
+        }))
+    }
+
+    async fn get_entry(
+        &self,
+        request: Request<pb::GetEntryRequest>,
+    ) -> Result<Response<pb::GetEntryResponse>, Status> {
+        let caller = self.keys.caller(&request)?;
+        let item = item_ref(request.get_ref().item.as_ref())?;
+        let root = self
+            .ledger
+            .root_of(&item)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| Status::not_found("entry not found"))?;
+        let view = self
+            .view(&root, legal_date(Utc::now()))
+            .await?
+            .ok_or_else(|| Status::not_found("entry not found"))?;
+        if !district_wide(&caller) && !involves(&view, &caller.unit.0) {
+            return Err(AuthError::PermissionDenied(
+                "the entry is not in this unit's ledger".into(),
+            )
+            .into());
+        }
+        Ok(Response::new(pb::GetEntryResponse {
+            entry: Some(entry_pb(&view, true)),
+        }))
+    }
+
+    type WatchEntriesStream = ReceiverStream<Result<pb::WatchEntriesResponse, Status>>;
+
+    async fn watch_entries(
+        &self,
+        request: Request<pb::WatchEntriesRequest>,
+    ) -> Result<Response<Self::WatchEntriesStream>, Status> {
+        let caller = self.keys.caller(&request)?;
+        let mut cursor = request.into_inner().after_cursor;
+        let (tx, rx) = mpsc::channel(16);
+        let api = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let changes = match api.ledger.changes(cursor, 200).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = tx.send(Err(unavailable(e))).await;
+                        return;
+                    }
+                };
+                if changes.is_empty() {
+                    tokio::select! {
+                        _ = tx.closed() => return,
+                        _ = tokio::time::sleep(WATCH_POLL) => continue,
+                    }
+                }
+                let today = legal_date(Utc::now());
+                for (seq, root) in changes {
+                    cursor = seq;
+                    let view = match api.view(&root, today).await {
+                        Ok(Some(v)) => v,
+                        Ok(None) => continue,
+                        Err(status) => {
+                            let _ = tx.send(Err(status)).await;
+                            return;
+                        }
+                    };
+                    if !district_wide(&caller) && !involves(&view, &caller.unit.0) {
+                        continue;
+                    }
+                    if tx
+                        .send(Ok(pb::WatchEntriesResponse {
+                            entry: Some(entry_pb(&view, false)),
+                            cursor: seq,
+                        }))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn get_statistics(
+        &self,
+        request: Request<pb::GetStatisticsRequest>,
+    ) -> Result<Response<pb::GetStatisticsResponse>, Status> {
+        let caller = self.keys.caller(&request)?;
+        let req = request.into_inner();
+        let from = NaiveDate::parse_from_str(&req.from_date, "%Y-%m-%d")
+            .map_err(|_| invalid("from_date", "an ISO date"))?;
+        let to = NaiveDate::parse_from_str(&req.to_date, "%Y-%m-%d")
+            .map_err(|_| invalid("to_date", "an ISO date"))?;
+        if to < from {
+            return Err(invalid("to_date", "not before from_date"));
+        }
+        let unit = match (req.unit_id.is_empty(), district_wide(&caller)) {
+            (true, true) => None,
+            (true, false) => Some(caller.unit.0.clone()),
+            (false, true) => Some(req.unit_id.clone()),
+            (false, false) if req.unit_id == caller.unit.0 => Some(req.unit_id.clone()),
+            (false, false) => {
+                return Err(AuthError::PermissionDenied(
+                    "a unit sees only its own statistics".into(),
+                )
+                .into());
+            }
+        };
+        let (start, end) = (day_start(from), day_start(to.succ_opt().unwrap_or(to)));
+        let counts_by_type = self
+            .ledger
+            .event_counts(&start, &end, unit.as_deref())
+            .await
+            .map_err(unavailable)?;
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for (event_type, n) in counts_by_type {
+            let name = match event_type
+                .split_once('.')
+                .map(|(_, rest)| rest)
+                .unwrap_or_default()
+            {
+                "dispute.reported" => "disputes_reported",
+                "dispute.assessed" => "risks_assessed",
+                "dispute.warned" => "warnings_issued",
+                "dispute.assigned" => "disputes_assigned",
+                "dispute.resolution_reported" | "joint_handling.resolution_report_submitted" => {
+                    "resolution_reports"
+                }
+                "dispute.resolution_verified" => "resolutions_verified",
+                "supervision_order.issued" => "supervision_orders_issued",
+                "supervision_order.escalated" => "supervision_escalations",
+                "matter.registered" => "matters_registered",
+                "matter.accepted" => "matters_accepted",
+                "matter.concluded" => "matters_concluded",
+                "matter.became_final" => "matters_final",
+                "matter.not_accepted_again" => "repeat_petitions_refused",
+                "matter.handling_extended" => "handling_extensions",
+                "matter.review_requested" => "reviews_requested",
+                "matter.re_review_requested" => "re_reviews_requested",
+                "joint_handling.opened" => "joint_handlings_opened",
+                _ => continue,
+            };
+            *counts.entry(name.to_owned()).or_default() += n;
+        }
+
+        let today = legal_date(Utc::now());
+        let matters = self
+            .ledger
+            .items_active("petition_matter", &start, &end, unit.as_deref())
+            .await
+            .map_err(unavailable)?;
+        let (mut notice, mut notice_on_time, mut handled, mut handled_on_time) =
+            (0u64, 0u64, 0u64, 0u64);
+        let (mut petition_route, mut extended, mut reviewed, mut overturned) =
+            (0u64, 0u64, 0u64, 0u64);
+        for item in &matters {
+            let ItemState::PetitionMatter(m) = &item.state else {
+                continue;
+            };
+            let on_time = |kind: DeadlineKind| {
+                m.deadlines.get(&kind).and_then(|d| {
+                    let due = d.due(&self.rules.calendar);
+                    match d.met_on {
+                        Some(met) => Some(met <= due),
+                        None if today > due => Some(false),
+                        None => None,
+                    }
+                })
+            };
+            if let Some(ok) = on_time(DeadlineKind::ReceiptNotice) {
+                notice += 1;
+                notice_on_time += u64::from(ok);
+            }
+            if let Some(ok) = on_time(DeadlineKind::Handling) {
+                handled += 1;
+                handled_on_time += u64::from(ok);
+            }
+            if m.route == Some(ClaimRoute::PetitionRoute) {
+                petition_route += 1;
+                extended += u64::from(m.extended);
+            }
+            if let Some(outcome) = m.review_outcome {
+                reviewed += 1;
+                overturned += u64::from(matches!(
+                    outcome,
+                    ReviewOutcome::Changed | ReviewOutcome::Revoked
+                ));
+            }
+        }
+        let rate = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let rates = BTreeMap::from([
+            (
+                "on_time_notice_rate".to_owned(),
+                rate(notice_on_time, notice),
+            ),
+            (
+                "on_time_handling_rate".to_owned(),
+                rate(handled_on_time, handled),
+            ),
+            ("extension_rate".to_owned(), rate(extended, petition_route)),
+            (
+                "review_overturn_rate".to_owned(),
+                rate(overturned, reviewed),
+            ),
+        ]);
+
+        let orders = self
+            .ledger
+            .items_active("supervision_order", &start, &end, unit.as_deref())
+            .await
+            .map_err(unavailable)?;
+        let mut orders_per_unit: BTreeMap<String, u64> = BTreeMap::new();
+        for item in &orders {
+            if let ItemState::SupervisionOrder(o) = &item.state
+                && let Some(to) = &o.to_unit
+            {
+                *orders_per_unit.entry(to.0.clone()).or_default() += 1;
+            }
+        }
+        Ok(Response::new(pb::GetStatisticsResponse {
+            counts: counts.into_iter().collect(),
+            rates: rates.into_iter().collect(),
+            orders_per_unit: orders_per_unit.into_iter().collect(),
+        }))
+    }
+}
+
+/// Serves the ledger API with health and reflection on `listener` until `shutdown`.
+pub async fn serve(
+    api: LedgerApi,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), tonic::transport::Error> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<LedgerServiceServer<LedgerApi>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(oneledger_proto::FILE_DESCRIPTOR_SET)
+        .build_v1();
+    let mut router = tonic::transport::Server::builder().add_service(health_service);
+    if let Ok(reflection) = reflection {
+        router = router.add_service(reflection);
+    }
+    router
+        .add_service(LedgerServiceServer::new(api))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,254 @@
+//! The ledger API over a real gRPC channel and a SQLite ledger holding the three stores' history.
+
+use oneledger_auth::Claims;
+use oneledger_proto::ledger::v1::ledger_service_client::LedgerServiceClient;
+use tonic::transport::Channel;
+
+use super::*;
+use crate::fixtures::{BUREAU, STATION, TOWN, history};
+
+const KEY: &[u8] = b"ledger-test-key-ledger-test-key-!";
+
+fn token(unit: &str, roles: &[Role]) -> String {
+    TokenKeys::new(vec![KEY.to_vec()]).unwrap().mint(&Claims {
+        sub: "t".into(),
+        agency: Agency::PoliticalLegal,
+        unit: unit.into(),
+        roles: roles.to_vec(),
+        exp: Utc::now().timestamp() + 600,
+        iat: 0,
+    })
+}
+
+fn req<T>(message: T, token: &str) -> Request<T> {
+    let mut r = Request::new(message);
+    r.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    r
+}
+
+async fn client(dir: &tempfile::TempDir) -> LedgerServiceClient<Channel> {
+    let ledger = SqlLedger::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("ledger.db").display()
+    ))
+    .await
+    .unwrap();
+    for (i, events) in history().iter().enumerate() {
+        ledger
+            .apply_batch(&format!("store:{i}"), events)
+            .await
+            .unwrap();
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let api = LedgerApi::new(
+        ledger,
+        TokenKeys::new(vec![KEY.to_vec()]).unwrap(),
+        Arc::new(Rules::china()),
+    );
+    tokio::spawn(serve(api, listener, std::future::pending()));
+    for _ in 0..50 {
+        if let Ok(c) = LedgerServiceClient::connect(address.clone()).await {
+            return c;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("ledger API did not start")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&dir).await;
+    let all = c
+        .list_entries(req(
+            pb::ListEntriesRequest::default(),
+            &token("binhai.plc", &[Role::Coordinator]),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(all.entries.len(), 1);
+    assert_eq!(all.entries[0].items.len(), 4);
+    let bureau = c
+        .list_entries(req(
+            pb::ListEntriesRequest::default(),
+            &token(BUREAU, &[Role::Viewer]),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(bureau.entries.len(), 1, "the bureau is responsible");
+    let stranger = c
+        .list_entries(req(
+            pb::ListEntriesRequest::default(),
+            &token("binhai.tax_bureau", &[Role::Viewer]),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(stranger.entries.is_empty());
+    let peek = pb::ListEntriesRequest {
+        unit_id: BUREAU.into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        c.list_entries(req(peek, &token("binhai.tax_bureau", &[Role::Viewer])))
+            .await
+            .unwrap_err()
+            .code(),
+        tonic::Code::PermissionDenied
+    );
+    let filtered = pb::ListEntriesRequest {
+        stage: "handling".into(),
+        status: "open".into(),
+        title_contains: "wages".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        c.list_entries(req(filtered, &token("binhai.plc", &[Role::Coordinator])))
+            .await
+            .unwrap()
+            .into_inner()
+            .entries
+            .len(),
+        1
+    );
+    let none = pb::ListEntriesRequest {
+        status: "closed".into(),
+        ..Default::default()
+    };
+    assert!(
+        c.list_entries(req(none, &token("binhai.plc", &[Role::Coordinator])))
+            .await
+            .unwrap()
+            .into_inner()
+            .entries
+            .is_empty()
+    );
+    let bad = pb::ListEntriesRequest {
+        min_risk: "extreme".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        c.list_entries(req(bad, &token("binhai.plc", &[Role::Coordinator])))
+            .await
+            .unwrap_err()
+            .code(),
+        tonic::Code::InvalidArgument
+    );
+    assert_eq!(
+        c.list_entries(Request::new(pb::ListEntriesRequest::default()))
+            .await
+            .unwrap_err()
+            .code(),
+        tonic::Code::Unauthenticated
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_shows_every_agency_in_one_timeline_and_the_statistics_count_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&dir).await;
+    let by_dispute = common::ItemRef {
+        kind: common::ItemKind::Dispute as i32,
+        id: "D1".into(),
+    };
+    let entry = c
+        .get_entry(req(
+            pb::GetEntryRequest {
+                item: Some(by_dispute),
+            },
+            &token(STATION, &[Role::Viewer]),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .entry
+        .unwrap();
+    assert_eq!(entry.root.unwrap().id, "PM1");
+    assert_eq!(
+        (
+            entry.responsible_unit_id.as_str(),
+            entry.territorial_unit_id.as_str()
+        ),
+        (BUREAU, TOWN)
+    );
+    assert_eq!(entry.police_station_id, STATION);
+    let agencies: std::collections::BTreeSet<i32> =
+        entry.timeline.iter().map(|l| l.agency).collect();
+    assert_eq!(agencies.len(), 3, "all three agencies in one timeline");
+    assert!(
+        entry
+            .deadlines
+            .iter()
+            .any(|d| d.kind == "handling" && d.article == "art. 34")
+    );
+    assert_eq!(
+        entry.supervision_orders,
+        ["supervision_order:SO1=listed_supervision"]
+    );
+
+    let stats = c
+        .get_statistics(req(
+            pb::GetStatisticsRequest {
+                from_date: "2026-03-01".into(),
+                to_date: "2026-03-31".into(),
+                unit_id: String::new(),
+            },
+            &token("binhai.plc", &[Role::Coordinator]),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    for (name, n) in [
+        ("matters_registered", 1),
+        ("matters_accepted", 1),
+        ("disputes_reported", 1),
+        ("joint_handlings_opened", 1),
+        ("supervision_orders_issued", 1),
+        ("supervision_escalations", 2),
+    ] {
+        assert_eq!(
+            stats.counts.get(name).copied(),
+            Some(n),
+            "{name}: {:?}",
+            stats.counts
+        );
+    }
+    assert_eq!(stats.orders_per_unit.get(TOWN).copied(), Some(1));
+    let april = pb::GetStatisticsRequest {
+        from_date: "2026-04-01".into(),
+        to_date: "2026-04-30".into(),
+        unit_id: String::new(),
+    };
+    assert!(
+        c.get_statistics(req(april, &token("binhai.plc", &[Role::Coordinator])))
+            .await
+            .unwrap()
+            .into_inner()
+            .counts
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watching_streams_changed_entries_from_a_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&dir).await;
+    let mut stream = c
+        .watch_entries(req(
+            pb::WatchEntriesRequest { after_cursor: 0 },
+            &token("binhai.plc", &[Role::Coordinator]),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = tokio::time::timeout(Duration::from_secs(5), stream.message())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(first.cursor >= 1 && first.entry.is_some());
+}
