@@ -21,6 +21,11 @@ pub struct Config {
 /// The roles of the binary.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run everything in one process: the three services, the projector and the ledger API, on SQLite
+    /// files in a data directory, with no broker to install.
+    Up(UpArgs),
+    /// Run the projector: every agency's JetStream stream into the ledger, and the ledger API.
+    Project(ProjectArgs),
     /// Run the petition office's service (信访办).
     Petition(ServiceArgs),
     /// Run public security's service (公安).
@@ -153,4 +158,43 @@ pub struct TokenArgs {
     /// Hours until it expires.
     #[arg(long, default_value_t = 8)]
     pub hours: i64,
+}
+
+/// `up`'s settings.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Where the stores, the ledger and the generated keys live; restarting keeps them.
+    #[arg(long, env = "ONELEDGER_DATA_DIR", default_value = "oneledger-data")]
+    pub data_dir: std::path::PathBuf,
+    /// Address of the ledger API; the petition, public-security and political-legal services take the
+    /// next three ports.
+    #[arg(long, env = "ONELEDGER_LISTEN", default_value = "127.0.0.1:50050")]
+    pub listen: SocketAddr,
+    /// The district: lowercase letters, digits and `_`.
+    #[arg(long, env = "ONELEDGER_DISTRICT", default_value = "binhai")]
+    pub district: String,
+    /// NATS server(s); when set, events are relayed to JetStream and the projector reads the streams.
+    #[arg(long, env = "ONELEDGER_NATS_URL")]
+    pub nats_url: Option<String>,
+}
+
+/// The projector's settings.
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    /// The ledger: `postgres://…` or `sqlite://…`.
+    #[arg(long, env = "ONELEDGER_LEDGER_URL")]
+    pub ledger_url: String,
+    /// NATS server(s).
+    #[arg(
+        long,
+        env = "ONELEDGER_NATS_URL",
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    pub nats_url: String,
+    /// Token keys.
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// Address of the ledger API.
+    #[arg(long, env = "ONELEDGER_LISTEN", default_value = "127.0.0.1:50050")]
+    pub listen: SocketAddr,
 }

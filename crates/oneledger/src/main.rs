@@ -1,6 +1,7 @@
 //! The `oneledger` binary: every role of the system as a subcommand (see [`config::Command`]).
 
 mod config;
+mod up;
 
 use std::sync::Arc;
 
@@ -12,7 +13,7 @@ use oneledger_services::{Claims, Role, Settings, TokenKeys};
 use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{Command, Config, KeyArgs, RelayArgs, ServiceArgs, TokenArgs};
+use crate::config::{Command, Config, KeyArgs, ProjectArgs, RelayArgs, ServiceArgs, TokenArgs};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -23,6 +24,15 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match config.command {
+        Command::Up(args) => {
+            let (stop_tx, stop_rx) = watch::channel(false);
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                let _ = stop_tx.send(true);
+            });
+            up::run(args, stop_rx).await
+        }
+        Command::Project(args) => project(args).await,
         Command::Petition(args) => service(Agency::Petition, args).await,
         Command::PublicSecurity(args) => service(Agency::PublicSecurity, args).await,
         Command::PoliticalLegal(args) => service(Agency::PoliticalLegal, args).await,
@@ -159,6 +169,58 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
     oneledger_services::serve(settings, store, listener, ready, stopped(stop_rx)).await?;
     if let Some(relay) = relay {
         relay.await.context("relay task")??;
+    }
+    Ok(())
+}
+
+async fn project(args: ProjectArgs) -> anyhow::Result<()> {
+    let ledger = oneledger_projector::SqlLedger::connect(&args.ledger_url)
+        .await
+        .context("opening the ledger")?;
+    let keys = token_keys(&args.keys)?;
+    let (client, _) = oneledger_bus::connect(&args.nats_url, "oneledger-projector").await?;
+    let js = oneledger_bus::setup::jetstream(client);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for agency in Agency::ALL {
+        let spec = StreamSpec::for_agency(agency);
+        let checkpoint = ledger
+            .checkpoint(&format!("jetstream:{}", spec.name))
+            .await?;
+        let mut feed = oneledger_projector::feed::JetStreamFeed::connect(
+            &js,
+            &spec,
+            "oneledger-projector",
+            checkpoint,
+        )
+        .await?;
+        let (ledger, stop) = (ledger.clone(), stopped(stop_rx.clone()));
+        tasks.spawn(async move {
+            oneledger_projector::projector::run(&ledger, &mut feed, stop)
+                .await
+                .map_err(anyhow::Error::from)
+        });
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let api = oneledger_projector::api::LedgerApi::new(ledger, keys, Arc::new(Rules::china()));
+    let stop = stopped(stop_rx);
+    tasks.spawn(async move {
+        oneledger_projector::api::serve(api, listener, stop)
+            .await
+            .map_err(anyhow::Error::from)
+    });
+    tracing::info!(listen = %args.listen, "projector and ledger API running");
+    while let Some(result) = tasks.join_next().await {
+        result.context("a component panicked")??;
     }
     Ok(())
 }

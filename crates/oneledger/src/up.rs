@@ -1,0 +1,185 @@
+//! `oneledger up`: the whole system in one process for a first look or a small district — three agency
+//! services, the projector and the ledger API, on SQLite files in a data directory. Without a broker the
+//! projector reads the stores' ordered logs directly; with `--nats-url` everything goes through JetStream.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use oneledger_bus::{Relay, RelayConfig, StreamSpec};
+use oneledger_domain::{Agency, Rules};
+use oneledger_projector::api::{LedgerApi, serve as serve_ledger};
+use oneledger_projector::feed::{Feed, JetStreamFeed, StoreFeed};
+use oneledger_projector::{SqlLedger, projector};
+use oneledger_services::{Claims, Role, Settings, TokenKeys};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::config::UpArgs;
+
+/// Keys `up` generates on first start and keeps in the data directory, so a restart reads the same data.
+#[derive(Debug, Serialize, Deserialize)]
+struct LocalKeys {
+    /// HS256 token key, hex.
+    token_key: String,
+    /// Master key for personal-data keys, hex.
+    master_key: String,
+}
+
+fn random_hex(bytes: usize) -> anyhow::Result<String> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(hex::encode(buf))
+}
+
+fn local_keys(dir: &Path) -> anyhow::Result<LocalKeys> {
+    let path = dir.join("keys.json");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a keys file", path.display()));
+    }
+    let keys = LocalKeys {
+        token_key: random_hex(32)?,
+        master_key: random_hex(32)?,
+    };
+    std::fs::write(&path, serde_json::to_string_pretty(&keys)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(keys)
+}
+
+fn next_port(address: SocketAddr, n: u16) -> SocketAddr {
+    SocketAddr::new(address.ip(), address.port() + n)
+}
+
+/// Runs until `stop` turns true.
+pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+    if !oneledger_store::validate::is_token(&args.district) {
+        bail!("--district must be lowercase letters, digits and _");
+    }
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let keys = local_keys(&args.data_dir)?;
+    let token_keys =
+        TokenKeys::new(vec![keys.token_key.as_bytes().to_vec()]).map_err(anyhow::Error::msg)?;
+    let rules = Arc::new(Rules::china());
+    let url = |name: &str| format!("sqlite://{}", args.data_dir.join(name).display());
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+
+    let ledger = SqlLedger::connect(&url("ledger.db"))
+        .await
+        .context("opening the ledger")?;
+    let mut tasks = tokio::task::JoinSet::new();
+    let nats = match &args.nats_url {
+        Some(u) => Some(oneledger_bus::connect(u, "oneledger-up").await?),
+        None => None,
+    };
+    let mut addresses = Vec::new();
+    for (n, agency) in Agency::ALL.into_iter().enumerate() {
+        let store = oneledger_store::connect(&url(&format!("{agency}.db")))
+            .await
+            .with_context(|| format!("opening the {agency} store"))?;
+        let address = next_port(args.listen, n as u16 + 1);
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("binding {address}"))?;
+        addresses.push((agency, address));
+        let settings = Settings {
+            agency,
+            district: args.district.clone(),
+            token_keys: token_keys.clone(),
+            master_key: Some(hex::decode(&keys.master_key).context("master key in keys.json")?),
+            rules: rules.clone(),
+        };
+        let service_store = store.clone();
+        let stop_service = stopped(stop.clone());
+        tasks.spawn(async move {
+            oneledger_services::serve(settings, service_store, listener, async {}, stop_service)
+                .await
+                .map_err(anyhow::Error::from)
+        });
+
+        let mut feed: Box<dyn Feed> = match &nats {
+            None => Box::new(StoreFeed::new(format!("store:{agency}"), store.clone())),
+            Some((client, events)) => {
+                let spec = StreamSpec::for_agency(agency);
+                let relay = Relay::new(
+                    store.clone(),
+                    client.clone(),
+                    events.clone(),
+                    spec.clone(),
+                    RelayConfig::new(&spec, format!("up-{agency}")),
+                );
+                let stop_relay = stopped(stop.clone());
+                tasks
+                    .spawn(async move { relay.run(stop_relay).await.map_err(anyhow::Error::from) });
+                let js = oneledger_bus::setup::jetstream(client.clone());
+                let checkpoint = ledger
+                    .checkpoint(&format!("jetstream:{}", spec.name))
+                    .await?;
+                Box::new(
+                    JetStreamFeed::connect(&js, &spec, "oneledger-projector", checkpoint).await?,
+                )
+            }
+        };
+        let ledger = ledger.clone();
+        let stop_projector = stopped(stop.clone());
+        tasks.spawn(async move {
+            projector::run(&ledger, feed.as_mut(), stop_projector)
+                .await
+                .map_err(anyhow::Error::from)
+        });
+    }
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let api = LedgerApi::new(ledger, token_keys.clone(), rules);
+    let stop_api = stopped(stop.clone());
+    tasks.spawn(async move {
+        serve_ledger(api, listener, stop_api)
+            .await
+            .map_err(anyhow::Error::from)
+    });
+
+    let now = chrono::Utc::now().timestamp();
+    let dev_token = token_keys.mint(&Claims {
+        sub: "dev".into(),
+        agency: Agency::Petition,
+        unit: format!("{}.petition_office", args.district),
+        roles: vec![Role::IntakeClerk, Role::Viewer, Role::Coordinator],
+        exp: now + 12 * 3600,
+        iat: now,
+    });
+    println!(
+        "oneledger is up ({}; data in {})",
+        if nats.is_some() {
+            "NATS JetStream"
+        } else {
+            "embedded, no broker"
+        },
+        args.data_dir.display()
+    );
+    println!("  ledger API          {}", args.listen);
+    for (agency, address) in &addresses {
+        println!("  {:<19} {address}", agency.to_string());
+    }
+    println!("dev token (petition office: intake_clerk, viewer, coordinator; 12 h):\n{dev_token}");
+    println!(
+        "try: grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" {} oneledger.ledger.v1.LedgerService/ListEntries",
+        args.listen
+    );
+    println!(
+        "more tokens: oneledger token --token-key $(jq -r .token_key {}/keys.json) --agency … --unit … --role …",
+        args.data_dir.display()
+    );
+
+    while let Some(result) = tasks.join_next().await {
+        result.context("a component panicked")??;
+    }
+    Ok(())
+}
