@@ -529,7 +529,8 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
     }
 }
 
-/// Serves the ledger API with health and reflection on `listener` until `shutdown`.
+/// Serves the ledger API with health and reflection on `listener` until `shutdown`. Browsers reach it too:
+/// gRPC-Web (HTTP/1.1, `application/grpc-web`) is accepted beside gRPC.
 pub async fn serve(
     api: LedgerApi,
     listener: TcpListener,
@@ -540,7 +541,10 @@ pub async fn serve(
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(oneledger_proto::FILE_DESCRIPTOR_SET)
         .build_v1();
-    let mut router = tonic::transport::Server::builder().add_service(health_service);
+    let mut router = tonic::transport::Server::builder()
+        .accept_http1(true)
+        .layer(tonic_web::GrpcWebLayer::new())
+        .add_service(health_service);
     if let Ok(reflection) = reflection {
         router = router.add_service(reflection);
     }

@@ -28,6 +28,12 @@ fn req<T>(message: T, token: &str) -> Request<T> {
 }
 
 async fn client(dir: &tempfile::TempDir) -> LedgerServiceClient<Channel> {
+    client_at(dir).await.0
+}
+
+async fn client_at(
+    dir: &tempfile::TempDir,
+) -> (LedgerServiceClient<Channel>, std::net::SocketAddr) {
     let ledger = SqlLedger::connect(&format!(
         "sqlite://{}",
         dir.path().join("ledger.db").display()
@@ -41,7 +47,8 @@ async fn client(dir: &tempfile::TempDir) -> LedgerServiceClient<Channel> {
             .unwrap();
     }
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
+    let socket = listener.local_addr().unwrap();
+    let address = format!("http://{socket}");
     let api = LedgerApi::new(
         ledger,
         TokenKeys::new(vec![KEY.to_vec()]).unwrap(),
@@ -50,7 +57,7 @@ async fn client(dir: &tempfile::TempDir) -> LedgerServiceClient<Channel> {
     tokio::spawn(serve(api, listener, std::future::pending()));
     for _ in 0..50 {
         if let Ok(c) = LedgerServiceClient::connect(address.clone()).await {
-            return c;
+            return (c, socket);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -251,4 +258,47 @@ async fn watching_streams_changed_entries_from_a_cursor() {
         .unwrap()
         .unwrap();
     assert!(first.cursor >= 1 && first.entry.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_reaches_the_ledger_over_grpc_web() {
+    use prost::Message;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (_, socket) = client_at(&dir).await;
+    let message = pb::ListEntriesRequest::default().encode_to_vec();
+    let mut body = vec![0u8];
+    body.extend((message.len() as u32).to_be_bytes());
+    body.extend(message);
+    let head = format!(
+        "POST /oneledger.ledger.v1.LedgerService/ListEntries HTTP/1.1\r\nhost: {socket}\r\n\
+         content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\nauthorization: Bearer {}\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n",
+        token("binhai.plc", &[Role::Coordinator]),
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(socket).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        text.to_lowercase()
+            .contains("content-type: application/grpc-web"),
+        "{text}"
+    );
+    assert!(
+        text.contains("grpc-status:0") || text.contains("grpc-status: 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Unpaid wages at the port site"),
+        "the entry comes back"
+    );
 }
