@@ -9,8 +9,19 @@ use std::time::Duration;
 
 use oneledger_auth::{Claims, Role, TokenKeys};
 use oneledger_domain::Agency;
-use oneledger_proto::ledger::v1::{ListEntriesRequest, ledger_service_client::LedgerServiceClient};
+use oneledger_proto::common::v1::{ItemKind, ItemRef};
+use oneledger_proto::dispute::v1 as dispute;
+use oneledger_proto::ledger::v1::{
+    GetEntryRequest, GetStatisticsRequest, ListEntriesRequest,
+    ledger_service_client::LedgerServiceClient,
+};
 use oneledger_proto::petition::v1::{self as pb, petition_service_client::PetitionServiceClient};
+use oneledger_proto::political_legal::v1::{
+    self as pl, political_legal_service_client::PoliticalLegalServiceClient,
+};
+use oneledger_proto::public_security::v1::{
+    self as ps, public_security_service_client::PublicSecurityServiceClient,
+};
 use tokio::process::{Child, Command};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
@@ -68,12 +79,16 @@ async fn serving(port: u16) -> bool {
 }
 
 fn token(dir: &std::path::Path, unit: &str, roles: Vec<Role>) -> String {
+    agency_token(dir, Agency::Petition, unit, roles)
+}
+
+fn agency_token(dir: &std::path::Path, agency: Agency, unit: &str, roles: Vec<Role>) -> String {
     let keys: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("keys.json")).unwrap()).unwrap();
     let key = keys["token_key"].as_str().unwrap().as_bytes().to_vec();
     TokenKeys::new(vec![key]).unwrap().mint(&Claims {
         sub: "test".into(),
-        agency: Agency::Petition,
+        agency,
         unit: unit.into(),
         roles,
         exp: chrono::Utc::now().timestamp() + 600,
@@ -185,4 +200,317 @@ async fn up_serves_everything_projects_a_petition_and_keeps_it_across_a_restart(
     };
     assert_eq!(matter.into_inner().matter.unwrap().stage, "registered");
     restarted.kill().await.unwrap();
+}
+
+fn rid() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_entry() {
+    use pb::act_on_matter_request as act;
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_ports();
+    let mut process = up(dir.path(), base);
+    for port in base..base + 4 {
+        assert!(serving(port).await);
+    }
+    let url = |n: u16| format!("http://127.0.0.1:{}", base + n);
+    let d = dir.path();
+    let (office, bureau, town, station, plc, meeting) = (
+        "binhai.petition_office",
+        "binhai.human_resources_bureau",
+        "binhai.xingang_subdistrict",
+        "binhai.police.xingang",
+        "binhai.political_legal_committee",
+        "binhai.joint_meeting_office",
+    );
+
+    // The petition office registers and assigns; the bureau accepts it on the petition route.
+    let mut petition = PetitionServiceClient::connect(url(1)).await.unwrap();
+    let clerk = token(d, office, vec![Role::IntakeClerk]);
+    let handler = token(d, bureau, vec![Role::Handler]);
+    let registered = petition
+        .register_petition(authorized(
+            pb::RegisterPetitionRequest {
+                request_id: rid(),
+                channel: pb::Channel::Visit as i32,
+                claim_class: pb::ClaimClass::Claim as i32,
+                title: "Unpaid wages for 23 workers at the port site".into(),
+                petitioners: vec![pb::Petitioner {
+                    name: "Zhao Lei".into(),
+                    ..Default::default()
+                }],
+                collective_size: 23,
+                territory_unit_id: town.into(),
+                ..Default::default()
+            },
+            &clerk,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let matter = registered.matter_id.clone();
+    let mut v = registered.result.unwrap().version;
+    let mut step = async |token: &str, action: act::Action, v: u64| {
+        let r = pb::ActOnMatterRequest {
+            request_id: rid(),
+            matter_id: matter.clone(),
+            expected_version: v,
+            action: Some(action),
+        };
+        petition
+            .act_on_matter(authorized(r, token))
+            .await
+            .unwrap()
+            .into_inner()
+            .result
+            .unwrap()
+            .version
+    };
+    v = step(
+        &clerk,
+        act::Action::Assign(act::Route {
+            unit_id: bureau.into(),
+            territorial_unit_id: town.into(),
+        }),
+        v,
+    )
+    .await;
+    v = step(&handler, act::Action::Receive(act::Empty {}), v).await;
+    let accept = act::Accept {
+        claim_class: pb::ClaimClass::Claim as i32,
+        route: pb::ClaimRoute::PetitionRoute as i32,
+        ..Default::default()
+    };
+    step(&handler, act::Action::Accept(accept), v).await;
+
+    // The police station reports the dispute it met at the site gate.
+    let officer = agency_token(
+        d,
+        Agency::PublicSecurity,
+        station,
+        vec![Role::PoliceOfficer],
+    );
+    let mut police = PublicSecurityServiceClient::connect(url(2)).await.unwrap();
+    let report = |source: dispute::Source, title: &str| dispute::Report {
+        source: source as i32,
+        title: title.into(),
+        category: "labour".into(),
+        territory_unit_id: town.into(),
+        collective_size: 23,
+        ..Default::default()
+    };
+    let police_dispute = police
+        .report_dispute(authorized(
+            ps::ReportDisputeRequest {
+                request_id: rid(),
+                report: Some(report(dispute::Source::Policing, "Workers block the gate")),
+            },
+            &officer,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .dispute
+        .unwrap()
+        .dispute_id;
+
+    // The committee screens the same dispute, warns of the risk, links all three and supervises the town.
+    let coordinator = agency_token(d, Agency::PoliticalLegal, plc, vec![Role::Coordinator]);
+    let supervisor = agency_token(d, Agency::PoliticalLegal, meeting, vec![Role::Supervisor]);
+    let mut committee = PoliticalLegalServiceClient::connect(url(3)).await.unwrap();
+    let risk = committee
+        .report_dispute(authorized(
+            pl::ReportDisputeRequest {
+                request_id: rid(),
+                report: Some(report(
+                    dispute::Source::SpecialScreening,
+                    "Wage arrears risk at the port",
+                )),
+            },
+            &coordinator,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .dispute
+        .unwrap()
+        .dispute_id;
+    let dispute_step = |action: dispute::step::Action, v: u64| pl::ActOnDisputeRequest {
+        request_id: rid(),
+        dispute_id: risk.clone(),
+        expected_version: v,
+        step: Some(dispute::Step {
+            action: Some(action),
+        }),
+    };
+    committee
+        .act_on_dispute(authorized(
+            dispute_step(
+                dispute::step::Action::Assess(dispute::RiskLevel::High as i32),
+                1,
+            ),
+            &coordinator,
+        ))
+        .await
+        .unwrap();
+    committee
+        .act_on_dispute(authorized(
+            dispute_step(dispute::step::Action::Warn(true), 2),
+            &coordinator,
+        ))
+        .await
+        .unwrap();
+    let item = |kind: ItemKind, id: &str| {
+        Some(ItemRef {
+            kind: kind as i32,
+            id: id.into(),
+        })
+    };
+    for other in [
+        item(ItemKind::Dispute, &police_dispute),
+        item(ItemKind::Dispute, &risk),
+    ] {
+        let link = pl::LinkItemsRequest {
+            request_id: rid(),
+            anchor: item(ItemKind::PetitionMatter, &matter),
+            other,
+            reason: "same site".into(),
+        };
+        committee
+            .link_items(authorized(link, &coordinator))
+            .await
+            .unwrap();
+    }
+    let order = committee
+        .issue_supervision_order(authorized(
+            pl::IssueSupervisionOrderRequest {
+                request_id: rid(),
+                subject: item(ItemKind::PetitionMatter, &matter),
+                to_unit_id: town.into(),
+                due_on: (chrono::Utc::now().date_naive() + chrono::Days::new(7)).to_string(),
+                reason: "risk".into(),
+                requirements: "Secure the wages and report".into(),
+            },
+            &supervisor,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut ov = order.result.unwrap().version;
+    for level in [pl::Escalation::Interview, pl::Escalation::ListedSupervision] {
+        let escalate = pl::ActOnSupervisionOrderRequest {
+            request_id: rid(),
+            order_id: order.order_id.clone(),
+            expected_version: ov,
+            action: Some(pl::act_on_supervision_order_request::Action::Escalate(
+                pl::act_on_supervision_order_request::Escalate {
+                    level: level as i32,
+                    note: "no feedback".into(),
+                },
+            )),
+        };
+        ov = committee
+            .act_on_supervision_order(authorized(escalate, &supervisor))
+            .await
+            .unwrap()
+            .into_inner()
+            .result
+            .unwrap()
+            .version;
+    }
+    let link = pl::LinkItemsRequest {
+        request_id: rid(),
+        anchor: item(ItemKind::PetitionMatter, &matter),
+        other: item(ItemKind::SupervisionOrder, &order.order_id),
+        reason: "supervises it".into(),
+    };
+    committee
+        .link_items(authorized(link, &coordinator))
+        .await
+        .unwrap();
+
+    // The ledger shows one entry with everything, and the statistics count it.
+    let mut ledger = LedgerServiceClient::connect(url(0)).await.unwrap();
+    let mut entry = None;
+    for _ in 0..100 {
+        let got = ledger
+            .get_entry(authorized(
+                GetEntryRequest {
+                    item: item(ItemKind::Dispute, &police_dispute),
+                },
+                &coordinator,
+            ))
+            .await;
+        if let Ok(e) = got {
+            let e = e.into_inner().entry.unwrap();
+            if e.items.len() == 4
+                && e.supervision_orders
+                    .iter()
+                    .any(|o| o.ends_with("=listed_supervision"))
+            {
+                entry = Some(e);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let entry = entry.expect("the entry gathers all four items");
+    assert_eq!(entry.root.unwrap().id, matter);
+    assert_eq!(
+        (
+            entry.responsible_unit_id.as_str(),
+            entry.territorial_unit_id.as_str()
+        ),
+        (bureau, town)
+    );
+    assert_eq!(entry.police_station_id, station);
+    assert_eq!(entry.risk_level, "high");
+    assert!(
+        entry
+            .deadlines
+            .iter()
+            .any(|d| d.kind == "handling" && d.article == "art. 34")
+    );
+    let agencies: std::collections::BTreeSet<i32> =
+        entry.timeline.iter().map(|l| l.agency).collect();
+    assert_eq!(agencies.len(), 3, "one timeline across the three agencies");
+    assert!(
+        entry
+            .timeline
+            .windows(2)
+            .all(|w| w[0].occurred_at <= w[1].occurred_at)
+    );
+
+    let today = chrono::Utc::now().date_naive().to_string();
+    let stats = ledger
+        .get_statistics(authorized(
+            GetStatisticsRequest {
+                from_date: today.clone(),
+                to_date: today,
+                unit_id: String::new(),
+            },
+            &coordinator,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    for (name, n) in [
+        ("matters_registered", 1),
+        ("matters_accepted", 1),
+        ("disputes_reported", 2),
+        ("warnings_issued", 1),
+        ("supervision_orders_issued", 1),
+        ("supervision_escalations", 2),
+    ] {
+        assert_eq!(
+            stats.counts.get(name).copied(),
+            Some(n),
+            "{name}: {:?}",
+            stats.counts
+        );
+    }
+    assert_eq!(stats.orders_per_unit.get(town).copied(), Some(1));
+    process.kill().await.unwrap();
 }
