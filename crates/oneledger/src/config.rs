@@ -26,6 +26,9 @@ pub enum Command {
     Up(UpArgs),
     /// Run the projector: every agency's JetStream stream into the ledger, and the ledger API.
     Project(ProjectArgs),
+    /// Replay every event from the start into a fresh ledger, then swap it in (embedded) or leave it for
+    /// `project` to use (NATS).
+    Rebuild(RebuildArgs),
     /// Run the petition office's service (信访办).
     Petition(ServiceArgs),
     /// Run public security's service (公安).
@@ -197,4 +200,18 @@ pub struct ProjectArgs {
     /// Address of the ledger API.
     #[arg(long, env = "ONELEDGER_LISTEN", default_value = "127.0.0.1:50050")]
     pub listen: SocketAddr,
+}
+
+/// `rebuild`'s settings.
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    /// Rebuild `up`'s ledger from the stores in this data directory, then swap it in (stop `up` first).
+    #[arg(long, env = "ONELEDGER_DATA_DIR", conflicts_with_all = ["nats_url", "ledger_url"])]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Replay the agencies' JetStream streams from sequence 1 …
+    #[arg(long, env = "ONELEDGER_NATS_URL", requires = "ledger_url")]
+    pub nats_url: Option<String>,
+    /// … into this fresh ledger, which `project` then uses.
+    #[arg(long, env = "ONELEDGER_LEDGER_URL")]
+    pub ledger_url: Option<String>,
 }

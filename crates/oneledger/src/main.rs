@@ -1,6 +1,7 @@
 //! The `oneledger` binary: every role of the system as a subcommand (see [`config::Command`]).
 
 mod config;
+mod rebuild;
 mod up;
 
 use std::sync::Arc;
@@ -33,6 +34,7 @@ async fn main() -> anyhow::Result<()> {
             up::run(args, stop_rx).await
         }
         Command::Project(args) => project(args).await,
+        Command::Rebuild(args) => rebuild::run(args).await,
         Command::Petition(args) => service(Agency::Petition, args).await,
         Command::PublicSecurity(args) => service(Agency::PublicSecurity, args).await,
         Command::PoliticalLegal(args) => service(Agency::PoliticalLegal, args).await,

@@ -514,3 +514,88 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
     assert_eq!(stats.orders_per_unit.get(town).copied(), Some(1));
     process.kill().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebuilt_ledger_equals_the_live_one_and_is_swapped_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_ports();
+    let mut process = up(dir.path(), base);
+    assert!(serving(base + 1).await);
+    let clerk = token(
+        dir.path(),
+        "binhai.petition_office",
+        vec![Role::IntakeClerk],
+    );
+    let mut petition = PetitionServiceClient::connect(format!("http://127.0.0.1:{}", base + 1))
+        .await
+        .unwrap();
+    for title in ["Noise at night", "Blocked fire lane", "Unpaid wages"] {
+        petition
+            .register_petition(authorized(
+                pb::RegisterPetitionRequest {
+                    request_id: rid(),
+                    channel: pb::Channel::Letter as i32,
+                    claim_class: pb::ClaimClass::Claim as i32,
+                    title: title.into(),
+                    petitioners: vec![pb::Petitioner {
+                        name: "Sun Li".into(),
+                        ..Default::default()
+                    }],
+                    collective_size: 1,
+                    territory_unit_id: "binhai.xingang_subdistrict".into(),
+                    ..Default::default()
+                },
+                &clerk,
+            ))
+            .await
+            .unwrap();
+    }
+    let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);
+    for _ in 0..100 {
+        if entries(base, &coordinator).await == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    process.kill().await.unwrap();
+    let live_path = dir.path().join("ledger.db");
+    let live =
+        oneledger_projector::SqlLedger::connect(&format!("sqlite://{}", live_path.display()))
+            .await
+            .unwrap()
+            .load_model()
+            .await
+            .unwrap();
+    assert_eq!(live.items.len(), 3);
+
+    let status = Command::new(env!("CARGO_BIN_EXE_oneledger"))
+        .arg("rebuild")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+    let rebuilt =
+        oneledger_projector::SqlLedger::connect(&format!("sqlite://{}", live_path.display()))
+            .await
+            .unwrap()
+            .load_model()
+            .await
+            .unwrap();
+    assert_eq!(
+        rebuilt, live,
+        "row by row, the rebuild equals the live ledger"
+    );
+    let kept = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("ledger.before-rebuild-")
+        });
+    assert!(kept, "the old ledger is kept aside");
+}

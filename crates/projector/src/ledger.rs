@@ -144,6 +144,21 @@ impl SqlLedger {
         Ok(SqlLedger { db })
     }
 
+    /// Closes the ledger's connections; on SQLite the write-ahead log is first folded into the database
+    /// file, so the file alone holds the ledger (a rebuild renames it into place).
+    pub async fn close(self) -> Result<(), LedgerError> {
+        match self.db {
+            Db::Pg(pool) => pool.close().await,
+            Db::Sqlite(pool) => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&pool)
+                    .await?;
+                pool.close().await;
+            }
+        }
+        Ok(())
+    }
+
     /// How far `feed` has been applied (0: nothing yet).
     pub async fn checkpoint(&self, feed: &str) -> Result<u64, LedgerError> {
         in_transaction!(&self.db, |tx, d| {

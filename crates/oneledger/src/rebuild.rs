@@ -1,0 +1,146 @@
+//! `oneledger rebuild`: every event from the start into a fresh ledger, with progress on stderr. From `up`'s
+//! data directory the new ledger replaces the old one (kept beside it); from NATS it is built at a new URL.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use oneledger_bus::StreamSpec;
+use oneledger_domain::Agency;
+use oneledger_projector::SqlLedger;
+use oneledger_projector::feed::{Feed, JetStreamFeed, StoreFeed};
+
+use crate::config::RebuildArgs;
+
+/// Events per transaction during a rebuild: larger than live batches, for throughput.
+const REBUILD_BATCH: usize = 2000;
+/// Empty reads in a row after which a rebuild stops waiting for a feed's remaining events.
+const MAX_IDLE_READS: u32 = 10;
+
+/// Applies `feed` up to `head`, printing progress.
+async fn replay(
+    ledger: &SqlLedger,
+    feed: &mut dyn Feed,
+    agency: Agency,
+    head: u64,
+) -> anyhow::Result<u64> {
+    let started = Instant::now();
+    let mut last_print = Instant::now();
+    let mut done = ledger.checkpoint(feed.name()).await?;
+    let mut idle = 0;
+    while done < head {
+        let events = feed.next(done, REBUILD_BATCH).await?;
+        let Some(last) = events.last().map(|e| e.position) else {
+            // Messages the feed cannot deliver (terminated as unreadable) would keep us waiting forever.
+            idle += 1;
+            if idle >= MAX_IDLE_READS {
+                eprintln!(
+                    "\n{agency}: stopped at {done} of {head}; the rest could not be read (see the logs)"
+                );
+                break;
+            }
+            continue;
+        };
+        idle = 0;
+        ledger.apply_batch(feed.name(), &events).await?;
+        feed.ack(last).await?;
+        done = last;
+        if last_print.elapsed().as_millis() >= 500 || done >= head {
+            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            let width = 30;
+            let filled = (done as usize * width) / head.max(1) as usize;
+            eprint!(
+                "\r{agency:<16} [{}{}] {done}/{head} events, {rate:.0} events/s",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+            let _ = std::io::stderr().flush();
+            last_print = Instant::now();
+        }
+    }
+    eprintln!();
+    Ok(done)
+}
+
+/// Runs the rebuild described by `args`.
+pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
+    match (&args.data_dir, &args.nats_url, &args.ledger_url) {
+        (Some(dir), None, None) => {
+            let live = dir.join("ledger.db");
+            let fresh = dir.join("ledger.rebuild.db");
+            for path in [
+                &fresh,
+                &dir.join("ledger.rebuild.db-wal"),
+                &dir.join("ledger.rebuild.db-shm"),
+            ] {
+                let _ = std::fs::remove_file(path);
+            }
+            let ledger = SqlLedger::connect(&format!("sqlite://{}", fresh.display())).await?;
+            let mut total = 0;
+            for agency in Agency::ALL {
+                let store = oneledger_store::connect(&format!(
+                    "sqlite://{}",
+                    dir.join(format!("{agency}.db")).display()
+                ))
+                .await
+                .with_context(|| format!("opening the {agency} store"))?;
+                let head = store.head().await?;
+                let mut feed = StoreFeed::new(format!("store:{agency}"), store);
+                total += replay(&ledger, &mut feed, agency, head).await?;
+            }
+            ledger.close().await?;
+            if live.exists() {
+                let kept = format!(
+                    "ledger.before-rebuild-{}.db",
+                    chrono::Utc::now().format("%Y%m%dT%H%M%S")
+                );
+                // The old ledger moves aside with its write-ahead log, so it stays whole.
+                for suffix in ["", "-wal", "-shm"] {
+                    let from = dir.join(format!("ledger.db{suffix}"));
+                    if from.exists() {
+                        std::fs::rename(&from, dir.join(format!("{kept}{suffix}")))
+                            .context("moving the old ledger aside")?;
+                    }
+                }
+                eprintln!("old ledger kept as {}", dir.join(&kept).display());
+            }
+            std::fs::rename(&fresh, &live).context("swapping the rebuilt ledger in")?;
+            eprintln!("rebuilt {total} events into {}", live.display());
+            Ok(())
+        }
+        (None, Some(nats), Some(url)) => {
+            let ledger = SqlLedger::connect(url).await?;
+            if !ledger.load_model().await?.items.is_empty() {
+                bail!("{url} is not empty: a rebuild goes into a fresh ledger");
+            }
+            let (client, _) = oneledger_bus::connect(nats, "oneledger-rebuild").await?;
+            let js = oneledger_bus::setup::jetstream(client);
+            let durable = format!("rebuild-{}", chrono::Utc::now().format("%Y%m%d%H%M%S"));
+            let mut total = 0;
+            for agency in Agency::ALL {
+                let spec = StreamSpec::for_agency(agency);
+                let mut stream = js
+                    .get_stream(&spec.name)
+                    .await
+                    .with_context(|| format!("stream {}", spec.name))?;
+                let head = stream
+                    .info()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    .state
+                    .last_sequence;
+                let mut feed = JetStreamFeed::connect(&js, &spec, &durable, 0).await?;
+                total += replay(&ledger, &mut feed, agency, head).await?;
+                stream
+                    .delete_consumer(&durable)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            eprintln!(
+                "rebuilt {total} events into the new ledger; point `oneledger project --ledger-url` at it"
+            );
+            Ok(())
+        }
+        _ => bail!("give --data-dir, or --nats-url with --ledger-url"),
+    }
+}
