@@ -284,9 +284,17 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
                 .await
                 .map_err(unavailable)?;
             more = roots.len() == page_size * 2;
+            let model = self
+                .ledger
+                .entries_model(&roots, false)
+                .await
+                .map_err(unavailable)?;
             for root in roots {
                 after = root.clone();
-                if let Some(view) = self.view(&root, today).await?
+                let Some(root_item) = item_from_key(&root) else {
+                    continue;
+                };
+                if let Some(view) = model.entry(&root_item, &self.rules, today)
                     && passes(&view, &req, min_risk, due_before)
                 {
                     entries.push(entry_pb(&view, false));

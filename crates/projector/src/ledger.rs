@@ -12,7 +12,23 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::model::{Item, LedgerModel, TimelineEntry, item_key, item_of};
+use crate::model::{Item, ItemSummary, LedgerModel, TimelineEntry, item_key, item_of};
+
+/// Keys per `IN (…)` list: far below both backends' limits on bound parameters.
+const IN_CHUNK: usize = 500;
+/// Rows per multi-row INSERT: 11 columns × 1,000 rows stays under SQLite's 32,766 bound parameters.
+const ROW_CHUNK: usize = 1000;
+
+/// `?, ?, …` for `n` values.
+fn marks(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// `(?, …), (?, …), …` for `rows` rows of `columns` values.
+fn tuples(rows: usize, columns: usize) -> String {
+    let row = format!("({})", marks(columns));
+    vec![row.as_str(); rows].join(", ")
+}
 
 /// Why the ledger could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -197,39 +213,54 @@ impl SqlLedger {
             if let Some(last) = fresh.last().map(|e| e.position) {
                 // The part of the model this batch touches: its items and its streams' versions.
                 let mut model = LedgerModel::default();
-                let items: BTreeSet<ItemRef> = fresh.iter().filter_map(|e| item_of(e)).collect();
-                for item in &items {
-                    let state: Option<String> =
-                        sqlx::query_scalar(sql(d, "SELECT state FROM ledger_items WHERE item = ?"))
-                            .bind(item_key(item))
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    if let Some(state) = state {
+                let items: Vec<String> = fresh
+                    .iter()
+                    .filter_map(|e| item_of(e))
+                    .map(|i| item_key(&i))
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                for chunk in items.chunks(IN_CHUNK) {
+                    let text = format!(
+                        "SELECT state FROM ledger_items WHERE item IN ({})",
+                        marks(chunk.len())
+                    );
+                    let mut query = sqlx::query_scalar::<_, String>(sql(d, &text));
+                    for key in chunk {
+                        query = query.bind(key);
+                    }
+                    for state in query.fetch_all(&mut *tx).await? {
                         let loaded: Item = serde_json::from_str(&state).map_err(corrupt)?;
-                        model.items.insert(item.clone(), loaded);
+                        model.items.insert(loaded.item.clone(), loaded);
                     }
                 }
-                let streams: BTreeSet<(Agency, String)> = fresh
+                let streams: Vec<String> = fresh
                     .iter()
-                    .map(|e| (e.metadata.agency, e.stream_id.clone()))
+                    .map(|e| e.stream_id.clone())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
                     .collect();
-                for (agency, stream) in &streams {
-                    let version: Option<i64> = sqlx::query_scalar(sql(
-                        d,
-                        "SELECT version FROM ledger_streams WHERE agency = ? AND stream = ?",
-                    ))
-                    .bind(agency.token())
-                    .bind(stream)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if let Some(v) = version {
-                        model
-                            .applied
-                            .insert((*agency, stream.clone()), u64::try_from(v).unwrap_or(0));
+                for chunk in streams.chunks(IN_CHUNK) {
+                    let text = format!(
+                        "SELECT agency, stream, version FROM ledger_streams WHERE stream IN ({})",
+                        marks(chunk.len())
+                    );
+                    let mut query = sqlx::query(sql(d, &text));
+                    for stream in chunk {
+                        query = query.bind(stream);
+                    }
+                    for row in query.fetch_all(&mut *tx).await? {
+                        let agency: String = row.try_get("agency")?;
+                        let version: i64 = row.try_get("version")?;
+                        model.applied.insert(
+                            (agency.parse().map_err(corrupt)?, row.try_get("stream")?),
+                            u64::try_from(version).unwrap_or(0),
+                        );
                     }
                 }
 
                 let mut links: Vec<(ItemRef, Vec<ItemRef>)> = Vec::new();
+                let mut parked: Vec<(&RecordedEvent, String)> = Vec::new();
                 for event in &fresh {
                     match model.apply(event) {
                         Ok(()) => outcome.applied += 1,
@@ -239,18 +270,7 @@ impl SqlLedger {
                                 (event.metadata.agency, event.stream_id.clone()),
                                 event.stream_version,
                             );
-                            sqlx::query(sql(
-                                d,
-                                "INSERT INTO ledger_parked (agency, position, event_type, reason, event) \
-                                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (agency, position) DO NOTHING",
-                            ))
-                            .bind(event.metadata.agency.token())
-                            .bind(i64::try_from(event.position).unwrap_or(i64::MAX))
-                            .bind(&event.event_type)
-                            .bind(&e.reason)
-                            .bind(event.data.to_string())
-                            .execute(&mut *tx)
-                            .await?;
+                            parked.push((event, e.reason));
                             outcome.parked += 1;
                             continue;
                         }
@@ -262,8 +282,24 @@ impl SqlLedger {
                         links.push((root, joined));
                     }
                 }
+                for (event, reason) in &parked {
+                    sqlx::query(sql(
+                        d,
+                        "INSERT INTO ledger_parked (agency, position, event_type, reason, event) \
+                         VALUES (?, ?, ?, ?, ?) ON CONFLICT (agency, position) DO NOTHING",
+                    ))
+                    .bind(event.metadata.agency.token())
+                    .bind(i64::try_from(event.position).unwrap_or(i64::MAX))
+                    .bind(&event.event_type)
+                    .bind(reason)
+                    .bind(event.data.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                }
 
+                let mut changed: BTreeSet<String> = BTreeSet::new();
                 for (root, joined) in &links {
+                    changed.insert(item_key(root));
                     for item in joined {
                         sqlx::query(sql(
                             d,
@@ -281,81 +317,110 @@ impl SqlLedger {
                             .await?;
                     }
                 }
-                for item in model.items.values() {
-                    let key = item_key(&item.item);
-                    let root: Option<String> =
-                        sqlx::query_scalar(sql(d, "SELECT root FROM ledger_links WHERE item = ?"))
-                            .bind(&key)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    let s = item.summary();
-                    sqlx::query(sql(
-                        d,
+
+                // Roots of the touched items: from the links, else the item itself.
+                let keys: Vec<String> = model.items.keys().map(item_key).collect();
+                let mut roots: BTreeMap<String, String> = BTreeMap::new();
+                for chunk in keys.chunks(IN_CHUNK) {
+                    let text = format!(
+                        "SELECT item, root FROM ledger_links WHERE item IN ({})",
+                        marks(chunk.len())
+                    );
+                    let mut query = sqlx::query(sql(d, &text));
+                    for key in chunk {
+                        query = query.bind(key);
+                    }
+                    for row in query.fetch_all(&mut *tx).await? {
+                        roots.insert(row.try_get("item")?, row.try_get("root")?);
+                    }
+                }
+                let rows: Vec<(String, String, &Item, ItemSummary, String)> = model
+                    .items
+                    .values()
+                    .map(|item| {
+                        let key = item_key(&item.item);
+                        let root = roots.get(&key).cloned().unwrap_or_else(|| key.clone());
+                        let state = serde_json::to_string(item).map_err(corrupt)?;
+                        Ok((key, root, item, item.summary(), state))
+                    })
+                    .collect::<Result<_, LedgerError>>()?;
+                for chunk in rows.chunks(ROW_CHUNK) {
+                    let text = format!(
                         "INSERT INTO ledger_items (item, root, agency, kind, title, stage, closed, responsible_unit, \
-                         territorial_unit, territory, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                         territorial_unit, territory, state) VALUES {} \
                          ON CONFLICT (item) DO UPDATE SET agency = excluded.agency, title = excluded.title, \
                          stage = excluded.stage, closed = excluded.closed, responsible_unit = excluded.responsible_unit, \
                          territorial_unit = excluded.territorial_unit, territory = excluded.territory, \
                          state = excluded.state",
-                    ))
-                    .bind(&key)
-                    .bind(root.unwrap_or_else(|| key.clone()))
-                    .bind(item.agency.token())
-                    .bind(s.kind)
-                    .bind(&s.title)
-                    .bind(&s.stage)
-                    .bind(s.closed)
-                    .bind(s.responsible_unit)
-                    .bind(s.territorial_unit)
-                    .bind(s.territory)
-                    .bind(serde_json::to_string(item).map_err(corrupt)?)
-                    .execute(&mut *tx)
-                    .await?;
+                        tuples(chunk.len(), 11)
+                    );
+                    let mut query = sqlx::query(sql(d, &text));
+                    for (key, root, item, s, state) in chunk {
+                        query = query
+                            .bind(key)
+                            .bind(root)
+                            .bind(item.agency.token())
+                            .bind(s.kind)
+                            .bind(&s.title)
+                            .bind(&s.stage)
+                            .bind(s.closed)
+                            .bind(s.responsible_unit.clone())
+                            .bind(s.territorial_unit.clone())
+                            .bind(s.territory.clone())
+                            .bind(state);
+                    }
+                    query.execute(&mut *tx).await?;
                 }
-                let mut changed: BTreeSet<String> = BTreeSet::new();
-                for item in model.items.values() {
-                    let root: Option<String> =
-                        sqlx::query_scalar(sql(d, "SELECT root FROM ledger_items WHERE item = ?"))
-                            .bind(item_key(&item.item))
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    changed.extend(root);
+                changed.extend(rows.iter().map(|(_, root, ..)| root.clone()));
+                let changed: Vec<String> = changed.into_iter().collect();
+                for chunk in changed.chunks(ROW_CHUNK) {
+                    let text = format!(
+                        "INSERT INTO ledger_changes (root) VALUES {}",
+                        tuples(chunk.len(), 1)
+                    );
+                    let mut query = sqlx::query(sql(d, &text));
+                    for root in chunk {
+                        query = query.bind(root);
+                    }
+                    query.execute(&mut *tx).await?;
                 }
-                for (root, _) in &links {
-                    changed.insert(item_key(root));
-                }
-                for root in &changed {
-                    sqlx::query(sql(d, "INSERT INTO ledger_changes (root) VALUES (?)"))
-                        .bind(root)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                for line in model.timelines.values().flatten() {
-                    sqlx::query(sql(
-                        d,
+                let lines: Vec<&TimelineEntry> = model.timelines.values().flatten().collect();
+                for chunk in lines.chunks(ROW_CHUNK) {
+                    let text = format!(
                         "INSERT INTO ledger_timeline (agency, position, item, occurred_at, event_type, acting_unit) \
-                         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (agency, position) DO NOTHING",
-                    ))
-                    .bind(line.agency.token())
-                    .bind(i64::try_from(line.position).unwrap_or(i64::MAX))
-                    .bind(item_key(&line.item))
-                    .bind(line.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
-                    .bind(&line.event_type)
-                    .bind(&line.acting_unit)
-                    .execute(&mut *tx)
-                    .await?;
+                         VALUES {} ON CONFLICT (agency, position) DO NOTHING",
+                        tuples(chunk.len(), 6)
+                    );
+                    let mut query = sqlx::query(sql(d, &text));
+                    for line in chunk {
+                        query = query
+                            .bind(line.agency.token())
+                            .bind(i64::try_from(line.position).unwrap_or(i64::MAX))
+                            .bind(item_key(&line.item))
+                            .bind(
+                                line.occurred_at
+                                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                            )
+                            .bind(&line.event_type)
+                            .bind(&line.acting_unit);
+                    }
+                    query.execute(&mut *tx).await?;
                 }
-                for ((agency, stream), version) in &model.applied {
-                    sqlx::query(sql(
-                        d,
-                        "INSERT INTO ledger_streams (agency, stream, version) VALUES (?, ?, ?) \
+                let versions: Vec<(&(Agency, String), &u64)> = model.applied.iter().collect();
+                for chunk in versions.chunks(ROW_CHUNK) {
+                    let text = format!(
+                        "INSERT INTO ledger_streams (agency, stream, version) VALUES {} \
                          ON CONFLICT (agency, stream) DO UPDATE SET version = excluded.version",
-                    ))
-                    .bind(agency.token())
-                    .bind(stream)
-                    .bind(i64::try_from(*version).unwrap_or(i64::MAX))
-                    .execute(&mut *tx)
-                    .await?;
+                        tuples(chunk.len(), 3)
+                    );
+                    let mut query = sqlx::query(sql(d, &text));
+                    for ((agency, stream), version) in chunk {
+                        query = query
+                            .bind(agency.token())
+                            .bind(stream)
+                            .bind(i64::try_from(**version).unwrap_or(i64::MAX));
+                    }
+                    query.execute(&mut *tx).await?;
                 }
                 sqlx::query(sql(
                     d,
@@ -497,44 +562,78 @@ impl SqlLedger {
 
     /// The part of the model one entry needs: its items, their links and timelines.
     pub async fn entry_model(&self, root: &str) -> Result<LedgerModel, LedgerError> {
+        self.entries_model(&[root.to_owned()], true).await
+    }
+
+    /// The part of the model the entries of `roots` need, in two queries: their items (with links), and
+    /// their timelines when asked.
+    pub async fn entries_model(
+        &self,
+        roots: &[String],
+        with_timeline: bool,
+    ) -> Result<LedgerModel, LedgerError> {
         in_transaction!(&self.db, |tx, d| {
             let mut model = LedgerModel::default();
-            let root_item = item_from_key(root).ok_or_else(|| corrupt(format!("root {root}")))?;
-            for row in sqlx::query(sql(
-                d,
-                "SELECT item, state FROM ledger_items WHERE root = ?",
-            ))
-            .bind(root)
-            .fetch_all(&mut *tx)
-            .await?
-            {
-                let state: String = row.try_get("state")?;
-                let item: Item = serde_json::from_str(&state).map_err(corrupt)?;
-                if item.item != root_item {
-                    model.root_of.insert(item.item.clone(), root_item.clone());
+            let mut keys = Vec::new();
+            for chunk in roots.chunks(IN_CHUNK) {
+                let text = format!(
+                    "SELECT item, root, state FROM ledger_items WHERE root IN ({})",
+                    marks(chunk.len())
+                );
+                let mut query = sqlx::query(sql(d, &text));
+                for root in chunk {
+                    query = query.bind(root);
                 }
-                let key: String = row.try_get("item")?;
-                for line in sqlx::query(sql(
-                    d,
-                    "SELECT agency, position, occurred_at, event_type, acting_unit FROM ledger_timeline WHERE item = ?",
-                ))
-                .bind(&key)
-                .fetch_all(&mut *tx)
-                .await?
-                {
-                    let agency: String = line.try_get("agency")?;
-                    let position: i64 = line.try_get("position")?;
-                    let occurred_at: String = line.try_get("occurred_at")?;
-                    model.timelines.entry(item.item.clone()).or_default().insert(TimelineEntry {
-                        occurred_at: chrono::DateTime::parse_from_rfc3339(&occurred_at).map_err(corrupt)?.to_utc(),
-                        agency: agency.parse().map_err(corrupt)?,
-                        position: u64::try_from(position).unwrap_or(0),
-                        event_type: line.try_get("event_type")?,
-                        acting_unit: line.try_get("acting_unit")?,
-                        item: item.item.clone(),
-                    });
+                for row in query.fetch_all(&mut *tx).await? {
+                    let (key, root, state): (String, String, String) = (
+                        row.try_get("item")?,
+                        row.try_get("root")?,
+                        row.try_get("state")?,
+                    );
+                    let item: Item = serde_json::from_str(&state).map_err(corrupt)?;
+                    if key != root {
+                        model.root_of.insert(
+                            item.item.clone(),
+                            item_from_key(&root).ok_or_else(|| corrupt(format!("root {root}")))?,
+                        );
+                    }
+                    keys.push(key);
+                    model.items.insert(item.item.clone(), item);
                 }
-                model.items.insert(item.item.clone(), item);
+            }
+            if with_timeline {
+                for chunk in keys.chunks(IN_CHUNK) {
+                    let text = format!(
+                        "SELECT agency, position, item, occurred_at, event_type, acting_unit FROM ledger_timeline WHERE item IN ({})",
+                        marks(chunk.len())
+                    );
+                    let mut query = sqlx::query(sql(d, &text));
+                    for key in chunk {
+                        query = query.bind(key);
+                    }
+                    for line in query.fetch_all(&mut *tx).await? {
+                        let agency: String = line.try_get("agency")?;
+                        let position: i64 = line.try_get("position")?;
+                        let occurred_at: String = line.try_get("occurred_at")?;
+                        let item: String = line.try_get("item")?;
+                        let item = item_from_key(&item)
+                            .ok_or_else(|| corrupt(format!("timeline item {item}")))?;
+                        model
+                            .timelines
+                            .entry(item.clone())
+                            .or_default()
+                            .insert(TimelineEntry {
+                                occurred_at: chrono::DateTime::parse_from_rfc3339(&occurred_at)
+                                    .map_err(corrupt)?
+                                    .to_utc(),
+                                agency: agency.parse().map_err(corrupt)?,
+                                position: u64::try_from(position).unwrap_or(0),
+                                event_type: line.try_get("event_type")?,
+                                acting_unit: line.try_get("acting_unit")?,
+                                item,
+                            });
+                    }
+                }
             }
             model
         })
