@@ -22,10 +22,22 @@ use serde_json::json;
 use sqlx::{PgPool, SqlitePool};
 use uuid::Uuid;
 
+mod ledger;
+
 /// Benchmark settings.
 #[derive(Debug, Parser)]
-#[command(about = "Event store and relay benchmarks against same-run baselines")]
+#[command(about = "Event store, relay and ledger benchmarks")]
 struct Config {
+    /// Run the ledger benchmarks (rebuild rate, ListEntries, command-to-visible latency) instead of the
+    /// store and relay ones.
+    #[arg(long)]
+    ledger: bool,
+    /// Ledger benchmarks: matters generated (two events each; one ledger entry each).
+    #[arg(long, default_value_t = 100_000)]
+    matters: usize,
+    /// Ledger benchmarks: commands per second in the latency run.
+    #[arg(long, default_value_t = 200)]
+    rate: u32,
     /// Seconds each timed scenario runs.
     #[arg(long, default_value_t = 5)]
     seconds: u64,
@@ -521,6 +533,54 @@ fn print(rows: &[Row]) {
 #[tokio::main]
 async fn main() -> Result<()> {
     let config = Config::parse();
+    if config.ledger {
+        let dir = tempfile::tempdir()?;
+        let r = ledger::run(dir.path(), config.matters, config.seconds, config.rate).await?;
+        let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
+        println!(
+            "oneledger-bench --ledger: {} cores, SQLite ledger and store",
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        );
+        println!("| scenario | result | p50 ms | p99 ms | target |");
+        println!("|---|---:|---:|---:|---|");
+        println!(
+            "| rebuild over {} events | {:.0} events/s | — | — | ≥ 30,000 events/s {} |",
+            r.events,
+            r.rebuild.events_per_sec,
+            if r.rebuild.events_per_sec >= 30_000.0 {
+                "met"
+            } else {
+                "MISSED"
+            }
+        );
+        println!(
+            "| ListEntries page of 50, unit filter, {} entries | {:.0} pages/s | {} | {} | p99 ≤ 20 ms {} |",
+            r.entries,
+            r.list.events_per_sec,
+            ms(r.list.p50),
+            ms(r.list.p99),
+            if r.list.p99 <= Duration::from_millis(20) {
+                "met"
+            } else {
+                "MISSED"
+            }
+        );
+        println!(
+            "| command accepted → visible in GetEntry, {} commands at {}/s | — | {} | {} | p99 ≤ 50 ms {} |",
+            r.commands,
+            config.rate,
+            ms(r.visible.p50),
+            ms(r.visible.p99),
+            if r.visible.p99 <= Duration::from_millis(50) {
+                "met"
+            } else {
+                "MISSED"
+            }
+        );
+        return Ok(());
+    }
     let duration = Duration::from_secs(config.seconds);
     let mut rows = Vec::new();
     println!(

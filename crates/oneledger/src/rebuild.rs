@@ -12,12 +12,7 @@ use oneledger_projector::feed::{Feed, JetStreamFeed, StoreFeed};
 
 use crate::config::RebuildArgs;
 
-/// Events per transaction during a rebuild: larger than live batches, for throughput.
-const REBUILD_BATCH: usize = 2000;
-/// Empty reads in a row after which a rebuild stops waiting for a feed's remaining events.
-const MAX_IDLE_READS: u32 = 10;
-
-/// Applies `feed` up to `head`, printing progress.
+/// Applies `feed` up to `head` into `ledger`, drawing a progress bar with the rate on stderr.
 async fn replay(
     ledger: &SqlLedger,
     feed: &mut dyn Feed,
@@ -25,40 +20,29 @@ async fn replay(
     head: u64,
 ) -> anyhow::Result<u64> {
     let started = Instant::now();
-    let mut last_print = Instant::now();
-    let mut done = ledger.checkpoint(feed.name()).await?;
-    let mut idle = 0;
-    while done < head {
-        let events = feed.next(done, REBUILD_BATCH).await?;
-        let Some(last) = events.last().map(|e| e.position) else {
-            // Messages the feed cannot deliver (terminated as unreadable) would keep us waiting forever.
-            idle += 1;
-            if idle >= MAX_IDLE_READS {
-                eprintln!(
-                    "\n{agency}: stopped at {done} of {head}; the rest could not be read (see the logs)"
-                );
-                break;
-            }
-            continue;
-        };
-        idle = 0;
-        ledger.apply_batch(feed.name(), &events).await?;
-        feed.ack(last).await?;
-        done = last;
-        if last_print.elapsed().as_millis() >= 500 || done >= head {
+    let mut last_print: Option<Instant> = None;
+    let done = oneledger_projector::projector::catch_up(ledger, feed, head, |done| {
+        if last_print.is_none_or(|t| t.elapsed().as_millis() >= 500) || done >= head {
             let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
             let width = 30;
-            let filled = (done as usize * width) / head.max(1) as usize;
+            let filled = (done.min(head) as usize * width) / head.max(1) as usize;
             eprint!(
-                "\r{agency:<16} [{}{}] {done}/{head} events, {rate:.0} events/s",
+                "\r{:<16} [{}{}] {done}/{head} events, {rate:.0} events/s",
+                agency.to_string(),
                 "#".repeat(filled),
                 " ".repeat(width - filled)
             );
             let _ = std::io::stderr().flush();
-            last_print = Instant::now();
+            last_print = Some(Instant::now());
         }
-    }
+    })
+    .await?;
     eprintln!();
+    if done < head {
+        eprintln!(
+            "{agency}: stopped at {done} of {head}; the rest could not be read (see the logs)"
+        );
+    }
     Ok(done)
 }
 

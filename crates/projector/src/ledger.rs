@@ -141,6 +141,9 @@ impl SqlLedger {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
+                // The ledger is derived: a power cut may lose its last commits, never tear one (WAL), and the
+                // projector re-applies them from the checkpoint that survived.
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(std::time::Duration::from_secs(10));
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)

@@ -92,7 +92,8 @@ pub struct LedgerModel {
 }
 
 fn decode<E: serde::de::DeserializeOwned>(event: &RecordedEvent) -> Result<E, ProjectionError> {
-    serde_json::from_value(event.data.clone()).map_err(|e| ProjectionError {
+    // Deserialising from a borrowed value spares a deep clone of every event's data.
+    E::deserialize(&event.data).map_err(|e| ProjectionError {
         event_type: event.event_type.clone(),
         position: event.position,
         reason: e.to_string(),

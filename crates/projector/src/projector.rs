@@ -44,25 +44,59 @@ pub async fn run(
     }
 }
 
-/// Applies `feed` until it has nothing more (to `head`), then returns how many events it applied: for a
-/// rebuild, and for tests.
+/// Events per transaction when catching up (a rebuild): larger than live batches, for throughput.
+pub const CATCH_UP_BATCH: usize = 2000;
+/// Empty reads in a row after which catching up stops waiting for a feed's remaining events (messages the
+/// feed cannot deliver, terminated as unreadable, would otherwise keep it waiting for ever).
+pub const MAX_IDLE_READS: u32 = 10;
+
+/// Applies `feed` until the ledger's checkpoint reaches `head`, reading the next batch while the previous
+/// one is applied, and reports progress (the position reached) after each batch. Returns the position
+/// reached: for a rebuild, and for tests.
 pub async fn catch_up(
     ledger: &SqlLedger,
     feed: &mut dyn Feed,
     head: u64,
+    mut progress: impl FnMut(u64),
 ) -> Result<u64, ProjectorError> {
-    let mut applied = 0;
-    loop {
-        let after = ledger.checkpoint(feed.name()).await?;
-        if after >= head {
-            return Ok(applied);
-        }
-        let events = feed.next(after, BATCH).await?;
-        if let Some(last) = events.last().map(|e| e.position) {
-            applied += ledger.apply_batch(feed.name(), &events).await?.applied as u64;
-            feed.ack(last).await?;
-        }
+    let mut done = ledger.checkpoint(feed.name()).await?;
+    let mut idle = 0;
+    let mut pending = if done < head {
+        feed.next(done, CATCH_UP_BATCH).await?
+    } else {
+        Vec::new()
+    };
+    while done < head {
+        let Some(last) = pending.last().map(|e| e.position) else {
+            idle += 1;
+            if idle >= MAX_IDLE_READS {
+                tracing::warn!(
+                    feed = feed.name(),
+                    done,
+                    head,
+                    "stopped catching up: the rest could not be read"
+                );
+                return Ok(done);
+            }
+            pending = feed.next(done, CATCH_UP_BATCH).await?;
+            continue;
+        };
+        idle = 0;
+        let name = feed.name().to_owned();
+        let (applied, next) = tokio::join!(ledger.apply_batch(&name, &pending), async {
+            if last < head {
+                feed.next(last, CATCH_UP_BATCH).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        });
+        applied?;
+        feed.ack(last).await?;
+        done = last;
+        progress(done);
+        pending = next?.unwrap_or_default();
     }
+    Ok(done)
 }
 
 #[cfg(test)]

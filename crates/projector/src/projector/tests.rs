@@ -69,7 +69,7 @@ async fn the_store_feed_and_the_jetstream_feed_build_the_same_ledger() {
     let embedded = ledger(&dir, "embedded.db").await;
     for (agency, store) in &stores {
         let mut feed = StoreFeed::new(format!("store:{agency}"), store.clone());
-        catch_up(&embedded, &mut feed, store.head().await.unwrap())
+        catch_up(&embedded, &mut feed, store.head().await.unwrap(), |_| {})
             .await
             .unwrap();
     }
@@ -104,7 +104,7 @@ async fn the_store_feed_and_the_jetstream_feed_build_the_same_ledger() {
         let mut feed = JetStreamFeed::connect(&js, &spec, "projector", 0)
             .await
             .unwrap();
-        catch_up(&brokered, &mut feed, head).await.unwrap();
+        catch_up(&brokered, &mut feed, head, |_| {}).await.unwrap();
     }
     assert_eq!(brokered.load_model().await.unwrap(), reference());
 }
@@ -128,14 +128,14 @@ async fn a_projector_aborted_again_and_again_ends_equal_to_a_rebuild() {
     }
     for (agency, store) in &stores {
         let mut feed = StoreFeed::new(format!("store:{agency}"), store.clone());
-        catch_up(&live, &mut feed, store.head().await.unwrap())
+        catch_up(&live, &mut feed, store.head().await.unwrap(), |_| {})
             .await
             .unwrap();
     }
     let rebuilt = ledger(&dir, "rebuilt.db").await;
     for (agency, store) in &stores {
         let mut feed = StoreFeed::new(format!("store:{agency}"), store.clone());
-        catch_up(&rebuilt, &mut feed, store.head().await.unwrap())
+        catch_up(&rebuilt, &mut feed, store.head().await.unwrap(), |_| {})
             .await
             .unwrap();
     }
