@@ -523,21 +523,43 @@ impl SqlLedger {
         after: &str,
         limit: usize,
     ) -> Result<Vec<String>, LedgerError> {
-        let mut text = String::from("SELECT DISTINCT root FROM ledger_items WHERE root > ?");
-        let mut binds: Vec<String> = vec![after.to_owned()];
-        if let Some(unit) = &filter.unit {
-            text.push_str(" AND (responsible_unit = ? OR territorial_unit = ?)");
-            binds.push(unit.clone());
-            binds.push(unit.clone());
-        }
+        let mut extra = String::new();
+        let mut extra_binds: Vec<String> = Vec::new();
         if let Some(territory) = &filter.territory {
-            text.push_str(" AND territory = ?");
-            binds.push(territory.clone());
+            extra.push_str(" AND territory = ?");
+            extra_binds.push(territory.clone());
         }
         if let Some(t) = &filter.title_contains {
-            text.push_str(" AND title LIKE ?");
-            binds.push(format!("%{}%", t.replace(['%', '_'], "")));
+            extra.push_str(" AND title LIKE ?");
+            extra_binds.push(format!("%{}%", t.replace(['%', '_'], "")));
         }
+        let mut binds: Vec<String> = Vec::new();
+        let mut text = match &filter.unit {
+            // Each unit column is range-scanned in root order on its own index; UNION merges them.
+            Some(unit) => {
+                let mut text = String::new();
+                for (i, column) in ["responsible_unit", "territorial_unit"]
+                    .into_iter()
+                    .enumerate()
+                {
+                    if i > 0 {
+                        text.push_str(" UNION ");
+                    }
+                    text.push_str(&format!(
+                        "SELECT root FROM ledger_items WHERE {column} = ? AND root > ?{extra}"
+                    ));
+                    binds.push(unit.clone());
+                    binds.push(after.to_owned());
+                    binds.extend(extra_binds.iter().cloned());
+                }
+                text
+            }
+            None => {
+                binds.push(after.to_owned());
+                binds.extend(extra_binds);
+                format!("SELECT DISTINCT root FROM ledger_items WHERE root > ?{extra}")
+            }
+        };
         text.push_str(" ORDER BY root LIMIT ?");
         in_transaction!(&self.db, |tx, d| {
             let mut query = sqlx::query_scalar::<_, String>(sql(d, &text));
