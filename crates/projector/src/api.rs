@@ -19,7 +19,7 @@ use oneledger_proto::common::v1 as common;
 use oneledger_proto::ledger::v1::{self as pb, ledger_service_server::LedgerServiceServer};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use crate::ledger::{LedgerError, ListFilter, SqlLedger, item_from_key};
@@ -558,7 +558,10 @@ pub async fn serve(
     }
     router
         .add_service(LedgerServiceServer::new(api))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            shutdown,
+        )
         .await
 }
 

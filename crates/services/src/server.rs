@@ -12,7 +12,6 @@ use oneledger_proto::political_legal::v1::political_legal_service_server::Politi
 use oneledger_proto::public_security::v1::public_security_service_server::PublicSecurityServiceServer;
 use oneledger_store::EventStore;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic_health::ServingStatus;
 
 use crate::auth::TokenKeys;
@@ -136,7 +135,10 @@ pub async fn serve(
     });
     tracing::info!(agency = %settings.agency, address = ?listener.local_addr().ok(), "serving");
     router
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .serve_with_incoming_shutdown(
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            shutdown,
+        )
         .await?;
     Ok(())
 }
