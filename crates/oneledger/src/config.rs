@@ -39,6 +39,11 @@ pub enum Command {
     Migrate(StoreArgs),
     /// Publish an agency store's events to its NATS JetStream stream (the outbox relay) on its own.
     Relay(RelayArgs),
+    /// Read the ledger of a running system: list, show, stats.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Ask a petition's status with its receipt number and query code, as a petitioner would.
+    PetitionStatus(PetitionStatusArgs),
     /// Print a signed bearer token for local use.
     Token(TokenArgs),
 }
@@ -214,4 +219,81 @@ pub struct RebuildArgs {
     /// … into this fresh ledger, which `project` then uses.
     #[arg(long, env = "ONELEDGER_LEDGER_URL")]
     pub ledger_url: Option<String>,
+}
+
+/// Where the ledger API is and who asks.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The ledger API.
+    #[arg(
+        long,
+        env = "ONELEDGER_LEDGER_ADDRESS",
+        default_value = "http://127.0.0.1:50050"
+    )]
+    pub address: String,
+    /// A bearer token (see `oneledger token`, or the one `up` prints).
+    #[arg(long, env = "ONELEDGER_TOKEN", hide_env_values = true)]
+    pub token: String,
+}
+
+/// The ledger client's commands.
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// List entries as a table.
+    List {
+        /// Who asks, and where.
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Only this unit's ledger.
+        #[arg(long, default_value = "")]
+        unit: String,
+        /// Only open or closed entries.
+        #[arg(long, default_value = "")]
+        status: String,
+        /// Only entries with an overdue deadline.
+        #[arg(long)]
+        overdue: bool,
+        /// Entries to show.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show one entry with its deadlines and timeline.
+    Show {
+        /// Who asks, and where.
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Any item of the entry, as `<kind>:<id>` (petition_matter, dispute, joint_handling, supervision_order).
+        item: String,
+    },
+    /// Statistics for a period.
+    Stats {
+        /// Who asks, and where.
+        #[command(flatten)]
+        client: ClientArgs,
+        /// First day (ISO date).
+        #[arg(long)]
+        from: String,
+        /// Last day (ISO date).
+        #[arg(long)]
+        to: String,
+        /// Only this unit.
+        #[arg(long, default_value = "")]
+        unit: String,
+    },
+}
+
+/// A petitioner's lookup.
+#[derive(Debug, Args)]
+pub struct PetitionStatusArgs {
+    /// The petition service.
+    #[arg(
+        long,
+        env = "ONELEDGER_PETITION_ADDRESS",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub address: String,
+    /// Receipt number.
+    pub receipt: String,
+    /// Query code.
+    pub code: String,
 }

@@ -1,5 +1,6 @@
 //! The `oneledger` binary: every role of the system as a subcommand (see [`config::Command`]).
 
+mod client;
 mod config;
 mod rebuild;
 mod up;
@@ -47,6 +48,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Relay(args) => relay(args).await,
         Command::Token(args) => token(args),
+        Command::Ledger(command) => client::run_ledger(command).await,
+        Command::PetitionStatus(args) => client::petition_status(args).await,
     }
 }
 

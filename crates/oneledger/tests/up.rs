@@ -599,3 +599,115 @@ async fn a_rebuilt_ledger_equals_the_live_one_and_is_swapped_in() {
         });
     assert!(kept, "the old ledger is kept aside");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_read_the_ledger_and_a_petition_status_as_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_ports();
+    let mut process = up(dir.path(), base);
+    assert!(serving(base).await && serving(base + 1).await);
+    let clerk = token(
+        dir.path(),
+        "binhai.petition_office",
+        vec![Role::IntakeClerk],
+    );
+    let mut petition = PetitionServiceClient::connect(format!("http://127.0.0.1:{}", base + 1))
+        .await
+        .unwrap();
+    let registered = petition
+        .register_petition(authorized(
+            pb::RegisterPetitionRequest {
+                request_id: rid(),
+                channel: pb::Channel::Phone as i32,
+                claim_class: pb::ClaimClass::Suggestion as i32,
+                title: "More buses to the industrial park".into(),
+                petitioners: vec![pb::Petitioner {
+                    name: "Chen Jie".into(),
+                    ..Default::default()
+                }],
+                collective_size: 1,
+                territory_unit_id: "binhai.xingang_subdistrict".into(),
+                ..Default::default()
+            },
+            &clerk,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);
+    for _ in 0..100 {
+        if entries(base, &coordinator).await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let run = async |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_oneledger"))
+            .args(args)
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let ledger = format!("http://127.0.0.1:{base}");
+    let list = run(&[
+        "ledger",
+        "list",
+        "--address",
+        &ledger,
+        "--token",
+        &coordinator,
+    ])
+    .await;
+    assert!(
+        list.contains(&registered.matter_id) && list.contains("More buses"),
+        "{list}"
+    );
+    let item = format!("petition_matter:{}", registered.matter_id);
+    let show = run(&[
+        "ledger",
+        "show",
+        "--address",
+        &ledger,
+        "--token",
+        &coordinator,
+        &item,
+    ])
+    .await;
+    assert!(
+        show.contains("petition.matter.registered") && show.contains("art. 22"),
+        "{show}"
+    );
+    let today = chrono::Utc::now().date_naive().to_string();
+    let stats = run(&[
+        "ledger",
+        "stats",
+        "--address",
+        &ledger,
+        "--token",
+        &coordinator,
+        "--from",
+        &today,
+        "--to",
+        &today,
+    ])
+    .await;
+    assert!(stats.contains("matters_registered"), "{stats}");
+    let petition_address = format!("http://127.0.0.1:{}", base + 1);
+    let status = run(&[
+        "petition-status",
+        "--address",
+        &petition_address,
+        &registered.matter_id,
+        &registered.query_code,
+    ])
+    .await;
+    assert!(status.contains("stage: registered"), "{status}");
+    assert!(!status.contains("Chen Jie"), "no personal data");
+    process.kill().await.unwrap();
+}

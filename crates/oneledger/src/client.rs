@@ -1,0 +1,263 @@
+//! A client for people: the ledger and a petition's public status as readable tables.
+
+use anyhow::{Context, bail};
+use oneledger_proto::common::v1::{ItemKind, ItemRef};
+use oneledger_proto::ledger::v1::{self as pb, ledger_service_client::LedgerServiceClient};
+use oneledger_proto::petition::v1::{
+    GetPublicStatusRequest, petition_service_client::PetitionServiceClient,
+};
+
+use crate::config::{ClientArgs, LedgerCommand, PetitionStatusArgs};
+
+fn authorized<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {}", token.trim())
+            .parse()
+            .context("token")?,
+    );
+    Ok(request)
+}
+
+async fn ledger(
+    client: &ClientArgs,
+) -> anyhow::Result<LedgerServiceClient<tonic::transport::Channel>> {
+    LedgerServiceClient::connect(client.address.clone())
+        .await
+        .with_context(|| format!("connecting to {}", client.address))
+}
+
+/// Prints rows as a table with aligned columns.
+fn table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.iter().map(|h| h.to_string()).collect());
+    line(widths.iter().map(|w| "-".repeat(*w)).collect());
+    for row in rows {
+        line(row.clone());
+    }
+}
+
+fn item_ref(text: &str) -> anyhow::Result<ItemRef> {
+    let (kind, id) = text.split_once(':').context("an item is <kind>:<id>")?;
+    let kind = match kind {
+        "petition_matter" => ItemKind::PetitionMatter,
+        "dispute" => ItemKind::Dispute,
+        "joint_handling" => ItemKind::JointHandling,
+        "supervision_order" => ItemKind::SupervisionOrder,
+        other => bail!("unknown item kind {other:?}"),
+    };
+    Ok(ItemRef {
+        kind: kind as i32,
+        id: id.to_owned(),
+    })
+}
+
+/// Runs a ledger command.
+pub async fn run_ledger(command: LedgerCommand) -> anyhow::Result<()> {
+    match command {
+        LedgerCommand::List {
+            client,
+            unit,
+            status,
+            overdue,
+            limit,
+        } => {
+            let request = pb::ListEntriesRequest {
+                unit_id: unit,
+                status,
+                overdue_only: overdue,
+                page_size: limit.clamp(1, 200),
+                ..Default::default()
+            };
+            let entries = ledger(&client)
+                .await?
+                .list_entries(authorized(request, &client.token)?)
+                .await?
+                .into_inner()
+                .entries;
+            let rows: Vec<Vec<String>> = entries
+                .iter()
+                .map(|e| {
+                    let root = e.root.as_ref().map(|r| r.id.clone()).unwrap_or_default();
+                    let next_due = e
+                        .deadlines
+                        .iter()
+                        .filter(|d| d.met_on.is_empty())
+                        .map(|d| d.due_on.clone())
+                        .min()
+                        .unwrap_or_default();
+                    vec![
+                        root,
+                        e.title.chars().take(40).collect(),
+                        e.status.clone(),
+                        e.responsible_unit_id.clone(),
+                        next_due,
+                        if e.overdue {
+                            "OVERDUE".into()
+                        } else {
+                            String::new()
+                        },
+                        e.items.len().to_string(),
+                    ]
+                })
+                .collect();
+            table(
+                &[
+                    "root",
+                    "title",
+                    "status",
+                    "responsible unit",
+                    "next due",
+                    "",
+                    "items",
+                ],
+                &rows,
+            );
+        }
+        LedgerCommand::Show { client, item } => {
+            let request = pb::GetEntryRequest {
+                item: Some(item_ref(&item)?),
+            };
+            let e = ledger(&client)
+                .await?
+                .get_entry(authorized(request, &client.token)?)
+                .await?
+                .into_inner()
+                .entry
+                .context("no entry")?;
+            println!(
+                "{} — {} ({})",
+                e.root.as_ref().map(|r| r.id.as_str()).unwrap_or_default(),
+                e.title,
+                e.status
+            );
+            println!(
+                "responsible {}  territorial {}  police {}  risk {}",
+                e.responsible_unit_id, e.territorial_unit_id, e.police_station_id, e.risk_level
+            );
+            println!("items: {}", e.stages.join(", "));
+            if !e.supervision_orders.is_empty() {
+                println!("supervision: {}", e.supervision_orders.join(", "));
+            }
+            println!();
+            let deadlines: Vec<Vec<String>> = e
+                .deadlines
+                .iter()
+                .map(|d| {
+                    vec![
+                        d.kind.clone(),
+                        d.article.clone(),
+                        d.due_on.clone(),
+                        d.met_on.clone(),
+                        if d.overdue {
+                            "OVERDUE".into()
+                        } else {
+                            String::new()
+                        },
+                    ]
+                })
+                .collect();
+            table(&["deadline", "rule", "due", "met", ""], &deadlines);
+            println!();
+            let timeline: Vec<Vec<String>> = e
+                .timeline
+                .iter()
+                .map(|l| {
+                    vec![
+                        l.occurred_at.clone(),
+                        l.event_type.clone(),
+                        l.acting_unit_id.clone(),
+                    ]
+                })
+                .collect();
+            table(&["when", "event", "by"], &timeline);
+        }
+        LedgerCommand::Stats {
+            client,
+            from,
+            to,
+            unit,
+        } => {
+            let request = pb::GetStatisticsRequest {
+                from_date: from,
+                to_date: to,
+                unit_id: unit,
+            };
+            let s = ledger(&client)
+                .await?
+                .get_statistics(authorized(request, &client.token)?)
+                .await?
+                .into_inner();
+            let mut rows: Vec<Vec<String>> = s
+                .counts
+                .iter()
+                .map(|(k, v)| vec![k.clone(), v.to_string()])
+                .collect();
+            rows.extend(
+                s.rates
+                    .iter()
+                    .map(|(k, v)| vec![k.clone(), format!("{:.1}%", v * 100.0)]),
+            );
+            rows.sort();
+            table(&["figure", "value"], &rows);
+            if !s.orders_per_unit.is_empty() {
+                println!();
+                let mut per_unit: Vec<Vec<String>> = s
+                    .orders_per_unit
+                    .iter()
+                    .map(|(k, v)| vec![k.clone(), v.to_string()])
+                    .collect();
+                per_unit.sort();
+                table(&["unit", "supervision orders"], &per_unit);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs a petitioner's status lookup.
+pub async fn petition_status(args: PetitionStatusArgs) -> anyhow::Result<()> {
+    let mut client = PetitionServiceClient::connect(args.address.clone())
+        .await
+        .with_context(|| format!("connecting to {}", args.address))?;
+    let status = client
+        .get_public_status(GetPublicStatusRequest {
+            receipt_number: args.receipt,
+            query_code: args.code,
+        })
+        .await?
+        .into_inner();
+    println!("stage: {}", status.stage);
+    println!("responsible unit: {}", status.responsible_unit_id);
+    let rows: Vec<Vec<String>> = status
+        .deadlines
+        .iter()
+        .map(|d| {
+            vec![
+                d.kind.clone(),
+                d.article.clone(),
+                d.due_on.clone(),
+                d.met_on.clone(),
+            ]
+        })
+        .collect();
+    table(&["deadline", "rule", "due", "met"], &rows);
+    for reply in &status.replies {
+        println!("reply delivered: {reply}");
+    }
+    Ok(())
+}
