@@ -57,6 +57,22 @@ impl DomainError {
         }
     }
 
+    /// Refuses unless the acting `unit` is the one the step belongs to.
+    pub fn require_unit(
+        unit: &UnitId,
+        expected: &Option<UnitId>,
+        action: &'static str,
+    ) -> Result<(), DomainError> {
+        if expected.as_ref() == Some(unit) {
+            Ok(())
+        } else {
+            Err(DomainError::NotAuthorized {
+                unit: unit.clone(),
+                action,
+            })
+        }
+    }
+
     /// The rule a refusal cites, if it is one.
     pub fn rule(&self) -> Option<&'static str> {
         match self {

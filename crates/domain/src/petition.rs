@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
-use crate::clock::{Deadline, DeadlineKind, Period, legal_date};
+use crate::clock::{Deadline, DeadlineKind, legal_date};
 use crate::error::DomainError;
 use crate::ids::{MatterId, PersonRef, UnitId, id_field, text};
 
@@ -882,22 +882,6 @@ impl PetitionMatter {
         }
     }
 
-    fn require_unit(
-        &self,
-        unit: &UnitId,
-        expected: &Option<UnitId>,
-        action: &'static str,
-    ) -> Result<(), DomainError> {
-        if expected.as_ref() == Some(unit) {
-            Ok(())
-        } else {
-            Err(DomainError::NotAuthorized {
-                unit: unit.clone(),
-                action,
-            })
-        }
-    }
-
     /// A petitioner's window: refused after its last day, citing the rule and the date it closed.
     fn require_window(
         &self,
@@ -1051,7 +1035,11 @@ impl Aggregate for PetitionMatter {
                 territorial_unit,
             } => {
                 self.require_stage(&[Stage::Registered], "routing", "art. 22")?;
-                self.require_unit(unit, &self.office, "route a matter it did not register")?;
+                DomainError::require_unit(
+                    unit,
+                    &self.office,
+                    "route a matter it did not register",
+                )?;
                 id_field("to", to.as_str())?;
                 if Some(to) == self.office.as_ref() {
                     return Err(DomainError::invalid(
@@ -1080,7 +1068,11 @@ impl Aggregate for PetitionMatter {
                 channel,
             } => {
                 self.require_stage(&[Stage::Registered], "diversion", "art. 22")?;
-                self.require_unit(unit, &self.office, "divert a matter it did not register")?;
+                DomainError::require_unit(
+                    unit,
+                    &self.office,
+                    "divert a matter it did not register",
+                )?;
                 text("channel", channel, MAX_REASON_CHARS)?;
                 vec![MatterEvent::Diverted {
                     at,
@@ -1091,7 +1083,7 @@ impl Aggregate for PetitionMatter {
             }
             A::Receive => {
                 self.require_stage(&[Stage::Forwarded, Stage::Assigned], "receipt", "art. 23")?;
-                self.require_unit(
+                DomainError::require_unit(
                     unit,
                     &self.responsible_unit,
                     "receive a matter not routed to it",
@@ -1112,12 +1104,16 @@ impl Aggregate for PetitionMatter {
                         format!("no notice of receipt while the matter is {}", self.stage),
                     ));
                 }
-                self.require_unit(unit, &self.responsible_unit, "send the notice of receipt")?;
+                DomainError::require_unit(
+                    unit,
+                    &self.responsible_unit,
+                    "send the notice of receipt",
+                )?;
                 vec![MatterEvent::ReceiptNoticeSent { at }]
             }
             A::ObjectToRouting { reason } => {
                 self.require_stage(&[Stage::Received], "a routing objection", "art. 23 ¶3")?;
-                self.require_unit(
+                DomainError::require_unit(
                     unit,
                     &self.responsible_unit,
                     "object to another unit's routing",
@@ -1147,7 +1143,7 @@ impl Aggregate for PetitionMatter {
                     "deciding an objection",
                     "art. 23 ¶3",
                 )?;
-                self.require_unit(unit, &self.office, "decide a routing objection")?;
+                DomainError::require_unit(unit, &self.office, "decide a routing objection")?;
                 vec![MatterEvent::RoutingObjectionDecided {
                     at,
                     upheld: *upheld,
@@ -1160,7 +1156,7 @@ impl Aggregate for PetitionMatter {
                 accused_unit,
             } => {
                 self.require_stage(&[Stage::Received], "acceptance", "art. 28")?;
-                self.require_unit(
+                DomainError::require_unit(
                     unit,
                     &self.responsible_unit,
                     "accept a matter not routed to it",
@@ -1225,7 +1221,7 @@ impl Aggregate for PetitionMatter {
                 competent_channel,
             } => {
                 self.require_stage(&[Stage::Received], "non-acceptance", "art. 28")?;
-                self.require_unit(
+                DomainError::require_unit(
                     unit,
                     &self.responsible_unit,
                     "decline a matter not routed to it",
@@ -1244,7 +1240,7 @@ impl Aggregate for PetitionMatter {
                 reason,
             } => {
                 self.require_stage(&[Stage::Handling], "an extension", "art. 34")?;
-                self.require_unit(
+                DomainError::require_unit(
                     unit,
                     &self.responsible_unit,
                     "extend another unit's handling",
@@ -1383,7 +1379,11 @@ impl Aggregate for PetitionMatter {
             }
             A::IssueHandlingOpinion { outcome } => {
                 self.require_stage(&[Stage::Handling], "a handling opinion", "art. 32")?;
-                self.require_unit(unit, &self.responsible_unit, "issue another unit's opinion")?;
+                DomainError::require_unit(
+                    unit,
+                    &self.responsible_unit,
+                    "issue another unit's opinion",
+                )?;
                 if self.route != Some(ClaimRoute::PetitionRoute) {
                     return Err(self.refuse(
                         "art. 32",
@@ -1416,7 +1416,7 @@ impl Aggregate for PetitionMatter {
                         ));
                     }
                 };
-                self.require_unit(unit, by, "deliver another unit's reply")?;
+                DomainError::require_unit(unit, by, "deliver another unit's reply")?;
                 if *delivered_on > today {
                     return Err(DomainError::invalid(
                         "delivered_on",
@@ -1464,7 +1464,7 @@ impl Aggregate for PetitionMatter {
             }
             A::IssueReviewOpinion { outcome } => {
                 self.require_stage(&[Stage::UnderReview], "a review opinion", "art. 35")?;
-                self.require_unit(
+                DomainError::require_unit(
                     unit,
                     &self.reviewing_unit,
                     "issue another unit's review opinion",
@@ -1520,7 +1520,7 @@ impl Aggregate for PetitionMatter {
                         ));
                     }
                 };
-                self.require_unit(unit, organiser, "organise a hearing on this matter")?;
+                DomainError::require_unit(unit, organiser, "organise a hearing on this matter")?;
                 if self.hearing.is_some() {
                     return Err(self.refuse("art. 36 ¶2", "a hearing is already open"));
                 }
@@ -1533,12 +1533,12 @@ impl Aggregate for PetitionMatter {
                 if self.hearing.is_none() {
                     return Err(self.refuse("art. 36 ¶2", "no hearing is open"));
                 }
-                self.require_unit(unit, &self.hearing, "close another unit's hearing")?;
+                DomainError::require_unit(unit, &self.hearing, "close another unit's hearing")?;
                 vec![MatterEvent::HearingClosed { at }]
             }
             A::IssueReReviewOpinion { outcome } => {
                 self.require_stage(&[Stage::UnderReReview], "a re-review opinion", "art. 36")?;
-                self.require_unit(
+                DomainError::require_unit(
                     unit,
                     &self.re_reviewing_unit,
                     "issue another unit's re-review opinion",
@@ -1595,7 +1595,7 @@ impl Aggregate for PetitionMatter {
                 }
             }
             A::RecordImplementation => {
-                self.require_unit(
+                DomainError::require_unit(
                     unit,
                     &self.responsible_unit,
                     "record another unit's implementation",
@@ -1859,11 +1859,6 @@ impl Aggregate for PetitionMatter {
         }
         self
     }
-}
-
-/// The period of a deadline kind, for callers that show it.
-pub fn period_of(kind: DeadlineKind) -> Option<Period> {
-    kind.statutory_period()
 }
 
 #[cfg(test)]

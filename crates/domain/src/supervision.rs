@@ -235,22 +235,6 @@ impl SupervisionOrder {
             reason,
         )
     }
-
-    fn require_unit(
-        &self,
-        unit: &UnitId,
-        expected: &Option<UnitId>,
-        action: &'static str,
-    ) -> Result<(), DomainError> {
-        if expected.as_ref() == Some(unit) {
-            Ok(())
-        } else {
-            Err(DomainError::NotAuthorized {
-                unit: unit.clone(),
-                action,
-            })
-        }
-    }
 }
 
 fn feedback_clock(at: DateTime<Utc>, due_on: NaiveDate) -> Deadline {
@@ -317,7 +301,7 @@ impl Aggregate for SupervisionOrder {
                 }
             }
             A::Acknowledge => {
-                self.require_unit(
+                DomainError::require_unit(
                     unit,
                     &self.to_unit,
                     "acknowledge an order addressed to another unit",
@@ -328,7 +312,7 @@ impl Aggregate for SupervisionOrder {
                 OrderEvent::Acknowledged { at }
             }
             A::SubmitFeedback { summary } => {
-                self.require_unit(
+                DomainError::require_unit(
                     unit,
                     &self.to_unit,
                     "answer an order addressed to another unit",
@@ -343,7 +327,7 @@ impl Aggregate for SupervisionOrder {
                 }
             }
             A::AcceptFeedback => {
-                self.require_unit(
+                DomainError::require_unit(
                     unit,
                     &self.issuer,
                     "decide feedback on another unit's order",
@@ -354,7 +338,7 @@ impl Aggregate for SupervisionOrder {
                 OrderEvent::FeedbackAccepted { at }
             }
             A::RejectFeedback { reason, due_on } => {
-                self.require_unit(
+                DomainError::require_unit(
                     unit,
                     &self.issuer,
                     "decide feedback on another unit's order",
@@ -376,7 +360,7 @@ impl Aggregate for SupervisionOrder {
                 }
             }
             A::Escalate { level, note } => {
-                self.require_unit(unit, &self.issuer, "escalate another unit's order")?;
+                DomainError::require_unit(unit, &self.issuer, "escalate another unit's order")?;
                 if self.stage == OrderStage::Closed {
                     return Err(self.refuse("a closed order is not escalated"));
                 }
@@ -394,7 +378,7 @@ impl Aggregate for SupervisionOrder {
                 }
             }
             A::RecordAdoption { adopted } => {
-                self.require_unit(
+                DomainError::require_unit(
                     unit,
                     &self.issuer,
                     "record adoption on another unit's order",
