@@ -30,6 +30,32 @@ fn tuples(rows: usize, columns: usize) -> String {
     vec![row.as_str(); rows].join(", ")
 }
 
+/// The timeline columns every timeline query selects, in [`TimelineRow`]'s order.
+macro_rules! timeline_columns {
+    () => {
+        "agency, position, item, occurred_at, event_type, acting_unit"
+    };
+}
+
+/// A timeline row as both backends return it: agency, position, item key, time, type, acting unit.
+type TimelineRow = (String, i64, String, String, String, String);
+
+/// A timeline row read back.
+fn timeline_entry(
+    (agency, position, item, occurred_at, event_type, acting_unit): TimelineRow,
+) -> Result<TimelineEntry, LedgerError> {
+    Ok(TimelineEntry {
+        occurred_at: chrono::DateTime::parse_from_rfc3339(&occurred_at)
+            .map_err(corrupt)?
+            .to_utc(),
+        agency: agency.parse().map_err(corrupt)?,
+        position: u64::try_from(position).unwrap_or(0),
+        event_type,
+        acting_unit,
+        item: item_from_key(&item).ok_or_else(|| corrupt(format!("timeline item {item}")))?,
+    })
+}
+
 /// Why the ledger could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -473,27 +499,16 @@ impl SqlLedger {
                     u64::try_from(version).unwrap_or(0),
                 );
             }
-            let mut timelines: BTreeMap<ItemRef, BTreeSet<TimelineEntry>> = BTreeMap::new();
-            for row in sqlx::query(sql(
+            let lines: Vec<TimelineRow> = sqlx::query_as(sql(
                 d,
-                "SELECT agency, position, item, occurred_at, event_type, acting_unit FROM ledger_timeline",
+                concat!("SELECT ", timeline_columns!(), " FROM ledger_timeline"),
             ))
             .fetch_all(&mut *tx)
-            .await?
-            {
-                let agency: String = row.try_get("agency")?;
-                let position: i64 = row.try_get("position")?;
-                let item: String = row.try_get("item")?;
-                let occurred_at: String = row.try_get("occurred_at")?;
-                let item = item_from_key(&item).ok_or_else(|| corrupt(format!("timeline item {item}")))?;
-                timelines.entry(item.clone()).or_default().insert(TimelineEntry {
-                    occurred_at: chrono::DateTime::parse_from_rfc3339(&occurred_at).map_err(corrupt)?.to_utc(),
-                    agency: agency.parse().map_err(corrupt)?,
-                    position: u64::try_from(position).unwrap_or(0),
-                    event_type: row.try_get("event_type")?,
-                    acting_unit: row.try_get("acting_unit")?,
-                    item,
-                });
+            .await?;
+            let mut timelines: BTreeMap<ItemRef, BTreeSet<TimelineEntry>> = BTreeMap::new();
+            for line in lines {
+                let line = timeline_entry(line)?;
+                timelines.entry(line.item.clone()).or_default().insert(line);
             }
             model.timelines = timelines;
             model
@@ -629,34 +644,21 @@ impl SqlLedger {
             if with_timeline {
                 for chunk in keys.chunks(IN_CHUNK) {
                     let text = format!(
-                        "SELECT agency, position, item, occurred_at, event_type, acting_unit FROM ledger_timeline WHERE item IN ({})",
+                        "SELECT {} FROM ledger_timeline WHERE item IN ({})",
+                        timeline_columns!(),
                         marks(chunk.len())
                     );
-                    let mut query = sqlx::query(sql(d, &text));
+                    let mut query = sqlx::query_as::<_, TimelineRow>(sql(d, &text));
                     for key in chunk {
                         query = query.bind(key);
                     }
                     for line in query.fetch_all(&mut *tx).await? {
-                        let agency: String = line.try_get("agency")?;
-                        let position: i64 = line.try_get("position")?;
-                        let occurred_at: String = line.try_get("occurred_at")?;
-                        let item: String = line.try_get("item")?;
-                        let item = item_from_key(&item)
-                            .ok_or_else(|| corrupt(format!("timeline item {item}")))?;
+                        let line = timeline_entry(line)?;
                         model
                             .timelines
-                            .entry(item.clone())
+                            .entry(line.item.clone())
                             .or_default()
-                            .insert(TimelineEntry {
-                                occurred_at: chrono::DateTime::parse_from_rfc3339(&occurred_at)
-                                    .map_err(corrupt)?
-                                    .to_utc(),
-                                agency: agency.parse().map_err(corrupt)?,
-                                position: u64::try_from(position).unwrap_or(0),
-                                event_type: line.try_get("event_type")?,
-                                acting_unit: line.try_get("acting_unit")?,
-                                item,
-                            });
+                            .insert(line);
                     }
                 }
             }
