@@ -135,19 +135,7 @@ async fn up_serves_everything_projects_a_petition_and_keeps_it_across_a_restart(
         .unwrap();
     let registered = petition
         .register_petition(authorized(
-            pb::RegisterPetitionRequest {
-                request_id: uuid::Uuid::now_v7().to_string(),
-                channel: pb::Channel::Online as i32,
-                claim_class: pb::ClaimClass::Claim as i32,
-                title: "Noise from a night-time construction site".into(),
-                petitioners: vec![pb::Petitioner {
-                    name: "Wang Fang".into(),
-                    ..Default::default()
-                }],
-                collective_size: 1,
-                territory_unit_id: "binhai.xingang_subdistrict".into(),
-                ..Default::default()
-            },
+            new_petition("Noise from a night-time construction site", "Wang Fang"),
             &clerk,
         ))
         .await
@@ -202,6 +190,23 @@ async fn up_serves_everything_projects_a_petition_and_keeps_it_across_a_restart(
     restarted.kill().await.unwrap();
 }
 
+/// A one-petitioner claim registered online in Xingang, under a fresh request id.
+fn new_petition(title: &str, petitioner: &str) -> pb::RegisterPetitionRequest {
+    pb::RegisterPetitionRequest {
+        request_id: rid(),
+        channel: pb::Channel::Online as i32,
+        claim_class: pb::ClaimClass::Claim as i32,
+        title: title.into(),
+        petitioners: vec![pb::Petitioner {
+            name: petitioner.into(),
+            ..Default::default()
+        }],
+        collective_size: 1,
+        territory_unit_id: "binhai.xingang_subdistrict".into(),
+        ..Default::default()
+    }
+}
+
 fn rid() -> String {
     uuid::Uuid::now_v7().to_string()
 }
@@ -233,17 +238,10 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
     let registered = petition
         .register_petition(authorized(
             pb::RegisterPetitionRequest {
-                request_id: rid(),
                 channel: pb::Channel::Visit as i32,
-                claim_class: pb::ClaimClass::Claim as i32,
-                title: "Unpaid wages for 23 workers at the port site".into(),
-                petitioners: vec![pb::Petitioner {
-                    name: "Zhao Lei".into(),
-                    ..Default::default()
-                }],
                 collective_size: 23,
                 territory_unit_id: town.into(),
-                ..Default::default()
+                ..new_petition("Unpaid wages for 23 workers at the port site", "Zhao Lei")
             },
             &clerk,
         ))
@@ -533,17 +531,8 @@ async fn a_rebuilt_ledger_equals_the_live_one_and_is_swapped_in() {
         petition
             .register_petition(authorized(
                 pb::RegisterPetitionRequest {
-                    request_id: rid(),
                     channel: pb::Channel::Letter as i32,
-                    claim_class: pb::ClaimClass::Claim as i32,
-                    title: title.into(),
-                    petitioners: vec![pb::Petitioner {
-                        name: "Sun Li".into(),
-                        ..Default::default()
-                    }],
-                    collective_size: 1,
-                    territory_unit_id: "binhai.xingang_subdistrict".into(),
-                    ..Default::default()
+                    ..new_petition(title, "Sun Li")
                 },
                 &clerk,
             ))
@@ -617,17 +606,9 @@ async fn people_read_the_ledger_and_a_petition_status_as_tables() {
     let registered = petition
         .register_petition(authorized(
             pb::RegisterPetitionRequest {
-                request_id: rid(),
                 channel: pb::Channel::Phone as i32,
                 claim_class: pb::ClaimClass::Suggestion as i32,
-                title: "More buses to the industrial park".into(),
-                petitioners: vec![pb::Petitioner {
-                    name: "Chen Jie".into(),
-                    ..Default::default()
-                }],
-                collective_size: 1,
-                territory_unit_id: "binhai.xingang_subdistrict".into(),
-                ..Default::default()
+                ..new_petition("More buses to the industrial park", "Chen Jie")
             },
             &clerk,
         ))
