@@ -11,7 +11,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use oneledger_auth::{AuthError, Caller, Role, TokenKeys};
 use oneledger_domain::clock::{CHINA_STANDARD_TIME_SECS, legal_date};
 use oneledger_domain::dispute::RiskLevel;
-use oneledger_domain::petition::{ClaimRoute, ReviewOutcome};
+use oneledger_domain::petition::{COLLECTIVE_THRESHOLD, ClaimRoute, ReviewOutcome};
 use oneledger_domain::{
     Agency, DeadlineKind, DisputeId, ItemRef, JointHandlingId, MatterId, Rules, SupervisionOrderId,
 };
@@ -465,6 +465,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             (0u64, 0u64, 0u64, 0u64);
         let (mut petition_route, mut extended, mut reviewed, mut overturned) =
             (0u64, 0u64, 0u64, 0u64);
+        let (mut re_reviewed, mut re_overturned) = (0u64, 0u64);
         for item in &matters {
             let ItemState::PetitionMatter(m) = &item.state else {
                 continue;
@@ -493,10 +494,48 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             }
             if let Some(outcome) = m.review_outcome {
                 reviewed += 1;
-                overturned += u64::from(matches!(
-                    outcome,
-                    ReviewOutcome::Changed | ReviewOutcome::Revoked
-                ));
+                overturned += u64::from(outcome != ReviewOutcome::Upheld);
+                *counts
+                    .entry(format!("review_outcomes_{}", outcome_name(outcome)))
+                    .or_default() += 1;
+            }
+            if let Some(outcome) = m.re_review_outcome {
+                re_reviewed += 1;
+                re_overturned += u64::from(outcome != ReviewOutcome::Upheld);
+                *counts
+                    .entry(format!("re_review_outcomes_{}", outcome_name(outcome)))
+                    .or_default() += 1;
+            }
+        }
+        // Matters assigned to a named unit in the period: collective ones (集体, five or more people) and
+        // priority ones (重点, risk assessed high or major), as the annual report counts them.
+        let assigned = self
+            .ledger
+            .items_with_event(
+                &[".matter.assigned", ".dispute.assigned"],
+                &start,
+                &end,
+                unit.as_deref(),
+            )
+            .await
+            .map_err(unavailable)?;
+        let (mut collective, mut priority) = (0u64, 0u64);
+        for item in &assigned {
+            let (size, risk) = match &item.state {
+                ItemState::PetitionMatter(m) => (m.collective_size, None),
+                ItemState::Dispute(d) => (d.collective_size, d.risk_level),
+                _ => continue,
+            };
+            collective += u64::from(size >= COLLECTIVE_THRESHOLD);
+            priority += u64::from(risk.is_some_and(|r| r >= RiskLevel::High));
+        }
+        // As with event counts, a count that is absent is zero.
+        for (name, n) in [
+            ("collective_matters_assigned", collective),
+            ("priority_matters_assigned", priority),
+        ] {
+            if n > 0 {
+                counts.insert(name.into(), n);
             }
         }
         let rate = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
@@ -513,6 +552,10 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             (
                 "review_overturn_rate".to_owned(),
                 rate(overturned, reviewed),
+            ),
+            (
+                "re_review_overturn_rate".to_owned(),
+                rate(re_overturned, re_reviewed),
             ),
         ]);
 
@@ -534,6 +577,15 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             rates: rates.into_iter().collect(),
             orders_per_unit: orders_per_unit.into_iter().collect(),
         }))
+    }
+}
+
+/// A review outcome's name in statistics keys.
+fn outcome_name(outcome: ReviewOutcome) -> &'static str {
+    match outcome {
+        ReviewOutcome::Upheld => "upheld",
+        ReviewOutcome::Changed => "changed",
+        ReviewOutcome::Revoked => "revoked",
     }
 }
 

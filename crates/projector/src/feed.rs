@@ -2,12 +2,13 @@
 //! ordered log (the embedded mode, no broker) and a durable JetStream pull consumer on the agency's stream.
 //! Both deliver one store's events in position order (stream sequence = store position, by the relay).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer};
 use async_trait::async_trait;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use oneledger_bus::{StreamSpec, cloudevent};
 use oneledger_store::{EventStore, RecordedEvent, StoreError};
 use tokio::sync::watch;
@@ -82,10 +83,23 @@ impl Feed for StoreFeed {
 }
 
 /// A durable pull consumer on an agency's JetStream stream.
+///
+/// The ledger's checkpoint, not the consumer's acknowledgements, says where to read: the consumer is
+/// created afresh from the checkpoint on connect, and re-created from the next expected sequence whenever a
+/// delivery skips ahead. Messages still unacknowledged by a crashed projector come back only after the ack
+/// wait, after newer ones; a consumer kept across the crash would let the ledger step over them.
 pub struct JetStreamFeed {
     name: String,
-    consumer: consumer::Consumer<consumer::pull::Config>,
+    durable: String,
+    stream: jetstream::stream::Stream,
+    /// The consumer's messages, pulled ahead in the background.
+    messages: consumer::pull::Stream,
     pending: Vec<jetstream::Message>,
+    /// Sequences terminated as unreadable: a delivery may step over them without being a gap.
+    terminated: BTreeSet<u64>,
+    /// The stream's first sequence when it was found past the expected one (older messages removed by
+    /// an operator or a limit): a delivery may start there.
+    floor: u64,
 }
 
 fn js(e: impl std::fmt::Display) -> FeedError {
@@ -93,9 +107,7 @@ fn js(e: impl std::fmt::Display) -> FeedError {
 }
 
 impl JetStreamFeed {
-    /// The durable consumer `durable` on `spec`'s stream, delivering from `checkpoint + 1`. A consumer
-    /// that already acknowledged past the checkpoint (the ledger was rebuilt or restored) is recreated,
-    /// so no event is missed.
+    /// The durable consumer `durable` on `spec`'s stream, delivering from `checkpoint + 1`.
     pub async fn connect(
         js_context: &jetstream::Context,
         spec: &StreamSpec,
@@ -105,47 +117,69 @@ impl JetStreamFeed {
         let stream = oneledger_bus::ensure_stream(js_context, spec)
             .await
             .map_err(js)?;
-        if let Ok(mut existing) = stream.get_consumer::<consumer::pull::Config>(durable).await {
-            let floor = existing.info().await.map_err(js)?.ack_floor.stream_sequence;
-            if floor <= checkpoint {
-                return Ok(JetStreamFeed {
-                    name: format!("jetstream:{}", spec.name),
-                    consumer: existing,
-                    pending: vec![],
-                });
-            }
-            tracing::warn!(
-                durable,
-                floor,
-                checkpoint,
-                "consumer is ahead of the ledger; recreating it"
-            );
+        let consumer = Self::consumer_from(&stream, durable, checkpoint + 1).await?;
+        let messages = Self::messages_of(&consumer).await?;
+        Ok(JetStreamFeed {
+            name: format!("jetstream:{}", spec.name),
+            durable: durable.to_owned(),
+            stream,
+            messages,
+            pending: vec![],
+            terminated: BTreeSet::new(),
+            floor: 0,
+        })
+    }
+
+    /// The consumer's messages, pulled in batches of [`PULL_BATCH`].
+    async fn messages_of(
+        consumer: &consumer::Consumer<consumer::pull::Config>,
+    ) -> Result<consumer::pull::Stream, FeedError> {
+        consumer
+            .stream()
+            .max_messages_per_batch(PULL_BATCH)
+            .messages()
+            .await
+            .map_err(js)
+    }
+
+    /// (Re)creates the durable consumer so that it delivers from `start`.
+    async fn consumer_from(
+        stream: &jetstream::stream::Stream,
+        durable: &str,
+        start: u64,
+    ) -> Result<consumer::Consumer<consumer::pull::Config>, FeedError> {
+        if stream
+            .get_consumer::<consumer::pull::Config>(durable)
+            .await
+            .is_ok()
+        {
             stream.delete_consumer(durable).await.map_err(js)?;
         }
-        let consumer = stream
+        stream
             .create_consumer(consumer::pull::Config {
                 durable_name: Some(durable.to_owned()),
                 ack_policy: consumer::AckPolicy::Explicit,
-                deliver_policy: if checkpoint == 0 {
+                deliver_policy: if start <= 1 {
                     consumer::DeliverPolicy::All
                 } else {
                     consumer::DeliverPolicy::ByStartSequence {
-                        start_sequence: checkpoint + 1,
+                        start_sequence: start,
                     }
                 },
                 max_deliver: MAX_DELIVER,
-                ack_wait: Duration::from_secs(30),
+                ack_wait: ACK_WAIT,
                 ..Default::default()
             })
             .await
-            .map_err(js)?;
-        Ok(JetStreamFeed {
-            name: format!("jetstream:{}", spec.name),
-            consumer,
-            pending: vec![],
-        })
+            .map_err(js)
     }
 }
+
+/// Messages the consumer pulls ahead per request.
+pub const PULL_BATCH: usize = 1000;
+
+/// How long JetStream waits for an acknowledgement before redelivering: far longer than a batch takes.
+pub const ACK_WAIT: Duration = Duration::from_secs(30);
 
 #[async_trait]
 impl Feed for JetStreamFeed {
@@ -153,18 +187,42 @@ impl Feed for JetStreamFeed {
         &self.name
     }
 
-    async fn next(&mut self, _after: u64, max: usize) -> Result<Vec<RecordedEvent>, FeedError> {
-        let mut batch = self
-            .consumer
-            .batch()
-            .max_messages(max)
-            .expires(IDLE_WAIT)
-            .messages()
-            .await
-            .map_err(js)?;
+    async fn next(&mut self, after: u64, max: usize) -> Result<Vec<RecordedEvent>, FeedError> {
+        // Wait for the first message, then take what has already arrived: a batch never waits to fill up,
+        // so a lone command reaches the ledger at once.
+        let mut delivered = Vec::new();
+        match tokio::time::timeout(IDLE_WAIT, self.messages.next()).await {
+            Err(_) => return Ok(vec![]),
+            Ok(None) => return Err(FeedError::JetStream("the consumer's stream ended".into())),
+            Ok(Some(message)) => delivered.push(message.map_err(js)?),
+        }
+        while delivered.len() < max {
+            match self.messages.next().now_or_never() {
+                Some(Some(message)) => delivered.push(message.map_err(js)?),
+                Some(None) | None => break,
+            }
+        }
         let mut events = Vec::new();
-        while let Some(message) = batch.next().await {
-            let message = message.map_err(js)?;
+        let mut expected = after + 1;
+
+        let mut gap = false;
+        for message in delivered {
+            let sequence = message.info().map_err(js)?.stream_sequence;
+            if sequence < expected {
+                // Already applied (a redelivery after the ack wait): the checkpoint covers it.
+                message.ack().await.map_err(js)?;
+                continue;
+            }
+            expected = expected.max(self.floor.min(sequence));
+            while self.terminated.contains(&expected) && expected < sequence {
+                expected += 1;
+            }
+            if gap || sequence > expected {
+                // Delivered out of order: drop the rest of this batch and read again from `expected`.
+                gap = true;
+                continue;
+            }
+            expected = sequence + 1;
             match cloudevent::decode(&message.payload) {
                 Ok(event) => {
                     events.push(event);
@@ -172,10 +230,31 @@ impl Feed for JetStreamFeed {
                 }
                 Err(e) => {
                     // Not one of ours: kept in the stream for an operator, never redelivered to stall us.
-                    tracing::error!(error = %e, subject = %message.subject, "unreadable message terminated");
+                    tracing::error!(error = %e, subject = %message.subject, sequence, "unreadable message terminated");
+                    self.terminated.insert(sequence);
                     message.ack_with(AckKind::Term).await.map_err(js)?;
                 }
             }
+        }
+        if gap {
+            let first = self.stream.info().await.map_err(js)?.state.first_sequence;
+            if first > expected {
+                tracing::error!(
+                    feed = self.name,
+                    expected,
+                    first,
+                    "the stream no longer holds the events the ledger needs next; going on from its first"
+                );
+                self.floor = first;
+            }
+            tracing::warn!(
+                feed = self.name,
+                expected,
+                "delivery skipped ahead; reading again from the expected sequence"
+            );
+            self.pending.clear();
+            let consumer = Self::consumer_from(&self.stream, &self.durable, expected).await?;
+            self.messages = Self::messages_of(&consumer).await?;
         }
         Ok(events)
     }

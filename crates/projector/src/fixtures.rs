@@ -231,3 +231,42 @@ pub fn history() -> [Vec<RecordedEvent>; 3] {
     );
     [petition.events, police.events, committee.events]
 }
+
+/// `n` petition matters registered, assigned, received and accepted, interleaved as a busy office records
+/// them: one store's history large enough that a projector is stopped in the middle of its batches.
+pub fn many_matters(n: usize) -> Vec<RecordedEvent> {
+    let mut petition = Recorder::new(Agency::Petition);
+    let stream = |i: usize| format!("petition_matter-PM{i}");
+    for i in 0..n {
+        petition.act::<PetitionMatter>(
+            &stream(i),
+            OFFICE,
+            MatterAction::Register(Registration {
+                matter_id: MatterId(format!("PM{i}")),
+                channel: Channel::Online,
+                claim_class: ClaimClass::Claim,
+                title: format!("Matter {i}"),
+                petitioners: vec![PersonRef(format!("p-{i}"))],
+                collective_size: 1 + (i % 9) as u32,
+                territory: UnitId::from(TOWN),
+                receipt_number: format!("PM{i}"),
+                query_code_digest: "d".into(),
+                accused_unit: None,
+                prior: PriorPetition::None,
+            }),
+        );
+        // Earlier matters move on while new ones arrive.
+        if i >= 2 {
+            petition.act::<PetitionMatter>(
+                &stream(i - 2),
+                OFFICE,
+                MatterAction::Assign {
+                    to: UnitId::from(BUREAU),
+                    territorial_unit: Some(UnitId::from(TOWN)),
+                },
+            );
+            petition.act::<PetitionMatter>(&stream(i - 2), BUREAU, MatterAction::Receive);
+        }
+    }
+    petition.events
+}

@@ -719,6 +719,48 @@ impl SqlLedger {
         })
     }
 
+    /// Items that had an event whose type ends with one of `suffixes` (e.g. `.dispute.assigned`) between
+    /// two instants (RFC 3339, half-open), on `unit` when given.
+    pub async fn items_with_event(
+        &self,
+        suffixes: &[&str],
+        from: &str,
+        to: &str,
+        unit: Option<&str>,
+    ) -> Result<Vec<Item>, LedgerError> {
+        let like = vec!["t.event_type LIKE ?"; suffixes.len().max(1)].join(" OR ");
+        let text = format!(
+            "SELECT DISTINCT i.item AS item, i.state AS state FROM ledger_items i JOIN ledger_timeline t ON t.item = i.item \
+             WHERE ({like}) AND t.occurred_at >= ? AND t.occurred_at < ? \
+             AND (? = '' OR i.responsible_unit = ? OR i.territorial_unit = ?)"
+        );
+        in_transaction!(&self.db, |tx, d| {
+            let u = unit.unwrap_or_default();
+            let mut query = sqlx::query(sql(d, &text));
+            for suffix in suffixes {
+                query = query.bind(format!("%{suffix}"));
+            }
+            if suffixes.is_empty() {
+                // No suffix matches nothing.
+                query = query.bind("");
+            }
+            let rows = query
+                .bind(from)
+                .bind(to)
+                .bind(u)
+                .bind(u)
+                .bind(u)
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let state: String = row.try_get("state")?;
+                out.push(serde_json::from_str::<Item>(&state).map_err(corrupt)?);
+            }
+            out
+        })
+    }
+
     /// Items of `kind` with an event between two instants (RFC 3339, half-open), on `unit` when given.
     pub async fn items_active(
         &self,

@@ -216,6 +216,7 @@ async fn an_entry_shows_every_agency_in_one_timeline_and_the_statistics_count_it
         ("joint_handlings_opened", 1),
         ("supervision_orders_issued", 1),
         ("supervision_escalations", 2),
+        ("collective_matters_assigned", 1),
     ] {
         assert_eq!(
             stats.counts.get(name).copied(),

@@ -1,24 +1,35 @@
 //! The projector over real stores and a real nats-server: the store feed and the JetStream feed build the
-//! same ledger as the model, and a projector aborted again and again still ends equal to a rebuild.
+//! same ledger as the model, and a projector aborted again and again — on the store feed, and on JetStream
+//! into PostgreSQL — still ends equal to a rebuild.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use oneledger_bus::{Relay, RelayConfig, StreamSpec};
 use oneledger_domain::Agency;
-use oneledger_store::{AppendRequest, EventStore, ExpectedVersion, NewEvent, SqliteEventStore};
-use oneledger_testkit::NatsServer;
+use oneledger_store::{
+    AppendRequest, EventStore, ExpectedVersion, NewEvent, RecordedEvent, SqliteEventStore,
+};
+use oneledger_testkit::{NatsServer, TestDatabase};
 use uuid::Uuid;
 
 use super::*;
 use crate::feed::{JetStreamFeed, StoreFeed};
-use crate::fixtures::history;
+use crate::fixtures::{history, many_matters};
 use crate::model::LedgerModel;
 
 /// Three agencies' stores holding the fixture history, positions as recorded.
 async fn stores(dir: &tempfile::TempDir) -> Vec<(Agency, Arc<dyn EventStore>)> {
+    stores_of(dir, history().into()).await
+}
+
+/// A store per history, positions as recorded.
+async fn stores_of(
+    dir: &tempfile::TempDir,
+    histories: Vec<Vec<RecordedEvent>>,
+) -> Vec<(Agency, Arc<dyn EventStore>)> {
     let mut out = Vec::new();
-    for events in history() {
+    for events in histories {
         let agency = events[0].metadata.agency;
         let url = format!(
             "sqlite://{}",
@@ -142,4 +153,84 @@ async fn a_projector_aborted_again_and_again_ends_equal_to_a_rebuild() {
     let live = live.load_model().await.unwrap();
     assert_eq!(live, rebuilt.load_model().await.unwrap());
     assert_eq!(live, reference());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jetstream_projector_into_postgresql_killed_mid_batch_ends_equal_to_a_rebuild() {
+    // Given 1,600 events published to a real JetStream stream, and a ledger in a real PostgreSQL database.
+    let dir = tempfile::tempdir().unwrap();
+    let events = many_matters(400);
+    let total = events.len() as u64;
+    let stores = stores_of(&dir, vec![events.clone()]).await;
+    let (agency, store) = stores[0].clone();
+    let nats = NatsServer::start().await.unwrap();
+    let (client, published_events) = oneledger_bus::connect(&nats.url(), "test").await.unwrap();
+    let js = async_nats::jetstream::new(client.clone());
+    let spec = StreamSpec::for_agency(agency);
+    let relay = Relay::new(
+        store.clone(),
+        client.clone(),
+        published_events,
+        spec.clone(),
+        RelayConfig::new(&spec, "test"),
+    );
+    let mut published = relay.published();
+    let relay = tokio::spawn(relay.run(std::future::pending()));
+    tokio::time::timeout(Duration::from_secs(60), published.wait_for(|p| *p >= total))
+        .await
+        .unwrap()
+        .unwrap();
+    relay.abort();
+    let (live_db, rebuilt_db) = (
+        TestDatabase::create().await.unwrap(),
+        TestDatabase::create().await.unwrap(),
+    );
+    let live = SqlLedger::connect(&live_db.url).await.unwrap();
+    let name = format!("jetstream:{}", spec.name);
+
+    // When a batch is applied and checkpointed but the projector dies before acknowledging it,
+    let mut feed = JetStreamFeed::connect(&js, &spec, "projector", 0)
+        .await
+        .unwrap();
+    let mut first = Vec::new();
+    while first.len() < 300 {
+        let after = first.last().map_or(0, |e: &RecordedEvent| e.position);
+        first.extend(feed.next(after, 300 - first.len()).await.unwrap());
+    }
+    live.apply_batch(&name, &first).await.unwrap();
+    drop(feed);
+
+    // and then is killed again and again at every point of its batches (in PostgreSQL transactions, between
+    // commit and acknowledgement, while pulling),
+    let mut rounds = 0u64;
+    while live.checkpoint(&name).await.unwrap() < total {
+        rounds += 1;
+        assert!(rounds < 200, "the projector makes progress between kills");
+        let checkpoint = live.checkpoint(&name).await.unwrap();
+        let mut feed = JetStreamFeed::connect(&js, &spec, "projector", checkpoint)
+            .await
+            .unwrap();
+        let l = live.clone();
+        let task = tokio::spawn(async move { run(&l, &mut feed, std::future::pending()).await });
+        // Each life a little longer, so kills land everywhere and the projector still gets through.
+        tokio::time::sleep(Duration::from_millis(rounds * 5 + rounds * 7 % 20)).await;
+        task.abort();
+        let _ = task.await;
+    }
+
+    // then the ledger equals a rebuild from the store and the model of every event applied once.
+    let rebuilt = SqlLedger::connect(&rebuilt_db.url).await.unwrap();
+    let mut feed = StoreFeed::new("store:petition", store.clone());
+    catch_up(&rebuilt, &mut feed, total, |_| {}).await.unwrap();
+    let live_model = live.load_model().await.unwrap();
+    assert_eq!(live_model, rebuilt.load_model().await.unwrap());
+    let mut model = LedgerModel::default();
+    for e in &events {
+        model.apply(e).unwrap();
+    }
+    assert_eq!(live_model, model);
+    assert!(rounds > 1, "killed at least once: {rounds} rounds");
+    drop((live, rebuilt));
+    live_db.drop_db().await.unwrap();
+    rebuilt_db.drop_db().await.unwrap();
 }
