@@ -78,7 +78,7 @@ impl ConnectionEvents {
     }
 }
 
-/// Connects to NATS at `url`, retrying in the background while the server is down: a service must start,
+/// Connects to NATS at `url` (comma-separated for a cluster), retrying in the background while the server is down: a service must start,
 /// and keep its outbox, while the broker is away.
 pub async fn connect(
     url: &str,
@@ -106,7 +106,13 @@ pub async fn connect(
                 }
             }
         })
-        .connect(url)
+        .connect(
+            // A cluster is given as comma-separated URLs; the client fails over between them.
+            url.split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .collect::<Vec<_>>(),
+        )
         .await
         .map_err(|e| BusError::Connect(e.to_string()))?;
     Ok((client, events))

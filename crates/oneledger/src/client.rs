@@ -1,4 +1,4 @@
-//! A client for people: the ledger and a petition's public status as readable tables.
+//! A client for people: the ledger (list, show, watch, stats) and a petition's public status, readable.
 
 use anyhow::{Context, bail};
 use oneledger_proto::common::v1::{ItemKind, ItemRef};
@@ -127,6 +127,33 @@ pub async fn run_ledger(command: LedgerCommand) -> anyhow::Result<()> {
                 ],
                 &rows,
             );
+        }
+        LedgerCommand::Watch { client, after } => {
+            let request = pb::WatchEntriesRequest {
+                after_cursor: after,
+            };
+            let mut changes = ledger(&client)
+                .await?
+                .watch_entries(authorized(request, &client.token)?)
+                .await?
+                .into_inner();
+            println!(
+                "{:<8}  {:<20}  {:<6}  {:<40}  {:<8}  title",
+                "cursor", "root", "status", "responsible unit", ""
+            );
+            while let Some(change) = changes.message().await? {
+                let Some(e) = change.entry else { continue };
+                let root = e.root.as_ref().map(|r| r.id.clone()).unwrap_or_default();
+                println!(
+                    "{:<8}  {:<20}  {:<6}  {:<40}  {:<8}  {}",
+                    change.cursor,
+                    root,
+                    e.status,
+                    e.responsible_unit_id,
+                    if e.overdue { "OVERDUE" } else { "" },
+                    e.title.chars().take(50).collect::<String>()
+                );
+            }
         }
         LedgerCommand::Show { client, item } => {
             let request = pb::GetEntryRequest {

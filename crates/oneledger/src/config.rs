@@ -42,6 +42,9 @@ pub enum Command {
     /// Read the ledger of a running system: list, show, stats.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Load a realistic year for a district into a running system through its gRPC APIs, then print the
+    /// ledger's statistics beside the annual report's figures.
+    Demo(DemoArgs),
     /// Ask a petition's status with its receipt number and query code, as a petitioner would.
     PetitionStatus(PetitionStatusArgs),
     /// Print a signed bearer token for local use.
@@ -184,6 +187,9 @@ pub struct UpArgs {
     /// NATS server(s); when set, events are relayed to JetStream and the projector reads the streams.
     #[arg(long, env = "ONELEDGER_NATS_URL")]
     pub nats_url: Option<String>,
+    /// Stream replicas with `--nats-url`: 1 on a single server, 3 on a cluster.
+    #[arg(long, env = "ONELEDGER_STREAM_REPLICAS", default_value_t = 1)]
+    pub stream_replicas: usize,
 }
 
 /// The projector's settings.
@@ -205,6 +211,10 @@ pub struct ProjectArgs {
     /// Address of the ledger API.
     #[arg(long, env = "ONELEDGER_LISTEN", default_value = "127.0.0.1:50050")]
     pub listen: SocketAddr,
+    /// Stream replicas, should the projector be first to create a stream: 1 on a single server, 3 on a
+    /// cluster.
+    #[arg(long, env = "ONELEDGER_STREAM_REPLICAS", default_value_t = 1)]
+    pub stream_replicas: usize,
 }
 
 /// `rebuild`'s settings.
@@ -265,6 +275,15 @@ pub enum LedgerCommand {
         /// Any item of the entry, as `<kind>:<id>` (petition_matter, dispute, joint_handling, supervision_order).
         item: String,
     },
+    /// Follow entries as they change, one line each, until interrupted.
+    Watch {
+        /// Who asks, and where.
+        #[command(flatten)]
+        client: ClientArgs,
+        /// Resume after this cursor (printed with every line); 0 replays every entry first.
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+    },
     /// Statistics for a period.
     Stats {
         /// Who asks, and where.
@@ -296,4 +315,42 @@ pub struct PetitionStatusArgs {
     pub receipt: String,
     /// Query code.
     pub code: String,
+}
+
+/// `demo`'s settings.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The seed that decides the year: the same seed loads the same year.
+    #[arg(long, default_value_t = 2024)]
+    pub seed: u64,
+    /// Petitions to register (besides those the report's disputes bring).
+    #[arg(long, default_value_t = 2400)]
+    pub petitions: usize,
+    /// Stories loaded at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// The district: lowercase letters, digits and `_`.
+    #[arg(long, env = "ONELEDGER_DISTRICT", default_value = "binhai")]
+    pub district: String,
+    /// `up`'s data directory, whose keys.json holds the token key.
+    #[arg(long, env = "ONELEDGER_DATA_DIR", default_value = "oneledger-data")]
+    pub data_dir: std::path::PathBuf,
+    /// The token key, instead of the data directory's.
+    #[arg(long, env = "ONELEDGER_TOKEN_KEY", hide_env_values = true)]
+    pub token_key: Option<String>,
+    /// The ledger API.
+    #[arg(long, default_value = "http://127.0.0.1:50050")]
+    pub ledger_address: String,
+    /// The petition service.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    pub petition_address: String,
+    /// The public-security service.
+    #[arg(long, default_value = "http://127.0.0.1:50052")]
+    pub public_security_address: String,
+    /// The political-legal service.
+    #[arg(long, default_value = "http://127.0.0.1:50053")]
+    pub political_legal_address: String,
+    /// Seconds to wait for the ledger to show the load.
+    #[arg(long, default_value_t = 120)]
+    pub wait_seconds: u64,
 }

@@ -2,6 +2,7 @@
 
 mod client;
 mod config;
+mod demo;
 mod rebuild;
 mod up;
 
@@ -50,6 +51,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Token(args) => token(args),
         Command::Ledger(command) => client::run_ledger(command).await,
         Command::PetitionStatus(args) => client::petition_status(args).await,
+        Command::Demo(args) => demo::run(args).await,
     }
 }
 
@@ -195,7 +197,8 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
     };
     let mut tasks = tokio::task::JoinSet::new();
     for agency in Agency::ALL {
-        let spec = StreamSpec::for_agency(agency);
+        let mut spec = StreamSpec::for_agency(agency);
+        spec.replicas = args.stream_replicas;
         let checkpoint = ledger
             .checkpoint(&format!("jetstream:{}", spec.name))
             .await?;

@@ -106,7 +106,8 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
         let mut feed: Box<dyn Feed> = match &nats {
             None => Box::new(StoreFeed::new(format!("store:{agency}"), store.clone())),
             Some((client, events)) => {
-                let spec = StreamSpec::for_agency(agency);
+                let mut spec = StreamSpec::for_agency(agency);
+                spec.replicas = args.stream_replicas;
                 let relay = Relay::new(
                     store.clone(),
                     client.clone(),

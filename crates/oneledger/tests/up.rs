@@ -1,6 +1,7 @@
-//! `oneledger up` as a user runs it: a real process on free ports with a temp data directory. It answers
-//! health checks, a petition registered at the petition service shows up in the ledger, and a restart keeps
-//! the data.
+//! `oneledger` as a user runs it: `up` as a real process on free ports with a temp data directory. It
+//! answers health checks, a petition registered at the petition service shows up in the ledger, a restart
+//! keeps the data, `demo` loads a year whose statistics show the annual report's figures, and on a
+//! three-node NATS cluster with R3 streams a node killed mid-load loses nothing.
 
 #![allow(clippy::unwrap_used)] // a failure is a failed test
 
@@ -44,12 +45,17 @@ fn free_ports() -> u16 {
 }
 
 fn up(dir: &std::path::Path, base: u16) -> Child {
+    up_with(dir, base, &[])
+}
+
+fn up_with(dir: &std::path::Path, base: u16, extra: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_oneledger"))
         .arg("up")
         .arg("--data-dir")
         .arg(dir)
         .arg("--listen")
         .arg(format!("127.0.0.1:{base}"))
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -691,4 +697,225 @@ async fn people_read_the_ledger_and_a_petition_status_as_tables() {
     assert!(status.contains("stage: registered"), "{status}");
     assert!(!status.contains("Chen Jie"), "no personal data");
     process.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_loads_a_year_whose_statistics_show_the_reports_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_ports();
+    let _process = up(dir.path(), base);
+    for port in base..base + 4 {
+        assert!(serving(port).await);
+    }
+    let address = |n: u16| format!("http://127.0.0.1:{}", base + n);
+    let output = Command::new(env!("CARGO_BIN_EXE_oneledger"))
+        .args(["demo", "--seed", "7", "--petitions", "200", "--data-dir"])
+        .arg(dir.path())
+        .args(["--ledger-address", &address(0)])
+        .args(["--petition-address", &address(1)])
+        .args(["--public-security-address", &address(2)])
+        .args(["--political-legal-address", &address(3)])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "demo failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);
+    let mut ledger = LedgerServiceClient::connect(address(0)).await.unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let stats = ledger
+        .get_statistics(authorized(
+            GetStatisticsRequest {
+                from_date: format!("{}-01-01", chrono::Datelike::year(&today)),
+                to_date: format!("{}-12-31", chrono::Datelike::year(&today)),
+                unit_id: String::new(),
+            },
+            &coordinator,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    for (name, n) in [
+        ("warnings_issued", 206),
+        ("supervision_orders_issued", 186),
+        ("resolution_reports", 269),
+        ("collective_matters_assigned", 111),
+        ("priority_matters_assigned", 110),
+    ] {
+        assert_eq!(
+            stats.counts.get(name).copied(),
+            Some(n),
+            "{name}: {stats:?}"
+        );
+        assert!(stdout.contains(name), "the demo prints {name}");
+    }
+    for name in [
+        "matters_registered",
+        "matters_concluded",
+        "repeat_petitions_refused",
+        "handling_extensions",
+        "re_reviews_requested",
+        "joint_handlings_opened",
+        "supervision_escalations",
+    ] {
+        assert!(
+            stats.counts.get(name).copied().unwrap_or_default() > 0,
+            "the year has {name}: {stats:?}"
+        );
+    }
+    assert!(
+        stats
+            .counts
+            .keys()
+            .any(|k| k.starts_with("re_review_outcomes_")),
+        "re-review outcomes are counted: {stats:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_three_node_nats_cluster_a_node_killed_mid_load_loses_nothing() {
+    let mut cluster = oneledger_testkit::NatsCluster::start().await.unwrap();
+    // The cluster elects its JetStream leader before R3 streams can be made.
+    let client = async_nats::connect(cluster.urls().split(',').collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let js = async_nats::jetstream::new(client);
+    let mut ready = false;
+    for _ in 0..300 {
+        if js.query_account().await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the cluster's JetStream never came up");
+
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_ports();
+    let urls = cluster.urls();
+    let _process = up_with(
+        dir.path(),
+        base,
+        &["--nats-url", &urls, "--stream-replicas", "3"],
+    );
+    assert!(serving(base).await && serving(base + 1).await);
+    let clerk = token(
+        dir.path(),
+        "binhai.petition_office",
+        vec![Role::IntakeClerk],
+    );
+    let petition = PetitionServiceClient::connect(format!("http://127.0.0.1:{}", base + 1))
+        .await
+        .unwrap();
+
+    // Four writers register 60 petitions each; after the first 80, one node is killed.
+    const WRITERS: usize = 4;
+    const EACH: usize = 60;
+    let registered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut writers = tokio::task::JoinSet::new();
+    for w in 0..WRITERS {
+        let (mut petition, clerk, registered) =
+            (petition.clone(), clerk.clone(), registered.clone());
+        writers.spawn(async move {
+            let mut ids = Vec::new();
+            for i in 0..EACH {
+                let r = petition
+                    .register_petition(authorized(
+                        new_petition(&format!("Petition {w}-{i}"), "Zhao Lei"),
+                        &clerk,
+                    ))
+                    .await
+                    .unwrap()
+                    .into_inner();
+                ids.push(r.matter_id);
+                registered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            ids
+        });
+    }
+    while registered.load(std::sync::atomic::Ordering::SeqCst) < 80 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    cluster.kill(0).await.unwrap();
+    let mut ids = Vec::new();
+    while let Some(batch) = writers.join_next().await {
+        ids.extend(batch.unwrap());
+    }
+    assert_eq!(ids.len(), WRITERS * EACH);
+
+    // Every event reaches the R3 stream on the two nodes left, in order and without a hole…
+    let store = oneledger_store::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("petition.db").display()
+    ))
+    .await
+    .unwrap();
+    let head = store.head().await.unwrap();
+    let name = oneledger_bus::StreamSpec::for_agency(Agency::Petition).name;
+    let mut last = 0;
+    for _ in 0..600 {
+        if let Ok(mut stream) = js.get_stream(&name).await
+            && let Ok(info) = stream.info().await
+        {
+            assert_eq!(info.config.num_replicas, 3);
+            last = info.state.last_sequence;
+            if last == head {
+                assert_eq!(info.state.messages, head, "no hole in the stream");
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(last, head, "the stream holds every stored event");
+
+    // … and every petition reaches the ledger, once.
+    let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);
+    let mut ledger = LedgerServiceClient::connect(format!("http://127.0.0.1:{base}"))
+        .await
+        .unwrap();
+    let today = chrono::Utc::now().date_naive().to_string();
+    let mut seen = 0;
+    for _ in 0..600 {
+        let stats = ledger
+            .get_statistics(authorized(
+                GetStatisticsRequest {
+                    from_date: today.clone(),
+                    to_date: today.clone(),
+                    unit_id: String::new(),
+                },
+                &coordinator,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        seen = stats
+            .counts
+            .get("matters_registered")
+            .copied()
+            .unwrap_or_default();
+        if seen >= ids.len() as u64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, ids.len() as u64, "each petition counted once");
+    for id in &ids {
+        ledger
+            .get_entry(authorized(
+                GetEntryRequest {
+                    item: Some(ItemRef {
+                        kind: ItemKind::PetitionMatter as i32,
+                        id: id.clone(),
+                    }),
+                },
+                &coordinator,
+            ))
+            .await
+            .unwrap();
+    }
 }

@@ -41,6 +41,10 @@ pub trait Feed: Send {
 
     /// Everything up to `position` is applied and checkpointed.
     async fn ack(&mut self, position: u64) -> Result<(), FeedError>;
+
+    /// Gets ready to deliver from `after + 1` again after a failure (a broker node lost, a connection
+    /// reset).
+    async fn recover(&mut self, after: u64) -> Result<(), FeedError>;
 }
 
 /// An agency store's ordered log, read directly (embedded mode).
@@ -78,6 +82,11 @@ impl Feed for StoreFeed {
     }
 
     async fn ack(&mut self, _position: u64) -> Result<(), FeedError> {
+        Ok(())
+    }
+
+    async fn recover(&mut self, _after: u64) -> Result<(), FeedError> {
+        // Every read asks the store afresh.
         Ok(())
     }
 }
@@ -269,6 +278,13 @@ impl Feed for JetStreamFeed {
         for message in done {
             message.ack().await.map_err(js)?;
         }
+        Ok(())
+    }
+
+    async fn recover(&mut self, after: u64) -> Result<(), FeedError> {
+        self.pending.clear();
+        let consumer = Self::consumer_from(&self.stream, &self.durable, after + 1).await?;
+        self.messages = Self::messages_of(&consumer).await?;
         Ok(())
     }
 }

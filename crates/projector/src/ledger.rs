@@ -117,6 +117,26 @@ fn sql(dialect: Dialect, text: &str) -> AssertSqlSafe<String> {
 
 /// Runs `$body` with `$tx` a transaction of the ledger's backend and `$d` its dialect, committing after.
 macro_rules! in_transaction {
+    // A writing transaction: on SQLite it takes the write lock at BEGIN, so two writers queue on the busy
+    // timeout instead of one failing at once when its read snapshot cannot be upgraded.
+    (write $db:expr, |$tx:ident, $d:ident| $body:expr) => {
+        match $db {
+            Db::Pg(pool) => {
+                let mut $tx = pool.begin().await?;
+                let $d = Dialect::Pg;
+                let out = $body;
+                $tx.commit().await?;
+                Ok(out)
+            }
+            Db::Sqlite(pool) => {
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let $d = Dialect::Sqlite;
+                let out = $body;
+                $tx.commit().await?;
+                Ok(out)
+            }
+        }
+    };
     ($db:expr, |$tx:ident, $d:ident| $body:expr) => {
         match $db {
             Db::Pg(pool) => {
@@ -225,7 +245,7 @@ impl SqlLedger {
         feed: &str,
         events: &[RecordedEvent],
     ) -> Result<BatchOutcome, LedgerError> {
-        in_transaction!(&self.db, |tx, d| {
+        in_transaction!(write & self.db, |tx, d| {
             let checkpoint: Option<i64> = sqlx::query_scalar(sql(
                 d,
                 "SELECT position FROM ledger_checkpoints WHERE feed = ?",

@@ -1,6 +1,7 @@
 //! The projector loop: read a feed, apply each batch with its checkpoint, acknowledge, repeat.
 
 use std::future::Future;
+use std::time::Duration;
 
 use crate::feed::{Feed, FeedError};
 use crate::ledger::{LedgerError, SqlLedger};
@@ -19,17 +20,29 @@ pub enum ProjectorError {
     Feed(#[from] FeedError),
 }
 
+/// Longest pause between attempts to recover a failed feed.
+pub const MAX_RECOVERY_PAUSE: Duration = Duration::from_secs(5);
+
 /// Applies `feed` to `ledger` until `shutdown` resolves. A batch is applied and checkpointed in one
 /// transaction, then acknowledged: a crash at any point redelivers at most what the checkpoint skips.
+/// A feed that fails (a broker node lost) is recovered from the checkpoint, pausing longer each time;
+/// a ledger that fails stops the projector, for its supervisor to restart.
 pub async fn run(
     ledger: &SqlLedger,
     feed: &mut dyn Feed,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ProjectorError> {
     tokio::pin!(shutdown);
+    let mut failures = 0u32;
     loop {
+        let failed = failures;
         let step = async {
             let after = ledger.checkpoint(feed.name()).await?;
+            if failed > 0 {
+                let pause = (Duration::from_millis(100) * failed).min(MAX_RECOVERY_PAUSE);
+                tokio::time::sleep(pause).await;
+                feed.recover(after).await?;
+            }
             let events = feed.next(after, BATCH).await?;
             if let Some(last) = events.last().map(|e| e.position) {
                 ledger.apply_batch(feed.name(), &events).await?;
@@ -39,7 +52,14 @@ pub async fn run(
         };
         tokio::select! {
             _ = &mut shutdown => return Ok(()),
-            result = step => result?,
+            result = step => match result {
+                Ok(()) => failures = 0,
+                Err(ProjectorError::Feed(e)) => {
+                    failures += 1;
+                    tracing::warn!(feed = feed.name(), error = %e, failures, "feed failed; recovering from the checkpoint");
+                }
+                Err(e) => return Err(e),
+            },
         }
     }
 }

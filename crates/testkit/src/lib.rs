@@ -2,7 +2,8 @@
 //!
 //! - [`TestDatabase`]: a fresh database on the machine's PostgreSQL, one per test, so runs never collide;
 //! - [`NatsServer`]: a nats-server process on a free loopback port with its own store directory, which a
-//!   test can `kill -9` and restart (the machine's shared server on 4222 is left alone).
+//!   test can `kill -9` and restart (the machine's shared server on 4222 is left alone);
+//! - [`NatsCluster`]: three such processes routed into one JetStream cluster, for R3 streams.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -131,6 +132,99 @@ impl NatsServer {
     /// `kill -9`: the server gets no chance to flush.
     pub async fn kill(&mut self) -> Result<()> {
         if let Some(mut child) = self.child.take() {
+            child.kill().await?;
+        }
+        Ok(())
+    }
+}
+
+/// A three-node nats-server cluster with JetStream on loopback that one test owns, for R3 streams.
+#[derive(Debug)]
+pub struct NatsCluster {
+    /// Client ports, one per node.
+    ports: Vec<u16>,
+    /// Route ports, one per node.
+    routes: Vec<u16>,
+    dirs: Vec<tempfile::TempDir>,
+    children: Vec<Option<Child>>,
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+impl NatsCluster {
+    /// Starts three nodes routed to each other, and waits until each listens.
+    pub async fn start() -> Result<Self> {
+        const NODES: usize = 3;
+        let mut cluster = NatsCluster {
+            ports: (0..NODES).map(|_| free_port()).collect::<Result<_>>()?,
+            routes: (0..NODES).map(|_| free_port()).collect::<Result<_>>()?,
+            dirs: (0..NODES)
+                .map(|_| tempfile::tempdir())
+                .collect::<std::io::Result<_>>()?,
+            children: (0..NODES).map(|_| None).collect(),
+        };
+        for node in 0..NODES {
+            cluster.restart(node).await?;
+        }
+        Ok(cluster)
+    }
+
+    /// Every node's URL, comma-separated, as clients take them.
+    pub fn urls(&self) -> String {
+        self.ports
+            .iter()
+            .map(|p| format!("nats://127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Starts `node` (again) on its ports and store directory, and waits until it listens.
+    pub async fn restart(&mut self, node: usize) -> Result<()> {
+        let routes = self
+            .routes
+            .iter()
+            .map(|p| format!("nats://127.0.0.1:{p}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let child = Command::new(nats_binary())
+            .args(["-a", "127.0.0.1", "-p", &self.ports[node].to_string()])
+            .args(["-js", "-sd"])
+            .arg(self.dirs[node].path())
+            .args(["--name", &format!("n{node}"), "--cluster_name", "oneledger"])
+            .args([
+                "--cluster",
+                &format!("nats://127.0.0.1:{}", self.routes[node]),
+                "--routes",
+                &routes,
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting nats-server")?;
+        self.children[node] = Some(child);
+        for _ in 0..400 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.ports[node]))
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        bail!(
+            "nats-server n{node} did not listen on port {}",
+            self.ports[node]
+        )
+    }
+
+    /// `kill -9` of one node.
+    pub async fn kill(&mut self, node: usize) -> Result<()> {
+        if let Some(mut child) = self.children[node].take() {
             child.kill().await?;
         }
         Ok(())

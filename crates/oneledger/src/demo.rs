@@ -1,0 +1,1057 @@
+//! `oneledger demo`: loads a realistic year for a district into a running system through its public gRPC
+//! APIs — the same calls the agencies' systems make, never a table written directly — then waits for the
+//! ledger to catch up and prints its statistics beside the annual report's figures.
+//!
+//! The year is planned up front from the seed ([`plan`]); stories (one matter each) then run
+//! concurrently, each in its own order.
+
+mod plan;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::{Datelike, Days, NaiveDate, Utc};
+use futures::StreamExt;
+use oneledger_domain::Agency;
+use oneledger_domain::clock::legal_date;
+use oneledger_proto::common::v1::{ItemKind, ItemRef};
+use oneledger_proto::dispute::v1 as dispute;
+use oneledger_proto::ledger::v1::{self as ledger_pb, ledger_service_client::LedgerServiceClient};
+use oneledger_proto::petition::v1::{
+    self as petition_pb, act_on_matter_request as act,
+    petition_service_client::PetitionServiceClient,
+};
+use oneledger_proto::political_legal::v1::{
+    self as pl, political_legal_service_client::PoliticalLegalServiceClient,
+};
+use oneledger_proto::public_security::v1::{
+    self as ps, public_security_service_client::PublicSecurityServiceClient,
+};
+use oneledger_services::{Claims, Role, TokenKeys};
+use tonic::transport::Channel;
+
+use crate::config::DemoArgs;
+use plan::{
+    DisputePlan, MediationPlan, OrderPlan, Outcome, PetitionPath, PetitionPlan, Story, Units,
+};
+
+/// Who calls, and through which clients.
+#[derive(Clone)]
+struct Caller {
+    keys: TokenKeys,
+    petition: PetitionServiceClient<Channel>,
+    police: PublicSecurityServiceClient<Channel>,
+    committee: PoliticalLegalServiceClient<Channel>,
+    units: Units,
+    today: NaiveDate,
+}
+
+impl Caller {
+    /// `message` with a bearer token for `unit` acting with `roles` in `agency`'s system.
+    fn as_unit<T>(
+        &self,
+        agency: Agency,
+        unit: &str,
+        roles: &[Role],
+        message: T,
+    ) -> anyhow::Result<tonic::Request<T>> {
+        let now = Utc::now().timestamp();
+        let token = self.keys.mint(&Claims {
+            sub: "demo".into(),
+            agency,
+            unit: unit.into(),
+            roles: roles.to_vec(),
+            exp: now + 3600,
+            iat: now,
+        });
+        let mut request = tonic::Request::new(message);
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse()?);
+        Ok(request)
+    }
+
+    fn date(&self, days: u64) -> String {
+        (self.today + Days::new(days)).to_string()
+    }
+
+    /// One step on a petition matter as `unit`; returns the new version.
+    async fn matter(
+        &self,
+        unit: &str,
+        role: Role,
+        id: &str,
+        version: u64,
+        action: act::Action,
+    ) -> anyhow::Result<u64> {
+        let request = petition_pb::ActOnMatterRequest {
+            request_id: uuid(),
+            matter_id: id.into(),
+            expected_version: version,
+            action: Some(action),
+        };
+        let response = self
+            .petition
+            .clone()
+            .act_on_matter(self.as_unit(Agency::Petition, unit, &[role], request)?)
+            .await
+            .with_context(|| format!("matter {id} at version {version}"))?
+            .into_inner();
+        Ok(response.result.map(|r| r.version).unwrap_or_default())
+    }
+
+    /// Registers `p` and takes it along its path; returns its id.
+    async fn petition(&self, p: &PetitionPlan) -> anyhow::Result<String> {
+        let u = &self.units;
+        let request = petition_pb::RegisterPetitionRequest {
+            request_id: uuid(),
+            channel: petition_pb::Channel::Visit as i32,
+            claim_class: petition_pb::ClaimClass::Claim as i32,
+            title: p.title.clone(),
+            petitioners: vec![petition_pb::Petitioner {
+                name: "Demo Petitioner".into(),
+                ..Default::default()
+            }],
+            collective_size: p.collective_size,
+            territory_unit_id: p.territory.clone(),
+            ..Default::default()
+        };
+        let registered = self
+            .petition
+            .clone()
+            .register_petition(self.as_unit(
+                Agency::Petition,
+                &u.petition_office,
+                &[Role::IntakeClerk],
+                request,
+            )?)
+            .await
+            .context("registering a petition")?
+            .into_inner();
+        let id = registered.matter_id.clone();
+        let mut v = registered.result.map(|r| r.version).unwrap_or_default();
+        if p.path == PetitionPath::Registered {
+            return Ok(id);
+        }
+        let (office, handler) = (u.petition_office.as_str(), p.responsible.as_str());
+        v = self
+            .matter(
+                office,
+                Role::IntakeClerk,
+                &id,
+                v,
+                act::Action::Assign(act::Route {
+                    unit_id: p.responsible.clone(),
+                    territorial_unit_id: p.territorial.clone(),
+                }),
+            )
+            .await?;
+        if p.path == PetitionPath::Assigned {
+            return self
+                .order(p.order.as_ref(), &id, ItemKind::PetitionMatter, handler)
+                .await;
+        }
+        v = self
+            .matter(
+                handler,
+                Role::Handler,
+                &id,
+                v,
+                act::Action::Receive(act::Empty {}),
+            )
+            .await?;
+        if p.notice {
+            v = self
+                .matter(
+                    handler,
+                    Role::Handler,
+                    &id,
+                    v,
+                    act::Action::SendReceiptNotice(act::Empty {}),
+                )
+                .await?;
+        }
+        match p.path {
+            PetitionPath::Received => {}
+            PetitionPath::NotAccepted => {
+                self.matter(
+                    handler,
+                    Role::Handler,
+                    &id,
+                    v,
+                    act::Action::NotAccept(act::NotAccept {
+                        reason: "a matter for the courts".into(),
+                        competent_channel: "district people's court".into(),
+                    }),
+                )
+                .await?;
+            }
+            PetitionPath::Channelled => {
+                self.matter(
+                    handler,
+                    Role::Handler,
+                    &id,
+                    v,
+                    act::Action::Accept(act::Accept {
+                        claim_class: petition_pb::ClaimClass::Claim as i32,
+                        route: petition_pb::ClaimRoute::Arbitration as i32,
+                        channel: "district labour dispute arbitration commission".into(),
+                        ..Default::default()
+                    }),
+                )
+                .await?;
+            }
+            _ => {
+                v = self
+                    .matter(
+                        handler,
+                        Role::Handler,
+                        &id,
+                        v,
+                        act::Action::Accept(act::Accept {
+                            claim_class: petition_pb::ClaimClass::Claim as i32,
+                            route: petition_pb::ClaimRoute::PetitionRoute as i32,
+                            ..Default::default()
+                        }),
+                    )
+                    .await?;
+                self.handle(p, &id, v).await?;
+            }
+        }
+        self.order(p.order.as_ref(), &id, ItemKind::PetitionMatter, handler)
+            .await
+    }
+
+    /// A petition on the petition route from handling to where its plan stops.
+    async fn handle(&self, p: &PetitionPlan, id: &str, mut v: u64) -> anyhow::Result<()> {
+        let u = &self.units;
+        let handler = p.responsible.as_str();
+        if p.extend {
+            v = self
+                .matter(
+                    handler,
+                    Role::Handler,
+                    id,
+                    v,
+                    act::Action::ExtendHandling(act::Extend {
+                        days: 30,
+                        approver_unit_id: u.district_government.clone(),
+                        reason: "site inspection and expert opinion needed".into(),
+                    }),
+                )
+                .await?;
+        }
+        if p.path == PetitionPath::Handling {
+            return Ok(());
+        }
+        let opinion = |o: Outcome| {
+            let outcome = match o {
+                Outcome::Supported => petition_pb::Outcome::Supported,
+                Outcome::Explained => petition_pb::Outcome::Explained,
+                Outcome::NotSupported => petition_pb::Outcome::NotSupported,
+                Outcome::Upheld => petition_pb::Outcome::Upheld,
+                Outcome::Changed => petition_pb::Outcome::Changed,
+                Outcome::Revoked => petition_pb::Outcome::Revoked,
+            };
+            act::Opinion {
+                outcome: outcome as i32,
+            }
+        };
+        let deliver = || {
+            act::Action::DeliverReply(act::Delivery {
+                delivered_on: self.today.to_string(),
+            })
+        };
+        v = self
+            .matter(
+                handler,
+                Role::Handler,
+                id,
+                v,
+                act::Action::IssueHandlingOpinion(opinion(p.handling)),
+            )
+            .await?;
+        v = self
+            .matter(handler, Role::Handler, id, v, deliver())
+            .await?;
+        if p.path == PetitionPath::Replied {
+            return Ok(());
+        }
+        let district = u.district_government.as_str();
+        let unit = |u: &str| act::Unit { unit_id: u.into() };
+        v = self
+            .matter(
+                district,
+                Role::Reviewer,
+                id,
+                v,
+                act::Action::RequestReview(unit(district)),
+            )
+            .await?;
+        v = self
+            .matter(
+                district,
+                Role::Reviewer,
+                id,
+                v,
+                act::Action::IssueReviewOpinion(opinion(p.review)),
+            )
+            .await?;
+        v = self
+            .matter(district, Role::Reviewer, id, v, deliver())
+            .await?;
+        if p.path == PetitionPath::Reviewed {
+            return Ok(());
+        }
+        let city = u.city_government.as_str();
+        v = self
+            .matter(
+                city,
+                Role::Reviewer,
+                id,
+                v,
+                act::Action::RequestReReview(unit(city)),
+            )
+            .await?;
+        if p.hearing {
+            v = self
+                .matter(
+                    city,
+                    Role::Reviewer,
+                    id,
+                    v,
+                    act::Action::OpenHearing(act::Empty {}),
+                )
+                .await?;
+            v = self
+                .matter(
+                    city,
+                    Role::Reviewer,
+                    id,
+                    v,
+                    act::Action::CloseHearing(act::Empty {}),
+                )
+                .await?;
+        }
+        v = self
+            .matter(
+                city,
+                Role::Reviewer,
+                id,
+                v,
+                act::Action::IssueReReviewOpinion(opinion(p.re_review)),
+            )
+            .await?;
+        self.matter(city, Role::Reviewer, id, v, deliver()).await?;
+        if p.repeat {
+            // The same facts again after conclusion: not accepted again (art. 36 ¶3).
+            let request = petition_pb::RegisterPetitionRequest {
+                request_id: uuid(),
+                channel: petition_pb::Channel::Visit as i32,
+                claim_class: petition_pb::ClaimClass::Claim as i32,
+                title: p.title.clone(),
+                petitioners: vec![petition_pb::Petitioner {
+                    name: "Demo Petitioner".into(),
+                    ..Default::default()
+                }],
+                collective_size: 1,
+                territory_unit_id: p.territory.clone(),
+                same_matter_as: id.to_owned(),
+                ..Default::default()
+            };
+            self.petition
+                .clone()
+                .register_petition(self.as_unit(
+                    Agency::Petition,
+                    &u.petition_office,
+                    &[Role::IntakeClerk],
+                    request,
+                )?)
+                .await
+                .context("registering a repeat petition")?;
+        }
+        Ok(())
+    }
+
+    /// Issues `order` (if any) on an item to `to_unit` and takes it along its plan; returns the item's id.
+    async fn order(
+        &self,
+        order: Option<&OrderPlan>,
+        id: &str,
+        kind: ItemKind,
+        to_unit: &str,
+    ) -> anyhow::Result<String> {
+        let Some(order) = order else {
+            return Ok(id.to_owned());
+        };
+        let u = &self.units;
+        let issuer = u.meeting_office.as_str();
+        let request = pl::IssueSupervisionOrderRequest {
+            request_id: uuid(),
+            subject: Some(ItemRef {
+                kind: kind as i32,
+                id: id.into(),
+            }),
+            to_unit_id: to_unit.into(),
+            due_on: self.date(15),
+            reason: if kind == ItemKind::Dispute {
+                "risk"
+            } else {
+                "other"
+            }
+            .into(),
+            requirements: "Resolve the matter and report in writing within 15 days".into(),
+        };
+        let issued = self
+            .committee
+            .clone()
+            .issue_supervision_order(self.as_unit(
+                Agency::PoliticalLegal,
+                issuer,
+                &[Role::Supervisor],
+                request,
+            )?)
+            .await
+            .context("issuing a supervision order")?
+            .into_inner();
+        let mut v = issued.result.map(|r| r.version).unwrap_or_default();
+        use pl::act_on_supervision_order_request::{Action, Escalate};
+        let mut step = async |unit: &str, role: Role, action: Action| -> anyhow::Result<()> {
+            let request = pl::ActOnSupervisionOrderRequest {
+                request_id: uuid(),
+                order_id: issued.order_id.clone(),
+                expected_version: v,
+                action: Some(action),
+            };
+            let r = self
+                .committee
+                .clone()
+                .act_on_supervision_order(self.as_unit(
+                    Agency::PoliticalLegal,
+                    unit,
+                    &[role],
+                    request,
+                )?)
+                .await
+                .with_context(|| format!("order {}", issued.order_id))?
+                .into_inner();
+            v = r.result.map(|r| r.version).unwrap_or_default();
+            Ok(())
+        };
+        if order.escalations == 0 {
+            step(to_unit, Role::Handler, Action::Acknowledge(true)).await?;
+            step(
+                to_unit,
+                Role::Handler,
+                Action::SubmitFeedback("Resolved; written report attached".into()),
+            )
+            .await?;
+            step(issuer, Role::Supervisor, Action::AcceptFeedback(true)).await?;
+        }
+        let ladder = [
+            pl::Escalation::Interview,
+            pl::Escalation::PublicNotice,
+            pl::Escalation::ListedSupervision,
+        ];
+        for level in ladder.into_iter().take(order.escalations) {
+            step(
+                issuer,
+                Role::Supervisor,
+                Action::Escalate(Escalate {
+                    level: level as i32,
+                    note: "no feedback by the due date".into(),
+                }),
+            )
+            .await?;
+        }
+        Ok(id.to_owned())
+    }
+
+    /// One step on a committee dispute; returns the new version.
+    async fn dispute_step(
+        &self,
+        unit: &str,
+        role: Role,
+        id: &str,
+        version: u64,
+        action: dispute::step::Action,
+    ) -> anyhow::Result<u64> {
+        let request = pl::ActOnDisputeRequest {
+            request_id: uuid(),
+            dispute_id: id.into(),
+            expected_version: version,
+            step: Some(dispute::Step {
+                action: Some(action),
+            }),
+        };
+        let r = self
+            .committee
+            .clone()
+            .act_on_dispute(self.as_unit(Agency::PoliticalLegal, unit, &[role], request)?)
+            .await
+            .with_context(|| format!("dispute {id} at version {version}"))?
+            .into_inner();
+        Ok(r.result.map(|r| r.version).unwrap_or_default())
+    }
+
+    /// Links `other` into `anchor`'s entry.
+    async fn link(&self, anchor: ItemRef, other: ItemRef, reason: &str) -> anyhow::Result<()> {
+        let request = pl::LinkItemsRequest {
+            request_id: uuid(),
+            anchor: Some(anchor),
+            other: Some(other),
+            reason: reason.into(),
+        };
+        self.committee
+            .clone()
+            .link_items(self.as_unit(
+                Agency::PoliticalLegal,
+                &self.units.committee,
+                &[Role::Coordinator],
+                request,
+            )?)
+            .await
+            .context("linking items")?;
+        Ok(())
+    }
+
+    /// A police report at the station; returns the dispute's id.
+    async fn police_report(
+        &self,
+        station: &str,
+        title: &str,
+        territory: &str,
+        size: u32,
+    ) -> anyhow::Result<(String, u64)> {
+        let request = ps::ReportDisputeRequest {
+            request_id: uuid(),
+            report: Some(dispute::Report {
+                source: dispute::Source::Policing as i32,
+                title: title.into(),
+                category: "public order".into(),
+                territory_unit_id: territory.into(),
+                collective_size: size,
+                ..Default::default()
+            }),
+        };
+        let r = self
+            .police
+            .clone()
+            .report_dispute(self.as_unit(
+                Agency::PublicSecurity,
+                station,
+                &[Role::PoliceOfficer],
+                request,
+            )?)
+            .await
+            .context("a police report")?
+            .into_inner();
+        let id = r.dispute.map(|d| d.dispute_id).unwrap_or_default();
+        Ok((id, r.result.map(|r| r.version).unwrap_or_default()))
+    }
+
+    /// A police dispute step; returns the new version.
+    async fn police_step(
+        &self,
+        station: &str,
+        id: &str,
+        version: u64,
+        action: dispute::step::Action,
+    ) -> anyhow::Result<u64> {
+        let request = ps::ActOnDisputeRequest {
+            request_id: uuid(),
+            dispute_id: id.into(),
+            expected_version: version,
+            step: Some(dispute::Step {
+                action: Some(action),
+            }),
+        };
+        let r = self
+            .police
+            .clone()
+            .act_on_dispute(self.as_unit(
+                Agency::PublicSecurity,
+                station,
+                &[Role::PoliceOfficer],
+                request,
+            )?)
+            .await
+            .with_context(|| format!("police dispute {id}"))?
+            .into_inner();
+        Ok(r.result.map(|r| r.version).unwrap_or_default())
+    }
+
+    /// A dispute mediated at the police station and closed there.
+    async fn mediation(&self, m: &MediationPlan) -> anyhow::Result<()> {
+        let (id, v) = self
+            .police_report(&m.station, &m.title, &m.territory, 2)
+            .await?;
+        let v = self
+            .police_step(
+                &m.station,
+                &id,
+                v,
+                dispute::step::Action::RecordMediation(true),
+            )
+            .await?;
+        self.police_step(
+            &m.station,
+            &id,
+            v,
+            dispute::step::Action::Close("mediated at the station; agreement signed".into()),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// A dispute screened by the committee, along its plan.
+    async fn dispute(&self, d: &DisputePlan) -> anyhow::Result<()> {
+        use dispute::step::Action as S;
+        let u = &self.units;
+        let committee = u.committee.as_str();
+        let request = pl::ReportDisputeRequest {
+            request_id: uuid(),
+            report: Some(dispute::Report {
+                source: if d.police_first {
+                    dispute::Source::DailyScreening
+                } else {
+                    dispute::Source::CentralizedScreening
+                } as i32,
+                title: d.title.clone(),
+                category: d.category.clone(),
+                territory_unit_id: d.territory.clone(),
+                collective_size: d.collective_size,
+                ..Default::default()
+            }),
+        };
+        let reported = self
+            .committee
+            .clone()
+            .report_dispute(self.as_unit(
+                Agency::PoliticalLegal,
+                committee,
+                &[Role::Coordinator],
+                request,
+            )?)
+            .await
+            .context("screening a dispute")?
+            .into_inner();
+        let id = reported.dispute.map(|d| d.dispute_id).unwrap_or_default();
+        let item = ItemRef {
+            kind: ItemKind::Dispute as i32,
+            id: id.clone(),
+        };
+        let mut v = reported.result.map(|r| r.version).unwrap_or_default();
+        if d.police_first {
+            // The station met it first and could not mediate it.
+            let (police_id, pv) = self
+                .police_report(&d.station, &d.title, &d.territory, d.collective_size)
+                .await?;
+            self.police_step(&d.station, &police_id, pv, S::RecordMediation(false))
+                .await?;
+            let police_item = ItemRef {
+                kind: ItemKind::Dispute as i32,
+                id: police_id,
+            };
+            self.link(
+                item.clone(),
+                police_item,
+                "the station's report of the same dispute",
+            )
+            .await?;
+        }
+        if let Some(p) = &d.petition {
+            let matter = self.petition(p).await?;
+            self.link(
+                ItemRef {
+                    kind: ItemKind::PetitionMatter as i32,
+                    id: matter,
+                },
+                item.clone(),
+                "the petitioners' dispute found by screening",
+            )
+            .await?;
+        }
+        let risk = match d.risk {
+            4 => dispute::RiskLevel::Major,
+            3 => dispute::RiskLevel::High,
+            2 => dispute::RiskLevel::Medium,
+            _ => dispute::RiskLevel::Low,
+        };
+        v = self
+            .dispute_step(committee, Role::Coordinator, &id, v, S::Assess(risk as i32))
+            .await?;
+        if d.warn {
+            v = self
+                .dispute_step(committee, Role::Coordinator, &id, v, S::Warn(true))
+                .await?;
+        }
+        if !d.assign {
+            self.dispute_step(
+                committee,
+                Role::Coordinator,
+                &id,
+                v,
+                S::Close("resolved on the spot by the grid worker".into()),
+            )
+            .await?;
+            return Ok(());
+        }
+        v = self
+            .dispute_step(
+                committee,
+                Role::Coordinator,
+                &id,
+                v,
+                S::Assign(dispute::Assignment {
+                    responsible_unit_id: d.responsible.clone(),
+                    territorial_unit_id: d.territory.clone(),
+                    due_on: self.date(30),
+                }),
+            )
+            .await?;
+        if d.joint {
+            self.joint_handling(d, &item).await?;
+        }
+        v = self
+            .dispute_step(
+                &d.responsible,
+                Role::Handler,
+                &id,
+                v,
+                S::ReportResolution("Agreement reached; payments made; parties signed".into()),
+            )
+            .await?;
+        self.dispute_step(
+            committee,
+            Role::Coordinator,
+            &id,
+            v,
+            S::VerifyResolution(dispute::Verification {
+                accepted: true,
+                note: "checked on site".into(),
+            }),
+        )
+        .await?;
+        self.order(d.order.as_ref(), &id, ItemKind::Dispute, &d.responsible)
+            .await?;
+        Ok(())
+    }
+
+    /// A joint handling of a major dispute: the town leads, the station and the department join, the
+    /// station records its part in its own service, the lead reports and closes.
+    async fn joint_handling(&self, d: &DisputePlan, subject: &ItemRef) -> anyhow::Result<()> {
+        let u = &self.units;
+        let request = pl::OpenJointHandlingRequest {
+            request_id: uuid(),
+            subject: Some(subject.clone()),
+            lead_unit_id: d.territory.clone(),
+            co_handlers: vec![
+                pl::CoHandler {
+                    unit_id: d.station.clone(),
+                    role: pl::CoHandlerRole::PoliceStation as i32,
+                },
+                pl::CoHandler {
+                    unit_id: d.responsible.clone(),
+                    role: pl::CoHandlerRole::Department as i32,
+                },
+            ],
+        };
+        let opened = self
+            .committee
+            .clone()
+            .open_joint_handling(self.as_unit(
+                Agency::PoliticalLegal,
+                &u.committee,
+                &[Role::Coordinator],
+                request,
+            )?)
+            .await
+            .context("opening a joint handling")?
+            .into_inner();
+        let jh = opened.joint_handling_id.clone();
+
+        use ps::act_in_joint_handling_request::Action as Part;
+        let mut pv = 0;
+        for action in [
+            Part::Join(true),
+            Part::RecordAction("officers kept order at the site".into()),
+            Part::ClosePart("order kept; no incident".into()),
+        ] {
+            let request = ps::ActInJointHandlingRequest {
+                request_id: uuid(),
+                joint_handling_id: jh.clone(),
+                expected_version: pv,
+                action: Some(action),
+            };
+            pv = self
+                .police
+                .clone()
+                .act_in_joint_handling(self.as_unit(
+                    Agency::PublicSecurity,
+                    &d.station,
+                    &[Role::PoliceOfficer],
+                    request,
+                )?)
+                .await
+                .context("the station's part")?
+                .into_inner()
+                .result
+                .map(|r| r.version)
+                .unwrap_or_default();
+        }
+
+        use pl::act_on_joint_handling_request::Action as J;
+        let mut v = opened.result.map(|r| r.version).unwrap_or_default();
+        for action in [
+            J::SubmitResolutionReport(
+                "Joint handling concluded: wages paid, site reopened, parties reconciled".into(),
+            ),
+            J::Close(true),
+        ] {
+            let request = pl::ActOnJointHandlingRequest {
+                request_id: uuid(),
+                joint_handling_id: jh.clone(),
+                expected_version: v,
+                action: Some(action),
+            };
+            v = self
+                .committee
+                .clone()
+                .act_on_joint_handling(self.as_unit(
+                    Agency::PoliticalLegal,
+                    &d.territory,
+                    &[Role::Handler],
+                    request,
+                )?)
+                .await
+                .with_context(|| format!("joint handling {jh}"))?
+                .into_inner()
+                .result
+                .map(|r| r.version)
+                .unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    async fn story(&self, story: &Story) -> anyhow::Result<()> {
+        match story {
+            Story::Petition(p) => self.petition(p).await.map(|_| ()),
+            Story::Dispute(d) => self.dispute(d).await,
+            Story::Mediation(m) => self.mediation(m).await,
+        }
+    }
+}
+
+fn uuid() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+async fn connect(address: &str) -> anyhow::Result<Channel> {
+    Channel::from_shared(address.to_owned())
+        .context("an address like http://127.0.0.1:50051")?
+        .connect()
+        .await
+        .with_context(|| format!("connecting to {address} (is `oneledger up` running?)"))
+}
+
+/// The token key: given, or `up`'s from its data directory.
+fn token_keys(args: &DemoArgs) -> anyhow::Result<TokenKeys> {
+    let key = match &args.token_key {
+        Some(k) => k.clone(),
+        None => {
+            let path = args.data_dir.join("keys.json");
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {} (or pass --token-key)", path.display()))?;
+            let keys: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a keys file", path.display()))?;
+            keys["token_key"]
+                .as_str()
+                .context("keys.json has no token_key")?
+                .to_owned()
+        }
+    };
+    TokenKeys::new(vec![key.into_bytes()]).map_err(anyhow::Error::msg)
+}
+
+/// Loads the year, waits for the ledger, prints its statistics; fails if they miss the report's figures.
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let units = Units::of(&args.district);
+    let stories = plan::year(args.seed, args.petitions, &units);
+    let keys = token_keys(&args)?;
+    let caller = Caller {
+        keys: keys.clone(),
+        petition: PetitionServiceClient::new(connect(&args.petition_address).await?),
+        police: PublicSecurityServiceClient::new(connect(&args.public_security_address).await?),
+        committee: PoliticalLegalServiceClient::new(connect(&args.political_legal_address).await?),
+        units: units.clone(),
+        today: legal_date(Utc::now()),
+    };
+    let mut ledger = LedgerServiceClient::new(connect(&args.ledger_address).await?);
+    let today = caller.today;
+    let before = statistics(&mut ledger, &keys, &units, today).await?;
+
+    let planned = plan::figures(&stories);
+    if planned != FIGURES.map(|(_, n)| n) {
+        bail!(
+            "the plan for seed {} misses the report's figures: {planned:?}",
+            args.seed
+        );
+    }
+    let total = stories.len();
+    eprintln!(
+        "loading a year for {}: {total} stories (seed {}, {} petitions)",
+        args.district, args.seed, args.petitions
+    );
+    let started = Instant::now();
+    let mut done = 0usize;
+    let mut runs = futures::stream::iter(stories.iter().enumerate())
+        .map(|(i, story)| {
+            let caller = caller.clone();
+            async move {
+                caller
+                    .story(story)
+                    .await
+                    .with_context(|| format!("story {i}: {story:?}"))
+            }
+        })
+        .buffer_unordered(args.concurrency.max(1));
+    while let Some(result) = runs.next().await {
+        result?;
+        done += 1;
+        if done.is_multiple_of(50) || done == total {
+            progress(done, total, started.elapsed());
+        }
+    }
+    eprintln!();
+
+    // The ledger catches up on its own: wait until it shows this load (it may hold earlier ones).
+    let deadline = Instant::now() + Duration::from_secs(args.wait_seconds);
+    let mut last = None;
+    let stats = loop {
+        let stats = statistics(&mut ledger, &keys, &units, today).await?;
+        let caught_up = FIGURES
+            .iter()
+            .all(|(name, want)| count(&stats, name) >= count(&before, name) + want);
+        if (caught_up && last.as_ref() == Some(&stats)) || Instant::now() > deadline {
+            break stats;
+        }
+        last = Some(stats);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    print_statistics(&stats, today.year());
+
+    println!("\nthis load against the annual report's figures:");
+    let mut missed = Vec::new();
+    for (name, want) in FIGURES {
+        let got = count(&stats, name) - count(&before, name);
+        let mark = if got == want { "ok" } else { "MISSED" };
+        println!("  {name:<30} {got:>6}  (report: {want})  {mark}");
+        if got != want {
+            missed.push(name);
+        }
+    }
+    if !missed.is_empty() {
+        bail!("the ledger does not show the report's figures: {missed:?}");
+    }
+    Ok(())
+}
+
+/// The report's figures by their names in the ledger's statistics.
+const FIGURES: [(&str, u64); 5] = [
+    ("warnings_issued", plan::report::WARNINGS),
+    (
+        "supervision_orders_issued",
+        plan::report::SUPERVISION_ORDERS,
+    ),
+    ("resolution_reports", plan::report::RESOLUTION_REPORTS),
+    ("collective_matters_assigned", plan::report::COLLECTIVE),
+    ("priority_matters_assigned", plan::report::PRIORITY),
+];
+
+fn count(stats: &ledger_pb::GetStatisticsResponse, name: &str) -> u64 {
+    stats.counts.get(name).copied().unwrap_or_default()
+}
+
+/// The district's statistics for the year of `today`.
+async fn statistics(
+    ledger: &mut LedgerServiceClient<Channel>,
+    keys: &TokenKeys,
+    units: &Units,
+    today: NaiveDate,
+) -> anyhow::Result<ledger_pb::GetStatisticsResponse> {
+    let year = |m, d| {
+        NaiveDate::from_ymd_opt(today.year(), m, d)
+            .unwrap_or(today)
+            .to_string()
+    };
+    let request = caller_request(
+        keys,
+        units,
+        ledger_pb::GetStatisticsRequest {
+            from_date: year(1, 1),
+            to_date: year(12, 31),
+            unit_id: String::new(),
+        },
+    )?;
+    Ok(ledger
+        .get_statistics(request)
+        .await
+        .context("reading the ledger's statistics")?
+        .into_inner())
+}
+
+/// A district-wide reader's request.
+fn caller_request<T>(
+    keys: &TokenKeys,
+    units: &Units,
+    message: T,
+) -> anyhow::Result<tonic::Request<T>> {
+    let now = Utc::now().timestamp();
+    let token = keys.mint(&Claims {
+        sub: "demo".into(),
+        agency: Agency::PoliticalLegal,
+        unit: units.committee.clone(),
+        roles: vec![Role::Coordinator],
+        exp: now + 3600,
+        iat: now,
+    });
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse()?);
+    Ok(request)
+}
+
+fn progress(done: usize, total: usize, elapsed: Duration) {
+    const WIDTH: usize = 40;
+    let filled = done * WIDTH / total.max(1);
+    let rate = done as f64 / elapsed.as_secs_f64().max(0.001);
+    eprint!(
+        "\r[{}{}] {done}/{total} stories, {rate:.0}/s",
+        "#".repeat(filled),
+        " ".repeat(WIDTH - filled)
+    );
+    let _ = std::io::stderr().flush();
+}
+
+fn print_statistics(stats: &ledger_pb::GetStatisticsResponse, year: i32) {
+    println!("ledger statistics for {year}:");
+    let mut counts: Vec<_> = stats.counts.iter().collect();
+    counts.sort();
+    for (name, n) in counts {
+        println!("  {name:<30} {n:>6}");
+    }
+    let mut rates: Vec<_> = stats.rates.iter().collect();
+    rates.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, r) in rates {
+        println!("  {name:<30} {:>5.1}%", r * 100.0);
+    }
+    let mut busiest: Vec<_> = stats.orders_per_unit.iter().collect();
+    busiest.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    println!("  supervision orders, most supervised units:");
+    for (unit, n) in busiest.into_iter().take(5) {
+        println!("    {unit:<40} {n:>4}");
+    }
+}

@@ -1,0 +1,534 @@
+//! The demo year as a plan: every story decided up front from the seed, before any call is made, so the
+//! same seed always loads the same year and the report's figures can be checked against the plan itself.
+
+/// The annual report's figures the demo reproduces (DESIGN.md §1).
+pub mod report {
+    /// Risk warnings assessed and handled.
+    pub const WARNINGS: u64 = 206;
+    /// Supervision orders (督办函) issued to units.
+    pub const SUPERVISION_ORDERS: u64 = 186;
+    /// Resolution reports (化解报告) submitted by units.
+    pub const RESOLUTION_REPORTS: u64 = 269;
+    /// Collective matters assigned to named units.
+    pub const COLLECTIVE: u64 = 111;
+    /// Priority matters assigned to named units.
+    pub const PRIORITY: u64 = 110;
+}
+
+/// Priority disputes (重点): risk high or major, warned, assigned, resolved.
+const PRIORITY_HIGH: usize = 80;
+/// Priority disputes assessed major; each also gets a joint handling with its own resolution report.
+const PRIORITY_MAJOR: usize = 30;
+/// Disputes assessed medium: warned, assigned, resolved.
+const MEDIUM: usize = 96;
+/// Disputes assessed low and still assigned for resolution.
+const LOW_ASSIGNED: usize = 33;
+/// Disputes assessed low and closed on the spot.
+const LOW_CLOSED: usize = 40;
+/// Collective priority disputes (five or more people).
+const COLLECTIVE_DISPUTES: usize = 40;
+/// Priority disputes that also came in as a collective petition, linked into one entry.
+const PETITION_LINKED: usize = 50;
+/// Disputes the police met first; the committee's screened dispute is linked to each.
+const POLICE_LINKED: usize = 60;
+/// Disputes the police mediated at the station and closed.
+const POLICE_MEDIATED: usize = 90;
+/// Supervision orders on priority disputes; the rest go to petition matters.
+const ORDERS_ON_DISPUTES: usize = 66;
+
+/// SplitMix64: a small, fast, well-mixed generator, enough for choosing a demo year.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator for `seed`.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+
+    /// True with probability `percent`/100.
+    pub fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    /// One of `items`.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// The district's units, by the part they play.
+#[derive(Debug, Clone)]
+pub struct Units {
+    /// The petition office (信访办), which registers and routes.
+    pub petition_office: String,
+    /// The district government, which reviews (复查).
+    pub district_government: String,
+    /// The city government, which re-reviews (复核).
+    pub city_government: String,
+    /// The political-legal committee (政法委), which screens, assesses, assigns and verifies.
+    pub committee: String,
+    /// The joint meeting office, which issues supervision orders.
+    pub meeting_office: String,
+    /// Development zones, sub-districts and towns: territories and territorial units (属地).
+    pub territories: Vec<String>,
+    /// Departments: responsible units by subject (属事).
+    pub departments: Vec<String>,
+    /// One police station per territory, same order.
+    pub stations: Vec<String>,
+}
+
+impl Units {
+    /// The units of `district`.
+    pub fn of(district: &str) -> Self {
+        let unit = |name: &str| format!("{district}.{name}");
+        let territories = [
+            "economic_development_zone",
+            "high_tech_zone",
+            "free_trade_zone",
+            "xingang_subdistrict",
+            "tanggu_subdistrict",
+            "hangu_subdistrict",
+            "dagang_subdistrict",
+            "xincheng_town",
+            "zhongtang_town",
+            "taiping_town",
+            "yangjiapo_town",
+            "beitang_subdistrict",
+        ];
+        let departments = [
+            "human_resources_bureau",
+            "housing_bureau",
+            "planning_bureau",
+            "ecology_bureau",
+            "market_regulation_bureau",
+            "education_bureau",
+            "health_commission",
+            "civil_affairs_bureau",
+            "transport_bureau",
+            "agriculture_bureau",
+        ];
+        Units {
+            petition_office: unit("petition_office"),
+            district_government: unit("district_government"),
+            city_government: "tianjin.city_government".into(),
+            committee: unit("political_legal_committee"),
+            meeting_office: unit("joint_meeting_office"),
+            stations: territories
+                .iter()
+                .map(|t| unit(&format!("police.{}", t.split('_').next().unwrap_or(t))))
+                .collect(),
+            territories: territories.iter().map(|t| unit(t)).collect(),
+            departments: departments.iter().map(|d| unit(d)).collect(),
+        }
+    }
+}
+
+/// What a matter is about: a title and the department responsible for it.
+const SUBJECTS: &[(&str, usize)] = &[
+    ("Unpaid wages at a construction site", 0),
+    ("Social insurance contributions not paid", 0),
+    ("Delayed delivery of a purchased flat", 1),
+    ("Property management fees in dispute", 1),
+    ("Compensation for land requisition", 2),
+    ("Demolition and resettlement terms", 2),
+    ("Noise and dust from a factory", 3),
+    ("Sewage discharged into a canal", 3),
+    ("Prepaid card of a closed gym", 4),
+    ("Food safety at a market stall", 4),
+    ("School place for a migrant worker's child", 5),
+    ("Medical dispute after surgery", 6),
+    ("Minimum living allowance refused", 7),
+    ("Bus route cut in a new estate", 8),
+    ("Contracted farmland boundaries", 9),
+];
+
+/// Where a petition's story stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PetitionPath {
+    /// Registered, not yet routed.
+    Registered,
+    /// Assigned, not yet received.
+    Assigned,
+    /// Received, not yet accepted.
+    Received,
+    /// Not accepted (art. 28), with the competent channel named.
+    NotAccepted,
+    /// Accepted on a route other than the petition route (art. 31) and channelled.
+    Channelled,
+    /// Accepted on the petition route and being handled.
+    Handling,
+    /// Handling opinion delivered.
+    Replied,
+    /// Review (复查) opinion delivered.
+    Reviewed,
+    /// Re-review (复核) opinion delivered: concluded (终结).
+    ReReviewed,
+}
+
+impl PetitionPath {
+    /// Whether the matter gets assigned to a named unit on this path.
+    pub fn assigned(self) -> bool {
+        self != PetitionPath::Registered
+    }
+}
+
+/// An opinion's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Supported (handling).
+    Supported,
+    /// Explained (handling).
+    Explained,
+    /// Not supported (handling).
+    NotSupported,
+    /// Upheld (review, re-review).
+    Upheld,
+    /// Changed (review, re-review).
+    Changed,
+    /// Revoked (review, re-review).
+    Revoked,
+}
+
+/// A supervision order and how its story goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderPlan {
+    /// Escalation steps taken (0: answered and accepted instead).
+    pub escalations: usize,
+}
+
+/// One petition's story.
+#[derive(Debug, Clone)]
+pub struct PetitionPlan {
+    /// Title.
+    pub title: String,
+    /// Collective size.
+    pub collective_size: u32,
+    /// Territory.
+    pub territory: String,
+    /// Responsible unit.
+    pub responsible: String,
+    /// Territorial unit.
+    pub territorial: String,
+    /// Where it stops.
+    pub path: PetitionPath,
+    /// Whether the notice of receipt is sent.
+    pub notice: bool,
+    /// Whether handling is extended (art. 34).
+    pub extend: bool,
+    /// The handling opinion.
+    pub handling: Outcome,
+    /// The review opinion.
+    pub review: Outcome,
+    /// The re-review opinion.
+    pub re_review: Outcome,
+    /// Whether the re-review holds a hearing.
+    pub hearing: bool,
+    /// Whether the petitioner comes back with the same facts after conclusion (refused, art. 36 ¶3).
+    pub repeat: bool,
+    /// A supervision order on the matter.
+    pub order: Option<OrderPlan>,
+}
+
+/// One dispute's story in the committee's service.
+#[derive(Debug, Clone)]
+pub struct DisputePlan {
+    /// Title.
+    pub title: String,
+    /// Category.
+    pub category: String,
+    /// Territory (and territorial unit).
+    pub territory: String,
+    /// The territory's police station.
+    pub station: String,
+    /// Responsible department.
+    pub responsible: String,
+    /// Collective size.
+    pub collective_size: u32,
+    /// Assessed risk: 1 low … 4 major.
+    pub risk: u8,
+    /// Warned.
+    pub warn: bool,
+    /// Assigned, resolution reported and verified; otherwise closed on the spot.
+    pub assign: bool,
+    /// A joint handling with the station, whose lead reports and closes it.
+    pub joint: bool,
+    /// The police met it first: their dispute is linked.
+    pub police_first: bool,
+    /// It also came in as a collective petition, linked.
+    pub petition: Option<PetitionPlan>,
+    /// A supervision order on the dispute.
+    pub order: Option<OrderPlan>,
+}
+
+/// A dispute the police mediated at the station.
+#[derive(Debug, Clone)]
+pub struct MediationPlan {
+    /// Title.
+    pub title: String,
+    /// The station.
+    pub station: String,
+    /// Territory.
+    pub territory: String,
+}
+
+/// One story: the calls about one matter, made in order.
+#[derive(Debug, Clone)]
+pub enum Story {
+    /// A petition.
+    Petition(PetitionPlan),
+    /// A dispute screened by the committee.
+    Dispute(DisputePlan),
+    /// A dispute mediated by the police.
+    Mediation(MediationPlan),
+}
+
+fn order_plan(rng: &mut Rng) -> OrderPlan {
+    let escalations = match rng.below(100) {
+        0..60 => 0,
+        60..85 => 1,
+        85..95 => 2,
+        _ => 3,
+    };
+    OrderPlan { escalations }
+}
+
+fn petition(rng: &mut Rng, units: &Units, collective: bool) -> PetitionPlan {
+    let (subject, department) = *rng.pick(SUBJECTS);
+    let t = rng.below(units.territories.len());
+    let path = match rng.below(100) {
+        0..2 if !collective => PetitionPath::Registered,
+        0..5 => PetitionPath::Assigned,
+        5..8 => PetitionPath::Received,
+        8..14 => PetitionPath::NotAccepted,
+        14..24 => PetitionPath::Channelled,
+        24..44 => PetitionPath::Handling,
+        44..84 => PetitionPath::Replied,
+        84..94 => PetitionPath::Reviewed,
+        _ => PetitionPath::ReReviewed,
+    };
+    let outcome = |rng: &mut Rng, first: bool| match (first, rng.below(10)) {
+        (true, 0..3) => Outcome::Supported,
+        (true, 3..7) => Outcome::Explained,
+        (true, _) => Outcome::NotSupported,
+        (false, 0..7) => Outcome::Upheld,
+        (false, 7..9) => Outcome::Changed,
+        (false, _) => Outcome::Revoked,
+    };
+    // Town matters go to the town, the rest to the department the subject belongs to.
+    let responsible = if rng.chance(25) {
+        units.territories[t].clone()
+    } else {
+        units.departments[department].clone()
+    };
+    PetitionPlan {
+        title: format!(
+            "{subject}, {}",
+            units.territories[t]
+                .split_once('.')
+                .map_or("", |(_, t)| t)
+                .replace('_', " ")
+        ),
+        collective_size: if collective {
+            5 + rng.below(60) as u32
+        } else {
+            1 + rng.below(4) as u32
+        },
+        territory: units.territories[t].clone(),
+        territorial: units.territories[t].clone(),
+        responsible,
+        path,
+        notice: rng.chance(95),
+        extend: rng.chance(12),
+        handling: outcome(rng, true),
+        review: outcome(rng, false),
+        re_review: outcome(rng, false),
+        hearing: rng.chance(50),
+        repeat: rng.chance(50),
+        order: None,
+    }
+}
+
+/// The whole year for `petitions` petitions, decided by `seed`.
+pub fn year(seed: u64, petitions: usize, units: &Units) -> Vec<Story> {
+    let mut rng = Rng::new(seed);
+    let mut stories = Vec::new();
+
+    // The committee's disputes, riskiest first.
+    let kinds = [
+        (PRIORITY_MAJOR, 4u8),
+        (PRIORITY_HIGH, 3),
+        (MEDIUM, 2),
+        (LOW_ASSIGNED, 1),
+        (LOW_CLOSED, 1),
+    ];
+    let mut index = 0;
+    for (n, (count, risk)) in kinds.into_iter().enumerate() {
+        for _ in 0..count {
+            let (subject, department) = *rng.pick(SUBJECTS);
+            let t = rng.below(units.territories.len());
+            let priority = risk >= 3;
+            let collective = priority && index < COLLECTIVE_DISPUTES;
+            let mut linked_petition = None;
+            if priority && index < PETITION_LINKED {
+                let mut p = petition(&mut rng, units, collective);
+                p.path = PetitionPath::Handling;
+                p.title = subject.to_owned();
+                p.territory = units.territories[t].clone();
+                p.territorial = units.territories[t].clone();
+                p.responsible = units.departments[department].clone();
+                p.collective_size = if collective {
+                    5 + rng.below(60) as u32
+                } else {
+                    1 + rng.below(4) as u32
+                };
+                linked_petition = Some(p);
+            }
+            stories.push(Story::Dispute(DisputePlan {
+                title: subject.to_owned(),
+                category: ["labour", "housing", "land", "environment", "consumer"]
+                    [department.min(9) / 2]
+                    .to_owned(),
+                territory: units.territories[t].clone(),
+                station: units.stations[t].clone(),
+                responsible: units.departments[department].clone(),
+                collective_size: if collective {
+                    5 + rng.below(80) as u32
+                } else {
+                    1 + rng.below(4) as u32
+                },
+                risk,
+                warn: risk >= 2,
+                assign: n < 4,
+                joint: risk == 4,
+                police_first: risk == 2 && index - PRIORITY_HIGH - PRIORITY_MAJOR < POLICE_LINKED,
+                petition: linked_petition,
+                order: (priority && index < ORDERS_ON_DISPUTES).then(|| order_plan(&mut rng)),
+            }));
+            index += 1;
+        }
+    }
+    for _ in 0..POLICE_MEDIATED {
+        let (subject, _) = *rng.pick(SUBJECTS);
+        let t = rng.below(units.territories.len());
+        stories.push(Story::Mediation(MediationPlan {
+            title: subject.to_owned(),
+            station: units.stations[t].clone(),
+            territory: units.territories[t].clone(),
+        }));
+    }
+
+    // Petitions: the collective ones the linked petitions leave over, then the rest.
+    let linked_collective = PETITION_LINKED.min(COLLECTIVE_DISPUTES);
+    let collective_petitions =
+        report::COLLECTIVE as usize - COLLECTIVE_DISPUTES - linked_collective;
+    let mut orders_left = report::SUPERVISION_ORDERS as usize - ORDERS_ON_DISPUTES;
+    for i in 0..petitions.max(collective_petitions) {
+        let mut p = petition(&mut rng, units, i < collective_petitions);
+        if orders_left > 0 && p.path.assigned() && p.path != PetitionPath::NotAccepted {
+            p.order = Some(order_plan(&mut rng));
+            orders_left -= 1;
+        }
+        stories.push(Story::Petition(p));
+    }
+    // Too few petitions for the rest of the orders: they go to assigned disputes.
+    for story in stories.iter_mut() {
+        if orders_left == 0 {
+            break;
+        }
+        if let Story::Dispute(d) = story
+            && d.assign
+            && d.order.is_none()
+        {
+            d.order = Some(order_plan(&mut rng));
+            orders_left -= 1;
+        }
+    }
+
+    // Interleave the stories as a year mixes them, deterministically.
+    for i in (1..stories.len()).rev() {
+        let j = rng.below(i + 1);
+        stories.swap(i, j);
+    }
+    stories
+}
+
+/// The report's figures as the plan will produce them: (warnings, orders, resolution reports, collective,
+/// priority).
+pub fn figures(stories: &[Story]) -> [u64; 5] {
+    let mut f = [0u64; 5];
+    let petition = |f: &mut [u64; 5], p: &PetitionPlan| {
+        f[1] += u64::from(p.order.is_some());
+        f[3] += u64::from(p.path.assigned() && p.collective_size >= 5);
+    };
+    for story in stories {
+        match story {
+            Story::Petition(p) => petition(&mut f, p),
+            Story::Dispute(d) => {
+                f[0] += u64::from(d.warn);
+                f[1] += u64::from(d.order.is_some());
+                f[2] += u64::from(d.assign) + u64::from(d.joint);
+                f[3] += u64::from(d.assign && d.collective_size >= 5);
+                f[4] += u64::from(d.assign && d.risk >= 3);
+                if let Some(p) = &d.petition {
+                    petition(&mut f, p);
+                }
+            }
+            Story::Mediation(_) => {}
+        }
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn given_any_seed_and_size_then_the_plan_has_the_reports_figures() {
+        for (seed, petitions) in [(1, 0), (7, 300), (2024, 2400), (99, 5000)] {
+            let plan = year(seed, petitions, &Units::of("binhai"));
+            assert_eq!(
+                figures(&plan),
+                [
+                    report::WARNINGS,
+                    report::SUPERVISION_ORDERS,
+                    report::RESOLUTION_REPORTS,
+                    report::COLLECTIVE,
+                    report::PRIORITY
+                ],
+                "seed {seed}, {petitions} petitions"
+            );
+        }
+    }
+
+    #[test]
+    fn given_one_seed_then_the_same_year() {
+        let units = Units::of("binhai");
+        let titles = |seed| -> Vec<String> {
+            year(seed, 500, &units)
+                .iter()
+                .map(|s| match s {
+                    Story::Petition(p) => p.title.clone(),
+                    Story::Dispute(d) => d.title.clone(),
+                    Story::Mediation(m) => m.title.clone(),
+                })
+                .collect()
+        };
+        assert_eq!(titles(3), titles(3));
+        assert_ne!(titles(3), titles(4));
+    }
+}
