@@ -787,7 +787,14 @@ async fn on_a_three_node_nats_cluster_a_node_killed_mid_load_loses_nothing() {
     let js = async_nats::jetstream::new(client);
     let mut ready = false;
     for _ in 0..300 {
-        if js.query_account().await.is_ok() {
+        let probe = async_nats::jetstream::stream::Config {
+            name: "READY_PROBE".into(),
+            subjects: vec!["ready.probe".into()],
+            num_replicas: 3,
+            ..Default::default()
+        };
+        if js.create_stream(probe).await.is_ok() {
+            js.delete_stream("READY_PROBE").await.unwrap();
             ready = true;
             break;
         }
@@ -813,7 +820,7 @@ async fn on_a_three_node_nats_cluster_a_node_killed_mid_load_loses_nothing() {
         .await
         .unwrap();
 
-    // Four writers register 60 petitions each; after the first 80, one node is killed.
+    // Four writers register 60 petitions each; after the first 80, the stream's leader is killed.
     const WRITERS: usize = 4;
     const EACH: usize = 60;
     let registered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -841,7 +848,21 @@ async fn on_a_three_node_nats_cluster_a_node_killed_mid_load_loses_nothing() {
     while registered.load(std::sync::atomic::Ordering::SeqCst) < 80 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    cluster.kill(0).await.unwrap();
+    // The node that leads the petition stream: the hardest one to lose.
+    let name = oneledger_bus::StreamSpec::for_agency(Agency::Petition).name;
+    let leader = js
+        .get_stream(&name)
+        .await
+        .unwrap()
+        .info()
+        .await
+        .unwrap()
+        .cluster
+        .as_ref()
+        .and_then(|c| c.leader.clone())
+        .unwrap();
+    let node: usize = leader.trim_start_matches('n').parse().unwrap();
+    cluster.kill(node).await.unwrap();
     let mut ids = Vec::new();
     while let Some(batch) = writers.join_next().await {
         ids.extend(batch.unwrap());
@@ -856,7 +877,6 @@ async fn on_a_three_node_nats_cluster_a_node_killed_mid_load_loses_nothing() {
     .await
     .unwrap();
     let head = store.head().await.unwrap();
-    let name = oneledger_bus::StreamSpec::for_agency(Agency::Petition).name;
     let mut last = 0;
     for _ in 0..600 {
         if let Ok(mut stream) = js.get_stream(&name).await
