@@ -190,6 +190,10 @@ pub struct UpArgs {
     /// Stream replicas with `--nats-url`: 1 on a single server, 3 on a cluster.
     #[arg(long, env = "ONELEDGER_STREAM_REPLICAS", default_value_t = 1)]
     pub stream_replicas: usize,
+    /// A PostgreSQL server (`postgres://user@host/db`) instead of SQLite files: each agency's store and
+    /// the ledger get a database of their own on it, `<db>_<agency>` and `<db>_ledger`, created if missing.
+    #[arg(long, env = "ONELEDGER_DATABASE_URL")]
+    pub database_url: Option<String>,
 }
 
 /// The projector's settings.

@@ -1,6 +1,7 @@
 //! `oneledger up`: the whole system in one process for a first look or a small district — three agency
-//! services, the projector and the ledger API, on SQLite files in a data directory. Without a broker the
-//! projector reads the stores' ordered logs directly; with `--nats-url` everything goes through JetStream.
+//! services, the projector and the ledger API, on SQLite files in a data directory (or databases on a
+//! PostgreSQL server with `--database-url`). Without a broker the projector reads the stores' ordered logs
+//! directly; with `--nats-url` everything goes through JetStream.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -65,12 +66,28 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
     let token_keys =
         TokenKeys::new(vec![keys.token_key.as_bytes().to_vec()]).map_err(anyhow::Error::msg)?;
     let rules = Arc::new(Rules::china());
-    let url = |name: &str| format!("sqlite://{}", args.data_dir.join(name).display());
+    // Where a part keeps its data: a SQLite file in the data directory, or a database of its own on the
+    // PostgreSQL server.
+    let base = match &args.database_url {
+        Some(u) => Some(database_name(u)?),
+        None => None,
+    };
+    let url = async |name: &str| -> anyhow::Result<String> {
+        match (&base, &args.database_url) {
+            (Some(db), Some(server)) => {
+                let database = format!("{db}_{}", name.trim_end_matches(".db"));
+                oneledger_store::postgres::sibling_database(server, &database)
+                    .await
+                    .with_context(|| format!("preparing database {database}"))
+            }
+            _ => Ok(format!("sqlite://{}", args.data_dir.join(name).display())),
+        }
+    };
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
 
-    let ledger = SqlLedger::connect(&url("ledger.db"))
+    let ledger = SqlLedger::connect(&url("ledger.db").await?)
         .await
         .context("opening the ledger")?;
     let mut tasks = tokio::task::JoinSet::new();
@@ -80,7 +97,7 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
     };
     let mut addresses = Vec::new();
     for (n, agency) in Agency::ALL.into_iter().enumerate() {
-        let store = oneledger_store::connect(&url(&format!("{agency}.db")))
+        let store = oneledger_store::connect(&url(&format!("{agency}.db")).await?)
             .await
             .with_context(|| format!("opening the {agency} store"))?;
         let address = next_port(args.listen, n as u16 + 1);
@@ -157,11 +174,16 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
         iat: now,
     });
     println!(
-        "oneledger is up ({}; data in {})",
+        "oneledger is up ({}; {}; keys in {})",
         if nats.is_some() {
             "NATS JetStream"
         } else {
             "embedded, no broker"
+        },
+        if args.database_url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
         },
         args.data_dir.display()
     );
@@ -183,4 +205,20 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
         result.context("a component panicked")??;
     }
     Ok(())
+}
+
+/// The database a PostgreSQL URL names (`oneledger` if none), which prefixes the databases `up` makes
+/// beside it.
+fn database_name(url: &str) -> anyhow::Result<String> {
+    let path = url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(_, db)| db.split('?').next().unwrap_or(db))
+        .unwrap_or_default();
+    let name = if path.is_empty() { "oneledger" } else { path };
+    if !oneledger_store::validate::is_token(name) {
+        bail!("--database-url must name a database of lowercase letters, digits and _");
+    }
+    Ok(name.to_owned())
 }

@@ -939,3 +939,60 @@ async fn on_a_three_node_nats_cluster_a_node_killed_mid_load_loses_nothing() {
             .unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_on_postgresql_keeps_each_store_and_the_ledger_in_a_database_of_its_own() {
+    let db = oneledger_testkit::TestDatabase::create().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_ports();
+    let args = ["--database-url", db.url.as_str()];
+    let mut process = up_with(dir.path(), base, &args);
+    assert!(serving(base).await && serving(base + 1).await);
+    let clerk = token(
+        dir.path(),
+        "binhai.petition_office",
+        vec![Role::IntakeClerk],
+    );
+    let mut petition = PetitionServiceClient::connect(format!("http://127.0.0.1:{}", base + 1))
+        .await
+        .unwrap();
+    petition
+        .register_petition(authorized(
+            new_petition("Heating off in a housing estate", "Liu Yang"),
+            &clerk,
+        ))
+        .await
+        .unwrap();
+    let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);
+    let mut seen = 0;
+    for _ in 0..100 {
+        seen = entries(base, &coordinator).await;
+        if seen == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, 1);
+    assert!(
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .all(|e| !e.file_name().to_string_lossy().ends_with(".db")),
+        "no SQLite file: the data is in PostgreSQL"
+    );
+
+    // The petition store is a database of its own, and a restart finds the data there.
+    let store = oneledger_store::connect(&format!("{}_petition", db.url))
+        .await
+        .unwrap();
+    assert!(store.head().await.unwrap() >= 1);
+    drop(store);
+    process.kill().await.unwrap();
+    let _process = up_with(dir.path(), base, &args);
+    assert!(serving(base).await);
+    assert_eq!(entries(base, &coordinator).await, 1);
+    drop(_process);
+    db.drop_with_siblings(&["petition", "public_security", "political_legal", "ledger"])
+        .await
+        .unwrap();
+}

@@ -692,3 +692,45 @@ async fn insert_plan(conn: &mut PgConnection, plan: &batch::Plan<'_>) -> Result<
     .await?;
     Ok(())
 }
+
+/// The URL of database `name` on the server `url` points at, created first if missing: one server can
+/// hold each agency's store and the ledger in databases of their own.
+pub async fn sibling_database(url: &str, name: &str) -> Result<String, StoreError> {
+    if !crate::validate::is_token(name) {
+        return Err(StoreError::Database(sqlx::Error::Configuration(
+            "a database name is lowercase letters, digits and _".into(),
+        )));
+    }
+    let options = PgConnectOptions::from_str(url)?;
+    let mut conn = PgConnection::connect_with(&options).await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
+    if !exists {
+        // Checked as a token above; identifiers cannot be bound as parameters.
+        let created = sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await;
+        // Another process may have created it in the meantime.
+        if let Err(e) = created
+            && e.as_database_error()
+                .is_none_or(|d| d.code().as_deref() != Some("42P04"))
+        {
+            return Err(e.into());
+        }
+    }
+    conn.close().await?;
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let Some((scheme, rest)) = base.split_once("://") else {
+        return Err(StoreError::Database(sqlx::Error::Configuration(
+            "a PostgreSQL URL is postgres://user@host[:port]/database".into(),
+        )));
+    };
+    let authority = rest.split('/').next().unwrap_or(rest);
+    Ok(format!("{scheme}://{authority}/{name}{query}"))
+}

@@ -51,13 +51,22 @@ impl TestDatabase {
 
     /// Drops the database, closing whatever connections are still open to it.
     pub async fn drop_db(self) -> Result<()> {
+        self.drop_with_siblings(&[]).await
+    }
+
+    /// Drops the database and the databases `<name>_<suffix>` made beside it (as `oneledger up` makes
+    /// one per store).
+    pub async fn drop_with_siblings(self, suffixes: &[&str]) -> Result<()> {
         let mut conn = sqlx::PgConnection::connect(&admin_url()).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        )))
-        .execute(&mut conn)
-        .await?;
+        let names = std::iter::once(self.name.clone())
+            .chain(suffixes.iter().map(|s| format!("{}_{s}", self.name)));
+        for name in names {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await?;
+        }
         Ok(())
     }
 }
