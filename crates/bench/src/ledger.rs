@@ -150,13 +150,16 @@ pub async fn run(
     eprintln!("generating {matters} matters ({} events)…", matters * 2);
     generate(store.clone(), matters).await?;
     let head = store.head().await?;
-    let ledger =
-        SqlLedger::connect(&format!("sqlite://{}", dir.join("ledger.db").display())).await?;
+    let ledger_url = format!("sqlite://{}", dir.join("ledger.db").display());
+    let fresh = SqlLedger::connect_fresh(&ledger_url).await?;
     eprintln!("rebuilding…");
     let start = Instant::now();
     let mut feed = StoreFeed::new("store:petition", store.clone());
-    projector::catch_up(&ledger, &mut feed, head, |_| {}).await?;
+    projector::catch_up(&fresh, &mut feed, head, |_| {}).await?;
+    // Complete once its log is folded into the file, as `oneledger rebuild` leaves it.
+    fresh.close().await?;
     let rebuild = measured(head as usize, start.elapsed(), vec![]);
+    let ledger = SqlLedger::connect(&ledger_url).await?;
 
     // The ledger API, the petition service and a live projector over the same files.
     let keys = TokenKeys::new(vec![KEY.to_vec()]).map_err(anyhow::Error::msg)?;

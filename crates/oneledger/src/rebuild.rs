@@ -59,7 +59,7 @@ pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
             ] {
                 let _ = std::fs::remove_file(path);
             }
-            let ledger = SqlLedger::connect(&format!("sqlite://{}", fresh.display())).await?;
+            let ledger = SqlLedger::connect_fresh(&format!("sqlite://{}", fresh.display())).await?;
             let mut total = 0;
             for agency in Agency::ALL {
                 let store = oneledger_store::connect(&format!(
@@ -93,7 +93,7 @@ pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
             Ok(())
         }
         (None, Some(nats), Some(url)) => {
-            let ledger = SqlLedger::connect(url).await?;
+            let ledger = SqlLedger::connect_fresh(url).await?;
             if !ledger.load_model().await?.items.is_empty() {
                 bail!("{url} is not empty: a rebuild goes into a fresh ledger");
             }
@@ -120,6 +120,7 @@ pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
+            ledger.close().await?;
             eprintln!(
                 "rebuilt {total} events into the new ledger; point `oneledger project --ledger-url` at it"
             );

@@ -160,3 +160,83 @@ pub(crate) fn person_key(row: Option<PersonKeyRow>) -> crate::PersonKey {
         Some((None, None)) => crate::PersonKey::Missing,
     }
 }
+
+/// The event columns of SQLite's `read_all`, folded into one JSON array per page by SQLite itself: one value
+/// crosses from SQLite's thread to ours instead of one row per event, which is what a rebuild waits on.
+macro_rules! sqlite_event_json {
+    () => {
+        "json_array(position, stream_id, stream_version, hex(event_id), event_type, schema_version, \
+         json(data), occurred_at, recorded_at, district, agency, acting_unit, acting_role, hex(request_id), \
+         hex(correlation_id), hex(causation_id))"
+    };
+}
+pub(crate) use sqlite_event_json;
+
+/// One event as [`sqlite_event_json`] lays it out.
+type JsonEventRow = (
+    i64,
+    String,
+    i64,
+    String,
+    String,
+    i32,
+    serde_json::Value,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+/// Decodes a page of [`sqlite_event_json`] rows (a JSON array of them), in position order.
+pub(crate) fn events_from_json(text: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+    let rows: Vec<JsonEventRow> = serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("a page of events: {e}")))?;
+    let mut events = Vec::with_capacity(rows.len());
+    for row in rows {
+        let position = row.0;
+        let corrupt =
+            |what: String| StoreError::Corrupt(format!("event at position {position}: {what}"));
+        let uuid = |hex: &str| {
+            Uuid::try_parse(hex).map_err(|e| corrupt(format!("not a UUID {hex:?}: {e}")))
+        };
+        let time = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| corrupt(format!("not a time {text:?}: {e}")))
+        };
+        events.push(RecordedEvent {
+            position: unsigned(position, "position")?,
+            stream_id: row.1,
+            stream_version: unsigned(row.2, "stream_version")?,
+            event_id: uuid(&row.3)?,
+            event_type: row.4,
+            schema_version: u32::try_from(row.5)
+                .map_err(|_| corrupt(format!("schema_version {}", row.5)))?,
+            data: row.6,
+            metadata: EventMetadata {
+                occurred_at: time(&row.7)?,
+                district: row.9,
+                agency: row.10.parse().map_err(|e| corrupt(format!("{e}")))?,
+                acting_unit: row.11,
+                acting_role: row.12,
+                correlation_id: uuid(&row.14)?,
+                // hex(NULL) is the empty string.
+                causation_id: if row.15.is_empty() {
+                    None
+                } else {
+                    Some(uuid(&row.15)?)
+                },
+            },
+            request_id: uuid(&row.13)?,
+            recorded_at: time(&row.8)?,
+        });
+    }
+    // An aggregate's order is SQLite's to choose.
+    events.sort_by_key(|e| e.position);
+    Ok(events)
+}

@@ -24,7 +24,9 @@ use crate::batch::{self, Prepared, Snapshot};
 use crate::error::{AppendError, StoreError};
 use crate::event::RecordedEvent;
 use crate::row::ReadRow;
-use crate::row::{EventRow, RequestRow, event_columns, into_events, signed};
+use crate::row::{
+    EventRow, RequestRow, event_columns, events_from_json, into_events, signed, sqlite_event_json,
+};
 use crate::{EventStore, PersonKey, PersonalDataRead};
 
 /// Read connections; WAL readers do not block the writer.
@@ -118,16 +120,16 @@ impl EventStore for SqliteEventStore {
         from_position: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows: Vec<EventRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            event_columns!(),
-            " FROM events WHERE position >= ? ORDER BY position LIMIT ?"
+        let page: Option<String> = sqlx::query_scalar(concat!(
+            "SELECT json_group_array(",
+            sqlite_event_json!(),
+            ") FROM (SELECT * FROM events WHERE position >= ? ORDER BY position LIMIT ?)"
         ))
         .bind(signed(from_position))
         .bind(signed(limit as u64))
-        .fetch_all(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        into_events(rows)
+        events_from_json(page.as_deref().unwrap_or("[]"))
     }
 
     async fn head(&self) -> Result<u64, StoreError> {
