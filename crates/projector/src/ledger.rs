@@ -312,28 +312,33 @@ impl SqlLedger {
                         model.items.insert(loaded.item.clone(), loaded);
                     }
                 }
-                let streams: Vec<String> = fresh
-                    .iter()
-                    .map(|e| e.stream_id.clone())
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                for chunk in streams.chunks(IN_CHUNK) {
-                    let text = format!(
-                        "SELECT agency, stream, version FROM ledger_streams WHERE stream IN ({})",
-                        marks(chunk.len())
-                    );
-                    let mut query = sqlx::query(sql(d, &text));
-                    for stream in chunk {
-                        query = query.bind(stream);
-                    }
-                    for row in query.fetch_all(&mut *tx).await? {
-                        let agency: String = row.try_get("agency")?;
-                        let version: i64 = row.try_get("version")?;
-                        model.applied.insert(
-                            (agency.parse().map_err(corrupt)?, row.try_get("stream")?),
-                            u64::try_from(version).unwrap_or(0),
+                // By agency and stream, the table's key: a lookup by stream alone would scan every stream.
+                let mut streams: BTreeMap<Agency, BTreeSet<String>> = BTreeMap::new();
+                for e in &fresh {
+                    streams
+                        .entry(e.metadata.agency)
+                        .or_default()
+                        .insert(e.stream_id.clone());
+                }
+                for (agency, names) in &streams {
+                    let names: Vec<&String> = names.iter().collect();
+                    for chunk in names.chunks(IN_CHUNK) {
+                        let text = format!(
+                            "SELECT agency, stream, version FROM ledger_streams WHERE agency = ? AND stream IN ({})",
+                            marks(chunk.len())
                         );
+                        let mut query = sqlx::query(sql(d, &text)).bind(agency.token());
+                        for stream in chunk {
+                            query = query.bind(*stream);
+                        }
+                        for row in query.fetch_all(&mut *tx).await? {
+                            let agency: String = row.try_get("agency")?;
+                            let version: i64 = row.try_get("version")?;
+                            model.applied.insert(
+                                (agency.parse().map_err(corrupt)?, row.try_get("stream")?),
+                                u64::try_from(version).unwrap_or(0),
+                            );
+                        }
                     }
                 }
 
