@@ -209,8 +209,11 @@ impl SqlLedger {
                 .pragma("cache_size", "-65536")
                 .busy_timeout(std::time::Duration::from_secs(10));
             let options = if fresh {
-                // Fold the write-ahead log into the file rarely while rebuilding; `close` folds it at the end.
-                options.pragma("wal_autocheckpoint", "100000")
+                // Fold the write-ahead log into the file rarely while rebuilding (`close` folds it at the
+                // end), and keep the indexes of a district's years in memory while they grow.
+                options
+                    .pragma("wal_autocheckpoint", "100000")
+                    .pragma("cache_size", "-524288")
             } else {
                 options
             };

@@ -114,7 +114,9 @@ pub async fn catch_up(
         feed.ack(last).await?;
         done = last;
         progress(done);
-        pending = next?.unwrap_or_default();
+        // Freeing a batch's JSON is a good part of a rebuild's work: done off this task's thread.
+        let applied_batch = std::mem::replace(&mut pending, next?.unwrap_or_default());
+        tokio::task::spawn_blocking(move || drop(applied_batch));
     }
     Ok(done)
 }

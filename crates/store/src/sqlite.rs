@@ -129,7 +129,11 @@ impl EventStore for SqliteEventStore {
         .bind(signed(limit as u64))
         .fetch_one(&self.pool)
         .await?;
-        events_from_json(page.as_deref().unwrap_or("[]"))
+        // Decoding a page is pure CPU: on a thread of its own it overlaps with whatever the reader is doing
+        // with the previous page (a rebuild applies it).
+        tokio::task::spawn_blocking(move || events_from_json(page.as_deref().unwrap_or("[]")))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("decoding a page of events: {e}")))?
     }
 
     async fn head(&self) -> Result<u64, StoreError> {
