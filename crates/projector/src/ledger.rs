@@ -68,6 +68,9 @@ pub enum LedgerError {
     /// A stored row could not be read back. gRPC: `INTERNAL`.
     #[error("corrupt ledger row: {0}")]
     Corrupt(String),
+    /// Another batch was written since this one was prepared: prepare it again. Never reaches a client.
+    #[error("the ledger moved on since the batch was prepared")]
+    Stale,
 }
 
 /// What one batch did.
@@ -79,6 +82,63 @@ pub struct BatchOutcome {
     pub skipped: usize,
     /// Events parked for an operator.
     pub parked: usize,
+}
+
+/// A batch worked out against the ledger, ready for [`SqlLedger::commit_batch`].
+#[derive(Debug, Clone)]
+pub struct PreparedBatch {
+    /// The feed whose checkpoint moves.
+    feed: String,
+    /// The checkpoint it was prepared after.
+    from: u64,
+    /// The ledger's generation it expects at commit: nothing else written in between.
+    generation: i64,
+    /// Its last fresh event's position; none when every event was already applied.
+    last: Option<u64>,
+    /// What it does.
+    outcome: BatchOutcome,
+    /// The items and stream versions it touches, as they stand after it, and its timeline lines.
+    model: LedgerModel,
+    /// Items its links join, with their root.
+    link_roots: BTreeMap<String, String>,
+    /// Events the model could not apply.
+    parked: Vec<ParkedEvent>,
+    /// The touched items as rows.
+    rows: Vec<ItemRow>,
+    /// Roots of the entries it changes.
+    changed: Vec<String>,
+}
+
+impl PreparedBatch {
+    /// Its last fresh event's position; none when it writes nothing.
+    pub fn last(&self) -> Option<u64> {
+        self.last
+    }
+
+    /// What it does.
+    pub fn outcome(&self) -> BatchOutcome {
+        self.outcome
+    }
+}
+
+/// An event parked for an operator.
+#[derive(Debug, Clone)]
+struct ParkedEvent {
+    agency: Agency,
+    position: u64,
+    event_type: String,
+    reason: String,
+    event: String,
+}
+
+/// An item as a `ledger_items` row.
+#[derive(Debug, Clone)]
+struct ItemRow {
+    key: String,
+    root: String,
+    agency: Agency,
+    summary: ItemSummary,
+    state: String,
 }
 
 #[derive(Debug, Clone)]
@@ -271,29 +331,74 @@ impl SqlLedger {
     }
 
     /// Applies one feed's batch (events of one store, in position order) and moves its checkpoint, in one
-    /// transaction. Events at or before the checkpoint are skipped.
+    /// transaction. Events at or before the checkpoint are skipped. Worked out against the ledger as it
+    /// stands, then written only if no other batch was written meanwhile (else worked out again), so
+    /// feeds applied concurrently never overwrite each other's changes to one item.
     pub async fn apply_batch(
         &self,
         feed: &str,
         events: &[RecordedEvent],
     ) -> Result<BatchOutcome, LedgerError> {
-        in_transaction!(write & self.db, |tx, d| {
-            let checkpoint: Option<i64> = sqlx::query_scalar(sql(
-                d,
-                "SELECT position FROM ledger_checkpoints WHERE feed = ?",
-            ))
-            .bind(feed)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let from = checkpoint.map_or(0, |p| u64::try_from(p).unwrap_or(0));
-            let fresh: Vec<&RecordedEvent> = events.iter().filter(|e| e.position > from).collect();
-            let mut outcome = BatchOutcome {
-                skipped: events.len() - fresh.len(),
-                ..BatchOutcome::default()
+        loop {
+            let prepared = self.prepare_batch(feed, events, None).await?;
+            match self.commit_batch(&prepared).await {
+                Err(LedgerError::Stale) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// Works a batch out against the ledger as committed, overlaid with `carry`: the batch just before
+    /// it on the same feed, which may still be being written. Reads only; [`commit_batch`] writes.
+    ///
+    /// [`commit_batch`]: Self::commit_batch
+    pub async fn prepare_batch(
+        &self,
+        feed: &str,
+        events: &[RecordedEvent],
+        carry: Option<&PreparedBatch>,
+    ) -> Result<PreparedBatch, LedgerError> {
+        in_transaction!(&self.db, |tx, d| {
+            let generation: i64 =
+                sqlx::query_scalar("SELECT generation FROM ledger_generation WHERE id = 1")
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let (from, generation) = match carry {
+                // The carried batch's commit is the one write expected in between.
+                Some(c) => (c.last.unwrap_or(c.from), c.generation + 1),
+                None => {
+                    let checkpoint: Option<i64> = sqlx::query_scalar(sql(
+                        d,
+                        "SELECT position FROM ledger_checkpoints WHERE feed = ?",
+                    ))
+                    .bind(feed)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    (
+                        checkpoint.map_or(0, |p| u64::try_from(p).unwrap_or(0)),
+                        generation,
+                    )
+                }
             };
-            if let Some(last) = fresh.last().map(|e| e.position) {
+            let fresh: Vec<&RecordedEvent> = events.iter().filter(|e| e.position > from).collect();
+            let mut prepared = PreparedBatch {
+                feed: feed.to_owned(),
+                from,
+                generation,
+                last: fresh.last().map(|e| e.position),
+                outcome: BatchOutcome {
+                    skipped: events.len() - fresh.len(),
+                    ..BatchOutcome::default()
+                },
+                model: LedgerModel::default(),
+                link_roots: BTreeMap::new(),
+                parked: Vec::new(),
+                rows: Vec::new(),
+                changed: Vec::new(),
+            };
+            if prepared.last.is_some() {
                 // The part of the model this batch touches: its items and its streams' versions.
-                let mut model = LedgerModel::default();
+                let model = &mut prepared.model;
                 let items: Vec<String> = fresh
                     .iter()
                     .filter_map(|e| item_of(e))
@@ -344,20 +449,43 @@ impl SqlLedger {
                         }
                     }
                 }
+                if let Some(c) = carry {
+                    // Newer than what the database shows while the carried batch is being written.
+                    for (item, state) in &c.model.items {
+                        if model.items.contains_key(item) || items.contains(&item_key(item)) {
+                            model.items.insert(item.clone(), state.clone());
+                        }
+                    }
+                    for (stream, version) in &c.model.applied {
+                        if streams
+                            .get(&stream.0)
+                            .is_some_and(|s| s.contains(&stream.1))
+                        {
+                            model.applied.insert(stream.clone(), *version);
+                        }
+                    }
+                }
+                // The carried batch's timeline is its own; this batch records only its events.
+                model.timelines.clear();
 
                 let mut links: Vec<(ItemRef, Vec<ItemRef>)> = Vec::new();
-                let mut parked: Vec<(&RecordedEvent, String)> = Vec::new();
                 for event in &fresh {
                     match model.apply(event) {
-                        Ok(()) => outcome.applied += 1,
+                        Ok(()) => prepared.outcome.applied += 1,
                         Err(e) => {
                             tracing::error!(error = %e, "event parked");
                             model.applied.insert(
                                 (event.metadata.agency, event.stream_id.clone()),
                                 event.stream_version,
                             );
-                            parked.push((event, e.reason));
-                            outcome.parked += 1;
+                            prepared.parked.push(ParkedEvent {
+                                agency: event.metadata.agency,
+                                position: event.position,
+                                event_type: event.event_type.clone(),
+                                reason: e.reason,
+                                event: event.data.to_string(),
+                            });
+                            prepared.outcome.parked += 1;
                             continue;
                         }
                     }
@@ -368,43 +496,15 @@ impl SqlLedger {
                         links.push((root, joined));
                     }
                 }
-                for (event, reason) in &parked {
-                    sqlx::query(sql(
-                        d,
-                        "INSERT INTO ledger_parked (agency, position, event_type, reason, event) \
-                         VALUES (?, ?, ?, ?, ?) ON CONFLICT (agency, position) DO NOTHING",
-                    ))
-                    .bind(event.metadata.agency.token())
-                    .bind(i64::try_from(event.position).unwrap_or(i64::MAX))
-                    .bind(&event.event_type)
-                    .bind(reason)
-                    .bind(event.data.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-
                 let mut changed: BTreeSet<String> = BTreeSet::new();
                 for (root, joined) in &links {
                     changed.insert(item_key(root));
                     for item in joined {
-                        sqlx::query(sql(
-                            d,
-                            "INSERT INTO ledger_links (item, root) VALUES (?, ?) \
-                             ON CONFLICT (item) DO UPDATE SET root = excluded.root",
-                        ))
-                        .bind(item_key(item))
-                        .bind(item_key(root))
-                        .execute(&mut *tx)
-                        .await?;
-                        sqlx::query(sql(d, "UPDATE ledger_items SET root = ? WHERE item = ?"))
-                            .bind(item_key(root))
-                            .bind(item_key(item))
-                            .execute(&mut *tx)
-                            .await?;
+                        prepared.link_roots.insert(item_key(item), item_key(root));
                     }
                 }
 
-                // Roots of the touched items: from the links, else the item itself.
+                // Roots of the touched items: from the links (stored, carried, this batch's), else the item.
                 let keys: Vec<String> = model.items.keys().map(item_key).collect();
                 let mut roots: BTreeMap<String, String> = BTreeMap::new();
                 for chunk in keys.chunks(IN_CHUNK) {
@@ -420,105 +520,177 @@ impl SqlLedger {
                         roots.insert(row.try_get("item")?, row.try_get("root")?);
                     }
                 }
-                let rows: Vec<(String, String, &Item, ItemSummary, String)> = model
+                if let Some(c) = carry {
+                    roots.extend(c.link_roots.iter().map(|(k, v)| (k.clone(), v.clone())));
+                }
+                roots.extend(
+                    prepared
+                        .link_roots
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone())),
+                );
+                prepared.rows = model
                     .items
                     .values()
                     .map(|item| {
                         let key = item_key(&item.item);
                         let root = roots.get(&key).cloned().unwrap_or_else(|| key.clone());
                         let state = serde_json::to_string(item).map_err(corrupt)?;
-                        Ok((key, root, item, item.summary(), state))
+                        Ok(ItemRow {
+                            key,
+                            root,
+                            agency: item.agency,
+                            summary: item.summary(),
+                            state,
+                        })
                     })
                     .collect::<Result<_, LedgerError>>()?;
-                for chunk in rows.chunks(ROW_CHUNK) {
-                    let text = format!(
-                        "INSERT INTO ledger_items (item, root, agency, kind, title, stage, closed, responsible_unit, \
-                         territorial_unit, territory, state) VALUES {} \
-                         ON CONFLICT (item) DO UPDATE SET agency = excluded.agency, title = excluded.title, \
-                         stage = excluded.stage, closed = excluded.closed, responsible_unit = excluded.responsible_unit, \
-                         territorial_unit = excluded.territorial_unit, territory = excluded.territory, \
-                         state = excluded.state",
-                        tuples(chunk.len(), 11)
-                    );
-                    let mut query = sqlx::query(sql(d, &text));
-                    for (key, root, item, s, state) in chunk {
-                        query = query
-                            .bind(key)
-                            .bind(root)
-                            .bind(item.agency.token())
-                            .bind(s.kind)
-                            .bind(&s.title)
-                            .bind(&s.stage)
-                            .bind(s.closed)
-                            .bind(s.responsible_unit.clone())
-                            .bind(s.territorial_unit.clone())
-                            .bind(s.territory.clone())
-                            .bind(state);
-                    }
-                    query.execute(&mut *tx).await?;
-                }
-                changed.extend(rows.iter().map(|(_, root, ..)| root.clone()));
-                let changed: Vec<String> = changed.into_iter().collect();
-                for chunk in changed.chunks(ROW_CHUNK) {
-                    let text = format!(
-                        "INSERT INTO ledger_changes (root) VALUES {}",
-                        tuples(chunk.len(), 1)
-                    );
-                    let mut query = sqlx::query(sql(d, &text));
-                    for root in chunk {
-                        query = query.bind(root);
-                    }
-                    query.execute(&mut *tx).await?;
-                }
-                let lines: Vec<&TimelineEntry> = model.timelines.values().flatten().collect();
-                for chunk in lines.chunks(ROW_CHUNK) {
-                    let text = format!(
-                        "INSERT INTO ledger_timeline (agency, position, item, occurred_at, event_type, acting_unit) \
-                         VALUES {} ON CONFLICT (agency, position) DO NOTHING",
-                        tuples(chunk.len(), 6)
-                    );
-                    let mut query = sqlx::query(sql(d, &text));
-                    for line in chunk {
-                        query = query
-                            .bind(line.agency.token())
-                            .bind(i64::try_from(line.position).unwrap_or(i64::MAX))
-                            .bind(item_key(&line.item))
-                            .bind(
-                                line.occurred_at
-                                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                            )
-                            .bind(&line.event_type)
-                            .bind(&line.acting_unit);
-                    }
-                    query.execute(&mut *tx).await?;
-                }
-                let versions: Vec<(&(Agency, String), &u64)> = model.applied.iter().collect();
-                for chunk in versions.chunks(ROW_CHUNK) {
-                    let text = format!(
-                        "INSERT INTO ledger_streams (agency, stream, version) VALUES {} \
-                         ON CONFLICT (agency, stream) DO UPDATE SET version = excluded.version",
-                        tuples(chunk.len(), 3)
-                    );
-                    let mut query = sqlx::query(sql(d, &text));
-                    for ((agency, stream), version) in chunk {
-                        query = query
-                            .bind(agency.token())
-                            .bind(stream)
-                            .bind(i64::try_from(**version).unwrap_or(i64::MAX));
-                    }
-                    query.execute(&mut *tx).await?;
-                }
+                changed.extend(prepared.rows.iter().map(|r| r.root.clone()));
+                prepared.changed = changed.into_iter().collect();
+            }
+            prepared
+        })
+    }
+
+    /// Writes a prepared batch and moves its feed's checkpoint, in one transaction; [`LedgerError::Stale`]
+    /// when another batch was written since it was prepared (prepare it again).
+    pub async fn commit_batch(
+        &self,
+        prepared: &PreparedBatch,
+    ) -> Result<BatchOutcome, LedgerError> {
+        let Some(last) = prepared.last else {
+            return Ok(prepared.outcome);
+        };
+        in_transaction!(write & self.db, |tx, d| {
+            // Taking the next generation both checks that nothing was written since and, on PostgreSQL,
+            // holds the row until COMMIT, so writers of different feeds go one at a time.
+            let moved = sqlx::query(sql(
+                d,
+                "UPDATE ledger_generation SET generation = generation + 1 WHERE id = 1 AND generation = ?",
+            ))
+            .bind(prepared.generation)
+            .execute(&mut *tx)
+            .await?;
+            if moved.rows_affected() != 1 {
+                return Err(LedgerError::Stale);
+            }
+            for parked in &prepared.parked {
                 sqlx::query(sql(
                     d,
-                    "INSERT INTO ledger_checkpoints (feed, position) VALUES (?, ?) \
-                     ON CONFLICT (feed) DO UPDATE SET position = excluded.position",
+                    "INSERT INTO ledger_parked (agency, position, event_type, reason, event) \
+                     VALUES (?, ?, ?, ?, ?) ON CONFLICT (agency, position) DO NOTHING",
                 ))
-                .bind(feed)
-                .bind(i64::try_from(last).unwrap_or(i64::MAX))
+                .bind(parked.agency.token())
+                .bind(i64::try_from(parked.position).unwrap_or(i64::MAX))
+                .bind(&parked.event_type)
+                .bind(&parked.reason)
+                .bind(&parked.event)
                 .execute(&mut *tx)
                 .await?;
             }
-            outcome
+            for (item, root) in &prepared.link_roots {
+                sqlx::query(sql(
+                    d,
+                    "INSERT INTO ledger_links (item, root) VALUES (?, ?) \
+                     ON CONFLICT (item) DO UPDATE SET root = excluded.root",
+                ))
+                .bind(item)
+                .bind(root)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(sql(d, "UPDATE ledger_items SET root = ? WHERE item = ?"))
+                    .bind(root)
+                    .bind(item)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for chunk in prepared.rows.chunks(ROW_CHUNK) {
+                let text = format!(
+                    "INSERT INTO ledger_items (item, root, agency, kind, title, stage, closed, responsible_unit, \
+                     territorial_unit, territory, state) VALUES {} \
+                     ON CONFLICT (item) DO UPDATE SET agency = excluded.agency, title = excluded.title, \
+                     stage = excluded.stage, closed = excluded.closed, responsible_unit = excluded.responsible_unit, \
+                     territorial_unit = excluded.territorial_unit, territory = excluded.territory, \
+                     state = excluded.state",
+                    tuples(chunk.len(), 11)
+                );
+                let mut query = sqlx::query(sql(d, &text));
+                for row in chunk {
+                    let s = &row.summary;
+                    query = query
+                        .bind(&row.key)
+                        .bind(&row.root)
+                        .bind(row.agency.token())
+                        .bind(s.kind)
+                        .bind(&s.title)
+                        .bind(&s.stage)
+                        .bind(s.closed)
+                        .bind(s.responsible_unit.clone())
+                        .bind(s.territorial_unit.clone())
+                        .bind(s.territory.clone())
+                        .bind(&row.state);
+                }
+                query.execute(&mut *tx).await?;
+            }
+            for chunk in prepared.changed.chunks(ROW_CHUNK) {
+                let text = format!(
+                    "INSERT INTO ledger_changes (root) VALUES {}",
+                    tuples(chunk.len(), 1)
+                );
+                let mut query = sqlx::query(sql(d, &text));
+                for root in chunk {
+                    query = query.bind(root);
+                }
+                query.execute(&mut *tx).await?;
+            }
+            let lines: Vec<&TimelineEntry> = prepared.model.timelines.values().flatten().collect();
+            for chunk in lines.chunks(ROW_CHUNK) {
+                let text = format!(
+                    "INSERT INTO ledger_timeline (agency, position, item, occurred_at, event_type, acting_unit) \
+                     VALUES {} ON CONFLICT (agency, position) DO NOTHING",
+                    tuples(chunk.len(), 6)
+                );
+                let mut query = sqlx::query(sql(d, &text));
+                for line in chunk {
+                    query = query
+                        .bind(line.agency.token())
+                        .bind(i64::try_from(line.position).unwrap_or(i64::MAX))
+                        .bind(item_key(&line.item))
+                        .bind(
+                            line.occurred_at
+                                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                        )
+                        .bind(&line.event_type)
+                        .bind(&line.acting_unit);
+                }
+                query.execute(&mut *tx).await?;
+            }
+            let versions: Vec<(&(Agency, String), &u64)> = prepared.model.applied.iter().collect();
+            for chunk in versions.chunks(ROW_CHUNK) {
+                let text = format!(
+                    "INSERT INTO ledger_streams (agency, stream, version) VALUES {} \
+                     ON CONFLICT (agency, stream) DO UPDATE SET version = excluded.version",
+                    tuples(chunk.len(), 3)
+                );
+                let mut query = sqlx::query(sql(d, &text));
+                for ((agency, stream), version) in chunk {
+                    query = query
+                        .bind(agency.token())
+                        .bind(stream)
+                        .bind(i64::try_from(**version).unwrap_or(i64::MAX));
+                }
+                query.execute(&mut *tx).await?;
+            }
+            sqlx::query(sql(
+                d,
+                "INSERT INTO ledger_checkpoints (feed, position) VALUES (?, ?) \
+                 ON CONFLICT (feed) DO UPDATE SET position = excluded.position",
+            ))
+            .bind(&prepared.feed)
+            .bind(i64::try_from(last).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+            prepared.outcome
         })
     }
 
