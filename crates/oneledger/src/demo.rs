@@ -101,9 +101,13 @@ impl Caller {
         Ok(response.result.map(|r| r.version).unwrap_or_default())
     }
 
-    /// Registers `p` and takes it along its path; returns its id.
-    async fn petition(&self, p: &PetitionPlan) -> anyhow::Result<String> {
-        let u = &self.units;
+    /// Registers a petition about `p`'s facts by `size` people, naming the earlier matter it repeats.
+    async fn register(
+        &self,
+        p: &PetitionPlan,
+        size: u32,
+        same_matter_as: &str,
+    ) -> anyhow::Result<petition_pb::RegisterPetitionResponse> {
         let request = petition_pb::RegisterPetitionRequest {
             request_id: uuid(),
             channel: petition_pb::Channel::Visit as i32,
@@ -113,22 +117,29 @@ impl Caller {
                 name: "Demo Petitioner".into(),
                 ..Default::default()
             }],
-            collective_size: p.collective_size,
+            collective_size: size,
             territory_unit_id: p.territory.clone(),
+            same_matter_as: same_matter_as.to_owned(),
             ..Default::default()
         };
-        let registered = self
+        Ok(self
             .petition
             .clone()
             .register_petition(self.as_unit(
                 Agency::Petition,
-                &u.petition_office,
+                &self.units.petition_office,
                 &[Role::IntakeClerk],
                 request,
             )?)
             .await
             .context("registering a petition")?
-            .into_inner();
+            .into_inner())
+    }
+
+    /// Registers `p` and takes it along its path; returns its id.
+    async fn petition(&self, p: &PetitionPlan) -> anyhow::Result<String> {
+        let u = &self.units;
+        let registered = self.register(p, p.collective_size, "").await?;
         let id = registered.matter_id.clone();
         let mut v = registered.result.map(|r| r.version).unwrap_or_default();
         if p.path == PetitionPath::Registered {
@@ -346,30 +357,7 @@ impl Caller {
         self.matter(city, Role::Reviewer, id, v, deliver()).await?;
         if p.repeat {
             // The same facts again after conclusion: not accepted again (art. 36 ¶3).
-            let request = petition_pb::RegisterPetitionRequest {
-                request_id: uuid(),
-                channel: petition_pb::Channel::Visit as i32,
-                claim_class: petition_pb::ClaimClass::Claim as i32,
-                title: p.title.clone(),
-                petitioners: vec![petition_pb::Petitioner {
-                    name: "Demo Petitioner".into(),
-                    ..Default::default()
-                }],
-                collective_size: 1,
-                territory_unit_id: p.territory.clone(),
-                same_matter_as: id.to_owned(),
-                ..Default::default()
-            };
-            self.petition
-                .clone()
-                .register_petition(self.as_unit(
-                    Agency::Petition,
-                    &u.petition_office,
-                    &[Role::IntakeClerk],
-                    request,
-                )?)
-                .await
-                .context("registering a repeat petition")?;
+            self.register(p, 1, id).await?;
         }
         Ok(())
     }

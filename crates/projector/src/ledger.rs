@@ -230,6 +230,14 @@ pub fn item_from_key(key: &str) -> Option<ItemRef> {
     })
 }
 
+/// Items from their stored states.
+fn items_from_states(states: &[String]) -> Result<Vec<Item>, LedgerError> {
+    states
+        .iter()
+        .map(|state| serde_json::from_str::<Item>(state).map_err(corrupt))
+        .collect()
+}
+
 fn corrupt(what: impl std::fmt::Display) -> LedgerError {
     LedgerError::Corrupt(what.to_string())
 }
@@ -981,12 +989,11 @@ impl SqlLedger {
                 .bind(u)
                 .fetch_all(&mut *tx)
                 .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                let state: String = row.try_get("state")?;
-                out.push(serde_json::from_str::<Item>(&state).map_err(corrupt)?);
-            }
-            out
+            let states = rows
+                .iter()
+                .map(|row| row.try_get::<String, _>("state"))
+                .collect::<Result<Vec<_>, _>>()?;
+            items_from_states(&states)?
         })
     }
 
@@ -1012,12 +1019,11 @@ impl SqlLedger {
                 .bind(u)
                 .fetch_all(&mut *tx)
                 .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                let state: String = row.try_get("state")?;
-                out.push(serde_json::from_str::<Item>(&state).map_err(corrupt)?);
-            }
-            out
+            let states = rows
+                .iter()
+                .map(|row| row.try_get::<String, _>("state"))
+                .collect::<Result<Vec<_>, _>>()?;
+            items_from_states(&states)?
         })
     }
 }
