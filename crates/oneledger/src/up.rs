@@ -197,6 +197,10 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
         args.listen
     );
     println!(
+        "load a demo year: oneledger demo --data-dir {}",
+        args.data_dir.display()
+    );
+    println!(
         "more tokens: oneledger token --token-key $(jq -r .token_key {}/keys.json) --agency … --unit … --role …",
         args.data_dir.display()
     );
