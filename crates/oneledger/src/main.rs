@@ -202,13 +202,13 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
         let checkpoint = ledger
             .checkpoint(&format!("jetstream:{}", spec.name))
             .await?;
-        let mut feed = oneledger_projector::feed::JetStreamFeed::connect(
+        let mut feed = oneledger_projector::feed::JetStreamFeed::connect_retrying(
             &js,
             &spec,
             "oneledger-projector",
             checkpoint,
         )
-        .await?;
+        .await;
         let (ledger, stop) = (ledger.clone(), stopped(stop_rx.clone()));
         tasks.spawn(async move {
             oneledger_projector::projector::run(&ledger, &mut feed, stop)

@@ -120,8 +120,10 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
                 .map_err(anyhow::Error::from)
         });
 
-        let mut feed: Box<dyn Feed> = match &nats {
-            None => Box::new(StoreFeed::new(format!("store:{agency}"), store.clone())),
+        // The projector's feed: connecting to a stream (on a cluster, a replicated one) takes a while, so
+        // it happens in the projector's task and the APIs serve meanwhile.
+        let feed_source = match &nats {
+            None => None,
             Some((client, events)) => {
                 let mut spec = StreamSpec::for_agency(agency);
                 spec.replicas = args.stream_replicas;
@@ -135,18 +137,30 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
                 let stop_relay = stopped(stop.clone());
                 tasks
                     .spawn(async move { relay.run(stop_relay).await.map_err(anyhow::Error::from) });
-                let js = oneledger_bus::setup::jetstream(client.clone());
-                let checkpoint = ledger
-                    .checkpoint(&format!("jetstream:{}", spec.name))
-                    .await?;
-                Box::new(
-                    JetStreamFeed::connect(&js, &spec, "oneledger-projector", checkpoint).await?,
-                )
+                Some((oneledger_bus::setup::jetstream(client.clone()), spec))
             }
         };
-        let ledger = ledger.clone();
-        let stop_projector = stopped(stop.clone());
+        let (ledger, store) = (ledger.clone(), store.clone());
+        let (stop_projector, stop_connecting) = (stopped(stop.clone()), stopped(stop.clone()));
         tasks.spawn(async move {
+            let mut feed: Box<dyn Feed> = match feed_source {
+                None => Box::new(StoreFeed::new(format!("store:{agency}"), store)),
+                Some((js, spec)) => {
+                    let checkpoint = ledger
+                        .checkpoint(&format!("jetstream:{}", spec.name))
+                        .await?;
+                    let connecting = JetStreamFeed::connect_retrying(
+                        &js,
+                        &spec,
+                        "oneledger-projector",
+                        checkpoint,
+                    );
+                    tokio::select! {
+                        feed = connecting => Box::new(feed),
+                        _ = stop_connecting => return Ok(()),
+                    }
+                }
+            };
             projector::run(&ledger, feed.as_mut(), stop_projector)
                 .await
                 .map_err(anyhow::Error::from)

@@ -57,14 +57,26 @@ fn up_with(dir: &std::path::Path, base: u16, extra: &[&str]) -> Child {
         .arg(format!("127.0.0.1:{base}"))
         .args(extra)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        // Kept beside the data for a failing test to show.
+        .stderr(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join("up.log"))
+                .unwrap(),
+        )
         .kill_on_drop(true)
         .spawn()
         .unwrap()
 }
 
 async fn serving(port: u16) -> bool {
-    for _ in 0..100 {
+    serving_within(port, 100).await
+}
+
+/// Whether `port` reports SERVING within `tries` tenths of a second.
+async fn serving_within(port: u16, tries: u32) -> bool {
+    for _ in 0..tries {
         if let Ok(channel) =
             tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}"))
                 .unwrap()
@@ -810,7 +822,12 @@ async fn on_a_three_node_nats_cluster_a_node_killed_mid_load_loses_nothing() {
         base,
         &["--nats-url", &urls, "--stream-replicas", "3"],
     );
-    assert!(serving(base).await && serving(base + 1).await);
+    // Three replicated streams and their consumers are made first: slower than on one server.
+    assert!(
+        serving_within(base, 600).await && serving_within(base + 1, 600).await,
+        "up did not serve:\n{}",
+        std::fs::read_to_string(dir.path().join("up.log")).unwrap_or_default()
+    );
     let clerk = token(
         dir.path(),
         "binhai.petition_office",
@@ -850,17 +867,20 @@ async fn on_a_three_node_nats_cluster_a_node_killed_mid_load_loses_nothing() {
     }
     // The node that leads the petition stream: the hardest one to lose.
     let name = oneledger_bus::StreamSpec::for_agency(Agency::Petition).name;
-    let leader = js
-        .get_stream(&name)
-        .await
-        .unwrap()
-        .info()
-        .await
-        .unwrap()
-        .cluster
-        .as_ref()
-        .and_then(|c| c.leader.clone())
-        .unwrap();
+    let mut leader = None;
+    for _ in 0..100 {
+        // A stream may be between leaders for a moment.
+        if let Ok(mut stream) = js.get_stream(&name).await
+            && let Ok(info) = stream.info().await
+        {
+            leader = info.cluster.as_ref().and_then(|c| c.leader.clone());
+        }
+        if leader.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let leader = leader.expect("the petition stream has a leader");
     let node: usize = leader.trim_start_matches('n').parse().unwrap();
     cluster.kill(node).await.unwrap();
     let mut ids = Vec::new();
@@ -891,7 +911,12 @@ async fn on_a_three_node_nats_cluster_a_node_killed_mid_load_loses_nothing() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(last, head, "the stream holds every stored event");
+    assert_eq!(
+        last,
+        head,
+        "the stream holds every stored event; up said:\n{}",
+        std::fs::read_to_string(dir.path().join("up.log")).unwrap_or_default()
+    );
 
     // … and every petition reaches the ledger, once.
     let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);

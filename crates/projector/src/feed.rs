@@ -151,6 +151,27 @@ impl JetStreamFeed {
             .map_err(js)
     }
 
+    /// [`connect`](Self::connect), retried with a growing pause while it fails: a cluster electing a
+    /// stream's leader, or a node down, answers with timeouts for a few seconds.
+    pub async fn connect_retrying(
+        js_context: &jetstream::Context,
+        spec: &StreamSpec,
+        durable: &str,
+        checkpoint: u64,
+    ) -> Self {
+        let mut pause = Duration::from_millis(200);
+        loop {
+            match Self::connect(js_context, spec, durable, checkpoint).await {
+                Ok(feed) => return feed,
+                Err(e) => {
+                    tracing::warn!(stream = spec.name, error = %e, "connecting the feed failed; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(MAX_CONNECT_PAUSE);
+                }
+            }
+        }
+    }
+
     /// (Re)creates the durable consumer so that it delivers from `start`.
     async fn consumer_from(
         stream: &jetstream::stream::Stream,
@@ -183,6 +204,9 @@ impl JetStreamFeed {
             .map_err(js)
     }
 }
+
+/// Longest pause between attempts to connect a feed.
+pub const MAX_CONNECT_PAUSE: Duration = Duration::from_secs(5);
 
 /// Messages the consumer pulls ahead per request.
 pub const PULL_BATCH: usize = 1000;

@@ -89,18 +89,23 @@ fn nats_binary() -> PathBuf {
 }
 
 impl NatsServer {
-    /// Starts a server on a free port with a fresh store directory.
+    /// Starts a server on a free port with a fresh store directory (on another port should a concurrent
+    /// test take the chosen one first).
     pub async fn start() -> Result<Self> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let mut server = NatsServer {
-            port,
-            dir: tempfile::tempdir()?,
-            child: None,
-        };
-        server.restart().await?;
-        Ok(server)
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut server = NatsServer {
+                port: free_port()?,
+                dir: tempfile::tempdir()?,
+                child: None,
+            };
+            match server.restart().await {
+                Ok(()) => return Ok(server),
+                Err(e) if attempt < 5 => eprintln!("nats-server start failed ({e}); retrying"),
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// `nats://127.0.0.1:<port>`.
@@ -127,6 +132,11 @@ impl NatsServer {
             .context("starting nats-server")?;
         self.child = Some(child);
         for _ in 0..400 {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                bail!("nats-server on port {} exited: {status}", self.port);
+            }
             if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
                 .await
                 .is_ok()
@@ -165,8 +175,21 @@ fn free_port() -> Result<u16> {
 }
 
 impl NatsCluster {
-    /// Starts three nodes routed to each other, and waits until each listens.
+    /// Starts three nodes routed to each other, and waits until each listens. Ports are free when chosen
+    /// but another test may take one before a node binds it: then the cluster starts again on new ones.
     pub async fn start() -> Result<Self> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Self::start_once().await {
+                Ok(cluster) => return Ok(cluster),
+                Err(e) if attempt < 5 => eprintln!("NATS cluster start failed ({e}); retrying"),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn start_once() -> Result<Self> {
         const NODES: usize = 3;
         let mut cluster = NatsCluster {
             ports: (0..NODES).map(|_| free_port()).collect::<Result<_>>()?,
@@ -217,6 +240,11 @@ impl NatsCluster {
             .context("starting nats-server")?;
         self.children[node] = Some(child);
         for _ in 0..400 {
+            if let Some(child) = self.children[node].as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                bail!("nats-server n{node} exited: {status}");
+            }
             if tokio::net::TcpStream::connect(("127.0.0.1", self.ports[node]))
                 .await
                 .is_ok()
