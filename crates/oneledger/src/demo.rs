@@ -101,6 +101,21 @@ impl Caller {
         Ok(response.result.map(|r| r.version).unwrap_or_default())
     }
 
+    /// Steps on a petition matter, in order, as one `unit`; returns the last version.
+    async fn steps(
+        &self,
+        unit: &str,
+        role: Role,
+        id: &str,
+        mut version: u64,
+        actions: impl IntoIterator<Item = act::Action>,
+    ) -> anyhow::Result<u64> {
+        for action in actions {
+            version = self.matter(unit, role, id, version, action).await?;
+        }
+        Ok(version)
+    }
+
     /// Registers a petition about `p`'s facts by `size` people, naming the earlier matter it repeats.
     async fn register(
         &self,
@@ -275,86 +290,47 @@ impl Caller {
             })
         };
         v = self
-            .matter(
+            .steps(
                 handler,
                 Role::Handler,
                 id,
                 v,
-                act::Action::IssueHandlingOpinion(opinion(p.handling)),
+                [
+                    act::Action::IssueHandlingOpinion(opinion(p.handling)),
+                    deliver(),
+                ],
             )
-            .await?;
-        v = self
-            .matter(handler, Role::Handler, id, v, deliver())
             .await?;
         if p.path == PetitionPath::Replied {
             return Ok(());
         }
-        let district = u.district_government.as_str();
         let unit = |u: &str| act::Unit { unit_id: u.into() };
+        let district = u.district_government.as_str();
         v = self
-            .matter(
+            .steps(
                 district,
                 Role::Reviewer,
                 id,
                 v,
-                act::Action::RequestReview(unit(district)),
+                [
+                    act::Action::RequestReview(unit(district)),
+                    act::Action::IssueReviewOpinion(opinion(p.review)),
+                    deliver(),
+                ],
             )
-            .await?;
-        v = self
-            .matter(
-                district,
-                Role::Reviewer,
-                id,
-                v,
-                act::Action::IssueReviewOpinion(opinion(p.review)),
-            )
-            .await?;
-        v = self
-            .matter(district, Role::Reviewer, id, v, deliver())
             .await?;
         if p.path == PetitionPath::Reviewed {
             return Ok(());
         }
         let city = u.city_government.as_str();
-        v = self
-            .matter(
-                city,
-                Role::Reviewer,
-                id,
-                v,
-                act::Action::RequestReReview(unit(city)),
-            )
-            .await?;
+        let mut re_review = vec![act::Action::RequestReReview(unit(city))];
         if p.hearing {
-            v = self
-                .matter(
-                    city,
-                    Role::Reviewer,
-                    id,
-                    v,
-                    act::Action::OpenHearing(act::Empty {}),
-                )
-                .await?;
-            v = self
-                .matter(
-                    city,
-                    Role::Reviewer,
-                    id,
-                    v,
-                    act::Action::CloseHearing(act::Empty {}),
-                )
-                .await?;
+            re_review.push(act::Action::OpenHearing(act::Empty {}));
+            re_review.push(act::Action::CloseHearing(act::Empty {}));
         }
-        v = self
-            .matter(
-                city,
-                Role::Reviewer,
-                id,
-                v,
-                act::Action::IssueReReviewOpinion(opinion(p.re_review)),
-            )
-            .await?;
-        self.matter(city, Role::Reviewer, id, v, deliver()).await?;
+        re_review.push(act::Action::IssueReReviewOpinion(opinion(p.re_review)));
+        re_review.push(deliver());
+        self.steps(city, Role::Reviewer, id, v, re_review).await?;
         if p.repeat {
             // The same facts again after conclusion: not accepted again (art. 36 ¶3).
             self.register(p, 1, id).await?;
@@ -869,7 +845,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let stories = plan::year(args.seed, args.petitions, &units);
     let keys = token_keys(&args)?;
     let caller = Caller {
-        keys: keys.clone(),
+        keys,
         petition: PetitionServiceClient::new(connect(&args.petition_address).await?),
         police: PublicSecurityServiceClient::new(connect(&args.public_security_address).await?),
         committee: PoliticalLegalServiceClient::new(connect(&args.political_legal_address).await?),
@@ -878,7 +854,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     };
     let mut ledger = LedgerServiceClient::new(connect(&args.ledger_address).await?);
     let today = caller.today;
-    let before = statistics(&mut ledger, &keys, &units, today).await?;
+    let before = statistics(&mut ledger, &caller).await?;
 
     let planned = plan::figures(&stories);
     if planned != FIGURES.map(|(_, n)| n) {
@@ -918,7 +894,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(args.wait_seconds);
     let mut last = None;
     let stats = loop {
-        let stats = statistics(&mut ledger, &keys, &units, today).await?;
+        let stats = statistics(&mut ledger, &caller).await?;
         let caught_up = FIGURES
             .iter()
             .all(|(name, want)| count(&stats, name) >= count(&before, name) + want);
@@ -962,21 +938,22 @@ fn count(stats: &ledger_pb::GetStatisticsResponse, name: &str) -> u64 {
     stats.counts.get(name).copied().unwrap_or_default()
 }
 
-/// The district's statistics for the year of `today`.
+/// The district's statistics for the year of the caller's today.
 async fn statistics(
     ledger: &mut LedgerServiceClient<Channel>,
-    keys: &TokenKeys,
-    units: &Units,
-    today: NaiveDate,
+    caller: &Caller,
 ) -> anyhow::Result<ledger_pb::GetStatisticsResponse> {
+    let today = caller.today;
     let year = |m, d| {
         NaiveDate::from_ymd_opt(today.year(), m, d)
             .unwrap_or(today)
             .to_string()
     };
-    let request = caller_request(
-        keys,
-        units,
+    // A district-wide reader: the committee's coordinator.
+    let request = caller.as_unit(
+        Agency::PoliticalLegal,
+        &caller.units.committee,
+        &[Role::Coordinator],
         ledger_pb::GetStatisticsRequest {
             from_date: year(1, 1),
             to_date: year(12, 31),
@@ -988,28 +965,6 @@ async fn statistics(
         .await
         .context("reading the ledger's statistics")?
         .into_inner())
-}
-
-/// A district-wide reader's request.
-fn caller_request<T>(
-    keys: &TokenKeys,
-    units: &Units,
-    message: T,
-) -> anyhow::Result<tonic::Request<T>> {
-    let now = Utc::now().timestamp();
-    let token = keys.mint(&Claims {
-        sub: "demo".into(),
-        agency: Agency::PoliticalLegal,
-        unit: units.committee.clone(),
-        roles: vec![Role::Coordinator],
-        exp: now + 3600,
-        iat: now,
-    });
-    let mut request = tonic::Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse()?);
-    Ok(request)
 }
 
 fn progress(done: usize, total: usize, elapsed: Duration) {
