@@ -85,10 +85,12 @@ pub struct BatchOutcome {
 }
 
 /// A batch worked out against the ledger, ready for [`SqlLedger::commit_batch`].
-#[derive(Debug)]
-struct PreparedBatch {
+#[derive(Debug, Clone)]
+pub struct PreparedBatch {
     /// The feed whose checkpoint moves.
     feed: String,
+    /// The checkpoint it was prepared after.
+    from: u64,
     /// The ledger's generation it expects at commit: nothing else written in between.
     generation: i64,
     /// Its last fresh event's position; none when every event was already applied.
@@ -105,6 +107,18 @@ struct PreparedBatch {
     rows: Vec<ItemRow>,
     /// Roots of the entries it changes.
     changed: Vec<String>,
+}
+
+impl PreparedBatch {
+    /// Its last fresh event's position; none when it writes nothing.
+    pub fn last(&self) -> Option<u64> {
+        self.last
+    }
+
+    /// What it does.
+    pub fn outcome(&self) -> BatchOutcome {
+        self.outcome
+    }
 }
 
 /// An event parked for an operator.
@@ -334,7 +348,7 @@ impl SqlLedger {
         events: &[RecordedEvent],
     ) -> Result<BatchOutcome, LedgerError> {
         loop {
-            let prepared = self.prepare_batch(feed, events).await?;
+            let prepared = self.prepare_batch(feed, events, None).await?;
             match self.commit_batch(&prepared).await {
                 Err(LedgerError::Stale) => continue,
                 other => return other,
@@ -342,30 +356,42 @@ impl SqlLedger {
         }
     }
 
-    /// Works a batch out against the ledger as committed: reads only; [`commit_batch`] writes.
+    /// Works a batch out against the ledger as committed, overlaid with `carry`: the batch just before
+    /// it on the same feed, which may still be being written. Reads only; [`commit_batch`] writes.
     ///
     /// [`commit_batch`]: Self::commit_batch
-    async fn prepare_batch(
+    pub async fn prepare_batch(
         &self,
         feed: &str,
         events: &[RecordedEvent],
+        carry: Option<&PreparedBatch>,
     ) -> Result<PreparedBatch, LedgerError> {
         in_transaction!(&self.db, |tx, d| {
             let generation: i64 =
                 sqlx::query_scalar("SELECT generation FROM ledger_generation WHERE id = 1")
                     .fetch_one(&mut *tx)
                     .await?;
-            let checkpoint: Option<i64> = sqlx::query_scalar(sql(
-                d,
-                "SELECT position FROM ledger_checkpoints WHERE feed = ?",
-            ))
-            .bind(feed)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let from = checkpoint.map_or(0, |p| u64::try_from(p).unwrap_or(0));
+            let (from, generation) = match carry {
+                // The carried batch's commit is the one write expected in between.
+                Some(c) => (c.last.unwrap_or(c.from), c.generation + 1),
+                None => {
+                    let checkpoint: Option<i64> = sqlx::query_scalar(sql(
+                        d,
+                        "SELECT position FROM ledger_checkpoints WHERE feed = ?",
+                    ))
+                    .bind(feed)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    (
+                        checkpoint.map_or(0, |p| u64::try_from(p).unwrap_or(0)),
+                        generation,
+                    )
+                }
+            };
             let fresh: Vec<&RecordedEvent> = events.iter().filter(|e| e.position > from).collect();
             let mut prepared = PreparedBatch {
                 feed: feed.to_owned(),
+                from,
                 generation,
                 last: fresh.last().map(|e| e.position),
                 outcome: BatchOutcome {
@@ -431,6 +457,25 @@ impl SqlLedger {
                         }
                     }
                 }
+                if let Some(c) = carry {
+                    // Newer than what the database shows while the carried batch is being written.
+                    for (item, state) in &c.model.items {
+                        if model.items.contains_key(item) || items.contains(&item_key(item)) {
+                            model.items.insert(item.clone(), state.clone());
+                        }
+                    }
+                    for (stream, version) in &c.model.applied {
+                        if streams
+                            .get(&stream.0)
+                            .is_some_and(|s| s.contains(&stream.1))
+                        {
+                            model.applied.insert(stream.clone(), *version);
+                        }
+                    }
+                }
+                // The carried batch's timeline is its own; this batch records only its events.
+                model.timelines.clear();
+
                 let mut links: Vec<(ItemRef, Vec<ItemRef>)> = Vec::new();
                 for event in &fresh {
                     match model.apply(event) {
@@ -467,7 +512,7 @@ impl SqlLedger {
                     }
                 }
 
-                // Roots of the touched items: from the links (stored, this batch's), else the item.
+                // Roots of the touched items: from the links (stored, carried, this batch's), else the item.
                 let keys: Vec<String> = model.items.keys().map(item_key).collect();
                 let mut roots: BTreeMap<String, String> = BTreeMap::new();
                 for chunk in keys.chunks(IN_CHUNK) {
@@ -482,6 +527,9 @@ impl SqlLedger {
                     for row in query.fetch_all(&mut *tx).await? {
                         roots.insert(row.try_get("item")?, row.try_get("root")?);
                     }
+                }
+                if let Some(c) = carry {
+                    roots.extend(c.link_roots.iter().map(|(k, v)| (k.clone(), v.clone())));
                 }
                 roots.extend(
                     prepared
@@ -514,7 +562,10 @@ impl SqlLedger {
 
     /// Writes a prepared batch and moves its feed's checkpoint, in one transaction; [`LedgerError::Stale`]
     /// when another batch was written since it was prepared (prepare it again).
-    async fn commit_batch(&self, prepared: &PreparedBatch) -> Result<BatchOutcome, LedgerError> {
+    pub async fn commit_batch(
+        &self,
+        prepared: &PreparedBatch,
+    ) -> Result<BatchOutcome, LedgerError> {
         let Some(last) = prepared.last else {
             return Ok(prepared.outcome);
         };

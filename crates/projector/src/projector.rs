@@ -1,10 +1,13 @@
 //! The projector loop: read a feed, apply each batch with its checkpoint, acknowledge, repeat.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::task::JoinHandle;
+
 use crate::feed::{Feed, FeedError};
-use crate::ledger::{LedgerError, SqlLedger};
+use crate::ledger::{BatchOutcome, LedgerError, PreparedBatch, SqlLedger};
 
 /// Events applied per transaction at most.
 pub const BATCH: usize = 500;
@@ -70,53 +73,85 @@ pub const CATCH_UP_BATCH: usize = 2000;
 /// feed cannot deliver, terminated as unreadable, would otherwise keep it waiting for ever).
 pub const MAX_IDLE_READS: u32 = 10;
 
-/// Applies `feed` until the ledger's checkpoint reaches `head`, reading the next batch while the previous
-/// one is applied, and reports progress (the position reached) after each batch. Returns the position
-/// reached: for a rebuild, and for tests.
+/// A batch being written in the background.
+type Writer = JoinHandle<Result<BatchOutcome, LedgerError>>;
+
+/// Applies `feed` until the ledger's checkpoint reaches `head`, and reports progress (the position
+/// reached) after each batch. Returns the position reached: for a rebuild, and for tests.
+///
+/// Three things overlap: batch N is written (on the database's side), batch N+1 is read from the feed and
+/// worked out against the ledger overlaid with batch N, whose writing it then waits for. The ledger must
+/// not be written by anything else meanwhile (a rebuild's fresh ledger); if it is, the batch is worked
+/// out again.
 pub async fn catch_up(
     ledger: &SqlLedger,
     feed: &mut dyn Feed,
     head: u64,
     mut progress: impl FnMut(u64),
 ) -> Result<u64, ProjectorError> {
-    let mut done = ledger.checkpoint(feed.name()).await?;
+    let name = feed.name().to_owned();
+    let mut done = ledger.checkpoint(&name).await?;
     let mut idle = 0;
-    let mut pending = if done < head {
-        feed.next(done, CATCH_UP_BATCH).await?
-    } else {
-        Vec::new()
-    };
+    let mut after = done;
+    let mut writing: Option<(Arc<PreparedBatch>, Writer)> = None;
     while done < head {
-        let Some(last) = pending.last().map(|e| e.position) else {
-            idle += 1;
-            if idle >= MAX_IDLE_READS {
-                tracing::warn!(
-                    feed = feed.name(),
-                    done,
-                    head,
-                    "stopped catching up: the rest could not be read"
-                );
-                return Ok(done);
-            }
-            pending = feed.next(done, CATCH_UP_BATCH).await?;
-            continue;
+        let events = if after < head {
+            feed.next(after, CATCH_UP_BATCH).await?
+        } else {
+            Vec::new()
         };
-        idle = 0;
-        let name = feed.name().to_owned();
-        let (applied, next) = tokio::join!(ledger.apply_batch(&name, &pending), async {
-            if last < head {
-                feed.next(last, CATCH_UP_BATCH).await.map(Some)
-            } else {
-                Ok(None)
+        let prepared = match events.last() {
+            Some(e) => {
+                idle = 0;
+                after = e.position;
+                let carry = writing.as_ref().map(|(p, _)| p.as_ref());
+                Some(ledger.prepare_batch(&name, &events, carry).await?)
             }
-        });
-        applied?;
-        feed.ack(last).await?;
-        done = last;
-        progress(done);
+            None if writing.is_some() => None,
+            None => {
+                idle += 1;
+                if idle >= MAX_IDLE_READS {
+                    tracing::warn!(
+                        feed = name,
+                        done,
+                        head,
+                        "stopped catching up: the rest could not be read"
+                    );
+                    return Ok(done);
+                }
+                continue;
+            }
+        };
         // Freeing a batch's JSON is a good part of a rebuild's work: done off this task's thread.
-        let applied_batch = std::mem::replace(&mut pending, next?.unwrap_or_default());
-        tokio::task::spawn_blocking(move || drop(applied_batch));
+        tokio::task::spawn_blocking(move || drop(events));
+        let mut prepared = prepared;
+        if let Some((written, task)) = writing.take() {
+            match task
+                .await
+                .map_err(|e| LedgerError::Corrupt(format!("writer: {e}")))?
+            {
+                Ok(_) => {}
+                Err(LedgerError::Stale) => {
+                    // Someone else wrote meanwhile: both batches are void; start again from the ledger's
+                    // checkpoint.
+                    after = ledger.checkpoint(&name).await?;
+                    done = after;
+                    feed.recover(after).await?;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            if let Some(last) = written.last() {
+                feed.ack(last).await?;
+                done = last;
+                progress(done);
+            }
+        }
+        if let Some(p) = prepared.take().filter(|p| p.last().is_some()) {
+            let p = Arc::new(p);
+            let (l, job) = (ledger.clone(), p.clone());
+            writing = Some((p, tokio::spawn(async move { l.commit_batch(&job).await })));
+        }
     }
     Ok(done)
 }

@@ -235,7 +235,7 @@ async fn a_jetstream_projector_into_postgresql_killed_mid_batch_ends_equal_to_a_
     rebuilt_db.drop_db().await.unwrap();
 }
 
-/// A feed that hands out at most `limit` events at a time, so a catch-up runs many batches.
+/// A feed that hands out at most `limit` events at a time, so a catch-up runs many overlapping batches.
 struct Trickle {
     inner: StoreFeed,
     limit: usize,
@@ -258,9 +258,9 @@ impl Feed for Trickle {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn catching_up_in_small_batches_builds_the_same_ledger() {
+async fn catching_up_in_small_overlapping_batches_builds_the_same_ledger() {
     // Given the three stores and batches of 1 to 7 events, so an item's events, a link and the items it
-    // joins fall into different batches, each read while the one before is applied,
+    // joins fall into different batches, each worked out while the one before is still being written,
     for limit in [1, 2, 3, 7] {
         let dir = tempfile::tempdir().unwrap();
         let stores = stores(&dir).await;
