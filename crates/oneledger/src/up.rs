@@ -68,19 +68,15 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
     let rules = Arc::new(Rules::china());
     // Where a part keeps its data: a SQLite file in the data directory, or a database of its own on the
     // PostgreSQL server.
-    let base = match &args.database_url {
-        Some(u) => Some(database_name(u)?),
-        None => None,
-    };
     let url = async |name: &str| -> anyhow::Result<String> {
-        match (&base, &args.database_url) {
-            (Some(db), Some(server)) => {
-                let database = format!("{db}_{}", name.trim_end_matches(".db"));
-                oneledger_store::postgres::sibling_database(server, &database)
+        match &args.database_url {
+            Some(server) => {
+                let part = name.trim_end_matches(".db");
+                oneledger_store::postgres::sibling_database(server, part)
                     .await
-                    .with_context(|| format!("preparing database {database}"))
+                    .with_context(|| format!("preparing the database for {part}"))
             }
-            _ => Ok(format!("sqlite://{}", args.data_dir.join(name).display())),
+            None => Ok(format!("sqlite://{}", args.data_dir.join(name).display())),
         }
     };
     let stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -223,20 +219,4 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
         result.context("a component panicked")??;
     }
     Ok(())
-}
-
-/// The database a PostgreSQL URL names (`oneledger` if none), which prefixes the databases `up` makes
-/// beside it.
-fn database_name(url: &str) -> anyhow::Result<String> {
-    let path = url
-        .split_once("://")
-        .map(|(_, rest)| rest)
-        .and_then(|rest| rest.split_once('/'))
-        .map(|(_, db)| db.split('?').next().unwrap_or(db))
-        .unwrap_or_default();
-    let name = if path.is_empty() { "oneledger" } else { path };
-    if !oneledger_store::validate::is_token(name) {
-        bail!("--database-url must name a database of lowercase letters, digits and _");
-    }
-    Ok(name.to_owned())
 }

@@ -965,36 +965,15 @@ impl SqlLedger {
         to: &str,
         unit: Option<&str>,
     ) -> Result<Vec<Item>, LedgerError> {
-        let like = vec!["t.event_type LIKE ?"; suffixes.len().max(1)].join(" OR ");
-        let text = format!(
-            "SELECT DISTINCT i.item AS item, i.state AS state FROM ledger_items i JOIN ledger_timeline t ON t.item = i.item \
-             WHERE ({like}) AND t.occurred_at >= ? AND t.occurred_at < ? \
-             AND (? = '' OR i.responsible_unit = ? OR i.territorial_unit = ?)"
-        );
-        in_transaction!(&self.db, |tx, d| {
-            let u = unit.unwrap_or_default();
-            let mut query = sqlx::query(sql(d, &text));
-            for suffix in suffixes {
-                query = query.bind(format!("%{suffix}"));
-            }
-            if suffixes.is_empty() {
-                // No suffix matches nothing.
-                query = query.bind("");
-            }
-            let rows = query
-                .bind(from)
-                .bind(to)
-                .bind(u)
-                .bind(u)
-                .bind(u)
-                .fetch_all(&mut *tx)
-                .await?;
-            let states = rows
-                .iter()
-                .map(|row| row.try_get::<String, _>("state"))
-                .collect::<Result<Vec<_>, _>>()?;
-            items_from_states(&states)?
-        })
+        // No suffix matches nothing: one pattern that no type equals.
+        let patterns: Vec<String> = if suffixes.is_empty() {
+            vec![String::new()]
+        } else {
+            suffixes.iter().map(|s| format!("%{s}")).collect()
+        };
+        let condition = vec!["t.event_type LIKE ?"; patterns.len()].join(" OR ");
+        self.items_in_period(&condition, &patterns, from, to, unit)
+            .await
     }
 
     /// Items of `kind` with an event between two instants (RFC 3339, half-open), on `unit` when given.
@@ -1005,13 +984,32 @@ impl SqlLedger {
         to: &str,
         unit: Option<&str>,
     ) -> Result<Vec<Item>, LedgerError> {
-        let text = "SELECT DISTINCT i.item AS item, i.state AS state FROM ledger_items i JOIN ledger_timeline t ON t.item = i.item \
-             WHERE i.kind = ? AND t.occurred_at >= ? AND t.occurred_at < ? \
-             AND (? = '' OR i.responsible_unit = ? OR i.territorial_unit = ?)";
+        self.items_in_period("i.kind = ?", &[kind.to_owned()], from, to, unit)
+            .await
+    }
+
+    /// Items meeting `condition` (over `i`, the item, and `t`, a timeline line; its `?`s bound to
+    /// `values`) with an event between two instants, on `unit` when given.
+    async fn items_in_period(
+        &self,
+        condition: &str,
+        values: &[String],
+        from: &str,
+        to: &str,
+        unit: Option<&str>,
+    ) -> Result<Vec<Item>, LedgerError> {
+        let text = format!(
+            "SELECT DISTINCT i.item AS item, i.state AS state FROM ledger_items i JOIN ledger_timeline t ON t.item = i.item \
+             WHERE ({condition}) AND t.occurred_at >= ? AND t.occurred_at < ? \
+             AND (? = '' OR i.responsible_unit = ? OR i.territorial_unit = ?)"
+        );
         in_transaction!(&self.db, |tx, d| {
             let u = unit.unwrap_or_default();
-            let rows = sqlx::query(sql(d, text))
-                .bind(kind)
+            let mut query = sqlx::query(sql(d, &text));
+            for value in values {
+                query = query.bind(value);
+            }
+            let rows = query
                 .bind(from)
                 .bind(to)
                 .bind(u)

@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
-use sqlx::{Connection, Row};
+use sqlx::{ConnectOptions, Connection, Row};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -693,19 +693,20 @@ async fn insert_plan(conn: &mut PgConnection, plan: &batch::Plan<'_>) -> Result<
     Ok(())
 }
 
-/// The URL of database `name` on the server `url` points at, created first if missing: one server can
-/// hold each agency's store and the ledger in databases of their own.
-pub async fn sibling_database(url: &str, name: &str) -> Result<String, StoreError> {
-    if !crate::validate::is_token(name) {
+/// The URL of database `<db>_<part>` beside the one `url` names (`oneledger` if none), created first if
+/// missing: one server can hold each agency's store and the ledger in databases of their own.
+pub async fn sibling_database(url: &str, part: &str) -> Result<String, StoreError> {
+    let options = PgConnectOptions::from_str(url)?;
+    let name = format!("{}_{part}", options.get_database().unwrap_or("oneledger"));
+    if !crate::validate::is_token(&name) {
         return Err(StoreError::Database(sqlx::Error::Configuration(
-            "a database name is lowercase letters, digits and _".into(),
+            format!("database name {name:?}: lowercase letters, digits and _ only").into(),
         )));
     }
-    let options = PgConnectOptions::from_str(url)?;
     let mut conn = PgConnection::connect_with(&options).await?;
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(name)
+            .bind(&name)
             .fetch_one(&mut conn)
             .await?;
     if !exists {
@@ -722,15 +723,5 @@ pub async fn sibling_database(url: &str, name: &str) -> Result<String, StoreErro
         }
     }
     conn.close().await?;
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, format!("?{q}")),
-        None => (url, String::new()),
-    };
-    let Some((scheme, rest)) = base.split_once("://") else {
-        return Err(StoreError::Database(sqlx::Error::Configuration(
-            "a PostgreSQL URL is postgres://user@host[:port]/database".into(),
-        )));
-    };
-    let authority = rest.split('/').next().unwrap_or(rest);
-    Ok(format!("{scheme}://{authority}/{name}{query}"))
+    Ok(options.database(&name).to_url_lossy().to_string())
 }
