@@ -11,6 +11,8 @@ use std::fmt;
 use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate, Offset, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
+use crate::rule::Rule;
+
 /// Legal days are counted in China Standard Time (UTC+8, no daylight saving).
 pub const CHINA_STANDARD_TIME_SECS: i32 = 8 * 3600;
 
@@ -177,18 +179,34 @@ pub enum DeadlineKind {
 }
 
 impl DeadlineKind {
-    /// The rule the deadline enforces, for messages: `"art. 35"`.
-    pub fn article(self) -> &'static str {
+    /// The rule the deadline enforces.
+    pub fn rule(self) -> Rule {
         match self {
-            DeadlineKind::ForwardOrAssign => "art. 22",
-            DeadlineKind::ReceiptNotice => "art. 23",
-            DeadlineKind::RoutingObjection => "art. 23 ¶3",
-            DeadlineKind::Handling => "art. 34",
-            DeadlineKind::ReviewRequest | DeadlineKind::ReviewOpinion => "art. 35",
-            DeadlineKind::ReReviewRequest => "art. 36",
-            DeadlineKind::ReReviewOpinion => "art. 36 ¶2",
-            DeadlineKind::Resolution => "assignment",
-            DeadlineKind::SupervisionFeedback => "arts. 39–40",
+            DeadlineKind::ForwardOrAssign => Rule::Art22,
+            DeadlineKind::ReceiptNotice => Rule::Art23,
+            DeadlineKind::RoutingObjection => Rule::Art23P3,
+            DeadlineKind::Handling => Rule::Art34,
+            DeadlineKind::ReviewRequest | DeadlineKind::ReviewOpinion => Rule::Art35,
+            DeadlineKind::ReReviewRequest => Rule::Art36,
+            DeadlineKind::ReReviewOpinion => Rule::Art36P2,
+            DeadlineKind::Resolution => Rule::Assignment,
+            DeadlineKind::SupervisionFeedback => Rule::Arts39To40,
+        }
+    }
+
+    /// The kind's stable name, as events and the APIs spell it: `review_request`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineKind::ForwardOrAssign => "forward_or_assign",
+            DeadlineKind::ReceiptNotice => "receipt_notice",
+            DeadlineKind::RoutingObjection => "routing_objection",
+            DeadlineKind::Handling => "handling",
+            DeadlineKind::ReviewRequest => "review_request",
+            DeadlineKind::ReviewOpinion => "review_opinion",
+            DeadlineKind::ReReviewRequest => "re_review_request",
+            DeadlineKind::ReReviewOpinion => "re_review_opinion",
+            DeadlineKind::Resolution => "resolution",
+            DeadlineKind::SupervisionFeedback => "supervision_feedback",
         }
     }
 
@@ -204,14 +222,6 @@ impl DeadlineKind {
             | DeadlineKind::ReReviewOpinion => Period::calendar(30),
             DeadlineKind::Resolution | DeadlineKind::SupervisionFeedback => return None,
         })
-    }
-
-    /// True for a window the petitioner may use, as opposed to a limit on a unit.
-    pub fn is_petitioner_window(self) -> bool {
-        matches!(
-            self,
-            DeadlineKind::ReviewRequest | DeadlineKind::ReReviewRequest
-        )
     }
 }
 
@@ -440,5 +450,16 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(legal_date(late_evening_utc), d("2026-11-27"));
+    }
+
+    #[test]
+    fn the_legal_day_turns_at_16_00_utc() {
+        // given instants either side of Beijing midnight, and the 23:30 UTC of issue #10
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // then the legal date is the UTC date until 15:59:59 and the next day from 16:00
+        assert_eq!(legal_date(at("2026-12-01T15:59:59Z")), d("2026-12-01"));
+        assert_eq!(legal_date(at("2026-12-01T16:00:00Z")), d("2026-12-02"));
+        assert_eq!(legal_date(at("2026-12-01T23:30:00Z")), d("2026-12-02"));
+        assert_eq!(legal_date(at("2026-12-31T20:00:00Z")), d("2027-01-01"));
     }
 }

@@ -9,6 +9,7 @@ use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
 use crate::clock::{Deadline, DeadlineKind, Period, days_between, legal_date};
 use crate::error::DomainError;
 use crate::ids::{DisputeId, PersonRef, UnitId, id_field, text};
+use crate::rule::Rule;
 
 /// How a dispute came to light.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +41,18 @@ pub enum RiskLevel {
     Major,
 }
 
+impl RiskLevel {
+    /// The stable name, as events and the APIs spell it: `high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "low",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+            RiskLevel::Major => "major",
+        }
+    }
+}
+
 /// Stages of a dispute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -62,6 +75,19 @@ pub enum DisputeStage {
 }
 
 impl DisputeStage {
+    /// The stage's stable name, as events and the APIs spell it: `resolution_reported`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisputeStage::Unreported => "unreported",
+            DisputeStage::Reported => "reported",
+            DisputeStage::Assessed => "assessed",
+            DisputeStage::Assigned => "assigned",
+            DisputeStage::ResolutionReported => "resolution_reported",
+            DisputeStage::Verified => "verified",
+            DisputeStage::Closed => "closed",
+        }
+    }
+
     /// True when closed.
     pub fn is_closed(self) -> bool {
         matches!(self, DisputeStage::Verified | DisputeStage::Closed)
@@ -272,14 +298,8 @@ pub struct Dispute {
 }
 
 impl Dispute {
-    fn refuse(&self, rule: &'static str, reason: impl Into<String>) -> DomainError {
-        DomainError::refused(
-            rule,
-            serde_json::to_string(&self.stage)
-                .unwrap_or_default()
-                .trim_matches('"'),
-            reason,
-        )
+    fn refuse(&self, rule: Rule, reason: impl Into<String>) -> DomainError {
+        DomainError::refused(rule, self.stage.as_str(), reason)
     }
 
     fn require(&self, allowed: &[DisputeStage], action: &str) -> Result<(), DomainError> {
@@ -287,7 +307,7 @@ impl Dispute {
             Ok(())
         } else {
             Err(self.refuse(
-                "dispute procedure",
+                Rule::DisputeProcedure,
                 format!("{action} is not allowed in this stage"),
             ))
         }
@@ -348,17 +368,18 @@ impl Aggregate for Dispute {
             A::Warn => {
                 let Some(level) = self.risk_level else {
                     return Err(
-                        self.refuse("risk assessment", "a warning follows a risk assessment")
+                        self.refuse(Rule::RiskAssessment, "a warning follows a risk assessment")
                     );
                 };
                 if level < RiskLevel::Medium {
-                    return Err(
-                        self.refuse("risk assessment", "a low risk is handled without a warning")
-                    );
+                    return Err(self.refuse(
+                        Rule::RiskAssessment,
+                        "a low risk is handled without a warning",
+                    ));
                 }
                 if self.warned.is_some_and(|w| w >= level) || self.stage.is_closed() {
                     return Err(self.refuse(
-                        "risk assessment",
+                        Rule::RiskAssessment,
                         format!("a {level:?} warning was already issued"),
                     ));
                 }

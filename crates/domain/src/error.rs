@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 
 use crate::ids::UnitId;
+use crate::rule::Rule;
 
 /// A refused command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -11,8 +12,8 @@ pub enum DomainError {
     /// naming the stage and the rule.
     #[error("{reason} (stage: {stage}; rule: {rule})")]
     Refused {
-        /// The rule, e.g. `"art. 35"`.
-        rule: &'static str,
+        /// The rule it breaks; its citation (`art. 35`) reaches the client.
+        rule: Rule,
         /// The item's stage when the command came.
         stage: String,
         /// What is not allowed and why, in words.
@@ -48,7 +49,7 @@ impl DomainError {
     }
 
     /// A refusal by `rule` in `stage`.
-    pub fn refused(rule: &'static str, stage: impl ToString, reason: impl Into<String>) -> Self {
+    pub fn refused(rule: Rule, stage: impl ToString, reason: impl Into<String>) -> Self {
         DomainError::Refused {
             rule,
             stage: stage.to_string(),
@@ -70,14 +71,6 @@ impl DomainError {
                 unit: unit.clone(),
                 action,
             })
-        }
-    }
-
-    /// The rule a refusal cites, if it is one.
-    pub fn rule(&self) -> Option<&'static str> {
-        match self {
-            DomainError::Refused { rule, .. } => Some(rule),
-            _ => None,
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
 use crate::clock::legal_date;
 use crate::error::DomainError;
 use crate::ids::{ItemRef, JointHandlingId, UnitId, id_field, text};
+use crate::rule::Rule;
 
 /// What a co-handling unit is in the joint handling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,7 +219,7 @@ impl JointHandling {
     }
 
     fn refuse(&self, reason: impl Into<String>) -> DomainError {
-        DomainError::refused("joint handling", self.stage(), reason)
+        DomainError::refused(Rule::JointHandling, self.stage(), reason)
     }
 
     fn is_member(&self, unit: &UnitId) -> bool {

@@ -6,6 +6,7 @@
 //! - [`ids`]: identifiers (units, persons by pseudonym, matters, disputes, orders);
 //! - [`clock`]: legal day counting, the holiday calendar, deadlines with pause and extension;
 //! - [`aggregate`]: the decide/evolve shape every aggregate has, and the rules a decision consults;
+//! - [`rule`]: the rules the domain enforces, each with its citation (`Rule::Art35` → `art. 35`);
 //! - [`error`]: why a command is refused, naming the rule;
 //! - [`petition`]: the petition matter (信访事项), from registration to lawful conclusion;
 //! - [`dispute`]: disputes and risk warnings (矛盾纠纷 / 预警) from screening to verified resolution;
@@ -27,6 +28,7 @@ pub mod joint;
 pub mod link;
 pub mod petition;
 pub mod police;
+pub mod rule;
 pub mod supervision;
 #[cfg(test)]
 mod testing;
@@ -38,3 +40,4 @@ pub use error::DomainError;
 pub use ids::{
     DisputeId, ItemRef, JointHandlingId, MatterId, PersonRef, SupervisionOrderId, UnitId,
 };
+pub use rule::Rule;

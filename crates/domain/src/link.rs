@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
 use crate::error::DomainError;
 use crate::ids::{ItemRef, text};
+use crate::rule::Rule;
 
 /// The acts on the link registry.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,7 +96,7 @@ impl Aggregate for LinkRegistry {
         let (root, other_root) = (self.root(anchor), self.root(other));
         if root == other_root {
             return Err(DomainError::refused(
-                "one root",
+                Rule::OneRoot,
                 "linked",
                 "the items are already one matter",
             ));
@@ -177,7 +178,7 @@ mod tests {
         assert!(matches!(
             again,
             Err(DomainError::Refused {
-                rule: "one root",
+                rule: Rule::OneRoot,
                 ..
             })
         ));

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
 use crate::error::DomainError;
 use crate::ids::{JointHandlingId, UnitId, id_field, text};
+use crate::rule::Rule;
 
 /// The acts of a police station in a joint handling.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,7 +94,7 @@ impl PoliceParticipation {
             (_, true) => "part_closed",
             _ => "joined",
         };
-        DomainError::refused("joint handling", stage, reason)
+        DomainError::refused(Rule::JointHandling, stage, reason)
     }
 }
 

@@ -10,6 +10,7 @@ use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
 use crate::clock::{Deadline, DeadlineKind, Period, days_between, legal_date};
 use crate::error::DomainError;
 use crate::ids::{ItemRef, SupervisionOrderId, UnitId, id_field, text};
+use crate::rule::Rule;
 
 /// Why an order was issued.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +50,19 @@ pub enum EscalationLevel {
     AccountabilityRecommendation,
 }
 
+impl EscalationLevel {
+    /// The stable name, as events and the APIs spell it: `listed_supervision`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EscalationLevel::Interview => "interview",
+            EscalationLevel::PublicNotice => "public_notice",
+            EscalationLevel::ListedSupervision => "listed_supervision",
+            EscalationLevel::BackwardInvestigation => "backward_investigation",
+            EscalationLevel::AccountabilityRecommendation => "accountability_recommendation",
+        }
+    }
+}
+
 /// Stages of an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -64,6 +78,19 @@ pub enum OrderStage {
     FeedbackSubmitted,
     /// Feedback accepted: closed.
     Closed,
+}
+
+impl OrderStage {
+    /// The stage's stable name, as events and the APIs spell it: `feedback_submitted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStage::Unissued => "unissued",
+            OrderStage::Issued => "issued",
+            OrderStage::Acknowledged => "acknowledged",
+            OrderStage::FeedbackSubmitted => "feedback_submitted",
+            OrderStage::Closed => "closed",
+        }
+    }
 }
 
 /// A command to a supervision order.
@@ -227,13 +254,7 @@ pub struct SupervisionOrder {
 
 impl SupervisionOrder {
     fn refuse(&self, reason: impl Into<String>) -> DomainError {
-        DomainError::refused(
-            "arts. 39–40",
-            serde_json::to_string(&self.stage)
-                .unwrap_or_default()
-                .trim_matches('"'),
-            reason,
-        )
+        DomainError::refused(Rule::Arts39To40, self.stage.as_str(), reason)
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use oneledger_auth::{Claims, Role, TokenKeys};
 use oneledger_domain::Agency;
+use oneledger_domain::clock::legal_date;
 use oneledger_proto::common::v1::{ItemKind, ItemRef};
 use oneledger_proto::dispute::v1 as dispute;
 use oneledger_proto::ledger::v1::{
@@ -405,7 +406,7 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
                 request_id: rid(),
                 subject: item(ItemKind::PetitionMatter, &matter),
                 to_unit_id: town.into(),
-                due_on: (chrono::Utc::now().date_naive() + chrono::Days::new(7)).to_string(),
+                due_on: (legal_date(chrono::Utc::now()) + chrono::Days::new(7)).to_string(),
                 reason: "risk".into(),
                 requirements: "Secure the wages and report".into(),
             },
@@ -499,7 +500,7 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
             .all(|w| w[0].occurred_at <= w[1].occurred_at)
     );
 
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = legal_date(chrono::Utc::now()).to_string();
     let stats = ledger
         .get_statistics(authorized(
             GetStatisticsRequest {
@@ -682,7 +683,7 @@ async fn people_read_the_ledger_and_a_petition_status_as_tables() {
         show.contains("petition.matter.registered") && show.contains("art. 22"),
         "{show}"
     );
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = legal_date(chrono::Utc::now()).to_string();
     let stats = run(&[
         "ledger",
         "stats",
@@ -739,7 +740,7 @@ async fn the_demo_loads_a_year_whose_statistics_show_the_reports_figures() {
 
     let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);
     let mut ledger = LedgerServiceClient::connect(address(0)).await.unwrap();
-    let today = chrono::Utc::now().date_naive();
+    let today = legal_date(chrono::Utc::now());
     let stats = ledger
         .get_statistics(authorized(
             GetStatisticsRequest {
@@ -923,7 +924,7 @@ async fn on_a_three_node_nats_cluster_a_node_killed_mid_load_loses_nothing() {
     let mut ledger = LedgerServiceClient::connect(format!("http://127.0.0.1:{base}"))
         .await
         .unwrap();
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = legal_date(chrono::Utc::now()).to_string();
     let mut seen = 0;
     for _ in 0..600 {
         let stats = ledger

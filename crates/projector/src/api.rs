@@ -101,13 +101,6 @@ fn item_pb(item: &ItemRef) -> common::ItemRef {
     }
 }
 
-fn text<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 fn entry_pb(e: &EntryView, with_timeline: bool) -> pb::Entry {
     let unit =
         |u: &Option<oneledger_domain::UnitId>| u.as_ref().map(|u| u.0.clone()).unwrap_or_default();
@@ -130,7 +123,10 @@ fn entry_pb(e: &EntryView, with_timeline: bool) -> pb::Entry {
         territory_unit_id: unit(&e.territory),
         police_station_id: unit(&e.police_station),
         co_handling_unit_ids: e.co_handling_units.iter().map(|u| u.0.clone()).collect(),
-        risk_level: e.risk_level.map(|r| text(&r)).unwrap_or_default(),
+        risk_level: e
+            .risk_level
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_default(),
         collective_size: e.collective_size,
         deadlines: e
             .deadlines
@@ -148,13 +144,7 @@ fn entry_pb(e: &EntryView, with_timeline: bool) -> pb::Entry {
         supervision_orders: e
             .supervision_orders
             .iter()
-            .map(|(i, level)| {
-                format!(
-                    "{}={}",
-                    item_key(i),
-                    level.map(|l| text(&l)).unwrap_or_else(|| "none".into())
-                )
-            })
+            .map(|(i, level)| format!("{}={}", item_key(i), level.map_or("none", |l| l.as_str())))
             .collect(),
         resolution_reports: e.resolution_reports,
         timeline: if with_timeline {

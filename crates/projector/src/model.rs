@@ -146,13 +146,6 @@ pub struct ItemSummary {
     pub territory: Option<String>,
 }
 
-fn text_of<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 impl Item {
     /// The item's filter columns.
     pub fn summary(&self) -> ItemSummary {
@@ -170,7 +163,7 @@ impl Item {
             ItemState::Dispute(d) => ItemSummary {
                 kind: "dispute",
                 title: d.title.clone(),
-                stage: text_of(&d.stage),
+                stage: d.stage.as_str().to_owned(),
                 closed: d.stage.is_closed(),
                 responsible_unit: unit(&d.responsible_unit),
                 territorial_unit: unit(&d.territorial_unit),
@@ -192,7 +185,7 @@ impl Item {
             ItemState::SupervisionOrder(o) => ItemSummary {
                 kind: "supervision_order",
                 title: String::new(),
-                stage: text_of(&o.stage),
+                stage: o.stage.as_str().to_owned(),
                 closed: o.stage == oneledger_domain::supervision::OrderStage::Closed,
                 responsible_unit: unit(&o.to_unit),
                 territorial_unit: None,
@@ -407,13 +400,8 @@ impl LedgerModel {
                         v.police_station =
                             v.police_station.take().or_else(|| d.reporting_unit.clone());
                     }
-                    v.stages.push((
-                        item.item.clone(),
-                        serde_json::to_value(d.stage)
-                            .ok()
-                            .and_then(|s| s.as_str().map(str::to_owned))
-                            .unwrap_or_default(),
-                    ));
+                    v.stages
+                        .push((item.item.clone(), d.stage.as_str().to_owned()));
                     deadlines.extend(d.resolution_deadline.iter());
                     (d.title.clone(), d.stage.is_closed())
                 }
@@ -438,13 +426,8 @@ impl LedgerModel {
                 ItemState::SupervisionOrder(o) => {
                     v.supervision_orders.push((item.item.clone(), o.escalation));
                     deadlines.extend(o.feedback_deadline.iter());
-                    v.stages.push((
-                        item.item.clone(),
-                        serde_json::to_value(o.stage)
-                            .ok()
-                            .and_then(|s| s.as_str().map(str::to_owned))
-                            .unwrap_or_default(),
-                    ));
+                    v.stages
+                        .push((item.item.clone(), o.stage.as_str().to_owned()));
                     (
                         String::new(),
                         o.stage == oneledger_domain::supervision::OrderStage::Closed,
@@ -460,8 +443,8 @@ impl LedgerModel {
                 let overdue = d.is_overdue(calendar, today);
                 v.deadlines.push(DeadlineView {
                     item: item.item.clone(),
-                    kind: d.kind.to_string(),
-                    article: d.kind.article().into(),
+                    kind: d.kind.as_str().to_owned(),
+                    article: d.kind.rule().citation().to_owned(),
                     due_on,
                     met_on: d.met_on,
                     overdue,

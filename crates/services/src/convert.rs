@@ -80,11 +80,8 @@ pub fn item_to_pb(item: &ItemRef) -> pb::ItemRef {
 /// A deadline as it stands on `today`.
 pub fn deadline(d: &Deadline, calendar: &HolidayCalendar, today: NaiveDate) -> pb::Deadline {
     pb::Deadline {
-        kind: serde_json::to_value(d.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-        article: d.kind.article().to_owned(),
+        kind: d.kind.as_str().to_owned(),
+        article: d.kind.rule().citation().to_owned(),
         due_on: d.due_on(calendar, today).to_string(),
         met_on: d.met_on.map(|m| m.to_string()).unwrap_or_default(),
         overdue: d.is_overdue(calendar, today),

@@ -167,10 +167,7 @@ impl Disputes {
                 .as_ref()
                 .map(|i| i.0.clone())
                 .unwrap_or_default(),
-            stage: serde_json::to_value(d.stage)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            stage: d.stage.as_str().to_owned(),
             closed: d.stage.is_closed(),
             title: d.title.clone(),
             category: d.category.clone(),

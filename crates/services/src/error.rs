@@ -1,7 +1,10 @@
 //! The errors a service returns, and how each maps to a gRPC status (DESIGN §4). Store and broker error
 //! text is logged, never sent: the client sees what it can act on.
 
-use oneledger_domain::DomainError;
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use oneledger_domain::{DomainError, Rule};
 use oneledger_store::{AppendError, StoreError};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -119,12 +122,8 @@ impl From<ServiceError> for Status {
                 rule,
                 stage,
                 reason,
-                ..
-            }) => Status::with_error_details(
-                Code::FailedPrecondition,
-                format!("{reason} (stage: {stage}; rule: {rule})"),
-                ErrorDetails::with_precondition_failure_violation(rule, stage, reason),
-            ),
+                deadline,
+            }) => refused(rule, stage, reason, deadline),
             ServiceError::Domain(e @ DomainError::NotAuthorized { .. }) => {
                 Status::permission_denied(e.to_string())
             }
@@ -146,3 +145,26 @@ impl From<ServiceError> for Status {
         }
     }
 }
+
+/// `FAILED_PRECONDITION` for a refusal: a PreconditionFailure (type = the rule's citation, subject = the
+/// stage) and an ErrorInfo whose metadata a client reads without parsing text: `rule`, `stage` and, for a
+/// missed window or limit, `deadline` (the ISO date it closed).
+fn refused(rule: Rule, stage: String, reason: String, deadline: Option<NaiveDate>) -> Status {
+    let message = format!("{reason} (stage: {stage}; rule: {rule})");
+    let mut metadata = HashMap::from([
+        ("rule".to_owned(), rule.citation().to_owned()),
+        ("stage".to_owned(), stage.clone()),
+    ]);
+    if let Some(deadline) = deadline {
+        metadata.insert("deadline".to_owned(), deadline.to_string());
+    }
+    let mut details =
+        ErrorDetails::with_precondition_failure_violation(rule.citation(), stage, reason);
+    details.set_error_info(REFUSED_BY_RULE, ERROR_DOMAIN, metadata);
+    Status::with_error_details(Code::FailedPrecondition, message, details)
+}
+
+/// ErrorInfo reason of a domain refusal.
+pub const REFUSED_BY_RULE: &str = "REFUSED_BY_RULE";
+/// ErrorInfo domain of every oneledger error.
+pub const ERROR_DOMAIN: &str = "oneledger";

@@ -769,15 +769,7 @@ impl pb::petition_service_server::PetitionService for PetitionService {
             replies: m
                 .replies
                 .iter()
-                .map(|(kind, on)| {
-                    format!(
-                        "{}:{on}",
-                        serde_json::to_value(kind)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned))
-                            .unwrap_or_default()
-                    )
-                })
+                .map(|(kind, on)| format!("{}:{on}", kind.as_str()))
                 .collect(),
         }))
     }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail, ensure};
 use chrono::{Days, Utc};
 use cloudevents::AttributesReader;
+use oneledger_domain::clock::legal_date;
 use oneledger_domain::{Agency, Rules};
 use oneledger_proto::common::v1::{ItemKind, ItemRef};
 use oneledger_proto::dispute::v1 as dispute;
@@ -249,7 +250,7 @@ async fn a_petition_goes_through_the_whole_procedure_to_conclusion_and_a_repeat_
         p.city.clone(),
         p.clerk.clone(),
     );
-    let today = Utc::now().date_naive().to_string();
+    let today = legal_date(Utc::now()).to_string();
 
     let opinion = |o: pb::Outcome| act::Opinion { outcome: o as i32 };
     v = version(
@@ -401,7 +402,7 @@ async fn a_review_after_its_window_is_refused_citing_art_35() -> Result<()> {
         )
         .await?,
     );
-    let long_ago = (Utc::now().date_naive() - Days::new(45)).to_string();
+    let long_ago = (legal_date(Utc::now()) - Days::new(45)).to_string();
     v = version(
         p.step(
             &handler,
@@ -889,7 +890,7 @@ async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_e
                     request_id: rid(),
                     subject: Some(item(ItemKind::PetitionMatter, "PM1")),
                     to_unit_id: TOWN.into(),
-                    due_on: (Utc::now().date_naive() + Days::new(14)).to_string(),
+                    due_on: (legal_date(Utc::now()) + Days::new(14)).to_string(),
                     reason: "overdue".into(),
                     requirements: "Pay the wages and report within two weeks".into(),
                 },
@@ -1030,7 +1031,7 @@ async fn an_agency_breaching_a_mediation_agreement_is_named_for_supervision() ->
     let mut p = Petition::new(&running).await?;
     let (id, v, registered) = p.accepted().await?;
     let handler = p.handler.clone();
-    let due = (Utc::now().date_naive() + Days::new(10)).to_string();
+    let due = (legal_date(Utc::now()) + Days::new(10)).to_string();
     let agreement = act::Agreement {
         agreement_id: "a1".into(),
         mediation: true,

@@ -68,7 +68,7 @@ fn given_an_order_when_escalated_up_the_ladder_then_it_reaches_an_accountability
     let Err(DomainError::Refused { rule, .. }) = down else {
         panic!("{down:?}")
     };
-    assert_eq!(rule, "arts. 39–40");
+    assert_eq!(rule, Rule::Arts39To40);
     assert!(
         s.state
             .feedback_deadline

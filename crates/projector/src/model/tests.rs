@@ -87,12 +87,12 @@ fn given_a_later_day_then_overdue_is_computed_then_not_frozen() {
     assert!(!early[0].overdue, "{:?}", overdue(&early[0]));
     assert_eq!(
         overdue(&mid[0]),
-        ["receipt notice"],
+        ["receipt_notice"],
         "no notice of receipt within 15 days (art. 23)"
     );
     let late = overdue(&late[0]);
     assert!(
-        late.contains(&"handling".to_owned()) && late.contains(&"supervision feedback".to_owned()),
+        late.contains(&"handling".to_owned()) && late.contains(&"supervision_feedback".to_owned()),
         "{late:?}"
     );
 }

@@ -1,0 +1,307 @@
+//! Everything that happens to a petition matter, as recorded.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    AgreementKind, Channel, ClaimClass, ClaimRoute, Diversion, HandlingOutcome, Obligation,
+    ReplyKind, ReviewOutcome,
+};
+use crate::aggregate::DomainEvent;
+use crate::clock::DeadlineKind;
+use crate::ids::{MatterId, PersonRef, UnitId};
+
+/// Everything that happens to a petition matter. Serialised with an `event` tag and a stable name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum MatterEvent {
+    /// Registered by the petition office.
+    Registered {
+        /// When.
+        at: DateTime<Utc>,
+        /// The matter.
+        matter_id: MatterId,
+        /// The registering petition office.
+        office: UnitId,
+        /// How it came in.
+        channel: Channel,
+        /// The class seen at intake.
+        claim_class: ClaimClass,
+        /// Title.
+        title: String,
+        /// Petitioners.
+        petitioners: Vec<PersonRef>,
+        /// Collective size.
+        collective_size: u32,
+        /// Territory.
+        territory: UnitId,
+        /// Receipt number.
+        receipt_number: String,
+        /// Digest of the query code.
+        query_code_digest: String,
+        /// Accused unit of an accusation.
+        accused_unit: Option<UnitId>,
+        /// True for a first petition (初信初访).
+        first_petition: bool,
+        /// The root matter this one is linked to (repeat petitions).
+        linked_to: Option<MatterId>,
+    },
+    /// A repeat petition merged into its open original.
+    MergedIntoOriginal {
+        /// When.
+        at: DateTime<Utc>,
+        /// The original's root.
+        original: MatterId,
+    },
+    /// A repeat petition on a concluded or final matter, not accepted again (art. 36 ¶3).
+    NotAcceptedAgain {
+        /// When.
+        at: DateTime<Utc>,
+        /// The concluded original.
+        original: MatterId,
+        /// The notice given to the petitioner.
+        notice: String,
+    },
+    /// Forwarded (转送).
+    Forwarded {
+        /// When.
+        at: DateTime<Utc>,
+        /// Responsible unit.
+        to: UnitId,
+        /// Territorial unit.
+        territorial_unit: Option<UnitId>,
+    },
+    /// Assigned (交办).
+    Assigned {
+        /// When.
+        at: DateTime<Utc>,
+        /// Responsible unit.
+        to: UnitId,
+        /// Territorial unit.
+        territorial_unit: Option<UnitId>,
+    },
+    /// Diverted out of the petition procedure at intake.
+    Diverted {
+        /// When.
+        at: DateTime<Utc>,
+        /// Why.
+        diversion: Diversion,
+        /// Receiving organ.
+        to: UnitId,
+        /// Competent channel.
+        channel: String,
+    },
+    /// Received by the responsible unit.
+    Received {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Notice of receipt sent (art. 23).
+    ReceiptNoticeSent {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Routing objected (art. 23 ¶3).
+    RoutingObjected {
+        /// When.
+        at: DateTime<Utc>,
+        /// Why.
+        reason: String,
+    },
+    /// The objection decided.
+    RoutingObjectionDecided {
+        /// When.
+        at: DateTime<Utc>,
+        /// True when upheld.
+        upheld: bool,
+    },
+    /// Accepted (受理).
+    Accepted {
+        /// When.
+        at: DateTime<Utc>,
+        /// Class.
+        class: ClaimClass,
+        /// Route of a claim.
+        route: Option<ClaimRoute>,
+        /// Accused unit of an accusation.
+        accused_unit: Option<UnitId>,
+    },
+    /// Channelled into another procedure (导入), routes 1–5.
+    Channelled {
+        /// When.
+        at: DateTime<Utc>,
+        /// The route.
+        route: ClaimRoute,
+        /// The competent channel.
+        channel: String,
+    },
+    /// An accusation referred to discipline inspection (art. 30).
+    ReferredToDiscipline {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Not accepted (不予受理).
+    NotAccepted {
+        /// When.
+        at: DateTime<Utc>,
+        /// Why.
+        reason: String,
+        /// Competent channel.
+        competent_channel: String,
+    },
+    /// Handling extended (延期, art. 34).
+    HandlingExtended {
+        /// When.
+        at: DateTime<Utc>,
+        /// Days added.
+        days: u32,
+        /// Approving unit.
+        approver: UnitId,
+        /// Reason told to the petitioner.
+        reason: String,
+    },
+    /// An agreement recorded (art. 33).
+    AgreementRecorded {
+        /// When.
+        at: DateTime<Utc>,
+        /// Agreement id.
+        agreement_id: String,
+        /// Kind.
+        kind: AgreementKind,
+        /// Obligations.
+        obligations: Vec<Obligation>,
+    },
+    /// An obligation met.
+    ObligationMet {
+        /// When.
+        at: DateTime<Utc>,
+        /// Agreement.
+        agreement_id: String,
+        /// Obligation.
+        obligation_id: String,
+    },
+    /// An obligation breached.
+    ObligationBreached {
+        /// When.
+        at: DateTime<Utc>,
+        /// Agreement.
+        agreement_id: String,
+        /// Obligation.
+        obligation_id: String,
+        /// The unit in breach, when an agency breached: a supervision order is due.
+        supervision_due_for: Option<UnitId>,
+    },
+    /// The handling opinion issued (art. 32).
+    HandlingOpinionIssued {
+        /// When.
+        at: DateTime<Utc>,
+        /// Outcome.
+        outcome: HandlingOutcome,
+    },
+    /// A written reply delivered (送达).
+    ReplyDelivered {
+        /// When recorded.
+        at: DateTime<Utc>,
+        /// Which reply.
+        reply: ReplyKind,
+        /// Day of delivery.
+        delivered_on: NaiveDate,
+    },
+    /// Review requested (art. 35).
+    ReviewRequested {
+        /// When.
+        at: DateTime<Utc>,
+        /// Reviewing unit.
+        reviewing_unit: UnitId,
+    },
+    /// Review opinion issued.
+    ReviewOpinionIssued {
+        /// When.
+        at: DateTime<Utc>,
+        /// Outcome.
+        outcome: ReviewOutcome,
+    },
+    /// Re-review requested (art. 36).
+    ReReviewRequested {
+        /// When.
+        at: DateTime<Utc>,
+        /// Re-reviewing unit.
+        re_reviewing_unit: UnitId,
+    },
+    /// A hearing opened.
+    HearingOpened {
+        /// When.
+        at: DateTime<Utc>,
+        /// Organising unit.
+        organiser: UnitId,
+    },
+    /// The hearing closed.
+    HearingClosed {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Re-review opinion issued.
+    ReReviewOpinionIssued {
+        /// When.
+        at: DateTime<Utc>,
+        /// Outcome.
+        outcome: ReviewOutcome,
+    },
+    /// Concluded after re-review (依法终结).
+    Concluded {
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Final: a petitioner's window lapsed.
+    BecameFinal {
+        /// When recorded.
+        at: DateTime<Utc>,
+        /// The window that lapsed.
+        window: DeadlineKind,
+        /// Its last day.
+        lapsed_after: NaiveDate,
+    },
+    /// A supported claim implemented.
+    ImplementationRecorded {
+        /// When.
+        at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for MatterEvent {
+    const AGGREGATE: &'static str = "matter";
+
+    fn name(&self) -> &'static str {
+        match self {
+            MatterEvent::Registered { .. } => "registered",
+            MatterEvent::MergedIntoOriginal { .. } => "merged_into_original",
+            MatterEvent::NotAcceptedAgain { .. } => "not_accepted_again",
+            MatterEvent::Forwarded { .. } => "forwarded",
+            MatterEvent::Assigned { .. } => "assigned",
+            MatterEvent::Diverted { .. } => "diverted",
+            MatterEvent::Received { .. } => "received",
+            MatterEvent::ReceiptNoticeSent { .. } => "receipt_notice_sent",
+            MatterEvent::RoutingObjected { .. } => "routing_objected",
+            MatterEvent::RoutingObjectionDecided { .. } => "routing_objection_decided",
+            MatterEvent::Accepted { .. } => "accepted",
+            MatterEvent::Channelled { .. } => "channelled",
+            MatterEvent::ReferredToDiscipline { .. } => "referred_to_discipline",
+            MatterEvent::NotAccepted { .. } => "not_accepted",
+            MatterEvent::HandlingExtended { .. } => "handling_extended",
+            MatterEvent::AgreementRecorded { .. } => "agreement_recorded",
+            MatterEvent::ObligationMet { .. } => "obligation_met",
+            MatterEvent::ObligationBreached { .. } => "obligation_breached",
+            MatterEvent::HandlingOpinionIssued { .. } => "handling_opinion_issued",
+            MatterEvent::ReplyDelivered { .. } => "reply_delivered",
+            MatterEvent::ReviewRequested { .. } => "review_requested",
+            MatterEvent::ReviewOpinionIssued { .. } => "review_opinion_issued",
+            MatterEvent::ReReviewRequested { .. } => "re_review_requested",
+            MatterEvent::HearingOpened { .. } => "hearing_opened",
+            MatterEvent::HearingClosed { .. } => "hearing_closed",
+            MatterEvent::ReReviewOpinionIssued { .. } => "re_review_opinion_issued",
+            MatterEvent::Concluded { .. } => "concluded",
+            MatterEvent::BecameFinal { .. } => "became_final",
+            MatterEvent::ImplementationRecorded { .. } => "implementation_recorded",
+        }
+    }
+}
