@@ -225,6 +225,91 @@ impl JointHandling {
     fn is_member(&self, unit: &UnitId) -> bool {
         self.lead_unit.as_ref() == Some(unit) || self.co_handlers.contains_key(unit)
     }
+
+    /// Opens the joint handling, informing the lead, every co-handler and the political-legal committee at
+    /// once (三同步).
+    fn open(
+        &self,
+        at: DateTime<Utc>,
+        joint_handling_id: &JointHandlingId,
+        subject: &ItemRef,
+        lead_unit: &UnitId,
+        co_handlers: &[(UnitId, CoHandlerRole)],
+        political_legal_committee: &UnitId,
+    ) -> Result<JointEvent, DomainError> {
+        if self.joint_handling_id.is_some() {
+            return Err(self.refuse("already opened"));
+        }
+        id_field("joint_handling_id", joint_handling_id.as_str())?;
+        id_field("lead_unit", lead_unit.as_str())?;
+        if co_handlers.is_empty() {
+            return Err(DomainError::invalid(
+                "co_handlers",
+                "a joint handling has at least one co-handling unit",
+            ));
+        }
+        let mut informed = vec![lead_unit.clone()];
+        for (u, _) in co_handlers {
+            id_field("co_handlers", u.as_str())?;
+            if informed.contains(u) {
+                return Err(DomainError::invalid(
+                    "co_handlers",
+                    format!("{u} appears twice or is the lead"),
+                ));
+            }
+            informed.push(u.clone());
+        }
+        if !informed.contains(political_legal_committee) {
+            informed.push(political_legal_committee.clone());
+        }
+        Ok(JointEvent::Opened {
+            at,
+            joint_handling_id: joint_handling_id.clone(),
+            subject: subject.clone(),
+            lead_unit: lead_unit.clone(),
+            co_handlers: co_handlers.to_vec(),
+            informed,
+        })
+    }
+
+    /// The lead adds a task for itself or a co-handler, due after today.
+    fn add_task(
+        &self,
+        at: DateTime<Utc>,
+        unit: &UnitId,
+        task_id: &str,
+        doer: &UnitId,
+        description: &str,
+        due_on: NaiveDate,
+    ) -> Result<JointEvent, DomainError> {
+        if self.lead_unit.as_ref() != Some(unit) {
+            return Err(DomainError::NotAuthorized {
+                unit: unit.clone(),
+                action: "add tasks (the lead does)",
+            });
+        }
+        id_field("task_id", task_id)?;
+        text("description", description, 1000)?;
+        if self.tasks.contains_key(task_id) {
+            return Err(DomainError::invalid("task_id", "already exists"));
+        }
+        if !self.is_member(doer) {
+            return Err(DomainError::invalid(
+                "unit",
+                format!("{doer} is not part of this joint handling"),
+            ));
+        }
+        if due_on <= legal_date(at) {
+            return Err(DomainError::invalid("due_on", "must be after today"));
+        }
+        Ok(JointEvent::TaskAdded {
+            at,
+            task_id: task_id.to_owned(),
+            unit: doer.clone(),
+            description: description.to_owned(),
+            due_on,
+        })
+    }
 }
 
 impl Aggregate for JointHandling {
@@ -254,75 +339,20 @@ impl Aggregate for JointHandling {
                 lead_unit,
                 co_handlers,
                 political_legal_committee,
-            } => {
-                if self.joint_handling_id.is_some() {
-                    return Err(self.refuse("already opened"));
-                }
-                id_field("joint_handling_id", joint_handling_id.as_str())?;
-                id_field("lead_unit", lead_unit.as_str())?;
-                if co_handlers.is_empty() {
-                    return Err(DomainError::invalid(
-                        "co_handlers",
-                        "a joint handling has at least one co-handling unit",
-                    ));
-                }
-                let mut informed = vec![lead_unit.clone()];
-                for (u, _) in co_handlers {
-                    id_field("co_handlers", u.as_str())?;
-                    if informed.contains(u) {
-                        return Err(DomainError::invalid(
-                            "co_handlers",
-                            format!("{u} appears twice or is the lead"),
-                        ));
-                    }
-                    informed.push(u.clone());
-                }
-                if !informed.contains(political_legal_committee) {
-                    informed.push(political_legal_committee.clone());
-                }
-                JointEvent::Opened {
-                    at,
-                    joint_handling_id: joint_handling_id.clone(),
-                    subject: subject.clone(),
-                    lead_unit: lead_unit.clone(),
-                    co_handlers: co_handlers.clone(),
-                    informed,
-                }
-            }
+            } => self.open(
+                at,
+                joint_handling_id,
+                subject,
+                lead_unit,
+                co_handlers,
+                political_legal_committee,
+            )?,
             A::AddTask {
                 task_id,
                 unit: doer,
                 description,
                 due_on,
-            } => {
-                if self.lead_unit.as_ref() != Some(unit) {
-                    return Err(DomainError::NotAuthorized {
-                        unit: unit.clone(),
-                        action: "add tasks (the lead does)",
-                    });
-                }
-                id_field("task_id", task_id)?;
-                text("description", description, 1000)?;
-                if self.tasks.contains_key(task_id) {
-                    return Err(DomainError::invalid("task_id", "already exists"));
-                }
-                if !self.is_member(doer) {
-                    return Err(DomainError::invalid(
-                        "unit",
-                        format!("{doer} is not part of this joint handling"),
-                    ));
-                }
-                if *due_on <= legal_date(at) {
-                    return Err(DomainError::invalid("due_on", "must be after today"));
-                }
-                JointEvent::TaskAdded {
-                    at,
-                    task_id: task_id.clone(),
-                    unit: doer.clone(),
-                    description: description.clone(),
-                    due_on: *due_on,
-                }
-            }
+            } => self.add_task(at, unit, task_id, doer, description, *due_on)?,
             A::RecordProgress { task_id, note } => {
                 let Some(task) = self.tasks.get(task_id) else {
                     return Err(DomainError::invalid(

@@ -435,6 +435,18 @@ async fn a_review_after_its_window_is_refused_citing_art_35() -> Result<()> {
         .get_details_precondition_failure()
         .context("PreconditionFailure details")?;
     ensure!(details.violations[0].r#type == "art. 35");
+    let info = refused
+        .get_details_error_info()
+        .context("ErrorInfo details")?;
+    let closed_on = info.metadata.get("deadline").context("the closing date")?;
+    ensure!(
+        info.metadata.get("rule").map(String::as_str) == Some("art. 35")
+            && refused
+                .message()
+                .contains(&format!("closed on {closed_on}")),
+        "{info:?} / {}",
+        refused.message()
+    );
     Ok(())
 }
 
