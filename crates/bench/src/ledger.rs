@@ -192,7 +192,7 @@ pub async fn run(
     let live_store = store.clone();
     tokio::spawn(async move {
         let mut feed = StoreFeed::new("store:petition", live_store);
-        let _ = projector::run(&live, &mut feed, std::future::pending()).await;
+        projector::run(&live, &mut feed, std::future::pending()).await;
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     let token = |unit: &str, roles: Vec<Role>| {

@@ -19,6 +19,7 @@ use std::time::Duration;
 use async_nats::jetstream::context::{PublishError, PublishErrorKind};
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self, publish::PublishAck};
+use oneledger_retry::Backoff;
 use oneledger_store::{EventStore, RecordedEvent};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -44,8 +45,10 @@ pub struct RelayConfig {
     pub lease_ttl: Duration,
     /// When idle, how often to look for appends made by other processes (this one's wake it at once).
     pub idle_poll: Duration,
-    /// Pause after a failure before reconciling and trying again.
+    /// First pause after a failure before reconciling and trying again; it doubles while failures last.
     pub retry_backoff: Duration,
+    /// Longest pause between attempts: how late a relay notices that NATS or its store is back.
+    pub retry_max: Duration,
 }
 
 impl RelayConfig {
@@ -60,6 +63,7 @@ impl RelayConfig {
             lease_ttl: Duration::from_secs(15),
             idle_poll: Duration::from_millis(500),
             retry_backoff: Duration::from_millis(250),
+            retry_max: Duration::from_secs(2),
         }
     }
 }
@@ -128,20 +132,26 @@ impl Relay {
             next: None,
             seen_connects: self.connection.connects(),
         };
+        let mut backoff = Backoff::new(self.config.retry_backoff, self.config.retry_max);
         let outcome = loop {
-            let pause = tokio::select! {
+            let round = tokio::select! {
                 _ = &mut shutdown => break Ok(()),
-                round = self.round(&mut state) => match round {
-                    Ok(Round::Published) => continue,
-                    Ok(Round::Idle) => self.config.idle_poll,
-                    Ok(Round::Standby) => self.config.lease_ttl / 3,
-                    Err(e @ BusError::ForeignStream { .. }) => break Err(e),
-                    Err(e) => {
-                        tracing::warn!(relay = %self.config.name, error = %e, "relay round failed; will reconcile");
-                        state.next = None;
-                        self.config.retry_backoff
-                    }
-                },
+                round = self.round(&mut state) => round,
+            };
+            if round.is_ok() {
+                backoff.succeeded();
+            }
+            let pause = match round {
+                Ok(Round::Published) => continue,
+                Ok(Round::Idle) => self.config.idle_poll,
+                Ok(Round::Standby) => self.config.lease_ttl / 3,
+                Err(e @ BusError::ForeignStream { .. }) => break Err(e),
+                Err(e) => {
+                    let failures = backoff.failures() + 1;
+                    tracing::warn!(relay = %self.config.name, error = %e, failures, "relay round failed; will reconcile");
+                    state.next = None;
+                    backoff.failed()
+                }
             };
             tokio::select! {
                 _ = &mut shutdown => break Ok(()),

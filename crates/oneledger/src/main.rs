@@ -7,11 +7,13 @@ mod rebuild;
 mod up;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Parser;
 use oneledger_bus::{Relay, RelayConfig, StreamSpec};
 use oneledger_domain::{Agency, HolidayCalendar, Rules};
+use oneledger_retry::Backoff;
 use oneledger_services::{Claims, Role, Settings, TokenKeys};
 use tokio::sync::watch;
 use tracing_subscriber::EnvFilter;
@@ -144,14 +146,10 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
             let stop = stopped(stop_rx.clone());
             Some(tokio::spawn(async move {
                 // SERVING only once the stream exists: retried while NATS is away.
-                loop {
-                    match oneledger_bus::ensure_stream(&js, &spec).await {
-                        Ok(_) => break,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "waiting for the JetStream stream");
-                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                        }
-                    }
+                let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(2));
+                while let Err(e) = oneledger_bus::ensure_stream(&js, &spec).await {
+                    tracing::warn!(error = %e, "waiting for the JetStream stream");
+                    backoff.wait().await;
                 }
                 let _ = ready_tx.send(());
                 Relay::new(
@@ -211,9 +209,8 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
         .await;
         let (ledger, stop) = (ledger.clone(), stopped(stop_rx.clone()));
         tasks.spawn(async move {
-            oneledger_projector::projector::run(&ledger, &mut feed, stop)
-                .await
-                .map_err(anyhow::Error::from)
+            oneledger_projector::projector::run(&ledger, &mut feed, stop).await;
+            Ok(())
         });
     }
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use oneledger_bus::{Relay, RelayConfig, StreamSpec};
@@ -13,6 +14,7 @@ use oneledger_domain::{Agency, Rules};
 use oneledger_projector::api::{LedgerApi, serve as serve_ledger};
 use oneledger_projector::feed::{Feed, JetStreamFeed, StoreFeed};
 use oneledger_projector::{SqlLedger, projector};
+use oneledger_retry::Backoff;
 use oneledger_services::{Claims, Role, Settings, TokenKeys};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -53,6 +55,21 @@ fn local_keys(dir: &Path) -> anyhow::Result<LocalKeys> {
 
 fn next_port(address: SocketAddr, n: u16) -> SocketAddr {
     SocketAddr::new(address.ip(), address.port() + n)
+}
+
+/// The ledger's checkpoint of `spec`'s stream, retried while the ledger's database is away: `up` keeps
+/// serving through a database restart, so its projector waits for it rather than ending the process.
+async fn checkpoint_retrying(ledger: &SqlLedger, spec: &StreamSpec) -> u64 {
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+    loop {
+        match ledger.checkpoint(&format!("jetstream:{}", spec.name)).await {
+            Ok(checkpoint) => return checkpoint,
+            Err(e) => {
+                tracing::warn!(stream = spec.name, error = %e, "reading the checkpoint failed; retrying");
+                backoff.wait().await;
+            }
+        }
+    }
 }
 
 /// Runs until `stop` turns true.
@@ -137,14 +154,19 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
             }
         };
         let (ledger, store) = (ledger.clone(), store.clone());
-        let (stop_projector, stop_connecting) = (stopped(stop.clone()), stopped(stop.clone()));
+        let (stop_projector, stop_connecting, stop_checkpoint) = (
+            stopped(stop.clone()),
+            stopped(stop.clone()),
+            stopped(stop.clone()),
+        );
         tasks.spawn(async move {
             let mut feed: Box<dyn Feed> = match feed_source {
                 None => Box::new(StoreFeed::new(format!("store:{agency}"), store)),
                 Some((js, spec)) => {
-                    let checkpoint = ledger
-                        .checkpoint(&format!("jetstream:{}", spec.name))
-                        .await?;
+                    let checkpoint = tokio::select! {
+                        checkpoint = checkpoint_retrying(&ledger, &spec) => checkpoint,
+                        _ = stop_checkpoint => return Ok(()),
+                    };
                     let connecting = JetStreamFeed::connect_retrying(
                         &js,
                         &spec,
@@ -157,9 +179,8 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
                     }
                 }
             };
-            projector::run(&ledger, feed.as_mut(), stop_projector)
-                .await
-                .map_err(anyhow::Error::from)
+            projector::run(&ledger, feed.as_mut(), stop_projector).await;
+            Ok(())
         });
     }
 

@@ -1022,3 +1022,133 @@ async fn up_on_postgresql_keeps_each_store_and_the_ledger_in_a_database_of_its_o
         .await
         .unwrap();
 }
+
+/// Registers `count` petitions one after another, each retried under its request id while the service
+/// answers UNAVAILABLE (as a client is told to), and counts each success in `registered`.
+async fn register_retrying(
+    mut petition: PetitionServiceClient<tonic::transport::Channel>,
+    clerk: String,
+    writer: usize,
+    count: usize,
+    registered: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..count {
+        let request = new_petition(&format!("停电后的供暖纠纷 {writer}-{i}"), "Zhao Lei");
+        let id = loop {
+            match petition
+                .register_petition(authorized(request.clone(), &clerk))
+                .await
+            {
+                Ok(r) => break r.into_inner().matter_id,
+                Err(s) if s.code() == tonic::Code::Unavailable => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(s) => panic!("petition {writer}-{i}: {s:?}"),
+            }
+        };
+        ids.push(id);
+        registered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgresql_restart_under_load_ends_nothing() {
+    // The production layout on servers of the test's own: PostgreSQL for the stores and the ledger,
+    // NATS JetStream between them.
+    let mut pg = oneledger_testkit::PgServer::start().await.unwrap();
+    let nats = oneledger_testkit::NatsServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_ports();
+    let database = pg.url("postgres");
+    let mut process = up_with(
+        dir.path(),
+        base,
+        &["--database-url", &database, "--nats-url", &nats.url()],
+    );
+    assert!(serving(base).await && serving(base + 1).await);
+    let clerk = token(
+        dir.path(),
+        "binhai.petition_office",
+        vec![Role::IntakeClerk],
+    );
+    let petition = PetitionServiceClient::connect(format!("http://127.0.0.1:{}", base + 1))
+        .await
+        .unwrap();
+
+    // Two writers register 40 petitions each; after the first 30, PostgreSQL stops as in a crash for 5 s.
+    const WRITERS: usize = 2;
+    const EACH: usize = 40;
+    let registered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut writers = tokio::task::JoinSet::new();
+    for w in 0..WRITERS {
+        let load = register_retrying(petition.clone(), clerk.clone(), w, EACH, registered.clone());
+        writers.spawn(load);
+    }
+    while registered.load(std::sync::atomic::Ordering::SeqCst) < 30 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    pg.stop_immediate().await.unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(
+        process.try_wait().unwrap().is_none(),
+        "up kept running while PostgreSQL was down:\n{}",
+        std::fs::read_to_string(dir.path().join("up.log")).unwrap_or_default()
+    );
+    pg.restart().await.unwrap();
+
+    let mut ids = Vec::new();
+    while let Some(batch) = writers.join_next().await {
+        ids.extend(batch.unwrap());
+    }
+    assert_eq!(ids.len(), WRITERS * EACH);
+    // Every petition reaches the ledger, once, without anyone restarting up.
+    let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);
+    let mut ledger = LedgerServiceClient::connect(format!("http://127.0.0.1:{base}"))
+        .await
+        .unwrap();
+    let today = legal_date(chrono::Utc::now()).to_string();
+    let mut seen = 0;
+    for _ in 0..300 {
+        let stats = ledger
+            .get_statistics(authorized(
+                GetStatisticsRequest {
+                    from_date: today.clone(),
+                    to_date: today.clone(),
+                    unit_id: String::new(),
+                },
+                &coordinator,
+            ))
+            .await;
+        seen = stats
+            .ok()
+            .and_then(|s| s.into_inner().counts.get("matters_registered").copied())
+            .unwrap_or_default();
+        if seen >= ids.len() as u64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        seen,
+        ids.len() as u64,
+        "each petition in the ledger once; up said:\n{}",
+        std::fs::read_to_string(dir.path().join("up.log")).unwrap_or_default()
+    );
+    for id in &ids {
+        ledger
+            .get_entry(authorized(
+                GetEntryRequest {
+                    item: Some(ItemRef {
+                        kind: ItemKind::PetitionMatter as i32,
+                        id: id.clone(),
+                    }),
+                },
+                &coordinator,
+            ))
+            .await
+            .unwrap();
+    }
+    assert!(process.try_wait().unwrap().is_none(), "up is still running");
+}

@@ -10,6 +10,7 @@ use async_nats::jetstream::{self, AckKind, consumer};
 use async_trait::async_trait;
 use futures::{FutureExt, StreamExt};
 use oneledger_bus::{StreamSpec, cloudevent};
+use oneledger_retry::Backoff;
 use oneledger_store::{EventStore, RecordedEvent, StoreError};
 use tokio::sync::watch;
 
@@ -159,14 +160,13 @@ impl JetStreamFeed {
         durable: &str,
         checkpoint: u64,
     ) -> Self {
-        let mut pause = Duration::from_millis(200);
+        let mut backoff = Backoff::new(FIRST_CONNECT_PAUSE, MAX_CONNECT_PAUSE);
         loop {
             match Self::connect(js_context, spec, durable, checkpoint).await {
                 Ok(feed) => return feed,
                 Err(e) => {
                     tracing::warn!(stream = spec.name, error = %e, "connecting the feed failed; retrying");
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(MAX_CONNECT_PAUSE);
+                    backoff.wait().await;
                 }
             }
         }
@@ -207,6 +207,8 @@ impl JetStreamFeed {
 
 /// Longest pause between attempts to connect a feed.
 pub const MAX_CONNECT_PAUSE: Duration = Duration::from_secs(5);
+/// First pause after a failed attempt to connect a feed.
+pub const FIRST_CONNECT_PAUSE: Duration = Duration::from_millis(200);
 
 /// Messages the consumer pulls ahead per request.
 pub const PULL_BATCH: usize = 1000;

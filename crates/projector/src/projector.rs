@@ -4,6 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use oneledger_retry::Backoff;
 use tokio::task::JoinHandle;
 
 use crate::feed::{Feed, FeedError};
@@ -23,27 +24,25 @@ pub enum ProjectorError {
     Feed(#[from] FeedError),
 }
 
-/// Longest pause between attempts to recover a failed feed.
-pub const MAX_RECOVERY_PAUSE: Duration = Duration::from_secs(5);
+/// First pause after a failed feed or ledger; it doubles while the failures last.
+pub const FIRST_RECOVERY_PAUSE: Duration = Duration::from_millis(100);
+/// Longest pause between attempts to recover: how late the projector notices its database or broker is
+/// back.
+pub const MAX_RECOVERY_PAUSE: Duration = Duration::from_secs(2);
 
 /// Applies `feed` to `ledger` until `shutdown` resolves. A batch is applied and checkpointed in one
 /// transaction, then acknowledged: a crash at any point redelivers at most what the checkpoint skips.
-/// A feed that fails (a broker node lost) is recovered from the checkpoint, pausing longer each time;
-/// a ledger that fails stops the projector, for its supervisor to restart.
-pub async fn run(
-    ledger: &SqlLedger,
-    feed: &mut dyn Feed,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), ProjectorError> {
+/// A feed that fails (a broker node lost) or a ledger that fails (its database restarting) is retried,
+/// pausing longer each time, from the checkpoint: the projector stops only when told to, so a restart of
+/// PostgreSQL or NATS ends nothing.
+pub async fn run(ledger: &SqlLedger, feed: &mut dyn Feed, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
-    let mut failures = 0u32;
+    let mut backoff = Backoff::new(FIRST_RECOVERY_PAUSE, MAX_RECOVERY_PAUSE);
     loop {
-        let failed = failures;
+        let failed = backoff.failures() > 0;
         let step = async {
             let after = ledger.checkpoint(feed.name()).await?;
-            if failed > 0 {
-                let pause = (Duration::from_millis(100) * failed).min(MAX_RECOVERY_PAUSE);
-                tokio::time::sleep(pause).await;
+            if failed {
                 feed.recover(after).await?;
             }
             let events = feed.next(after, BATCH).await?;
@@ -53,16 +52,21 @@ pub async fn run(
             }
             Ok::<_, ProjectorError>(())
         };
-        tokio::select! {
-            _ = &mut shutdown => return Ok(()),
-            result = step => match result {
-                Ok(()) => failures = 0,
-                Err(ProjectorError::Feed(e)) => {
-                    failures += 1;
-                    tracing::warn!(feed = feed.name(), error = %e, failures, "feed failed; recovering from the checkpoint");
+        let result = tokio::select! {
+            _ = &mut shutdown => return,
+            result = step => result,
+        };
+        match result {
+            Ok(()) => backoff.succeeded(),
+            Err(e) => {
+                let pause = backoff.failed();
+                let failures = backoff.failures();
+                tracing::warn!(feed = feed.name(), error = %e, failures, ?pause, "projection failed; retrying from the checkpoint");
+                tokio::select! {
+                    _ = &mut shutdown => return,
+                    _ = tokio::time::sleep(pause) => {}
                 }
-                Err(e) => return Err(e),
-            },
+            }
         }
     }
 }

@@ -3,7 +3,8 @@
 //! - [`TestDatabase`]: a fresh database on the machine's PostgreSQL, one per test, so runs never collide;
 //! - [`NatsServer`]: a nats-server process on a free loopback port with its own store directory, which a
 //!   test can `kill -9` and restart (the machine's shared server on 4222 is left alone);
-//! - [`NatsCluster`]: three such processes routed into one JetStream cluster, for R3 streams.
+//! - [`NatsCluster`]: three such processes routed into one JetStream cluster, for R3 streams;
+//! - [`PgServer`]: a PostgreSQL server of a test's own, which it can stop as in a crash and start again.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -265,5 +266,174 @@ impl NatsCluster {
             child.kill().await?;
         }
         Ok(())
+    }
+}
+
+/// A PostgreSQL server that one test owns: its own data directory and port, which the test can stop in
+/// immediate mode (as a crash: no checkpoint, clients cut off) and start again on the same data. The
+/// machine's server on 5432 is left alone. When the test runs as root the server runs as `postgres`, as
+/// PostgreSQL refuses root.
+#[derive(Debug)]
+pub struct PgServer {
+    port: u16,
+    /// Data directory and socket directory, removed with the server.
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    /// `postgres` when the test runs as root.
+    run_as: Option<(u32, u32)>,
+    child: Option<Child>,
+}
+
+fn pg_bindir() -> Result<PathBuf> {
+    if let Ok(out) = std::process::Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        && out.status.success()
+    {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if dir.join("initdb").exists() {
+            return Ok(dir);
+        }
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .filter(|(_, bin)| bin.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .map(|(_, bin)| bin)
+        .context("no PostgreSQL server binaries (initdb) found")
+}
+
+fn id_of(args: &[&str]) -> Result<u32> {
+    let out = std::process::Command::new("id").args(args).output()?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .with_context(|| format!("id {args:?}"))
+}
+
+impl PgServer {
+    /// Creates a cluster (trust auth, UTF-8) and starts it on a free port.
+    pub async fn start() -> Result<Self> {
+        let run_as = if id_of(&["-u"])? == 0 {
+            Some((id_of(&["-u", "postgres"])?, id_of(&["-g", "postgres"])?))
+        } else {
+            None
+        };
+        let mut server = PgServer {
+            port: free_port()?,
+            dir: tempfile::tempdir()?,
+            bin: pg_bindir()?,
+            run_as,
+            child: None,
+        };
+        if let Some((uid, gid)) = run_as {
+            std::os::unix::fs::chown(server.dir.path(), Some(uid), Some(gid))?;
+        }
+        let status = server
+            .command("initdb")
+            .args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+            .arg("-D")
+            .arg(server.data())
+            .stdout(Stdio::null())
+            .status()
+            .await
+            .context("running initdb")?;
+        if !status.success() {
+            bail!("initdb failed: {status}");
+        }
+        server.restart().await?;
+        Ok(server)
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// A command of the server's binaries, as the user the server runs as.
+    fn command(&self, program: &str) -> Command {
+        let program = self.bin.join(program);
+        match self.run_as {
+            Some((uid, gid)) => {
+                let mut c = Command::new("setpriv");
+                c.args([
+                    format!("--reuid={uid}"),
+                    format!("--regid={gid}"),
+                    "--clear-groups".to_owned(),
+                ])
+                .arg("--")
+                .arg(program);
+                c
+            }
+            None => Command::new(program),
+        }
+    }
+
+    /// `postgres://postgres@127.0.0.1:<port>/<database>`.
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Starts the server (again) on its port and data, and waits until it accepts connections.
+    pub async fn restart(&mut self) -> Result<()> {
+        let child = self
+            .command("postgres")
+            .arg("-D")
+            .arg(self.data())
+            .args(["-p", &self.port.to_string(), "-k"])
+            .arg(self.dir.path())
+            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting postgres")?;
+        self.child = Some(child);
+        for _ in 0..600 {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                bail!("postgres on port {} exited: {status}", self.port);
+            }
+            if sqlx::PgConnection::connect(&self.url("postgres"))
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("postgres did not accept connections on port {}", self.port)
+    }
+
+    /// Immediate shutdown (SIGQUIT to the postmaster, as `pg_ctl stop -m immediate`): every connection
+    /// is cut at once and nothing is checkpointed; the next start recovers from the WAL.
+    pub async fn stop_immediate(&mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            let pid = child.id().context("postgres already exited")?;
+            let status = Command::new("kill")
+                .args(["-QUIT", &pid.to_string()])
+                .status()
+                .await?;
+            if !status.success() {
+                bail!("kill -QUIT {pid}: {status}");
+            }
+            child.wait().await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        // Backends outlive a killed postmaster; SIGQUIT takes them all down with it.
+        if let Some(pid) = self.child.as_ref().and_then(Child::id) {
+            let _ = std::process::Command::new("kill")
+                .args(["-QUIT", &pid.to_string()])
+                .status();
+        }
     }
 }
