@@ -1,20 +1,25 @@
 //! Who is calling: bearer tokens (JWT, HS256) naming the caller's agency, unit and roles. Shared by the
 //! agency services and the ledger API, which depend on this crate and never on each other.
 //!
-//! HS256 is verified here with HMAC-SHA256 in constant time; the header must say `HS256` (no `none`, no
-//! algorithm switching), and `exp` is required. Keys come from configuration; several may be given so a
-//! key can be rotated without a gap (tokens are signed with the first, verified against all).
+//! Tokens are signed and verified by `jsonwebtoken`, the algorithm pinned to HS256 (no `none`, no
+//! algorithm switching), and `exp` is required. [`AuthLayer`] verifies every call once, at the edge, and
+//! hands handlers the [`Caller`]; [`authorized`] adds the header on the client side. Keys come from
+//! configuration; several may be given so a key can be rotated without a gap (tokens are signed with the
+//! first, verified against all).
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, KeyInit, Mac};
+use futures::future::{Either, Ready, ready};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use oneledger_domain::{Agency, UnitId};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use tonic::metadata::{Ascii, MetadataValue};
+use tower::{Layer, Service};
 
 /// Why a caller is refused. gRPC: `UNAUTHENTICATED` and `PERMISSION_DENIED`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -177,16 +182,17 @@ impl Caller {
 /// Signs and verifies tokens with shared HS256 keys.
 #[derive(Clone)]
 pub struct TokenKeys {
-    keys: Vec<Vec<u8>>,
+    /// The first key, which signs.
+    encoding: EncodingKey,
+    /// Every key, each of which verifies: an old key keeps verifying while tokens signed with it last.
+    decoding: Vec<DecodingKey>,
 }
 
 impl fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TokenKeys({} keys)", self.keys.len())
+        write!(f, "TokenKeys({} keys)", self.decoding.len())
     }
 }
-
-type HmacSha256 = Hmac<Sha256>;
 
 impl TokenKeys {
     /// Keys from configuration; the first signs. Each must be at least 32 bytes.
@@ -197,27 +203,22 @@ impl TokenKeys {
         if keys.iter().any(|k| k.len() < 32) {
             return Err("token keys must be at least 32 bytes".into());
         }
-        Ok(TokenKeys { keys })
+        let unusable = |e: jsonwebtoken::errors::Error| format!("token key unusable: {e}");
+        let encoding = EncodingKey::from_secret(&keys[0]).map_err(unusable)?;
+        let decoding = keys
+            .iter()
+            .map(|k| DecodingKey::from_secret(k))
+            .collect::<Result<_, _>>()
+            .map_err(unusable)?;
+        Ok(TokenKeys { encoding, decoding })
     }
 
     /// A signed token for `claims`.
     pub fn mint(&self, claims: &Claims) -> String {
-        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap_or_default());
-        let signing_input = format!("{header}.{payload}");
-        let signature = URL_SAFE_NO_PAD.encode(self.sign(&self.keys[0], signing_input.as_bytes()));
-        format!("{signing_input}.{signature}")
-    }
-
-    fn sign(&self, key: &[u8], input: &[u8]) -> Vec<u8> {
-        // HMAC takes keys of any length; an empty signature (never valid) is the impossible fallback.
-        match <HmacSha256 as KeyInit>::new_from_slice(key) {
-            Ok(mut mac) => {
-                mac.update(input);
-                mac.finalize().into_bytes().to_vec()
-            }
-            Err(_) => Vec::new(),
-        }
+        // Claims are plain data and the key an HMAC secret: encoding cannot fail; an empty token (never
+        // valid) is the impossible fallback.
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .unwrap_or_default()
     }
 
     /// The caller a token names, if its signature and expiry hold at `now`.
@@ -226,57 +227,85 @@ impl TokenKeys {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(bad("too long"));
         }
-        let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(bad("not three dot-separated parts"));
-        };
-        let header: serde_json::Value = URL_SAFE_NO_PAD
-            .decode(header)
-            .ok()
-            .and_then(|h| serde_json::from_slice(&h).ok())
-            .ok_or_else(|| bad("unreadable header"))?;
-        if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
-            return Err(bad("algorithm must be HS256"));
+        // The algorithm is pinned: a token saying `none`, or another algorithm, never verifies.
+        let mut validation = Validation::new(Algorithm::HS256);
+        // Expiry is checked below against `now`, so tests and callers may verify at any instant.
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["exp"]);
+        let mut last = None;
+        for key in &self.decoding {
+            match jsonwebtoken::decode::<Claims>(token, key, &validation) {
+                Ok(data) => return caller_of(data.claims, now),
+                Err(e) if *e.kind() == ErrorKind::InvalidSignature => last = Some(e),
+                Err(e) => return Err(bad(&reason(&e))),
+            }
         }
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| bad("unreadable signature"))?;
-        let signing_input = &token[..header_len(token)];
-        let valid = self.keys.iter().any(|key| {
-            let mut mac = match <HmacSha256 as KeyInit>::new_from_slice(key) {
-                Ok(mac) => mac,
-                Err(_) => return false,
-            };
-            mac.update(signing_input.as_bytes());
-            mac.verify_slice(&signature).is_ok()
-        });
-        if !valid {
-            return Err(bad("signature does not verify"));
+        Err(bad(
+            &last.map_or_else(|| "no key".to_owned(), |e| reason(&e))
+        ))
+    }
+}
+
+/// Why a token was refused, in words a caller can act on (never the token itself).
+fn reason(e: &jsonwebtoken::errors::Error) -> String {
+    match e.kind() {
+        ErrorKind::InvalidSignature => "signature does not verify".into(),
+        ErrorKind::InvalidAlgorithm => "algorithm must be HS256".into(),
+        ErrorKind::InvalidToken => "not three dot-separated parts".into(),
+        ErrorKind::MissingRequiredClaim(c) => format!("the {c} claim is required"),
+        ErrorKind::Json(_) => "claims missing or malformed (sub, agency, unit, roles, exp)".into(),
+        ErrorKind::Base64(_) | ErrorKind::Utf8(_) => {
+            "unreadable header, claims or signature".into()
         }
-        let claims: Claims = URL_SAFE_NO_PAD
-            .decode(payload)
-            .ok()
-            .and_then(|p| serde_json::from_slice(&p).ok())
-            .ok_or_else(|| bad("claims missing or malformed (sub, agency, unit, roles, exp)"))?;
-        if now.timestamp() > claims.exp + LEEWAY_SECS {
-            return Err(AuthError::Unauthenticated("token expired".into()));
+        _ => "unreadable".into(),
+    }
+}
+
+fn caller_of(claims: Claims, now: DateTime<Utc>) -> Result<Caller, AuthError> {
+    if now.timestamp() > claims.exp + LEEWAY_SECS {
+        return Err(AuthError::Unauthenticated("token expired".into()));
+    }
+    if claims.unit.is_empty() || claims.sub.is_empty() {
+        return Err(AuthError::Unauthenticated(
+            "invalid token: sub and unit are required".into(),
+        ));
+    }
+    Ok(Caller {
+        subject: claims.sub,
+        agency: claims.agency,
+        unit: UnitId(claims.unit),
+        roles: claims.roles,
+    })
+}
+
+/// The server side of authentication, once at the edge: a tower layer that verifies the
+/// `authorization: Bearer …` header of every call and puts the [`Caller`] into the request's extensions,
+/// where handlers read it with [`caller`]. A call without a valid token never reaches a handler, except
+/// health, reflection and the paths a server names as public (a petitioner's status query).
+#[derive(Debug, Clone)]
+pub struct AuthLayer {
+    keys: TokenKeys,
+    public: Arc<[&'static str]>,
+}
+
+/// Calls every server answers without a token: health checks and reflection.
+const OPEN_PREFIXES: [&str; 2] = ["/grpc.health.v1.", "/grpc.reflection."];
+
+impl AuthLayer {
+    /// Verifies against `keys`; `public` lists the full method paths (`/pkg.Service/Method`) open to all.
+    pub fn new(keys: TokenKeys, public: &[&'static str]) -> Self {
+        AuthLayer {
+            keys,
+            public: public.into(),
         }
-        if claims.unit.is_empty() || claims.sub.is_empty() {
-            return Err(bad("sub and unit are required"));
-        }
-        Ok(Caller {
-            subject: claims.sub,
-            agency: claims.agency,
-            unit: UnitId(claims.unit),
-            roles: claims.roles,
-        })
     }
 
-    /// The caller of a gRPC request, from its `authorization: Bearer …` header.
-    pub fn caller<T>(&self, request: &tonic::Request<T>) -> Result<Caller, AuthError> {
-        let header = request.metadata().get("authorization").ok_or_else(|| {
+    fn is_open(&self, path: &str) -> bool {
+        OPEN_PREFIXES.iter().any(|p| path.starts_with(p)) || self.public.contains(&path)
+    }
+
+    fn authenticate(&self, headers: &http::HeaderMap) -> Result<Caller, AuthError> {
+        let header = headers.get(http::header::AUTHORIZATION).ok_or_else(|| {
             AuthError::Unauthenticated("missing authorization: Bearer <token>".into())
         })?;
         let value = header
@@ -288,17 +317,80 @@ impl TokenKeys {
             .ok_or_else(|| {
                 AuthError::Unauthenticated("authorization must be a Bearer token".into())
             })?;
-        self.verify(token.trim(), Utc::now())
+        self.keys.verify(token.trim(), Utc::now())
     }
 }
 
-/// Length of `header.payload` in a token already known to have three parts.
-fn header_len(token: &str) -> usize {
-    token.rfind('.').unwrap_or(0)
+impl<S> Layer<S> for AuthLayer {
+    type Service = Authenticated<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Authenticated {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// A service behind [`AuthLayer`].
+#[derive(Debug, Clone)]
+pub struct Authenticated<S> {
+    inner: S,
+    layer: AuthLayer,
+}
+
+impl<S, B, R> Service<http::Request<B>> for Authenticated<S>
+where
+    S: Service<http::Request<B>, Response = http::Response<R>>,
+    R: Default,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Either<S::Future, Ready<Result<S::Response, S::Error>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        if self.layer.is_open(request.uri().path()) {
+            return Either::Left(self.inner.call(request));
+        }
+        match self.layer.authenticate(request.headers()) {
+            Ok(caller) => {
+                request.extensions_mut().insert(caller);
+                Either::Left(self.inner.call(request))
+            }
+            Err(e) => Either::Right(ready(Ok(tonic::Status::from(e).into_http()))),
+        }
+    }
+}
+
+/// The verified caller of a request that passed [`AuthLayer`].
+pub fn caller<T>(request: &tonic::Request<T>) -> Result<Caller, AuthError> {
+    request
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .ok_or_else(|| AuthError::Unauthenticated("the call was not authenticated".into()))
+}
+
+/// `message` carrying `authorization: Bearer <token>`: how each of our clients (the CLI, the demo, the
+/// bench, the tests) sends a token with a call; the demo acts as many units, so the token is per call. Refused when the token is not header text.
+pub fn authorized<T>(message: T, token: &str) -> Result<tonic::Request<T>, AuthError> {
+    let value: MetadataValue<Ascii> = format!("Bearer {}", token.trim())
+        .parse()
+        .map_err(|_| AuthError::Unauthenticated("a token is ASCII header text".into()))?;
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert("authorization", value);
+    Ok(request)
 }
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
 
     fn keys() -> TokenKeys {
@@ -347,6 +439,16 @@ mod tests {
         assert!(keys().verify(&none, now).is_err());
         assert!(keys().verify("garbage", now).is_err());
         assert!(TokenKeys::new(vec![b"short".to_vec()]).is_err());
+    }
+
+    #[test]
+    fn health_reflection_and_named_public_methods_are_open_and_nothing_else() {
+        let layer = AuthLayer::new(keys(), &["/pkg.Service/Public"]);
+        assert!(layer.is_open("/grpc.health.v1.Health/Check"));
+        assert!(layer.is_open("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"));
+        assert!(layer.is_open("/pkg.Service/Public"));
+        assert!(!layer.is_open("/pkg.Service/PublicNot"));
+        assert!(!layer.is_open("/pkg.Service/Other"));
     }
 
     #[test]

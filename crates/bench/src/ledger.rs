@@ -20,6 +20,7 @@ use oneledger_proto::ledger::v1::{
     GetEntryRequest, ListEntriesRequest, ledger_service_client::LedgerServiceClient,
 };
 use oneledger_proto::petition::v1 as pb;
+use oneledger_services::auth::authorized;
 use oneledger_services::{Claims, Role, Settings, TokenKeys};
 use oneledger_store::{
     AppendRequest, EventMetadata, EventStore, ExpectedVersion, NewEvent, SqliteEventStore,
@@ -205,24 +206,21 @@ pub async fn run(
             iat: 0,
         })
     };
-    let bearer = |t: &str| -> Result<tonic::metadata::MetadataValue<tonic::metadata::Ascii>> {
-        Ok(format!("Bearer {t}").parse()?)
-    };
 
     // ListEntries, a page of 50 with a unit filter.
     let mut client = LedgerServiceClient::connect(api_address.clone()).await?;
-    let coordinator = bearer(&token("binhai.plc", vec![Role::Coordinator]))?;
+    let coordinator = token("binhai.plc", vec![Role::Coordinator]);
     let mut latencies = Vec::new();
     let start = Instant::now();
     for i in 0..200 {
-        let mut request = tonic::Request::new(ListEntriesRequest {
-            unit_id: unit(i * 37),
-            page_size: 50,
-            ..Default::default()
-        });
-        request
-            .metadata_mut()
-            .insert("authorization", coordinator.clone());
+        let request = authorized(
+            ListEntriesRequest {
+                unit_id: unit(i * 37),
+                page_size: 50,
+                ..Default::default()
+            },
+            &coordinator,
+        )?;
         let t = Instant::now();
         let page = client.list_entries(request).await?.into_inner();
         latencies.push(t.elapsed());
@@ -233,7 +231,7 @@ pub async fn run(
 
     // Command accepted → visible in GetEntry, at a steady rate.
     eprintln!("latency run: {rate} commands/s for {seconds} s…");
-    let clerk = bearer(&token("binhai.petition_office", vec![Role::IntakeClerk]))?;
+    let clerk = token("binhai.petition_office", vec![Role::IntakeClerk]);
     let petition = pb::petition_service_client::PetitionServiceClient::connect(svc_address).await?;
     let interval = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
     let mut ticker = tokio::time::interval(interval);
@@ -248,31 +246,34 @@ pub async fn run(
             coordinator.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let mut request = tonic::Request::new(pb::RegisterPetitionRequest {
-                request_id: Uuid::now_v7().to_string(),
-                channel: pb::Channel::Online as i32,
-                claim_class: pb::ClaimClass::Claim as i32,
-                title: "Latency probe".into(),
-                petitioners: vec![pb::Petitioner {
-                    name: "Probe".into(),
+            let request = authorized(
+                pb::RegisterPetitionRequest {
+                    request_id: Uuid::now_v7().to_string(),
+                    channel: pb::Channel::Online as i32,
+                    claim_class: pb::ClaimClass::Claim as i32,
+                    title: "Latency probe".into(),
+                    petitioners: vec![pb::Petitioner {
+                        name: "Probe".into(),
+                        ..Default::default()
+                    }],
+                    collective_size: 1,
+                    territory_unit_id: "binhai.unit_000".into(),
                     ..Default::default()
-                }],
-                collective_size: 1,
-                territory_unit_id: "binhai.unit_000".into(),
-                ..Default::default()
-            });
-            request.metadata_mut().insert("authorization", clerk);
+                },
+                &clerk,
+            )?;
             let registered = petition.register_petition(request).await?.into_inner();
             let accepted = Instant::now();
             loop {
-                let mut get = tonic::Request::new(GetEntryRequest {
-                    item: Some(ItemRef {
-                        kind: ItemKind::PetitionMatter as i32,
-                        id: registered.matter_id.clone(),
-                    }),
-                });
-                get.metadata_mut()
-                    .insert("authorization", coordinator.clone());
+                let get = authorized(
+                    GetEntryRequest {
+                        item: Some(ItemRef {
+                            kind: ItemKind::PetitionMatter as i32,
+                            id: registered.matter_id.clone(),
+                        }),
+                    },
+                    &coordinator,
+                )?;
                 if ledger_client.get_entry(get).await.is_ok() {
                     return Ok::<_, anyhow::Error>(accepted.elapsed());
                 }

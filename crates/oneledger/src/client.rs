@@ -10,14 +10,7 @@ use oneledger_proto::petition::v1::{
 use crate::config::{ClientArgs, LedgerCommand, PetitionStatusArgs};
 
 fn authorized<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
-    let mut request = tonic::Request::new(message);
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {}", token.trim())
-            .parse()
-            .context("token")?,
-    );
-    Ok(request)
+    oneledger_services::auth::authorized(message, token).context("--token")
 }
 
 async fn ledger(

@@ -65,11 +65,7 @@ impl Caller {
             exp: now + 3600,
             iat: now,
         });
-        let mut request = tonic::Request::new(message);
-        request
-            .metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse()?);
-        Ok(request)
+        Ok(oneledger_services::auth::authorized(message, &token)?)
     }
 
     fn date(&self, days: u64) -> String {

@@ -8,7 +8,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use oneledger_auth::{Claims, Role, TokenKeys};
+use oneledger_auth::{Role, TokenKeys};
 use oneledger_domain::Agency;
 use oneledger_domain::clock::legal_date;
 use oneledger_proto::common::v1::{ItemKind, ItemRef};
@@ -24,6 +24,7 @@ use oneledger_proto::political_legal::v1::{
 use oneledger_proto::public_security::v1::{
     self as ps, public_security_service_client::PublicSecurityServiceClient,
 };
+use oneledger_testkit::{authorized, request_id};
 use tokio::process::{Child, Command};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
@@ -105,21 +106,7 @@ fn agency_token(dir: &std::path::Path, agency: Agency, unit: &str, roles: Vec<Ro
     let keys: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("keys.json")).unwrap()).unwrap();
     let key = keys["token_key"].as_str().unwrap().as_bytes().to_vec();
-    TokenKeys::new(vec![key]).unwrap().mint(&Claims {
-        sub: "test".into(),
-        agency,
-        unit: unit.into(),
-        roles,
-        exp: chrono::Utc::now().timestamp() + 600,
-        iat: 0,
-    })
-}
-
-fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
-    let mut r = tonic::Request::new(message);
-    r.metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    r
+    oneledger_testkit::token(&TokenKeys::new(vec![key]).unwrap(), agency, unit, &roles)
 }
 
 async fn entries(base: u16, token: &str) -> usize {
@@ -212,7 +199,7 @@ async fn up_serves_everything_projects_a_petition_and_keeps_it_across_a_restart(
 /// A one-petitioner claim registered online in Xingang, under a fresh request id.
 fn new_petition(title: &str, petitioner: &str) -> pb::RegisterPetitionRequest {
     pb::RegisterPetitionRequest {
-        request_id: rid(),
+        request_id: request_id(),
         channel: pb::Channel::Online as i32,
         claim_class: pb::ClaimClass::Claim as i32,
         title: title.into(),
@@ -224,10 +211,6 @@ fn new_petition(title: &str, petitioner: &str) -> pb::RegisterPetitionRequest {
         territory_unit_id: "binhai.xingang_subdistrict".into(),
         ..Default::default()
     }
-}
-
-fn rid() -> String {
-    uuid::Uuid::now_v7().to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,7 +254,7 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
     let mut v = registered.result.unwrap().version;
     let mut step = async |token: &str, action: act::Action, v: u64| {
         let r = pb::ActOnMatterRequest {
-            request_id: rid(),
+            request_id: request_id(),
             matter_id: matter.clone(),
             expected_version: v,
             action: Some(action),
@@ -321,7 +304,7 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
     let police_dispute = police
         .report_dispute(authorized(
             ps::ReportDisputeRequest {
-                request_id: rid(),
+                request_id: request_id(),
                 report: Some(report(dispute::Source::Policing, "Workers block the gate")),
             },
             &officer,
@@ -340,7 +323,7 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
     let risk = committee
         .report_dispute(authorized(
             pl::ReportDisputeRequest {
-                request_id: rid(),
+                request_id: request_id(),
                 report: Some(report(
                     dispute::Source::SpecialScreening,
                     "Wage arrears risk at the port",
@@ -355,7 +338,7 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
         .unwrap()
         .dispute_id;
     let dispute_step = |action: dispute::step::Action, v: u64| pl::ActOnDisputeRequest {
-        request_id: rid(),
+        request_id: request_id(),
         dispute_id: risk.clone(),
         expected_version: v,
         step: Some(dispute::Step {
@@ -390,7 +373,7 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
         item(ItemKind::Dispute, &risk),
     ] {
         let link = pl::LinkItemsRequest {
-            request_id: rid(),
+            request_id: request_id(),
             anchor: item(ItemKind::PetitionMatter, &matter),
             other,
             reason: "same site".into(),
@@ -403,7 +386,7 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
     let order = committee
         .issue_supervision_order(authorized(
             pl::IssueSupervisionOrderRequest {
-                request_id: rid(),
+                request_id: request_id(),
                 subject: item(ItemKind::PetitionMatter, &matter),
                 to_unit_id: town.into(),
                 due_on: (legal_date(chrono::Utc::now()) + chrono::Days::new(7)).to_string(),
@@ -418,7 +401,7 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
     let mut ov = order.result.unwrap().version;
     for level in [pl::Escalation::Interview, pl::Escalation::ListedSupervision] {
         let escalate = pl::ActOnSupervisionOrderRequest {
-            request_id: rid(),
+            request_id: request_id(),
             order_id: order.order_id.clone(),
             expected_version: ov,
             action: Some(pl::act_on_supervision_order_request::Action::Escalate(
@@ -438,7 +421,7 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
             .version;
     }
     let link = pl::LinkItemsRequest {
-        request_id: rid(),
+        request_id: request_id(),
         anchor: item(ItemKind::PetitionMatter, &matter),
         other: item(ItemKind::SupervisionOrder, &order.order_id),
         reason: "supervises it".into(),

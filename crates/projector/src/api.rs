@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use oneledger_auth::{AuthError, Caller, Role, TokenKeys};
+use oneledger_auth::{AuthError, AuthLayer, Caller, Role, TokenKeys, caller};
 use oneledger_domain::clock::{CHINA_STANDARD_TIME_SECS, legal_date};
 use oneledger_domain::dispute::RiskLevel;
 use oneledger_domain::petition::{COLLECTIVE_THRESHOLD, ClaimRoute, ReviewOutcome};
@@ -223,7 +223,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         &self,
         request: Request<pb::ListEntriesRequest>,
     ) -> Result<Response<pb::ListEntriesResponse>, Status> {
-        let caller = self.keys.caller(&request)?;
+        let caller = caller(&request)?;
         let req = request.into_inner();
         let unit = match (req.unit_id.is_empty(), district_wide(&caller)) {
             (true, true) => None,
@@ -305,7 +305,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         &self,
         request: Request<pb::GetEntryRequest>,
     ) -> Result<Response<pb::GetEntryResponse>, Status> {
-        let caller = self.keys.caller(&request)?;
+        let caller = caller(&request)?;
         let item = item_ref(request.get_ref().item.as_ref())?;
         let root = self
             .ledger
@@ -334,7 +334,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         &self,
         request: Request<pb::WatchEntriesRequest>,
     ) -> Result<Response<Self::WatchEntriesStream>, Status> {
-        let caller = self.keys.caller(&request)?;
+        let caller = caller(&request)?;
         let mut cursor = request.into_inner().after_cursor;
         let (tx, rx) = mpsc::channel(16);
         let api = self.clone();
@@ -387,7 +387,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         &self,
         request: Request<pb::GetStatisticsRequest>,
     ) -> Result<Response<pb::GetStatisticsResponse>, Status> {
-        let caller = self.keys.caller(&request)?;
+        let caller = caller(&request)?;
         let req = request.into_inner();
         let from = NaiveDate::parse_from_str(&req.from_date, "%Y-%m-%d")
             .map_err(|_| invalid("from_date", "an ISO date"))?;
@@ -594,6 +594,8 @@ pub async fn serve(
     let mut router = tonic::transport::Server::builder()
         .accept_http1(true)
         .layer(tonic_web::GrpcWebLayer::new())
+        // Every call but health and reflection is authenticated here, once.
+        .layer(AuthLayer::new(api.keys.clone(), &[]))
         .add_service(health_service);
     if let Ok(reflection) = reflection {
         router = router.add_service(reflection);

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use crate::auth::{Role, TokenKeys};
+use crate::auth::{Role, caller};
 use crate::error::ServiceError;
 
 /// Events per response unless the caller asks for fewer.
@@ -25,13 +25,12 @@ const FOLLOW_POLL: Duration = Duration::from_millis(500);
 #[derive(Debug, Clone)]
 pub struct Feed {
     store: Arc<dyn EventStore>,
-    keys: TokenKeys,
 }
 
 impl Feed {
     /// A feed of `store`, for callers with a valid token.
-    pub fn new(store: Arc<dyn EventStore>, keys: TokenKeys) -> Self {
-        Feed { store, keys }
+    pub fn new(store: Arc<dyn EventStore>) -> Self {
+        Feed { store }
     }
 }
 
@@ -79,7 +78,7 @@ impl EventFeedService for Feed {
         &self,
         request: Request<pb::ReadEventsRequest>,
     ) -> Result<Response<Self::ReadEventsStream>, Status> {
-        let caller = self.keys.caller(&request)?;
+        let caller = caller(&request)?;
         caller.require_any(
             &[Role::Viewer, Role::Coordinator, Role::Auditor],
             "reading the event feed",

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::auth::{Caller, Role, TokenKeys};
+use crate::auth::{Caller, Role, caller};
 use crate::convert::{date, deadline, known, optional, required};
 use crate::error::ServiceError;
 use crate::pii::{Identity, PersonEvent, Vault, query_code_digest, same_digest};
@@ -37,23 +37,21 @@ const MAX_NARRATIVE_CHARS: usize = 20_000;
 pub struct PetitionService {
     ctx: Arc<Context>,
     matters: Repository<PetitionMatter>,
-    keys: TokenKeys,
     vault: Vault,
 }
 
 impl PetitionService {
     /// The service over the petition store.
-    pub fn new(ctx: Arc<Context>, keys: TokenKeys, vault: Vault) -> Self {
+    pub fn new(ctx: Arc<Context>, vault: Vault) -> Self {
         PetitionService {
             matters: Repository::new(ctx.clone(), MATTER_STREAM),
             ctx,
-            keys,
             vault,
         }
     }
 
     fn writer(&self, request: &Request<impl Sized>) -> Result<Caller, ServiceError> {
-        let caller = self.keys.caller(request)?;
+        let caller = caller(request)?;
         caller.require_agency(Agency::Petition)?;
         Ok(caller)
     }
@@ -717,7 +715,7 @@ impl pb::petition_service_server::PetitionService for PetitionService {
         &self,
         request: Request<pb::GetMatterRequest>,
     ) -> Result<Response<pb::GetMatterResponse>, Status> {
-        let caller = self.keys.caller(&request)?;
+        let caller = caller(&request)?;
         let req = request.into_inner();
         let matter_id = required("matter_id", &req.matter_id, 64)?;
         let loaded = self.matters.get(&matter_id, "matter").await?;
@@ -778,7 +776,7 @@ impl pb::petition_service_server::PetitionService for PetitionService {
         &self,
         request: Request<pb::GetPersonalDataRequest>,
     ) -> Result<Response<pb::GetPersonalDataResponse>, Status> {
-        let caller = self.keys.caller(&request)?;
+        let caller = caller(&request)?;
         Ok(Response::new(
             self.personal_data(&caller, request.into_inner()).await?,
         ))
@@ -798,7 +796,7 @@ impl pb::petition_service_server::PetitionService for PetitionService {
         &self,
         request: Request<pb::ListPersonalDataReadsRequest>,
     ) -> Result<Response<pb::ListPersonalDataReadsResponse>, Status> {
-        let caller = self.keys.caller(&request)?;
+        let caller = caller(&request)?;
         caller.require_any(&[Role::Auditor], "reading the audit log")?;
         let req = request.into_inner();
         let person = optional("person_ref", &req.person_ref, 64)?;

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::auth::{Caller, Role, TokenKeys};
+use crate::auth::{Caller, Role, caller};
 use crate::convert::{date, item, item_to_pb, known, required};
 use crate::disputes::Disputes;
 use crate::error::ServiceError;
@@ -39,24 +39,22 @@ pub struct PoliticalLegalService {
     joint: Repository<JointHandling>,
     orders: Repository<SupervisionOrder>,
     links: Repository<LinkRegistry>,
-    keys: TokenKeys,
 }
 
 impl PoliticalLegalService {
     /// The service over the committee's store.
-    pub fn new(ctx: Arc<Context>, keys: TokenKeys) -> Self {
+    pub fn new(ctx: Arc<Context>) -> Self {
         PoliticalLegalService {
             disputes: Disputes::new(ctx.clone()),
             joint: Repository::new(ctx.clone(), JOINT_STREAM),
             orders: Repository::new(ctx.clone(), ORDER_STREAM),
             links: Repository::new(ctx.clone(), LINK_STREAM),
             ctx,
-            keys,
         }
     }
 
     fn writer(&self, request: &Request<impl Sized>) -> Result<Caller, ServiceError> {
-        let caller = self.keys.caller(request)?;
+        let caller = caller(request)?;
         caller.require_agency(Agency::PoliticalLegal)?;
         Ok(caller)
     }

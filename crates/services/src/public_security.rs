@@ -10,7 +10,7 @@ use oneledger_proto::public_security::v1 as pb;
 use oneledger_store::ExpectedVersion;
 use tonic::{Request, Response, Status};
 
-use crate::auth::{Role, TokenKeys};
+use crate::auth::{Role, caller};
 use crate::convert::required;
 use crate::disputes::Disputes;
 use crate::error::ServiceError;
@@ -24,16 +24,14 @@ pub const PARTICIPATION_STREAM: &str = "joint_participation";
 pub struct PublicSecurityService {
     disputes: Disputes,
     participations: Repository<PoliceParticipation>,
-    keys: TokenKeys,
 }
 
 impl PublicSecurityService {
     /// The service over public security's store.
-    pub fn new(ctx: Arc<Context>, keys: TokenKeys) -> Self {
+    pub fn new(ctx: Arc<Context>) -> Self {
         PublicSecurityService {
             disputes: Disputes::new(ctx.clone()),
             participations: Repository::new(ctx, PARTICIPATION_STREAM),
-            keys,
         }
     }
 }
@@ -44,7 +42,7 @@ impl pb::public_security_service_server::PublicSecurityService for PublicSecurit
         &self,
         request: Request<pb::ReportDisputeRequest>,
     ) -> Result<Response<pb::ReportDisputeResponse>, Status> {
-        let caller = self.keys.caller(&request)?;
+        let caller = caller(&request)?;
         caller.require_agency(Agency::PublicSecurity)?;
         let req = request.into_inner();
         let (dispute, result) = self
@@ -67,7 +65,7 @@ impl pb::public_security_service_server::PublicSecurityService for PublicSecurit
         &self,
         request: Request<pb::ActOnDisputeRequest>,
     ) -> Result<Response<pb::ActOnDisputeResponse>, Status> {
-        let caller = self.keys.caller(&request)?;
+        let caller = caller(&request)?;
         caller.require_agency(Agency::PublicSecurity)?;
         let req = request.into_inner();
         let (dispute, result) = self
@@ -97,7 +95,7 @@ impl pb::public_security_service_server::PublicSecurityService for PublicSecurit
         &self,
         request: Request<pb::ActInJointHandlingRequest>,
     ) -> Result<Response<pb::ActInJointHandlingResponse>, Status> {
-        let caller = self.keys.caller(&request)?;
+        let caller = caller(&request)?;
         caller.require_agency(Agency::PublicSecurity)?;
         caller.require_any(&[Role::PoliceOfficer], "acting in a joint handling")?;
         let req = request.into_inner();

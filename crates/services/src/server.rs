@@ -14,7 +14,7 @@ use oneledger_store::EventStore;
 use tokio::net::TcpListener;
 use tonic_health::ServingStatus;
 
-use crate::auth::TokenKeys;
+use crate::auth::{AuthLayer, TokenKeys};
 use crate::feed::Feed;
 use crate::petition::PetitionService;
 use crate::pii::Vault;
@@ -24,6 +24,9 @@ use crate::repo::Context;
 
 /// Largest request accepted; a petition with its narrative is far below it.
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
+/// Methods answered without a token: a petitioner asks with a receipt number and query code (art. 21).
+pub const PUBLIC_METHODS: &[&str] = &["/oneledger.petition.v1.PetitionService/GetPublicStatus"];
 
 /// What a service needs besides its store.
 #[derive(Debug, Clone)]
@@ -72,10 +75,12 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .build_v1()
         .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
-    let feed = EventFeedServiceServer::new(Feed::new(store.clone(), settings.token_keys.clone()))
+    let feed = EventFeedServiceServer::new(Feed::new(store.clone()))
         .max_decoding_message_size(MAX_REQUEST_BYTES);
 
+    // Every call is authenticated here, once; health, reflection and a petitioner's status query are open.
     let router = tonic::transport::Server::builder()
+        .layer(AuthLayer::new(settings.token_keys.clone(), PUBLIC_METHODS))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(feed);
@@ -85,34 +90,24 @@ pub async fn serve(
                 ServeError::Config("the petition service needs a master key".into())
             })?;
             let vault = Vault::new(key, store.clone()).map_err(ServeError::Config)?;
-            let svc = PetitionServiceServer::new(PetitionService::new(
-                ctx,
-                settings.token_keys.clone(),
-                vault,
-            ))
-            .max_decoding_message_size(MAX_REQUEST_BYTES);
+            let svc = PetitionServiceServer::new(PetitionService::new(ctx, vault))
+                .max_decoding_message_size(MAX_REQUEST_BYTES);
             (
                 router.add_service(svc),
                 "oneledger.petition.v1.PetitionService",
             )
         }
         Agency::PublicSecurity => {
-            let svc = PublicSecurityServiceServer::new(PublicSecurityService::new(
-                ctx,
-                settings.token_keys.clone(),
-            ))
-            .max_decoding_message_size(MAX_REQUEST_BYTES);
+            let svc = PublicSecurityServiceServer::new(PublicSecurityService::new(ctx))
+                .max_decoding_message_size(MAX_REQUEST_BYTES);
             (
                 router.add_service(svc),
                 "oneledger.public_security.v1.PublicSecurityService",
             )
         }
         Agency::PoliticalLegal => {
-            let svc = PoliticalLegalServiceServer::new(PoliticalLegalService::new(
-                ctx,
-                settings.token_keys.clone(),
-            ))
-            .max_decoding_message_size(MAX_REQUEST_BYTES);
+            let svc = PoliticalLegalServiceServer::new(PoliticalLegalService::new(ctx))
+                .max_decoding_message_size(MAX_REQUEST_BYTES);
             (
                 router.add_service(svc),
                 "oneledger.political_legal.v1.PoliticalLegalService",

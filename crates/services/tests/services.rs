@@ -24,13 +24,12 @@ use oneledger_proto::public_security::v1::{
 };
 use oneledger_services::{Claims, Role, Settings, TokenKeys, serve};
 use oneledger_store::{EventStore, PgEventStore, SqliteEventStore};
-use oneledger_testkit::{NatsServer, TestDatabase};
+use oneledger_testkit::{NatsServer, TestDatabase, authorized, request_id};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 use tonic_types::StatusExt;
-use uuid::Uuid;
 
 const KEY: &[u8] = b"test-token-key-test-token-key-!!";
 const MASTER: [u8; 32] = [7; 32];
@@ -48,25 +47,7 @@ fn keys() -> TokenKeys {
 }
 
 fn token(agency: Agency, unit: &str, roles: &[Role]) -> String {
-    keys().mint(&Claims {
-        sub: format!("{unit}/user"),
-        agency,
-        unit: unit.into(),
-        roles: roles.to_vec(),
-        exp: Utc::now().timestamp() + 600,
-        iat: Utc::now().timestamp(),
-    })
-}
-
-fn req<T>(message: T, token: &str) -> Request<T> {
-    let mut r = Request::new(message);
-    r.metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    r
-}
-
-fn rid() -> String {
-    Uuid::now_v7().to_string()
+    oneledger_testkit::token(&keys(), agency, unit, roles)
 }
 
 /// A service running on a free port until dropped.
@@ -178,13 +159,13 @@ impl Petition {
         action: act::Action,
     ) -> Result<pb::ActOnMatterResponse, tonic::Status> {
         let r = pb::ActOnMatterRequest {
-            request_id: rid(),
+            request_id: request_id(),
             matter_id: matter.into(),
             expected_version: version,
             action: Some(action),
         };
         self.client
-            .act_on_matter(req(r, token))
+            .act_on_matter(authorized(r, token))
             .await
             .map(|r| r.into_inner())
     }
@@ -193,7 +174,7 @@ impl Petition {
     async fn accepted(&mut self) -> Result<(String, u64, pb::RegisterPetitionResponse)> {
         let registered = self
             .client
-            .register_petition(req(registration(&rid()), &self.clerk.clone()))
+            .register_petition(authorized(registration(&request_id()), &self.clerk.clone()))
             .await?
             .into_inner();
         let id = registered.matter_id.clone();
@@ -371,11 +352,11 @@ async fn a_petition_goes_through_the_whole_procedure_to_conclusion_and_a_repeat_
     ensure!(wrong.unwrap_err().code() == Code::NotFound);
 
     // The same facts again: not accepted again (art. 36 ¶3).
-    let mut again = registration(&rid());
+    let mut again = registration(&request_id());
     again.same_matter_as = id.clone();
     let repeat = p
         .client
-        .register_petition(req(again, &clerk))
+        .register_petition(authorized(again, &clerk))
         .await?
         .into_inner();
     ensure!(repeat.matter.as_ref().unwrap().stage == "not_accepted_again");
@@ -458,7 +439,7 @@ async fn two_clerks_at_one_version_one_wins_and_a_retry_returns_the_first_result
     let clerk = p.clerk.clone();
     let registered = p
         .client
-        .register_petition(req(registration(&rid()), &clerk))
+        .register_petition(authorized(registration(&request_id()), &clerk))
         .await?
         .into_inner();
     let id = registered.matter_id.clone();
@@ -472,18 +453,18 @@ async fn two_clerks_at_one_version_one_wins_and_a_retry_returns_the_first_result
     };
     let (mut c1, mut c2) = (p.client.clone(), p.client.clone());
     let (a, b) = tokio::join!(
-        c1.act_on_matter(req(
+        c1.act_on_matter(authorized(
             pb::ActOnMatterRequest {
-                request_id: rid(),
+                request_id: request_id(),
                 matter_id: id.clone(),
                 expected_version: v,
                 action: Some(route(BUREAU))
             },
             &clerk
         )),
-        c2.act_on_matter(req(
+        c2.act_on_matter(authorized(
             pb::ActOnMatterRequest {
-                request_id: rid(),
+                request_id: request_id(),
                 matter_id: id.clone(),
                 expected_version: v,
                 action: Some(route(TOWN))
@@ -503,15 +484,15 @@ async fn two_clerks_at_one_version_one_wins_and_a_retry_returns_the_first_result
     );
 
     // A retried registration returns the first result and records nothing.
-    let request_id = rid();
+    let request_id = request_id();
     let first = p
         .client
-        .register_petition(req(registration(&request_id), &clerk))
+        .register_petition(authorized(registration(&request_id), &clerk))
         .await?
         .into_inner();
     let again = p
         .client
-        .register_petition(req(registration(&request_id), &clerk))
+        .register_petition(authorized(registration(&request_id), &clerk))
         .await?
         .into_inner();
     ensure!(
@@ -531,7 +512,7 @@ async fn callers_without_a_valid_token_role_or_agency_are_refused() -> Result<()
     let mut client = PetitionServiceClient::new(channel(&running).await?);
 
     let none = client
-        .register_petition(Request::new(registration(&rid())))
+        .register_petition(Request::new(registration(&request_id())))
         .await
         .unwrap_err();
     ensure!(none.code() == Code::Unauthenticated);
@@ -545,7 +526,7 @@ async fn callers_without_a_valid_token_role_or_agency_are_refused() -> Result<()
     });
     ensure!(
         client
-            .register_petition(req(registration(&rid()), &expired))
+            .register_petition(authorized(registration(&request_id()), &expired))
             .await
             .unwrap_err()
             .code()
@@ -563,7 +544,7 @@ async fn callers_without_a_valid_token_role_or_agency_are_refused() -> Result<()
         });
     ensure!(
         client
-            .register_petition(req(registration(&rid()), &forged))
+            .register_petition(authorized(registration(&request_id()), &forged))
             .await
             .unwrap_err()
             .code()
@@ -572,7 +553,7 @@ async fn callers_without_a_valid_token_role_or_agency_are_refused() -> Result<()
     let viewer = token(Agency::Petition, OFFICE, &[Role::Viewer]);
     ensure!(
         client
-            .register_petition(req(registration(&rid()), &viewer))
+            .register_petition(authorized(registration(&request_id()), &viewer))
             .await
             .unwrap_err()
             .code()
@@ -581,7 +562,7 @@ async fn callers_without_a_valid_token_role_or_agency_are_refused() -> Result<()
     let police = token(Agency::PublicSecurity, OFFICE, &[Role::IntakeClerk]);
     ensure!(
         client
-            .register_petition(req(registration(&rid()), &police))
+            .register_petition(authorized(registration(&request_id()), &police))
             .await
             .unwrap_err()
             .code()
@@ -590,10 +571,10 @@ async fn callers_without_a_valid_token_role_or_agency_are_refused() -> Result<()
 
     // Bad input names the field (BadRequest details) and records nothing.
     let clerk = token(Agency::Petition, OFFICE, &[Role::IntakeClerk]);
-    let mut bad = registration(&rid());
+    let mut bad = registration(&request_id());
     bad.petitioners[1].name = String::new();
     let status = client
-        .register_petition(req(bad, &clerk))
+        .register_petition(authorized(bad, &clerk))
         .await
         .unwrap_err();
     ensure!(status.code() == Code::InvalidArgument);
@@ -609,7 +590,7 @@ async fn callers_without_a_valid_token_role_or_agency_are_refused() -> Result<()
     bad.title = "x".into();
     ensure!(
         client
-            .register_petition(req(bad, &clerk))
+            .register_petition(authorized(bad, &clerk))
             .await
             .unwrap_err()
             .message()
@@ -627,7 +608,7 @@ async fn personal_data_is_read_only_with_audit_and_erasure_makes_it_unreadable_f
     let mut client = PetitionServiceClient::new(channel(&running).await?);
     let clerk = token(Agency::Petition, OFFICE, &[Role::IntakeClerk]);
     let registered = client
-        .register_petition(req(registration(&rid()), &clerk))
+        .register_petition(authorized(registration(&request_id()), &clerk))
         .await?
         .into_inner();
     let person = registered.person_refs[0].clone();
@@ -638,7 +619,7 @@ async fn personal_data_is_read_only_with_audit_and_erasure_makes_it_unreadable_f
     };
     ensure!(
         client
-            .get_personal_data(req(ask(), &clerk))
+            .get_personal_data(authorized(ask(), &clerk))
             .await
             .unwrap_err()
             .code()
@@ -646,7 +627,7 @@ async fn personal_data_is_read_only_with_audit_and_erasure_makes_it_unreadable_f
     );
     let reader = token(Agency::Petition, OFFICE, &[Role::PiiReader]);
     let data = client
-        .get_personal_data(req(ask(), &reader))
+        .get_personal_data(authorized(ask(), &reader))
         .await?
         .into_inner();
     ensure!(data.petitioner.as_ref().unwrap().name == "Zhang Wei" && !data.erased);
@@ -658,7 +639,7 @@ async fn personal_data_is_read_only_with_audit_and_erasure_makes_it_unreadable_f
 
     let auditor = token(Agency::Petition, OFFICE, &[Role::Auditor]);
     let reads = client
-        .list_personal_data_reads(req(
+        .list_personal_data_reads(authorized(
             pb::ListPersonalDataReadsRequest {
                 person_ref: person.clone(),
                 page_size: 10,
@@ -671,23 +652,23 @@ async fn personal_data_is_read_only_with_audit_and_erasure_makes_it_unreadable_f
     ensure!(reads.len() == 1 && reads[0].purpose == "handling" && reads[0].unit_id == OFFICE);
 
     client
-        .erase_person(req(
+        .erase_person(authorized(
             pb::ErasePersonRequest {
-                request_id: rid(),
+                request_id: request_id(),
                 person_ref: person.clone(),
             },
             &reader,
         ))
         .await?;
     let after = client
-        .get_personal_data(req(ask(), &reader))
+        .get_personal_data(authorized(ask(), &reader))
         .await?
         .into_inner();
     ensure!(after.erased && after.petitioner.is_none());
     // The matter's history still replays; only the person's sealed fields are gone.
     let viewer = token(Agency::Petition, OFFICE, &[Role::Viewer]);
     let matter = client
-        .get_matter(req(
+        .get_matter(authorized(
             pb::GetMatterRequest {
                 matter_id: registered.matter_id.clone(),
             },
@@ -797,9 +778,9 @@ async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_e
             ..Default::default()
         };
         let reported = ps_client
-            .report_dispute(req(
+            .report_dispute(authorized(
                 ps::ReportDisputeRequest {
-                    request_id: rid(),
+                    request_id: request_id(),
                     report: Some(report.clone()),
                 },
                 &officer,
@@ -809,7 +790,7 @@ async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_e
         let dispute_id = reported.dispute.unwrap().dispute_id;
         // The police cannot assess: that is the committee's, in its own service.
         let assess = ps::ActOnDisputeRequest {
-            request_id: rid(),
+            request_id: request_id(),
             dispute_id: dispute_id.clone(),
             expected_version: 1,
             step: Some(dispute::Step {
@@ -820,7 +801,7 @@ async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_e
         };
         ensure!(
             ps_client
-                .act_on_dispute(req(assess, &officer))
+                .act_on_dispute(authorized(assess, &officer))
                 .await
                 .unwrap_err()
                 .code()
@@ -829,19 +810,19 @@ async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_e
 
         // The station joins the committee's joint handling, acts, and closes its part, in its own store.
         let step = |action, v| ps::ActInJointHandlingRequest {
-            request_id: rid(),
+            request_id: request_id(),
             joint_handling_id: "JH1".into(),
             expected_version: v,
             action: Some(action),
         };
         use ps::act_in_joint_handling_request::Action as Jh;
         let joined = ps_client
-            .act_in_joint_handling(req(step(Jh::Join(true), 0), &officer))
+            .act_in_joint_handling(authorized(step(Jh::Join(true), 0), &officer))
             .await?
             .into_inner();
         let v = joined.result.unwrap().version;
         let v = ps_client
-            .act_in_joint_handling(req(
+            .act_in_joint_handling(authorized(
                 step(Jh::RecordAction("mediation at the gate".into()), v),
                 &officer,
             ))
@@ -851,7 +832,10 @@ async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_e
             .unwrap()
             .version;
         let closed = ps_client
-            .act_in_joint_handling(req(step(Jh::ClosePart("order kept".into()), v), &officer))
+            .act_in_joint_handling(authorized(
+                step(Jh::ClosePart("order kept".into()), v),
+                &officer,
+            ))
             .await?
             .into_inner();
         ensure!(
@@ -865,13 +849,13 @@ async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_e
             id: id.into(),
         };
         let link = |anchor: ItemRef, other: ItemRef| pl::LinkItemsRequest {
-            request_id: rid(),
+            request_id: request_id(),
             anchor: Some(anchor),
             other: Some(other),
             reason: "same site".into(),
         };
         let linked = pl_client
-            .link_items(req(
+            .link_items(authorized(
                 link(
                     item(ItemKind::PetitionMatter, "PM1"),
                     item(ItemKind::Dispute, &dispute_id),
@@ -882,7 +866,7 @@ async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_e
             .into_inner();
         ensure!(linked.root.unwrap().id == "PM1");
         let again = pl_client
-            .link_items(req(
+            .link_items(authorized(
                 link(
                     item(ItemKind::Dispute, &dispute_id),
                     item(ItemKind::PetitionMatter, "PM1"),
@@ -897,9 +881,9 @@ async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_e
 
         let supervisor = token(Agency::PoliticalLegal, MEETING_OFFICE, &[Role::Supervisor]);
         let order = pl_client
-            .issue_supervision_order(req(
+            .issue_supervision_order(authorized(
                 pl::IssueSupervisionOrderRequest {
-                    request_id: rid(),
+                    request_id: request_id(),
                     subject: Some(item(ItemKind::PetitionMatter, "PM1")),
                     to_unit_id: TOWN.into(),
                     due_on: (legal_date(Utc::now()) + Days::new(14)).to_string(),
@@ -920,7 +904,7 @@ async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_e
             E::AccountabilityRecommendation,
         ] {
             let step = pl::ActOnSupervisionOrderRequest {
-                request_id: rid(),
+                request_id: request_id(),
                 order_id: order.order_id.clone(),
                 expected_version: v,
                 action: Some(pl::act_on_supervision_order_request::Action::Escalate(
@@ -931,7 +915,7 @@ async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_e
                 )),
             };
             let r = pl_client
-                .act_on_supervision_order(req(step, &supervisor))
+                .act_on_supervision_order(authorized(step, &supervisor))
                 .await?
                 .into_inner();
             ensure!(r.escalation == level as i32);
@@ -985,7 +969,10 @@ async fn health_turns_serving_and_read_events_catches_up_then_follows() -> Resul
         follow: true,
         event_type_prefixes: vec!["petition.matter.".into()],
     };
-    let mut stream = feed.read_events(req(ask, &viewer)).await?.into_inner();
+    let mut stream = feed
+        .read_events(authorized(ask, &viewer))
+        .await?
+        .into_inner();
     let mut seen = Vec::new();
     let mut resume = 0;
     while seen.len() < 4 {

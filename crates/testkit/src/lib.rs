@@ -4,16 +4,45 @@
 //! - [`NatsServer`]: a nats-server process on a free loopback port with its own store directory, which a
 //!   test can `kill -9` and restart (the machine's shared server on 4222 is left alone);
 //! - [`NatsCluster`]: three such processes routed into one JetStream cluster, for R3 streams;
-//! - [`PgServer`]: a PostgreSQL server of a test's own, which it can stop as in a crash and start again.
+//! - [`PgServer`]: a PostgreSQL server of a test's own, which it can stop as in a crash and start again;
+//! - [`token`], [`authorized`], [`request_id`]: what every test's client needs to call a service.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use oneledger_auth::{Claims, Role, TokenKeys};
+use oneledger_domain::Agency;
 use sqlx::Connection;
 use tokio::process::{Child, Command};
 use uuid::Uuid;
+
+/// A token for `unit` of `agency` with `roles`, valid for ten minutes, signed with `keys`.
+pub fn token(keys: &TokenKeys, agency: Agency, unit: &str, roles: &[Role]) -> String {
+    let now = chrono::Utc::now().timestamp();
+    keys.mint(&Claims {
+        sub: format!("{unit}/test"),
+        agency,
+        unit: unit.into(),
+        roles: roles.to_vec(),
+        exp: now + 600,
+        iat: now,
+    })
+}
+
+/// `message` with `token` as its bearer.
+pub fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
+    match oneledger_auth::authorized(message, token) {
+        Ok(request) => request,
+        Err(e) => panic!("test token: {e}"),
+    }
+}
+
+/// A fresh request id (UUIDv7), as clients send with every command.
+pub fn request_id() -> String {
+    Uuid::now_v7().to_string()
+}
 
 /// The PostgreSQL server tests create their databases on: `ONELEDGER_TEST_DATABASE_URL`, or the
 /// machine's server (trust auth, database `test`).

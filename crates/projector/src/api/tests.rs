@@ -21,10 +21,7 @@ fn token(unit: &str, roles: &[Role]) -> String {
 }
 
 fn req<T>(message: T, token: &str) -> Request<T> {
-    let mut r = Request::new(message);
-    r.metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    r
+    oneledger_testkit::authorized(message, token)
 }
 
 async fn client(dir: &tempfile::TempDir) -> LedgerServiceClient<Channel> {
