@@ -72,6 +72,118 @@ pub enum ItemRef {
     SupervisionOrder(SupervisionOrderId),
 }
 
+/// The kinds of item a ledger entry holds. Their names are the one spelling of the kind everywhere: in
+/// item keys (`petition_matter:PM1`), in store stream ids (`petition_matter-PM1`), in the ledger's tables
+/// and in the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ItemKind {
+    /// 信访事项.
+    PetitionMatter,
+    /// 矛盾纠纷 / 预警.
+    Dispute,
+    /// 联合处置.
+    JointHandling,
+    /// 督办函.
+    SupervisionOrder,
+}
+
+impl ItemKind {
+    /// Every kind.
+    pub const ALL: [ItemKind; 4] = [
+        ItemKind::PetitionMatter,
+        ItemKind::Dispute,
+        ItemKind::JointHandling,
+        ItemKind::SupervisionOrder,
+    ];
+
+    /// The kind's stable name: `petition_matter`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::PetitionMatter => "petition_matter",
+            ItemKind::Dispute => "dispute",
+            ItemKind::JointHandling => "joint_handling",
+            ItemKind::SupervisionOrder => "supervision_order",
+        }
+    }
+
+    /// The kind a name names.
+    pub fn parse(name: &str) -> Option<ItemKind> {
+        ItemKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl ItemRef {
+    /// An item of `kind` with `id`.
+    pub fn new(kind: ItemKind, id: impl Into<String>) -> ItemRef {
+        let id = id.into();
+        match kind {
+            ItemKind::PetitionMatter => ItemRef::PetitionMatter(MatterId(id)),
+            ItemKind::Dispute => ItemRef::Dispute(DisputeId(id)),
+            ItemKind::JointHandling => ItemRef::JointHandling(JointHandlingId(id)),
+            ItemKind::SupervisionOrder => ItemRef::SupervisionOrder(SupervisionOrderId(id)),
+        }
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> ItemKind {
+        match self {
+            ItemRef::PetitionMatter(_) => ItemKind::PetitionMatter,
+            ItemRef::Dispute(_) => ItemKind::Dispute,
+            ItemRef::JointHandling(_) => ItemKind::JointHandling,
+            ItemRef::SupervisionOrder(_) => ItemKind::SupervisionOrder,
+        }
+    }
+
+    /// Its id within its kind.
+    pub fn id(&self) -> &str {
+        match self {
+            ItemRef::PetitionMatter(id) => id.as_str(),
+            ItemRef::Dispute(id) => id.as_str(),
+            ItemRef::JointHandling(id) => id.as_str(),
+            ItemRef::SupervisionOrder(id) => id.as_str(),
+        }
+    }
+
+    /// Its stable text key, `<kind>:<id>`, as the ledger stores it and people type it.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.kind().as_str(), self.id())
+    }
+
+    /// The item a key names.
+    pub fn from_key(key: &str) -> Option<ItemRef> {
+        let (kind, id) = key.split_once(':')?;
+        Some(ItemRef::new(ItemKind::parse(kind)?, id))
+    }
+}
+
+/// The names of the streams of the agencies' stores: `<prefix>-<id>`. An item's stream prefix is its
+/// kind's name; the others hold what is not a ledger item.
+pub mod streams {
+    use super::ItemKind;
+
+    /// A person's sealed personal data (petition store); never projected.
+    pub const PERSON: &str = "person";
+    /// The district's links between items (political-legal store).
+    pub const LINK: &str = "link";
+    /// A police station's part in a joint handling (public-security store), `<joint handling>.<station>`.
+    pub const POLICE_PARTICIPATION: &str = "joint_participation";
+
+    /// The stream of `id` under `prefix`.
+    pub fn stream_id(prefix: &str, id: &str) -> String {
+        format!("{prefix}-{id}")
+    }
+
+    /// A stream id's prefix and id.
+    pub fn split(stream_id: &str) -> Option<(&str, &str)> {
+        stream_id.split_once('-')
+    }
+
+    /// The stream prefix of an item kind.
+    pub fn of(kind: ItemKind) -> &'static str {
+        kind.as_str()
+    }
+}
+
 /// Checks a free-text field: present and at most `max` characters.
 pub(crate) fn text(field: &'static str, value: &str, max: usize) -> Result<(), crate::DomainError> {
     let n = value.trim().chars().count();
@@ -96,4 +208,26 @@ pub(crate) fn id_field(field: &'static str, value: &str) -> Result<(), crate::Do
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_key_names_the_kind_and_reads_back() {
+        for kind in ItemKind::ALL {
+            let item = ItemRef::new(kind, "X-1");
+            assert_eq!(item.kind(), kind);
+            assert_eq!(ItemRef::from_key(&item.key()), Some(item.clone()));
+            // the serde tag is the same name
+            assert_eq!(serde_json::to_value(&item).unwrap()["kind"], kind.as_str());
+        }
+        assert_eq!(
+            ItemRef::new(ItemKind::PetitionMatter, "PM1").key(),
+            "petition_matter:PM1"
+        );
+        assert_eq!(ItemRef::from_key("matter:PM1"), None);
+        assert_eq!(ItemRef::from_key("no key"), None);
+    }
 }

@@ -38,6 +38,7 @@ pub use aggregate::{Aggregate, Command, DomainEvent, Rules};
 pub use clock::{Deadline, DeadlineKind, HolidayCalendar, Period};
 pub use error::DomainError;
 pub use ids::{
-    DisputeId, ItemRef, JointHandlingId, MatterId, PersonRef, SupervisionOrderId, UnitId,
+    DisputeId, ItemKind, ItemRef, JointHandlingId, MatterId, PersonRef, SupervisionOrderId, UnitId,
+    streams,
 };
 pub use rule::Rule;

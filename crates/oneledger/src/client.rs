@@ -1,7 +1,7 @@
 //! A client for people: the ledger (list, show, watch, stats) and a petition's public status, readable.
 
-use anyhow::{Context, bail};
-use oneledger_proto::common::v1::{ItemKind, ItemRef};
+use anyhow::Context;
+use oneledger_proto::common::v1::ItemRef;
 use oneledger_proto::ledger::v1::{self as pb, ledger_service_client::LedgerServiceClient};
 use oneledger_proto::petition::v1::{
     GetPublicStatusRequest, petition_service_client::PetitionServiceClient,
@@ -45,18 +45,10 @@ fn table(header: &[&str], rows: &[Vec<String>]) {
 }
 
 fn item_ref(text: &str) -> anyhow::Result<ItemRef> {
-    let (kind, id) = text.split_once(':').context("an item is <kind>:<id>")?;
-    let kind = match kind {
-        "petition_matter" => ItemKind::PetitionMatter,
-        "dispute" => ItemKind::Dispute,
-        "joint_handling" => ItemKind::JointHandling,
-        "supervision_order" => ItemKind::SupervisionOrder,
-        other => bail!("unknown item kind {other:?}"),
-    };
-    Ok(ItemRef {
-        kind: kind as i32,
-        id: id.to_owned(),
-    })
+    let item = oneledger_domain::ItemRef::from_key(text).with_context(|| {
+        format!("an item is <kind>:<id>, the kind one of petition_matter, dispute, joint_handling, supervision_order; got {text:?}")
+    })?;
+    Ok((&item).into())
 }
 
 /// Runs a ledger command.

@@ -12,18 +12,17 @@ use oneledger_auth::{AuthError, AuthLayer, Caller, Role, TokenKeys, caller};
 use oneledger_domain::clock::{CHINA_STANDARD_TIME_SECS, legal_date};
 use oneledger_domain::dispute::RiskLevel;
 use oneledger_domain::petition::{COLLECTIVE_THRESHOLD, ClaimRoute, ReviewOutcome};
-use oneledger_domain::{
-    Agency, DeadlineKind, DisputeId, ItemRef, JointHandlingId, MatterId, Rules, SupervisionOrderId,
-};
+use oneledger_domain::{Agency, DeadlineKind, ItemRef, Rules};
 use oneledger_proto::common::v1 as common;
+use oneledger_proto::convert::{self, WireError};
 use oneledger_proto::ledger::v1::{self as pb, ledger_service_server::LedgerServiceServer};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use crate::ledger::{LedgerError, ListFilter, SqlLedger, item_from_key};
-use crate::model::{EntryView, ItemState, item_key};
+use crate::ledger::{LedgerError, ListFilter, SqlLedger};
+use crate::model::{EntryView, ItemState};
 
 /// Entries per page unless asked otherwise.
 const DEFAULT_PAGE: usize = 50;
@@ -49,12 +48,7 @@ fn unavailable(e: LedgerError) -> Status {
 }
 
 fn invalid(field: &str, reason: &str) -> Status {
-    use tonic_types::{ErrorDetails, StatusExt};
-    Status::with_error_details(
-        tonic::Code::InvalidArgument,
-        format!("invalid {field}: {reason}"),
-        ErrorDetails::with_bad_request_violation(field, reason),
-    )
+    WireError::new(field, reason).into()
 }
 
 fn district_wide(caller: &Caller) -> bool {
@@ -71,42 +65,12 @@ fn involves(entry: &EntryView, unit: &str) -> bool {
         || entry.co_handling_units.iter().any(|u| u.0 == unit)
 }
 
-fn item_ref(raw: Option<&common::ItemRef>) -> Result<ItemRef, Status> {
-    let raw = raw.ok_or_else(|| invalid("item", "required"))?;
-    if raw.id.is_empty() || raw.id.len() > 128 {
-        return Err(invalid("item.id", "1 to 128 characters"));
-    }
-    let id = raw.id.clone();
-    Ok(
-        match common::ItemKind::try_from(raw.kind).unwrap_or(common::ItemKind::Unspecified) {
-            common::ItemKind::PetitionMatter => ItemRef::PetitionMatter(MatterId(id)),
-            common::ItemKind::Dispute => ItemRef::Dispute(DisputeId(id)),
-            common::ItemKind::JointHandling => ItemRef::JointHandling(JointHandlingId(id)),
-            common::ItemKind::SupervisionOrder => ItemRef::SupervisionOrder(SupervisionOrderId(id)),
-            common::ItemKind::Unspecified => return Err(invalid("item.kind", "required")),
-        },
-    )
-}
-
-fn item_pb(item: &ItemRef) -> common::ItemRef {
-    let (kind, id) = match item {
-        ItemRef::PetitionMatter(id) => (common::ItemKind::PetitionMatter, id.0.clone()),
-        ItemRef::Dispute(id) => (common::ItemKind::Dispute, id.0.clone()),
-        ItemRef::JointHandling(id) => (common::ItemKind::JointHandling, id.0.clone()),
-        ItemRef::SupervisionOrder(id) => (common::ItemKind::SupervisionOrder, id.0.clone()),
-    };
-    common::ItemRef {
-        kind: kind as i32,
-        id,
-    }
-}
-
 fn entry_pb(e: &EntryView, with_timeline: bool) -> pb::Entry {
     let unit =
         |u: &Option<oneledger_domain::UnitId>| u.as_ref().map(|u| u.0.clone()).unwrap_or_default();
     pb::Entry {
-        root: e.root.as_ref().map(item_pb),
-        items: e.items.iter().map(item_pb).collect(),
+        root: e.root.as_ref().map(Into::into),
+        items: e.items.iter().map(Into::into).collect(),
         title: e.title.clone(),
         status: if e.closed {
             "closed".into()
@@ -116,7 +80,7 @@ fn entry_pb(e: &EntryView, with_timeline: bool) -> pb::Entry {
         stages: e
             .stages
             .iter()
-            .map(|(i, s)| format!("{}={s}", item_key(i)))
+            .map(|(i, s)| format!("{}={s}", i.key()))
             .collect(),
         responsible_unit_id: unit(&e.responsible_unit),
         territorial_unit_id: unit(&e.territorial_unit),
@@ -144,7 +108,7 @@ fn entry_pb(e: &EntryView, with_timeline: bool) -> pb::Entry {
         supervision_orders: e
             .supervision_orders
             .iter()
-            .map(|(i, level)| format!("{}={}", item_key(i), level.map_or("none", |l| l.as_str())))
+            .map(|(i, level)| format!("{}={}", i.key(), level.map_or("none", |l| l.as_str())))
             .collect(),
         resolution_reports: e.resolution_reports,
         timeline: if with_timeline {
@@ -159,7 +123,7 @@ fn entry_pb(e: &EntryView, with_timeline: bool) -> pb::Entry {
                     } as i32,
                     event_type: t.event_type.clone(),
                     acting_unit_id: t.acting_unit.clone(),
-                    item: Some(item_pb(&t.item)),
+                    item: Some((&t.item).into()),
                 })
                 .collect()
         } else {
@@ -188,7 +152,7 @@ impl LedgerApi {
 
     async fn view(&self, root: &str, today: NaiveDate) -> Result<Option<EntryView>, Status> {
         let model = self.ledger.entry_model(root).await.map_err(unavailable)?;
-        let Some(root_item) = item_from_key(root) else {
+        let Some(root_item) = ItemRef::from_key(root) else {
             return Ok(None);
         };
         Ok(model.entry(&root_item, &self.rules, today))
@@ -281,7 +245,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
                 .map_err(unavailable)?;
             for root in roots {
                 after = root.clone();
-                let Some(root_item) = item_from_key(&root) else {
+                let Some(root_item) = ItemRef::from_key(&root) else {
                     continue;
                 };
                 if let Some(view) = model.entry(&root_item, &self.rules, today)
@@ -306,7 +270,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         request: Request<pb::GetEntryRequest>,
     ) -> Result<Response<pb::GetEntryResponse>, Status> {
         let caller = caller(&request)?;
-        let item = item_ref(request.get_ref().item.as_ref())?;
+        let item = convert::item("item", request.get_ref().item.as_ref())?;
         let root = self
             .ledger
             .root_of(&item)

@@ -6,13 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use oneledger_domain::link::LinkEvent;
-use oneledger_domain::{Agency, DisputeId, ItemRef, JointHandlingId, MatterId, SupervisionOrderId};
+use oneledger_domain::{Agency, ItemRef};
 use oneledger_store::RecordedEvent;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::model::{Item, ItemSummary, LedgerModel, TimelineEntry, item_key, item_of};
+use crate::model::{Item, ItemSummary, LedgerModel, TimelineEntry, item_of};
 
 /// Keys per `IN (…)` list: far below both backends' limits on bound parameters.
 const IN_CHUNK: usize = 500;
@@ -52,7 +52,7 @@ fn timeline_entry(
         position: u64::try_from(position).unwrap_or(0),
         event_type,
         acting_unit,
-        item: item_from_key(&item).ok_or_else(|| corrupt(format!("timeline item {item}")))?,
+        item: ItemRef::from_key(&item).ok_or_else(|| corrupt(format!("timeline item {item}")))?,
     })
 }
 
@@ -215,19 +215,6 @@ macro_rules! in_transaction {
             }
         }
     };
-}
-
-/// Parses an item key back (`<kind>:<id>`).
-pub fn item_from_key(key: &str) -> Option<ItemRef> {
-    let (kind, id) = key.split_once(':')?;
-    let id = id.to_owned();
-    Some(match kind {
-        "petition_matter" => ItemRef::PetitionMatter(MatterId(id)),
-        "dispute" => ItemRef::Dispute(DisputeId(id)),
-        "joint_handling" => ItemRef::JointHandling(JointHandlingId(id)),
-        "supervision_order" => ItemRef::SupervisionOrder(SupervisionOrderId(id)),
-        _ => return None,
-    })
 }
 
 /// Items from their stored states.
@@ -410,7 +397,7 @@ impl SqlLedger {
                 let items: Vec<String> = fresh
                     .iter()
                     .filter_map(|e| item_of(e))
-                    .map(|i| item_key(&i))
+                    .map(|i| i.key())
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect();
@@ -460,7 +447,7 @@ impl SqlLedger {
                 if let Some(c) = carry {
                     // Newer than what the database shows while the carried batch is being written.
                     for (item, state) in &c.model.items {
-                        if model.items.contains_key(item) || items.contains(&item_key(item)) {
+                        if model.items.contains_key(item) || items.contains(&item.key()) {
                             model.items.insert(item.clone(), state.clone());
                         }
                     }
@@ -506,14 +493,14 @@ impl SqlLedger {
                 }
                 let mut changed: BTreeSet<String> = BTreeSet::new();
                 for (root, joined) in &links {
-                    changed.insert(item_key(root));
+                    changed.insert(root.key());
                     for item in joined {
-                        prepared.link_roots.insert(item_key(item), item_key(root));
+                        prepared.link_roots.insert(item.key(), root.key());
                     }
                 }
 
                 // Roots of the touched items: from the links (stored, carried, this batch's), else the item.
-                let keys: Vec<String> = model.items.keys().map(item_key).collect();
+                let keys: Vec<String> = model.items.keys().map(ItemRef::key).collect();
                 let mut roots: BTreeMap<String, String> = BTreeMap::new();
                 for chunk in keys.chunks(IN_CHUNK) {
                     let text = format!(
@@ -541,7 +528,7 @@ impl SqlLedger {
                     .items
                     .values()
                     .map(|item| {
-                        let key = item_key(&item.item);
+                        let key = item.item.key();
                         let root = roots.get(&key).cloned().unwrap_or_else(|| key.clone());
                         let state = serde_json::to_string(item).map_err(corrupt)?;
                         Ok(ItemRow {
@@ -663,7 +650,7 @@ impl SqlLedger {
                     query = query
                         .bind(line.agency.token())
                         .bind(i64::try_from(line.position).unwrap_or(i64::MAX))
-                        .bind(item_key(&line.item))
+                        .bind(line.item.key())
                         .bind(
                             line.occurred_at
                                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
@@ -720,9 +707,9 @@ impl SqlLedger {
             {
                 let (item, root): (String, String) = (row.try_get("item")?, row.try_get("root")?);
                 let item =
-                    item_from_key(&item).ok_or_else(|| corrupt(format!("link item {item}")))?;
+                    ItemRef::from_key(&item).ok_or_else(|| corrupt(format!("link item {item}")))?;
                 let root =
-                    item_from_key(&root).ok_or_else(|| corrupt(format!("link root {root}")))?;
+                    ItemRef::from_key(&root).ok_or_else(|| corrupt(format!("link root {root}")))?;
                 model.root_of.insert(item, root);
             }
             for row in sqlx::query(sql(d, "SELECT agency, stream, version FROM ledger_streams"))
@@ -830,7 +817,7 @@ impl SqlLedger {
         in_transaction!(&self.db, |tx, d| {
             let root: Option<String> =
                 sqlx::query_scalar(sql(d, "SELECT root FROM ledger_items WHERE item = ?"))
-                    .bind(item_key(item))
+                    .bind(item.key())
                     .fetch_optional(&mut *tx)
                     .await?;
             root
@@ -871,7 +858,8 @@ impl SqlLedger {
                     if key != root {
                         model.root_of.insert(
                             item.item.clone(),
-                            item_from_key(&root).ok_or_else(|| corrupt(format!("root {root}")))?,
+                            ItemRef::from_key(&root)
+                                .ok_or_else(|| corrupt(format!("root {root}")))?,
                         );
                     }
                     keys.push(key);

@@ -23,6 +23,4 @@ pub mod model;
 pub mod projector;
 
 pub use ledger::{BatchOutcome, LedgerError, SqlLedger};
-pub use model::{
-    EntryView, Item, ItemState, LedgerModel, ProjectionError, TimelineEntry, item_key, item_of,
-};
+pub use model::{EntryView, Item, ItemState, LedgerModel, ProjectionError, TimelineEntry, item_of};

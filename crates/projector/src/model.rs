@@ -5,15 +5,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use oneledger_domain::clock::Deadline;
-use oneledger_domain::dispute::{Dispute, DisputeEvent, RiskLevel};
+use oneledger_domain::dispute::{Dispute, DisputeEvent, DisputeSource, RiskLevel};
 use oneledger_domain::joint::{JointEvent, JointHandling};
 use oneledger_domain::link::LinkEvent;
 use oneledger_domain::petition::{MatterEvent, PetitionMatter};
 use oneledger_domain::police::{PoliceEvent, PoliceParticipation};
 use oneledger_domain::supervision::{EscalationLevel, OrderEvent, SupervisionOrder};
 use oneledger_domain::{
-    Agency, Aggregate, DisputeId, ItemRef, JointHandlingId, MatterId, Rules, SupervisionOrderId,
-    UnitId,
+    Agency, Aggregate, DisputeId, ItemKind, ItemRef, JointHandlingId, MatterId, Rules,
+    SupervisionOrderId, UnitId, streams,
 };
 use oneledger_store::RecordedEvent;
 use serde::{Deserialize, Serialize};
@@ -100,31 +100,15 @@ fn decode<E: serde::de::DeserializeOwned>(event: &RecordedEvent) -> Result<E, Pr
     })
 }
 
-/// The stable text key of an item, `<kind>:<id>`, as the ledger tables store it.
-pub fn item_key(item: &ItemRef) -> String {
-    match item {
-        ItemRef::PetitionMatter(id) => format!("petition_matter:{id}"),
-        ItemRef::Dispute(id) => format!("dispute:{id}"),
-        ItemRef::JointHandling(id) => format!("joint_handling:{id}"),
-        ItemRef::SupervisionOrder(id) => format!("supervision_order:{id}"),
-    }
-}
-
-/// The item an event concerns, if it concerns one (link and person events do not).
+/// The item an event concerns, if it concerns one (link and person events do not), told by its stream.
 pub fn item_of(event: &RecordedEvent) -> Option<ItemRef> {
-    let (_, rest) = event.event_type.split_once('.')?;
-    let aggregate = rest.split('.').next()?;
-    let (_, id) = event.stream_id.split_once('-')?;
-    Some(match aggregate {
-        "matter" => ItemRef::PetitionMatter(MatterId(id.to_owned())),
-        "dispute" => ItemRef::Dispute(DisputeId(id.to_owned())),
-        "joint_handling" => ItemRef::JointHandling(JointHandlingId(id.to_owned())),
-        "joint_participation" => ItemRef::JointHandling(JointHandlingId(
-            id.split_once('.').map_or(id, |(jh, _)| jh).to_owned(),
-        )),
-        "supervision_order" => ItemRef::SupervisionOrder(SupervisionOrderId(id.to_owned())),
-        _ => return None,
-    })
+    let (prefix, id) = streams::split(&event.stream_id)?;
+    if prefix == streams::POLICE_PARTICIPATION {
+        // `<joint handling id>.<station>`: the station's part belongs to the joint handling.
+        let jh = id.split_once('.').map_or(id, |(jh, _)| jh);
+        return Some(ItemRef::new(ItemKind::JointHandling, jh));
+    }
+    Some(ItemRef::new(ItemKind::parse(prefix)?, id))
 }
 
 /// The columns an item row is filtered on.
@@ -152,7 +136,7 @@ impl Item {
         let unit = |u: &Option<UnitId>| u.as_ref().map(|u| u.0.clone());
         match &self.state {
             ItemState::PetitionMatter(m) => ItemSummary {
-                kind: "petition_matter",
+                kind: ItemKind::PetitionMatter.as_str(),
                 title: m.title.clone(),
                 stage: m.stage.to_string(),
                 closed: m.stage.is_closed(),
@@ -161,7 +145,7 @@ impl Item {
                 territory: unit(&m.territory),
             },
             ItemState::Dispute(d) => ItemSummary {
-                kind: "dispute",
+                kind: ItemKind::Dispute.as_str(),
                 title: d.title.clone(),
                 stage: d.stage.as_str().to_owned(),
                 closed: d.stage.is_closed(),
@@ -170,7 +154,7 @@ impl Item {
                 territory: unit(&d.territory),
             },
             ItemState::JointHandling { handling, .. } => ItemSummary {
-                kind: "joint_handling",
+                kind: ItemKind::JointHandling.as_str(),
                 title: String::new(),
                 stage: if handling.closed {
                     "closed".into()
@@ -183,7 +167,7 @@ impl Item {
                 territory: None,
             },
             ItemState::SupervisionOrder(o) => ItemSummary {
-                kind: "supervision_order",
+                kind: ItemKind::SupervisionOrder.as_str(),
                 title: String::new(),
                 stage: o.stage.as_str().to_owned(),
                 closed: o.stage == oneledger_domain::supervision::OrderStage::Closed,
@@ -208,11 +192,10 @@ impl LedgerModel {
         {
             return Ok(());
         }
-        let (_, aggregate_and_name) = event.event_type.split_once('.').unwrap_or_default();
-        let aggregate = aggregate_and_name.split('.').next().unwrap_or_default();
-        let (_, id) = event.stream_id.split_once('-').unwrap_or_default();
-        let item = match aggregate {
-            "matter" => {
+        // What an event is about is told by its stream: `<item kind>-<id>`, or one of the other streams.
+        let (prefix, id) = streams::split(&event.stream_id).unwrap_or_default();
+        let item = match (ItemKind::parse(prefix), prefix) {
+            (Some(ItemKind::PetitionMatter), _) => {
                 let e: MatterEvent = decode(event)?;
                 let item = ItemRef::PetitionMatter(MatterId(id.to_owned()));
                 self.evolve(&item, agency, |s| match s {
@@ -221,7 +204,7 @@ impl LedgerModel {
                 });
                 Some(item)
             }
-            "dispute" => {
+            (Some(ItemKind::Dispute), _) => {
                 let e: DisputeEvent = decode(event)?;
                 let item = ItemRef::Dispute(DisputeId(id.to_owned()));
                 self.evolve(&item, agency, |s| match s {
@@ -230,7 +213,7 @@ impl LedgerModel {
                 });
                 Some(item)
             }
-            "joint_handling" => {
+            (Some(ItemKind::JointHandling), _) => {
                 let e: JointEvent = decode(event)?;
                 let item = ItemRef::JointHandling(JointHandlingId(id.to_owned()));
                 self.evolve(&item, Agency::PoliticalLegal, |s| match s {
@@ -247,7 +230,7 @@ impl LedgerModel {
                 });
                 Some(item)
             }
-            "joint_participation" => {
+            (None, streams::POLICE_PARTICIPATION) => {
                 let e: PoliceEvent = decode(event)?;
                 // The stream is `<joint handling id>.<station>`; the station's part joins the committee's item.
                 let (jh, station) = id
@@ -266,7 +249,7 @@ impl LedgerModel {
                 });
                 Some(item)
             }
-            "supervision_order" => {
+            (Some(ItemKind::SupervisionOrder), _) => {
                 let e: OrderEvent = decode(event)?;
                 let item = ItemRef::SupervisionOrder(SupervisionOrderId(id.to_owned()));
                 self.evolve(&item, agency, |s| match s {
@@ -277,7 +260,7 @@ impl LedgerModel {
                 });
                 Some(item)
             }
-            "link" => {
+            (None, streams::LINK) => {
                 let LinkEvent::Linked { root, joined, .. } = decode(event)?;
                 for item in joined {
                     self.root_of.insert(item, root.clone());
@@ -393,10 +376,8 @@ impl LedgerModel {
                     v.collective_size = v.collective_size.max(d.collective_size);
                     v.risk_level = v.risk_level.max(d.risk_level);
                     v.resolution_reports += d.resolution_reports;
-                    if d.reporting_unit
-                        .as_ref()
-                        .is_some_and(|u| u.0.contains(".police."))
-                    {
+                    // A dispute met in policing is reported by the police station of the entry.
+                    if d.source == Some(DisputeSource::Policing) {
                         v.police_station =
                             v.police_station.take().or_else(|| d.reporting_unit.clone());
                     }

@@ -9,9 +9,13 @@
 //! - [`political_legal::v1`]: the political-legal committee's `PoliticalLegalService`;
 //! - [`ledger::v1`]: the shared ledger's `LedgerService`.
 //!
+//! [`convert`] is the one conversion layer between these types and the domain's.
+//!
 //! [`FILE_DESCRIPTOR_SET`] holds every compiled file, for gRPC reflection.
-#![allow(missing_docs, clippy::all)] // generated code documents itself from the proto comments
 
+pub mod convert;
+
+#[allow(missing_docs, clippy::all)] // generated code documents itself from the proto comments
 /// Shared types.
 pub mod common {
     /// Version 1.
@@ -20,6 +24,7 @@ pub mod common {
     }
 }
 
+#[allow(missing_docs, clippy::all)] // generated code documents itself from the proto comments
 /// The event feed read by integrators.
 pub mod events {
     /// Version 1.
@@ -28,6 +33,7 @@ pub mod events {
     }
 }
 
+#[allow(missing_docs, clippy::all)] // generated code documents itself from the proto comments
 /// Disputes, shared by two services.
 pub mod dispute {
     /// Version 1.
@@ -36,6 +42,7 @@ pub mod dispute {
     }
 }
 
+#[allow(missing_docs, clippy::all)] // generated code documents itself from the proto comments
 /// The petition office's service.
 pub mod petition {
     /// Version 1.
@@ -44,6 +51,7 @@ pub mod petition {
     }
 }
 
+#[allow(missing_docs, clippy::all)] // generated code documents itself from the proto comments
 /// Public security's service.
 pub mod public_security {
     /// Version 1.
@@ -52,6 +60,7 @@ pub mod public_security {
     }
 }
 
+#[allow(missing_docs, clippy::all)] // generated code documents itself from the proto comments
 /// The political-legal committee's service.
 pub mod political_legal {
     /// Version 1.
@@ -60,6 +69,7 @@ pub mod political_legal {
     }
 }
 
+#[allow(missing_docs, clippy::all)] // generated code documents itself from the proto comments
 /// The shared ledger's API.
 pub mod ledger {
     /// Version 1.

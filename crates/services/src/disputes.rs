@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use oneledger_domain::clock::legal_date;
-use oneledger_domain::dispute::{Dispute, DisputeAction, DisputeSource, RiskLevel};
-use oneledger_domain::{DisputeId, PersonRef, UnitId};
+use oneledger_domain::dispute::{Dispute, DisputeAction, DisputeSource};
+use oneledger_domain::{DisputeId, ItemKind, PersonRef, UnitId};
 use oneledger_proto::common::v1::CommandResult;
 use oneledger_proto::dispute::v1::{self as pb, step::Action};
 use oneledger_store::ExpectedVersion;
@@ -14,12 +14,12 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
-use crate::convert::{date, known, optional, required};
 use crate::error::ServiceError;
 use crate::repo::{Context, Repository, expected_version, request_id};
+use oneledger_proto::convert::{date, enum_field, optional, required};
 
 /// Stream prefix of disputes.
-pub const DISPUTE_STREAM: &str = "dispute";
+pub const DISPUTE_STREAM: &str = ItemKind::Dispute.as_str();
 
 /// The disputes of one agency's store.
 #[derive(Debug, Clone)]
@@ -49,13 +49,7 @@ impl Disputes {
         caller.require_any(roles, "reporting a dispute")?;
         let request_id = request_id(raw_request_id)?;
         let r = report.ok_or_else(|| ServiceError::invalid("report", "required"))?;
-        let source = match known::<pb::Source>("report.source", r.source)? {
-            pb::Source::DailyScreening => DisputeSource::DailyScreening,
-            pb::Source::CentralizedScreening => DisputeSource::CentralizedScreening,
-            pb::Source::SpecialScreening => DisputeSource::SpecialScreening,
-            pb::Source::Policing => DisputeSource::Policing,
-            pb::Source::UnitReport | pb::Source::Unspecified => DisputeSource::UnitReport,
-        };
+        let source: DisputeSource = enum_field("report.source", r.source)?;
         if !sources.contains(&source) {
             return Err(ServiceError::invalid(
                 "report.source",
@@ -114,12 +108,7 @@ impl Disputes {
             .ok_or_else(|| ServiceError::invalid("step", "required"))?
         {
             Action::Assess(level) => DisputeAction::Assess {
-                level: match known::<pb::RiskLevel>("step.assess", level)? {
-                    pb::RiskLevel::Low => RiskLevel::Low,
-                    pb::RiskLevel::Medium => RiskLevel::Medium,
-                    pb::RiskLevel::High => RiskLevel::High,
-                    pb::RiskLevel::Major | pb::RiskLevel::Unspecified => RiskLevel::Major,
-                },
+                level: enum_field("step.assess", level)?,
             },
             Action::Warn(_) => DisputeAction::Warn,
             Action::Assign(a) => DisputeAction::Assign {
@@ -176,13 +165,7 @@ impl Disputes {
                 .as_ref()
                 .map(|u| u.0.clone())
                 .unwrap_or_default(),
-            risk_level: match d.risk_level {
-                None => pb::RiskLevel::Unspecified,
-                Some(RiskLevel::Low) => pb::RiskLevel::Low,
-                Some(RiskLevel::Medium) => pb::RiskLevel::Medium,
-                Some(RiskLevel::High) => pb::RiskLevel::High,
-                Some(RiskLevel::Major) => pb::RiskLevel::Major,
-            } as i32,
+            risk_level: d.risk_level.map_or(pb::RiskLevel::Unspecified, Into::into) as i32,
             responsible_unit_id: d
                 .responsible_unit
                 .as_ref()

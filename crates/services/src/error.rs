@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use oneledger_domain::{DomainError, Rule};
+use oneledger_proto::convert::WireError;
 use oneledger_store::{AppendError, StoreError};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -62,6 +63,15 @@ impl ServiceError {
     }
 }
 
+impl From<WireError> for ServiceError {
+    fn from(e: WireError) -> Self {
+        ServiceError::Invalid {
+            field: e.field,
+            reason: e.reason,
+        }
+    }
+}
+
 impl From<oneledger_auth::AuthError> for ServiceError {
     fn from(e: oneledger_auth::AuthError) -> Self {
         match e {
@@ -106,18 +116,12 @@ impl From<AppendError> for ServiceError {
 impl From<ServiceError> for Status {
     fn from(e: ServiceError) -> Status {
         match e {
-            ServiceError::Invalid { field, reason } => Status::with_error_details(
-                Code::InvalidArgument,
-                format!("invalid {field}: {reason}"),
-                ErrorDetails::with_bad_request_violation(field, reason),
-            ),
-            ServiceError::Domain(DomainError::Invalid { field, reason }) => {
-                Status::with_error_details(
-                    Code::InvalidArgument,
-                    format!("invalid {field}: {reason}"),
-                    ErrorDetails::with_bad_request_violation(field, reason),
-                )
+            ServiceError::Invalid { field, reason } => WireError { field, reason }.into(),
+            ServiceError::Domain(DomainError::Invalid { field, reason }) => WireError {
+                field: field.to_owned(),
+                reason,
             }
+            .into(),
             ServiceError::Domain(DomainError::Refused {
                 rule,
                 stage,

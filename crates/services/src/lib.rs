@@ -18,7 +18,6 @@
 //! text never reaches a client. Services know nothing of the projector.
 
 pub use oneledger_auth as auth;
-pub mod convert;
 pub mod disputes;
 pub mod error;
 pub mod feed;

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use chrono::Utc;
 use oneledger_domain::clock::legal_date;
 use oneledger_domain::petition::{
-    AgreementKind, Channel, ClaimClass, ClaimRoute, Diversion, HandlingOutcome, MatterAction,
-    Obligation, Obligor, PetitionMatter, PriorPetition, Registration, ReviewOutcome,
+    AgreementKind, Channel, ClaimClass, Diversion, MatterAction, Obligation, Obligor,
+    PetitionMatter, PriorPetition, Registration,
 };
-use oneledger_domain::{Agency, MatterId, PersonRef, UnitId};
+use oneledger_domain::{Agency, ItemKind, MatterId, PersonRef, UnitId, streams};
 use oneledger_proto::petition::v1::{self as pb, act_on_matter_request::Action};
 use oneledger_store::{AppendRequest, EventMetadata, ExpectedVersion, NewEvent, PersonalDataRead};
 use sha2::{Digest, Sha256};
@@ -18,15 +18,17 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role, caller};
-use crate::convert::{date, deadline, known, optional, required};
 use crate::error::ServiceError;
 use crate::pii::{Identity, PersonEvent, Vault, query_code_digest, same_digest};
 use crate::repo::{Context, Outcome, Repository, expected_version, request_id};
+use oneledger_proto::convert::{
+    date, deadline, enum_field, known, optional, optional_enum_field, required,
+};
 
 /// Stream prefix of petition matters.
-pub const MATTER_STREAM: &str = "petition_matter";
+pub const MATTER_STREAM: &str = ItemKind::PetitionMatter.as_str();
 /// Stream prefix of a person's sealed data.
-pub const PERSON_STREAM: &str = "person";
+pub const PERSON_STREAM: &str = streams::PERSON;
 /// Most petitioners on one petition.
 const MAX_PETITIONERS: usize = 100;
 /// Longest narrative, in characters.
@@ -69,8 +71,8 @@ impl PetitionService {
             stage: stage.to_string(),
             closed: stage.is_closed(),
             title: m.title.clone(),
-            claim_class: m.class.map(class_to_pb).unwrap_or_default() as i32,
-            route: m.route.map(route_to_pb).unwrap_or_default() as i32,
+            claim_class: m.class.map_or(pb::ClaimClass::Unspecified, Into::into) as i32,
+            route: m.route.map_or(pb::ClaimRoute::Unspecified, Into::into) as i32,
             office_unit_id: unit(&m.office),
             responsible_unit_id: unit(&m.responsible_unit),
             territorial_unit_id: unit(&m.territorial_unit),
@@ -121,13 +123,8 @@ impl PetitionService {
             });
         }
         let narrative = optional("narrative", &req.narrative, MAX_NARRATIVE_CHARS)?;
-        let channel = match known::<pb::Channel>("channel", req.channel)? {
-            pb::Channel::Visit => Channel::Visit,
-            pb::Channel::Letter => Channel::Letter,
-            pb::Channel::Online => Channel::Online,
-            pb::Channel::Phone | pb::Channel::Unspecified => Channel::Phone,
-        };
-        let claim_class = class_from_pb("claim_class", req.claim_class)?;
+        let channel: Channel = enum_field("channel", req.channel)?;
+        let claim_class: ClaimClass = enum_field("claim_class", req.claim_class)?;
         let territory = UnitId(required("territory_unit_id", &req.territory_unit_id, 128)?);
         let accused_unit = optional("accused_unit_id", &req.accused_unit_id, 128)?.map(UnitId);
 
@@ -316,7 +313,8 @@ impl PetitionService {
             pb::Purpose::Handling => "handling",
             pb::Purpose::Delivery => "delivery",
             pb::Purpose::Hearing => "hearing",
-            pb::Purpose::Review | pb::Purpose::Unspecified => "review",
+            pb::Purpose::Review => "review",
+            pb::Purpose::Unspecified => return Err(ServiceError::invalid("purpose", "required")),
         };
         let events = self
             .ctx
@@ -435,71 +433,6 @@ fn unit(u: &Option<UnitId>) -> String {
     u.as_ref().map(|u| u.0.clone()).unwrap_or_default()
 }
 
-fn class_from_pb(field: &str, raw: i32) -> Result<ClaimClass, ServiceError> {
-    Ok(match known::<pb::ClaimClass>(field, raw)? {
-        pb::ClaimClass::Suggestion => ClaimClass::Suggestion,
-        pb::ClaimClass::Accusation => ClaimClass::Accusation,
-        pb::ClaimClass::Claim | pb::ClaimClass::Unspecified => ClaimClass::Claim,
-    })
-}
-
-fn class_to_pb(c: ClaimClass) -> pb::ClaimClass {
-    match c {
-        ClaimClass::Suggestion => pb::ClaimClass::Suggestion,
-        ClaimClass::Accusation => pb::ClaimClass::Accusation,
-        ClaimClass::Claim => pb::ClaimClass::Claim,
-    }
-}
-
-fn route_to_pb(r: ClaimRoute) -> pb::ClaimRoute {
-    match r {
-        ClaimRoute::Litigation => pb::ClaimRoute::Litigation,
-        ClaimRoute::Arbitration => pb::ClaimRoute::Arbitration,
-        ClaimRoute::PartyAppeal => pb::ClaimRoute::PartyAppeal,
-        ClaimRoute::AdministrativeProcedure => pb::ClaimRoute::AdministrativeProcedure,
-        ClaimRoute::OwnDuty => pb::ClaimRoute::OwnDuty,
-        ClaimRoute::PetitionRoute => pb::ClaimRoute::PetitionRoute,
-    }
-}
-
-fn route_from_pb(raw: i32) -> Result<Option<ClaimRoute>, ServiceError> {
-    if raw == 0 {
-        return Ok(None);
-    }
-    Ok(Some(match known::<pb::ClaimRoute>("accept.route", raw)? {
-        pb::ClaimRoute::Litigation => ClaimRoute::Litigation,
-        pb::ClaimRoute::Arbitration => ClaimRoute::Arbitration,
-        pb::ClaimRoute::PartyAppeal => ClaimRoute::PartyAppeal,
-        pb::ClaimRoute::AdministrativeProcedure => ClaimRoute::AdministrativeProcedure,
-        pb::ClaimRoute::OwnDuty => ClaimRoute::OwnDuty,
-        pb::ClaimRoute::PetitionRoute | pb::ClaimRoute::Unspecified => ClaimRoute::PetitionRoute,
-    }))
-}
-
-fn handling_outcome(field: &str, raw: i32) -> Result<HandlingOutcome, ServiceError> {
-    match known::<pb::Outcome>(field, raw)? {
-        pb::Outcome::Supported => Ok(HandlingOutcome::Supported),
-        pb::Outcome::Explained => Ok(HandlingOutcome::Explained),
-        pb::Outcome::NotSupported => Ok(HandlingOutcome::NotSupported),
-        _ => Err(ServiceError::invalid(
-            field,
-            "a handling opinion is supported, explained or not supported",
-        )),
-    }
-}
-
-fn review_outcome(field: &str, raw: i32) -> Result<ReviewOutcome, ServiceError> {
-    match known::<pb::Outcome>(field, raw)? {
-        pb::Outcome::Upheld => Ok(ReviewOutcome::Upheld),
-        pb::Outcome::Changed => Ok(ReviewOutcome::Changed),
-        pb::Outcome::Revoked => Ok(ReviewOutcome::Revoked),
-        _ => Err(ServiceError::invalid(
-            field,
-            "a review opinion upholds, changes or revokes",
-        )),
-    }
-}
-
 /// The domain action of a step, and the roles that may take it.
 fn matter_action(action: Action) -> Result<(MatterAction, &'static [Role]), ServiceError> {
     const CLERK: &[Role] = &[Role::IntakeClerk];
@@ -565,8 +498,8 @@ fn matter_action(action: Action) -> Result<(MatterAction, &'static [Role]), Serv
         ),
         Action::Accept(a) => (
             MatterAction::Accept {
-                class: class_from_pb("accept.claim_class", a.claim_class)?,
-                route: route_from_pb(a.route)?,
+                class: enum_field("accept.claim_class", a.claim_class)?,
+                route: optional_enum_field("accept.route", a.route)?,
                 channel: optional("accept.channel", &a.channel, 1000)?,
                 accused_unit: optional("accept.accused_unit_id", &a.accused_unit_id, 128)?
                     .map(UnitId),
@@ -594,7 +527,7 @@ fn matter_action(action: Action) -> Result<(MatterAction, &'static [Role]), Serv
         ),
         Action::IssueHandlingOpinion(o) => (
             MatterAction::IssueHandlingOpinion {
-                outcome: handling_outcome("issue_handling_opinion.outcome", o.outcome)?,
+                outcome: enum_field("issue_handling_opinion.outcome", o.outcome)?,
             },
             HANDLER,
         ),
@@ -612,7 +545,7 @@ fn matter_action(action: Action) -> Result<(MatterAction, &'static [Role]), Serv
         ),
         Action::IssueReviewOpinion(o) => (
             MatterAction::IssueReviewOpinion {
-                outcome: review_outcome("issue_review_opinion.outcome", o.outcome)?,
+                outcome: enum_field("issue_review_opinion.outcome", o.outcome)?,
             },
             REVIEWER,
         ),
@@ -626,7 +559,7 @@ fn matter_action(action: Action) -> Result<(MatterAction, &'static [Role]), Serv
         Action::CloseHearing(_) => (MatterAction::CloseHearing, HANDLER_OR_REVIEWER),
         Action::IssueReReviewOpinion(o) => (
             MatterAction::IssueReReviewOpinion {
-                outcome: review_outcome("issue_re_review_opinion.outcome", o.outcome)?,
+                outcome: enum_field("issue_re_review_opinion.outcome", o.outcome)?,
             },
             REVIEWER,
         ),

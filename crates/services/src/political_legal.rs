@@ -6,10 +6,8 @@ use std::sync::Arc;
 use oneledger_domain::dispute::{DisputeAction, DisputeSource};
 use oneledger_domain::joint::{CoHandlerRole, JointAction, JointHandling};
 use oneledger_domain::link::{LinkAction, LinkRegistry};
-use oneledger_domain::supervision::{
-    EscalationLevel, OrderAction, OrderStage, SupervisionOrder, SupervisionReason,
-};
-use oneledger_domain::{Agency, JointHandlingId, SupervisionOrderId, UnitId};
+use oneledger_domain::supervision::{OrderAction, OrderStage, SupervisionOrder, SupervisionReason};
+use oneledger_domain::{Agency, ItemKind, JointHandlingId, SupervisionOrderId, UnitId, streams};
 use oneledger_proto::political_legal::v1::{
     self as pb, act_on_joint_handling_request as jh, act_on_supervision_order_request as so,
 };
@@ -19,17 +17,17 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role, caller};
-use crate::convert::{date, item, item_to_pb, known, required};
 use crate::disputes::Disputes;
 use crate::error::ServiceError;
 use crate::repo::{Context, Repository, expected_version, request_id};
+use oneledger_proto::convert::{date, enum_field, item, required};
 
 /// Stream prefix of joint handlings.
-pub const JOINT_STREAM: &str = "joint_handling";
+pub const JOINT_STREAM: &str = ItemKind::JointHandling.as_str();
 /// Stream prefix of supervision orders.
-pub const ORDER_STREAM: &str = "supervision_order";
+pub const ORDER_STREAM: &str = ItemKind::SupervisionOrder.as_str();
 /// Stream prefix of the district's link registry.
-pub const LINK_STREAM: &str = "link";
+pub const LINK_STREAM: &str = streams::LINK;
 
 /// The political-legal service.
 #[derive(Debug, Clone)]
@@ -66,19 +64,6 @@ fn derived_id(prefix: &str, request_id: Uuid) -> String {
         "{prefix}{}",
         hex::encode(&Sha256::digest(request_id.as_bytes())[..10]).to_uppercase()
     )
-}
-
-fn escalation_to_pb(level: Option<EscalationLevel>) -> pb::Escalation {
-    match level {
-        None => pb::Escalation::Unspecified,
-        Some(EscalationLevel::Interview) => pb::Escalation::Interview,
-        Some(EscalationLevel::PublicNotice) => pb::Escalation::PublicNotice,
-        Some(EscalationLevel::ListedSupervision) => pb::Escalation::ListedSupervision,
-        Some(EscalationLevel::BackwardInvestigation) => pb::Escalation::BackwardInvestigation,
-        Some(EscalationLevel::AccountabilityRecommendation) => {
-            pb::Escalation::AccountabilityRecommendation
-        }
-    }
 }
 
 #[tonic::async_trait]
@@ -149,18 +134,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let id = derived_id("JH", request_id);
         let mut co_handlers = Vec::with_capacity(req.co_handlers.len());
         for (i, c) in req.co_handlers.iter().enumerate() {
-            let role = match known::<pb::CoHandlerRole>(&format!("co_handlers[{i}].role"), c.role)?
-            {
-                pb::CoHandlerRole::TerritorialUnit => CoHandlerRole::TerritorialUnit,
-                pb::CoHandlerRole::PoliceStation => CoHandlerRole::PoliceStation,
-                pb::CoHandlerRole::JudicialOffice => CoHandlerRole::JudicialOffice,
-                pb::CoHandlerRole::PeoplesTribunal => CoHandlerRole::PeoplesTribunal,
-                pb::CoHandlerRole::ProcuratorateOffice => CoHandlerRole::ProcuratorateOffice,
-                pb::CoHandlerRole::MediationBody => CoHandlerRole::MediationBody,
-                pb::CoHandlerRole::Department | pb::CoHandlerRole::Unspecified => {
-                    CoHandlerRole::Department
-                }
-            };
+            let role: CoHandlerRole = enum_field(&format!("co_handlers[{i}].role"), c.role)?;
             co_handlers.push((
                 UnitId(required(
                     &format!("co_handlers[{i}].unit_id"),
@@ -330,18 +304,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
             ),
             so::Action::Escalate(e) => (
                 OrderAction::Escalate {
-                    level: match known::<pb::Escalation>("escalate.level", e.level)? {
-                        pb::Escalation::Interview => EscalationLevel::Interview,
-                        pb::Escalation::PublicNotice => EscalationLevel::PublicNotice,
-                        pb::Escalation::ListedSupervision => EscalationLevel::ListedSupervision,
-                        pb::Escalation::BackwardInvestigation => {
-                            EscalationLevel::BackwardInvestigation
-                        }
-                        pb::Escalation::AccountabilityRecommendation
-                        | pb::Escalation::Unspecified => {
-                            EscalationLevel::AccountabilityRecommendation
-                        }
-                    },
+                    level: enum_field("escalate.level", e.level)?,
                     note: e.note,
                 },
                 ISSUER,
@@ -363,7 +326,10 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
             OrderStage::Closed => "closed",
         };
         Ok(Response::new(pb::ActOnSupervisionOrderResponse {
-            escalation: escalation_to_pb(outcome.state.escalation) as i32,
+            escalation: outcome
+                .state
+                .escalation
+                .map_or(pb::Escalation::Unspecified, Into::into) as i32,
             stage: stage.into(),
             result: Some(outcome.result()),
         }))
@@ -414,7 +380,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         };
         let root = outcome.state.root(&anchor);
         Ok(Response::new(pb::LinkItemsResponse {
-            root: Some(item_to_pb(&root)),
+            root: Some((&root).into()),
             result: Some(outcome.result()),
         }))
     }

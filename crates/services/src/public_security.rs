@@ -5,19 +5,19 @@ use std::sync::Arc;
 
 use oneledger_domain::dispute::{DisputeAction, DisputeSource};
 use oneledger_domain::police::{PoliceAction, PoliceParticipation};
-use oneledger_domain::{Agency, JointHandlingId};
+use oneledger_domain::{Agency, JointHandlingId, streams};
 use oneledger_proto::public_security::v1 as pb;
 use oneledger_store::ExpectedVersion;
 use tonic::{Request, Response, Status};
 
 use crate::auth::{Role, caller};
-use crate::convert::required;
 use crate::disputes::Disputes;
 use crate::error::ServiceError;
 use crate::repo::{Context, Repository, expected_version, request_id};
+use oneledger_proto::convert::required;
 
 /// Stream prefix of a station's part in a joint handling; one stream per joint handling and station.
-pub const PARTICIPATION_STREAM: &str = "joint_participation";
+pub const PARTICIPATION_STREAM: &str = streams::POLICE_PARTICIPATION;
 
 /// The public-security service.
 #[derive(Debug, Clone)]
