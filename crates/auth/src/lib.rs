@@ -71,6 +71,19 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role.
+    pub const ALL: [Role; 9] = [
+        Role::IntakeClerk,
+        Role::Handler,
+        Role::Reviewer,
+        Role::Supervisor,
+        Role::Coordinator,
+        Role::PoliceOfficer,
+        Role::Viewer,
+        Role::PiiReader,
+        Role::Auditor,
+    ];
+
     /// The role's name in tokens.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -97,8 +110,10 @@ impl FromStr for Role {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        serde_json::from_value(serde_json::Value::String(s.to_owned()))
-            .map_err(|_| format!("unknown role {s:?}"))
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown role {s:?}"))
     }
 }
 
@@ -449,6 +464,15 @@ mod tests {
         assert!(layer.is_open("/pkg.Service/Public"));
         assert!(!layer.is_open("/pkg.Service/PublicNot"));
         assert!(!layer.is_open("/pkg.Service/Other"));
+    }
+
+    #[test]
+    fn a_role_reads_back_from_its_name_as_tokens_spell_it() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+            assert_eq!(serde_json::to_value(role).unwrap(), role.as_str());
+        }
+        assert!("root".parse::<Role>().is_err());
     }
 
     #[test]

@@ -42,6 +42,19 @@ pub enum RiskLevel {
 }
 
 impl RiskLevel {
+    /// Every level, lowest first.
+    pub const ALL: [RiskLevel; 4] = [
+        RiskLevel::Low,
+        RiskLevel::Medium,
+        RiskLevel::High,
+        RiskLevel::Major,
+    ];
+
+    /// The level a name names.
+    pub fn parse(name: &str) -> Option<RiskLevel> {
+        RiskLevel::ALL.into_iter().find(|l| l.as_str() == name)
+    }
+
     /// The stable name, as events and the APIs spell it: `high`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -13,6 +13,7 @@
 //! - [`joint`]: joint handling (三同步) by a lead unit and its co-handling units;
 //! - [`supervision`]: supervision orders (督办函) and their escalation ladder;
 //! - [`police`]: a police station's part in a joint handling, kept in public security's store;
+//! - [`statistics`]: the annual report's figures — which events count as what, on time, collective, priority;
 //! - [`link`]: links between items of different agencies that are one matter (one root, never a tree).
 //!
 //! Invariants: `decide` and `evolve` are synchronous and free of side effects; time comes in with each
@@ -29,6 +30,7 @@ pub mod link;
 pub mod petition;
 pub mod police;
 pub mod rule;
+pub mod statistics;
 pub mod supervision;
 #[cfg(test)]
 mod testing;

@@ -11,8 +11,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use oneledger_auth::{AuthError, AuthLayer, Caller, Role, TokenKeys, caller};
 use oneledger_domain::clock::{CHINA_STANDARD_TIME_SECS, legal_date};
 use oneledger_domain::dispute::RiskLevel;
-use oneledger_domain::petition::{COLLECTIVE_THRESHOLD, ClaimRoute, ReviewOutcome};
-use oneledger_domain::{Agency, DeadlineKind, ItemRef, Rules};
+use oneledger_domain::statistics::{self, Figure, MatterTally};
+use oneledger_domain::{Agency, ItemKind, ItemRef, Rules};
 use oneledger_proto::common::v1 as common;
 use oneledger_proto::convert::{self, WireError};
 use oneledger_proto::ledger::v1::{self as pb, ledger_service_server::LedgerServiceServer};
@@ -208,8 +208,8 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         let min_risk = match req.min_risk.as_str() {
             "" => None,
             r => Some(
-                serde_json::from_value::<RiskLevel>(serde_json::Value::String(r.into()))
-                    .map_err(|_| invalid("min_risk", "low, medium, high or major"))?,
+                RiskLevel::parse(r)
+                    .ok_or_else(|| invalid("min_risk", "low, medium, high or major"))?,
             ),
         };
         let due_before = match req.due_before.as_str() {
@@ -380,89 +380,39 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             .map_err(unavailable)?;
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         for (event_type, n) in counts_by_type {
-            let name = match event_type
-                .split_once('.')
-                .map(|(_, rest)| rest)
-                .unwrap_or_default()
-            {
-                "dispute.reported" => "disputes_reported",
-                "dispute.assessed" => "risks_assessed",
-                "dispute.warned" => "warnings_issued",
-                "dispute.assigned" => "disputes_assigned",
-                "dispute.resolution_reported" | "joint_handling.resolution_report_submitted" => {
-                    "resolution_reports"
-                }
-                "dispute.resolution_verified" => "resolutions_verified",
-                "supervision_order.issued" => "supervision_orders_issued",
-                "supervision_order.escalated" => "supervision_escalations",
-                "matter.registered" => "matters_registered",
-                "matter.accepted" => "matters_accepted",
-                "matter.concluded" => "matters_concluded",
-                "matter.became_final" => "matters_final",
-                "matter.not_accepted_again" => "repeat_petitions_refused",
-                "matter.handling_extended" => "handling_extensions",
-                "matter.review_requested" => "reviews_requested",
-                "matter.re_review_requested" => "re_reviews_requested",
-                "joint_handling.opened" => "joint_handlings_opened",
-                _ => continue,
-            };
-            *counts.entry(name.to_owned()).or_default() += n;
+            let aggregate_and_name = event_type.split_once('.').map_or("", |(_, rest)| rest);
+            if let Some(figure) = Figure::of_event(aggregate_and_name) {
+                *counts.entry(figure.as_str().to_owned()).or_default() += n;
+            }
         }
 
         let today = legal_date(Utc::now());
         let matters = self
             .ledger
-            .items_active("petition_matter", &start, &end, unit.as_deref())
+            .items_active(
+                ItemKind::PetitionMatter.as_str(),
+                &start,
+                &end,
+                unit.as_deref(),
+            )
             .await
             .map_err(unavailable)?;
-        let (mut notice, mut notice_on_time, mut handled, mut handled_on_time) =
-            (0u64, 0u64, 0u64, 0u64);
-        let (mut petition_route, mut extended, mut reviewed, mut overturned) =
-            (0u64, 0u64, 0u64, 0u64);
-        let (mut re_reviewed, mut re_overturned) = (0u64, 0u64);
+        let mut tally = MatterTally::default();
         for item in &matters {
-            let ItemState::PetitionMatter(m) = &item.state else {
-                continue;
-            };
-            let on_time = |kind: DeadlineKind| {
-                m.deadlines.get(&kind).and_then(|d| {
-                    let due = d.due(&self.rules.calendar);
-                    match d.met_on {
-                        Some(met) => Some(met <= due),
-                        None if today > due => Some(false),
-                        None => None,
-                    }
-                })
-            };
-            if let Some(ok) = on_time(DeadlineKind::ReceiptNotice) {
-                notice += 1;
-                notice_on_time += u64::from(ok);
-            }
-            if let Some(ok) = on_time(DeadlineKind::Handling) {
-                handled += 1;
-                handled_on_time += u64::from(ok);
-            }
-            if m.route == Some(ClaimRoute::PetitionRoute) {
-                petition_route += 1;
-                extended += u64::from(m.extended);
-            }
-            if let Some(outcome) = m.review_outcome {
-                reviewed += 1;
-                overturned += u64::from(outcome != ReviewOutcome::Upheld);
-                *counts
-                    .entry(format!("review_outcomes_{}", outcome_name(outcome)))
-                    .or_default() += 1;
-            }
-            if let Some(outcome) = m.re_review_outcome {
-                re_reviewed += 1;
-                re_overturned += u64::from(outcome != ReviewOutcome::Upheld);
-                *counts
-                    .entry(format!("re_review_outcomes_{}", outcome_name(outcome)))
-                    .or_default() += 1;
+            if let ItemState::PetitionMatter(m) = &item.state {
+                tally.add(m, &self.rules.calendar, today);
             }
         }
-        // Matters assigned to a named unit in the period: collective ones (集体, five or more people) and
-        // priority ones (重点, risk assessed high or major), as the annual report counts them.
+        for (prefix, outcomes) in [
+            ("review_outcomes", &tally.review_outcomes),
+            ("re_review_outcomes", &tally.re_review_outcomes),
+        ] {
+            for (outcome, n) in outcomes {
+                counts.insert(format!("{prefix}_{}", outcome.as_str()), *n);
+            }
+        }
+        // Matters assigned to a named unit in the period: collective and priority ones, as the annual
+        // report counts them.
         let assigned = self
             .ledger
             .items_with_event(
@@ -480,8 +430,8 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
                 ItemState::Dispute(d) => (d.collective_size, d.risk_level),
                 _ => continue,
             };
-            collective += u64::from(size >= COLLECTIVE_THRESHOLD);
-            priority += u64::from(risk.is_some_and(|r| r >= RiskLevel::High));
+            collective += u64::from(statistics::is_collective(size));
+            priority += u64::from(statistics::is_priority(risk));
         }
         // As with event counts, a count that is absent is zero.
         for (name, n) in [
@@ -492,30 +442,20 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
                 counts.insert(name.into(), n);
             }
         }
-        let rate = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-        let rates = BTreeMap::from([
-            (
-                "on_time_notice_rate".to_owned(),
-                rate(notice_on_time, notice),
-            ),
-            (
-                "on_time_handling_rate".to_owned(),
-                rate(handled_on_time, handled),
-            ),
-            ("extension_rate".to_owned(), rate(extended, petition_route)),
-            (
-                "review_overturn_rate".to_owned(),
-                rate(overturned, reviewed),
-            ),
-            (
-                "re_review_overturn_rate".to_owned(),
-                rate(re_overturned, re_reviewed),
-            ),
-        ]);
+        let rates: BTreeMap<String, f64> = tally
+            .rates()
+            .into_iter()
+            .map(|(name, rate)| (name.to_owned(), rate))
+            .collect();
 
         let orders = self
             .ledger
-            .items_active("supervision_order", &start, &end, unit.as_deref())
+            .items_active(
+                ItemKind::SupervisionOrder.as_str(),
+                &start,
+                &end,
+                unit.as_deref(),
+            )
             .await
             .map_err(unavailable)?;
         let mut orders_per_unit: BTreeMap<String, u64> = BTreeMap::new();
@@ -531,15 +471,6 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             rates: rates.into_iter().collect(),
             orders_per_unit: orders_per_unit.into_iter().collect(),
         }))
-    }
-}
-
-/// A review outcome's name in statistics keys.
-fn outcome_name(outcome: ReviewOutcome) -> &'static str {
-    match outcome {
-        ReviewOutcome::Upheld => "upheld",
-        ReviewOutcome::Changed => "changed",
-        ReviewOutcome::Revoked => "revoked",
     }
 }
 

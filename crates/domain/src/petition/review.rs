@@ -12,7 +12,7 @@ use crate::ids::{UnitId, id_field};
 use crate::rule::Rule;
 
 /// What a review or re-review decided of the opinion before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewOutcome {
     /// The earlier opinion stands.
@@ -21,6 +21,17 @@ pub enum ReviewOutcome {
     Changed,
     /// The earlier opinion is revoked and the matter handled anew.
     Revoked,
+}
+
+impl ReviewOutcome {
+    /// The outcome's stable name: `upheld`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewOutcome::Upheld => "upheld",
+            ReviewOutcome::Changed => "changed",
+            ReviewOutcome::Revoked => "revoked",
+        }
+    }
 }
 
 impl PetitionMatter {
