@@ -103,11 +103,6 @@ impl<'a> CloudEvent<'a> {
     }
 }
 
-/// The event as a structured-mode CloudEvent, as a JSON value.
-pub fn to_cloudevent(event: &RecordedEvent) -> Value {
-    serde_json::to_value(CloudEvent::new(event)).unwrap_or(Value::Null)
-}
-
 /// The CloudEvent as the bytes of a NATS message payload.
 pub fn encode(event: &RecordedEvent) -> Vec<u8> {
     // Cannot fail: every field serialises, and no map has non-string keys.

@@ -17,4 +17,4 @@ pub mod setup;
 
 pub use error::BusError;
 pub use relay::{Relay, RelayConfig};
-pub use setup::{ConnectionEvents, StreamSpec, connect, ensure_pull_consumer, ensure_stream};
+pub use setup::{ConnectionEvents, StreamSpec, connect, ensure_stream};

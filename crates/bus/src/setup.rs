@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer, stream};
+use async_nats::jetstream::{self, stream};
 use oneledger_domain::Agency;
 use tokio::sync::Notify;
 
@@ -124,29 +124,6 @@ pub async fn ensure_stream(
     spec: &StreamSpec,
 ) -> Result<stream::Stream, BusError> {
     js.get_or_create_stream(spec.config())
-        .await
-        .map_err(|e| BusError::JetStream(e.to_string()))
-}
-
-/// Creates the durable pull consumer `durable` on `stream` if missing and returns it. Explicit acks and
-/// bounded redelivery: a message that keeps failing is parked by its reader, never dropped silently.
-pub async fn ensure_pull_consumer(
-    stream: &stream::Stream,
-    durable: &str,
-    max_deliver: i64,
-) -> Result<consumer::Consumer<consumer::pull::Config>, BusError> {
-    stream
-        .get_or_create_consumer(
-            durable,
-            consumer::pull::Config {
-                durable_name: Some(durable.to_owned()),
-                ack_policy: consumer::AckPolicy::Explicit,
-                deliver_policy: consumer::DeliverPolicy::All,
-                max_deliver,
-                ack_wait: Duration::from_secs(30),
-                ..Default::default()
-            },
-        )
         .await
         .map_err(|e| BusError::JetStream(e.to_string()))
 }

@@ -1,10 +1,8 @@
 //! `oneledger rebuild`: every event from the start into a fresh ledger, with progress on stderr. From `up`'s
 //! data directory the new ledger replaces the old one (kept beside it); from NATS it is built at a new URL.
 
-use std::io::Write;
-use std::time::Instant;
-
 use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
 use oneledger_bus::StreamSpec;
 use oneledger_domain::Agency;
 use oneledger_projector::SqlLedger;
@@ -19,25 +17,19 @@ async fn replay(
     agency: Agency,
     head: u64,
 ) -> anyhow::Result<u64> {
-    let started = Instant::now();
-    let mut last_print: Option<Instant> = None;
+    let bar = ProgressBar::new(head).with_prefix(agency.to_string());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix:<16} [{bar:30}] {pos}/{len} events, {per_sec} ({eta} left)",
+        )
+        .map_err(|e| anyhow::anyhow!("progress template: {e}"))?
+        .progress_chars("#> "),
+    );
     let done = oneledger_projector::projector::catch_up(ledger, feed, head, |done| {
-        if last_print.is_none_or(|t| t.elapsed().as_millis() >= 500) || done >= head {
-            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            let width = 30;
-            let filled = (done.min(head) as usize * width) / head.max(1) as usize;
-            eprint!(
-                "\r{:<16} [{}{}] {done}/{head} events, {rate:.0} events/s",
-                agency.to_string(),
-                "#".repeat(filled),
-                " ".repeat(width - filled)
-            );
-            let _ = std::io::stderr().flush();
-            last_print = Some(Instant::now());
-        }
+        bar.set_position(done.min(head));
     })
     .await?;
-    eprintln!();
+    bar.finish();
     if done < head {
         eprintln!(
             "{agency}: stopped at {done} of {head}; the rest could not be read (see the logs)"

@@ -617,9 +617,17 @@ async fn people_read_the_ledger_and_a_petition_status_as_tables() {
         .await
         .unwrap()
         .into_inner();
+    // People write Chinese: a second petition whose title is Chinese must line up in the table too.
+    petition
+        .register_petition(authorized(
+            new_petition("工业园区增开公交线路", "陈洁"),
+            &clerk,
+        ))
+        .await
+        .unwrap();
     let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);
     for _ in 0..100 {
-        if entries(base, &coordinator).await == 1 {
+        if entries(base, &coordinator).await == 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -648,8 +656,33 @@ async fn people_read_the_ledger_and_a_petition_status_as_tables() {
     ])
     .await;
     assert!(
-        list.contains(&registered.matter_id) && list.contains("More buses"),
+        list.contains(&registered.matter_id)
+            && list.contains("More buses")
+            && list.contains("工业园区增开公交线路"),
         "{list}"
+    );
+    // Columns line up by display width (a Chinese character takes two columns): the status column starts
+    // at the same column in the header and in every row.
+    let width = |s: &str| -> usize {
+        s.chars()
+            .map(|c| if ('\u{1100}'..).contains(&c) { 2 } else { 1 })
+            .sum()
+    };
+    let status_column = |line: &str| {
+        ["status", "open", "closed"]
+            .iter()
+            .filter_map(|w| line.find(&format!(" {w} ")))
+            .min()
+            .map(|at| width(&line[..at]))
+    };
+    let columns: Vec<_> = list
+        .lines()
+        .filter(|l| !l.starts_with('-'))
+        .map(status_column)
+        .collect();
+    assert!(
+        columns.len() == 3 && columns.iter().all(|c| c.is_some() && *c == columns[0]),
+        "{columns:?}\n{list}"
     );
     let item = format!("petition_matter:{}", registered.matter_id);
     let show = run(&[
