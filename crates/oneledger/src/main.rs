@@ -15,7 +15,7 @@ use oneledger_bus::{Relay, RelayConfig, StreamSpec};
 use oneledger_domain::{Agency, HolidayCalendar, Rules};
 use oneledger_retry::Backoff;
 use oneledger_services::{Claims, Role, Settings, TokenKeys};
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{Command, Config, KeyArgs, ProjectArgs, RelayArgs, ServiceArgs, TokenArgs};
@@ -29,14 +29,7 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match config.command {
-        Command::Up(args) => {
-            let (stop_tx, stop_rx) = watch::channel(false);
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                let _ = stop_tx.send(true);
-            });
-            up::run(args, stop_rx).await
-        }
+        Command::Up(args) => up::run(args, shutdown_token()).await,
         Command::Project(args) => project(args).await,
         Command::Rebuild(args) => rebuild::run(args).await,
         Command::Petition(args) => service(Agency::Petition, args).await,
@@ -124,15 +117,7 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
 
-    let (stop_tx, stop_rx) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down: finishing in-flight calls");
-        let _ = stop_tx.send(true);
-    });
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
+    let stop = shutdown_token();
 
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
     let relay = match &args.nats_url {
@@ -143,7 +128,7 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
             let (client, events) = oneledger_bus::connect(url, &instance).await?;
             let js = oneledger_bus::setup::jetstream(client.clone());
             let store = store.clone();
-            let stop = stopped(stop_rx.clone());
+            let stopped = stop.clone().cancelled_owned();
             Some(tokio::spawn(async move {
                 // SERVING only once the stream exists: retried while NATS is away.
                 let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(2));
@@ -159,7 +144,7 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
                     spec.clone(),
                     RelayConfig::new(&spec, instance),
                 )
-                .run(stop)
+                .run(stopped)
                 .await
             }))
         }
@@ -171,7 +156,7 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
     let ready = async move {
         let _ = ready_rx.await;
     };
-    oneledger_services::serve(settings, store, listener, ready, stopped(stop_rx)).await?;
+    oneledger_services::serve(settings, store, listener, ready, stop.cancelled_owned()).await?;
     if let Some(relay) = relay {
         relay.await.context("relay task")??;
     }
@@ -185,14 +170,7 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
     let keys = token_keys(&args.keys)?;
     let (client, _) = oneledger_bus::connect(&args.nats_url, "oneledger-projector").await?;
     let js = oneledger_bus::setup::jetstream(client);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = stop_tx.send(true);
-    });
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
+    let stop = shutdown_token();
     let mut tasks = tokio::task::JoinSet::new();
     for agency in Agency::ALL {
         let mut spec = StreamSpec::for_agency(agency);
@@ -207,9 +185,9 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
             checkpoint,
         )
         .await;
-        let (ledger, stop) = (ledger.clone(), stopped(stop_rx.clone()));
+        let (ledger, stopped) = (ledger.clone(), stop.clone().cancelled_owned());
         tasks.spawn(async move {
-            oneledger_projector::projector::run(&ledger, &mut feed, stop).await;
+            oneledger_projector::projector::run(&ledger, &mut feed, stopped).await;
             Ok(())
         });
     }
@@ -217,9 +195,9 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let api = oneledger_projector::api::LedgerApi::new(ledger, keys, Arc::new(Rules::china()));
-    let stop = stopped(stop_rx);
+    let stopped = stop.cancelled_owned();
     tasks.spawn(async move {
-        oneledger_projector::api::serve(api, listener, stop)
+        oneledger_projector::api::serve(api, listener, stopped)
             .await
             .map_err(anyhow::Error::from)
     });
@@ -252,6 +230,18 @@ async fn relay(args: RelayArgs) -> anyhow::Result<()> {
     relay.run(shutdown_signal()).await?;
     tracing::info!("relay stopped");
     Ok(())
+}
+
+/// A token cancelled on SIGTERM or Ctrl-C: every part of a process stops on it, in-flight calls first.
+fn shutdown_token() -> CancellationToken {
+    let stop = CancellationToken::new();
+    let cancel = stop.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight calls");
+        cancel.cancel();
+    });
+    stop
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

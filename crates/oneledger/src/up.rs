@@ -17,7 +17,7 @@ use oneledger_projector::{SqlLedger, projector};
 use oneledger_retry::Backoff;
 use oneledger_services::{Claims, Role, Settings, TokenKeys};
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::UpArgs;
 
@@ -72,8 +72,8 @@ async fn checkpoint_retrying(ledger: &SqlLedger, spec: &StreamSpec) -> u64 {
     }
 }
 
-/// Runs until `stop` turns true.
-pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+/// Runs until `stop` is cancelled.
+pub async fn run(args: UpArgs, stop: CancellationToken) -> anyhow::Result<()> {
     if !oneledger_store::validate::is_token(&args.district) {
         bail!("--district must be lowercase letters, digits and _");
     }
@@ -95,9 +95,6 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
             }
             None => Ok(format!("sqlite://{}", args.data_dir.join(name).display())),
         }
-    };
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
     };
 
     let ledger = SqlLedger::connect(&url("ledger.db").await?)
@@ -126,7 +123,7 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
             rules: rules.clone(),
         };
         let service_store = store.clone();
-        let stop_service = stopped(stop.clone());
+        let stop_service = stop.clone().cancelled_owned();
         tasks.spawn(async move {
             oneledger_services::serve(settings, service_store, listener, async {}, stop_service)
                 .await
@@ -147,7 +144,7 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
                     spec.clone(),
                     RelayConfig::new(&spec, format!("up-{agency}")),
                 );
-                let stop_relay = stopped(stop.clone());
+                let stop_relay = stop.clone().cancelled_owned();
                 tasks
                     .spawn(async move { relay.run(stop_relay).await.map_err(anyhow::Error::from) });
                 Some((oneledger_bus::setup::jetstream(client.clone()), spec))
@@ -155,9 +152,9 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
         };
         let (ledger, store) = (ledger.clone(), store.clone());
         let (stop_projector, stop_connecting, stop_checkpoint) = (
-            stopped(stop.clone()),
-            stopped(stop.clone()),
-            stopped(stop.clone()),
+            stop.clone().cancelled_owned(),
+            stop.clone().cancelled_owned(),
+            stop.clone().cancelled_owned(),
         );
         tasks.spawn(async move {
             let mut feed: Box<dyn Feed> = match feed_source {
@@ -188,7 +185,7 @@ pub async fn run(args: UpArgs, stop: watch::Receiver<bool>) -> anyhow::Result<()
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let api = LedgerApi::new(ledger, token_keys.clone(), rules);
-    let stop_api = stopped(stop.clone());
+    let stop_api = stop.clone().cancelled_owned();
     tasks.spawn(async move {
         serve_ledger(api, listener, stop_api)
             .await
