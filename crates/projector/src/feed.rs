@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use futures::{FutureExt, StreamExt};
 use oneledger_bus::{StreamSpec, cloudevent};
 use oneledger_retry::Backoff;
-use oneledger_store::{EventStore, RecordedEvent, StoreError};
+use oneledger_store::{EventLog, RecordedEvent, StoreError};
 use tokio::sync::watch;
 
 /// How long a read waits for new events before returning none.
@@ -51,13 +51,13 @@ pub trait Feed: Send {
 /// An agency store's ordered log, read directly (embedded mode).
 pub struct StoreFeed {
     name: String,
-    store: Arc<dyn EventStore>,
+    store: Arc<dyn EventLog>,
     head: watch::Receiver<u64>,
 }
 
 impl StoreFeed {
     /// The log of `store`, checkpointed as `name`.
-    pub fn new(name: impl Into<String>, store: Arc<dyn EventStore>) -> Self {
+    pub fn new(name: impl Into<String>, store: Arc<dyn EventLog>) -> Self {
         let head = store.watch_head();
         StoreFeed {
             name: name.into(),

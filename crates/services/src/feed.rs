@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use oneledger_proto::common::v1::{EventEnvelope, UnitRef};
 use oneledger_proto::events::v1::{self as pb, event_feed_service_server::EventFeedService};
-use oneledger_store::{EventStore, RecordedEvent};
+use oneledger_store::{EventLog, RecordedEvent};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
@@ -24,12 +24,12 @@ const FOLLOW_POLL: Duration = Duration::from_millis(500);
 /// The feed over one store.
 #[derive(Debug, Clone)]
 pub struct Feed {
-    store: Arc<dyn EventStore>,
+    store: Arc<dyn EventLog>,
 }
 
 impl Feed {
     /// A feed of `store`, for callers with a valid token.
-    pub fn new(store: Arc<dyn EventStore>) -> Self {
+    pub fn new(store: Arc<dyn EventLog>) -> Self {
         Feed { store }
     }
 }

@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use oneledger_store::{EventStore, PersonKey};
+use oneledger_store::{PersonKey, PersonVault};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -78,7 +78,7 @@ impl PersonEvent {
 pub struct Vault {
     master: Aes256Gcm,
     code_key: Vec<u8>,
-    store: Arc<dyn EventStore>,
+    store: Arc<dyn PersonVault>,
 }
 
 impl fmt::Debug for Vault {
@@ -129,7 +129,7 @@ fn open_with(cipher: &Aes256Gcm, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, S
 
 impl Vault {
     /// A vault with the 32-byte master key, over the petition store.
-    pub fn new(master_key: &[u8], store: Arc<dyn EventStore>) -> Result<Self, String> {
+    pub fn new(master_key: &[u8], store: Arc<dyn PersonVault>) -> Result<Self, String> {
         if master_key.len() != KEY_BYTES {
             return Err(format!("the master key must be {KEY_BYTES} bytes"));
         }

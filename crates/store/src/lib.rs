@@ -10,6 +10,9 @@
 //! - `row`: the row type both backends decode;
 //! - [`postgres`], [`sqlite`]: the backends.
 //!
+//! The store's concerns are traits of their own — [`EventLog`], [`Leases`], [`PersonVault`],
+//! [`ReadAudit`] — and [`EventStore`] is all four, as both backends are.
+//!
 //! Invariants: positions are dense from 1 and commit in position order, so `read_all` never skips an event
 //! that a later read could see; an append under a used request id writes nothing and returns the first
 //! result; this crate knows nothing of NATS, gRPC or the domain's rules.
@@ -38,10 +41,10 @@ pub use event::{EventMetadata, NewEvent, RecordedEvent};
 pub use postgres::PgEventStore;
 pub use sqlite::SqliteEventStore;
 
-/// An agency's event log. Implemented by [`PgEventStore`] and [`SqliteEventStore`]; one conformance suite
-/// runs against both.
+/// An agency's event log: appends with optimistic concurrency and idempotent retries, reads in stream
+/// and in log order, and what an earlier request wrote. The outbox relay and the projector read it.
 #[async_trait]
-pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
+pub trait EventLog: Send + Sync + std::fmt::Debug + 'static {
     /// Appends one command's events to one stream atomically, checking the expected version under the
     /// write lock. A retry under the same request id returns the first result and writes nothing.
     async fn append(&self, request: AppendRequest) -> Result<Appended, AppendError>;
@@ -72,6 +75,18 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
     /// The stream's current version, or `None` when it does not exist.
     async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError>;
 
+    /// What an earlier append under `request_id` wrote, if one did: its stream and positions. Lets a
+    /// service answer a retried command with the first result before deciding it again.
+    async fn request_outcome(
+        &self,
+        request_id: Uuid,
+    ) -> Result<Option<(String, Appended)>, StoreError>;
+}
+
+/// Leases that let one process of many do a job (the relay of a store), and the checkpoints it keeps
+/// under its lease.
+#[async_trait]
+pub trait Leases: Send + Sync + std::fmt::Debug + 'static {
     /// Takes or renews the lease `name` for `holder` for `ttl`; false when another holder has it.
     async fn acquire_lease(
         &self,
@@ -94,14 +109,12 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
         holder: &str,
         position: u64,
     ) -> Result<bool, StoreError>;
+}
 
-    /// What an earlier append under `request_id` wrote, if one did: its stream and positions. Lets a
-    /// service answer a retried command with the first result before deciding it again.
-    async fn request_outcome(
-        &self,
-        request_id: Uuid,
-    ) -> Result<Option<(String, Appended)>, StoreError>;
-
+/// Per-person data keys, wrapped by the master key: storing one, reading it, destroying it
+/// (crypto-shredding erases a person from every event at once).
+#[async_trait]
+pub trait PersonVault: Send + Sync + std::fmt::Debug + 'static {
     /// Stores a person's wrapped data key unless one exists; true when stored.
     async fn put_person_key(
         &self,
@@ -118,7 +131,11 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
         person_ref: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+}
 
+/// The append-only audit log of personal-data reads (who, from which unit, whose, which fields, why).
+#[async_trait]
+pub trait ReadAudit: Send + Sync + std::fmt::Debug + 'static {
     /// Appends a record of a personal-data read to the audit log.
     async fn record_personal_data_read(&self, read: &PersonalDataRead) -> Result<(), StoreError>;
 
@@ -129,6 +146,14 @@ pub trait EventStore: Send + Sync + std::fmt::Debug + 'static {
         limit: usize,
     ) -> Result<Vec<PersonalDataRead>, StoreError>;
 }
+
+/// Everything an agency's store is: its log, leases, person keys and read audit, in one database so that
+/// an append and what it depends on commit together. Implemented by [`PgEventStore`] and
+/// [`SqliteEventStore`]; one conformance suite runs against both. A part that needs only one concern takes
+/// that trait (`Arc<dyn EventLog>`).
+pub trait EventStore: EventLog + Leases + PersonVault + ReadAudit {}
+
+impl<T: EventLog + Leases + PersonVault + ReadAudit> EventStore for T {}
 
 /// A person's data key as the store holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,7 +22,7 @@ use crate::error::{AppendError, StoreError};
 use crate::event::RecordedEvent;
 use crate::row::ReadRow;
 use crate::row::{EventRow, RequestRow, into_events, pg_event_columns, signed};
-use crate::{EventStore, PersonKey, PersonalDataRead};
+use crate::{EventLog, Leases, PersonKey, PersonVault, PersonalDataRead, ReadAudit};
 
 /// Read connections; a service's reads are short, two cores cannot use many more.
 const DEFAULT_POOL_SIZE: u32 = 8;
@@ -78,7 +78,7 @@ impl PgEventStore {
 }
 
 #[async_trait]
-impl EventStore for PgEventStore {
+impl EventLog for PgEventStore {
     async fn append(&self, request: AppendRequest) -> Result<Appended, AppendError> {
         self.appender.append(request).await
     }
@@ -139,6 +139,35 @@ impl EventStore for PgEventStore {
         Ok(version.map(|v| u64::try_from(v).unwrap_or(0)))
     }
 
+    async fn request_outcome(
+        &self,
+        request_id: Uuid,
+    ) -> Result<Option<(String, Appended)>, StoreError> {
+        let row: Option<RequestRow> = sqlx::query_as(
+            "SELECT request_id, stream_id, fingerprint, first_version, last_version, first_position, \
+             last_position FROM requests WHERE request_id = $1",
+        )
+        .bind(request_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => {
+                let record = batch::RequestRecord::try_from(row)?;
+                Ok(Some((
+                    record.stream_id,
+                    Appended {
+                        replayed: true,
+                        ..record.appended
+                    },
+                )))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+#[async_trait]
+impl Leases for PgEventStore {
     async fn acquire_lease(
         &self,
         name: &str,
@@ -197,33 +226,10 @@ impl EventStore for PgEventStore {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+}
 
-    async fn request_outcome(
-        &self,
-        request_id: Uuid,
-    ) -> Result<Option<(String, Appended)>, StoreError> {
-        let row: Option<RequestRow> = sqlx::query_as(
-            "SELECT request_id, stream_id, fingerprint, first_version, last_version, first_position, \
-             last_position FROM requests WHERE request_id = $1",
-        )
-        .bind(request_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(row) => {
-                let record = batch::RequestRecord::try_from(row)?;
-                Ok(Some((
-                    record.stream_id,
-                    Appended {
-                        replayed: true,
-                        ..record.appended
-                    },
-                )))
-            }
-            None => Ok(None),
-        }
-    }
-
+#[async_trait]
+impl PersonVault for PgEventStore {
     async fn put_person_key(
         &self,
         person_ref: &str,
@@ -265,7 +271,10 @@ impl EventStore for PgEventStore {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+}
 
+#[async_trait]
+impl ReadAudit for PgEventStore {
     async fn record_personal_data_read(&self, read: &PersonalDataRead) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO personal_data_reads (read_at, reader, unit, person_ref, fields, purpose) \

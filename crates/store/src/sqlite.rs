@@ -27,7 +27,7 @@ use crate::row::ReadRow;
 use crate::row::{
     EventRow, RequestRow, event_columns, events_from_json, into_events, signed, sqlite_event_json,
 };
-use crate::{EventStore, PersonKey, PersonalDataRead};
+use crate::{EventLog, Leases, PersonKey, PersonVault, PersonalDataRead, ReadAudit};
 
 /// Read connections; WAL readers do not block the writer.
 const DEFAULT_POOL_SIZE: u32 = 4;
@@ -91,7 +91,7 @@ fn unix_millis(ttl: Duration) -> (i64, i64) {
 }
 
 #[async_trait]
-impl EventStore for SqliteEventStore {
+impl EventLog for SqliteEventStore {
     async fn append(&self, request: AppendRequest) -> Result<Appended, AppendError> {
         self.appender.append(request).await
     }
@@ -156,6 +156,35 @@ impl EventStore for SqliteEventStore {
         Ok(version.map(|v| u64::try_from(v).unwrap_or(0)))
     }
 
+    async fn request_outcome(
+        &self,
+        request_id: Uuid,
+    ) -> Result<Option<(String, Appended)>, StoreError> {
+        let row: Option<RequestRow> = sqlx::query_as(
+            "SELECT request_id, stream_id, fingerprint, first_version, last_version, first_position, \
+             last_position FROM requests WHERE request_id = ?1",
+        )
+        .bind(request_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => {
+                let record = batch::RequestRecord::try_from(row)?;
+                Ok(Some((
+                    record.stream_id,
+                    Appended {
+                        replayed: true,
+                        ..record.appended
+                    },
+                )))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+#[async_trait]
+impl Leases for SqliteEventStore {
     async fn acquire_lease(
         &self,
         name: &str,
@@ -218,33 +247,10 @@ impl EventStore for SqliteEventStore {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+}
 
-    async fn request_outcome(
-        &self,
-        request_id: Uuid,
-    ) -> Result<Option<(String, Appended)>, StoreError> {
-        let row: Option<RequestRow> = sqlx::query_as(
-            "SELECT request_id, stream_id, fingerprint, first_version, last_version, first_position, \
-             last_position FROM requests WHERE request_id = ?1",
-        )
-        .bind(request_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(row) => {
-                let record = batch::RequestRecord::try_from(row)?;
-                Ok(Some((
-                    record.stream_id,
-                    Appended {
-                        replayed: true,
-                        ..record.appended
-                    },
-                )))
-            }
-            None => Ok(None),
-        }
-    }
-
+#[async_trait]
+impl PersonVault for SqliteEventStore {
     async fn put_person_key(
         &self,
         person_ref: &str,
@@ -286,7 +292,10 @@ impl EventStore for SqliteEventStore {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+}
 
+#[async_trait]
+impl ReadAudit for SqliteEventStore {
     async fn record_personal_data_read(&self, read: &PersonalDataRead) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO personal_data_reads (read_at, reader, unit, person_ref, fields, purpose) \
