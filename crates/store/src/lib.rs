@@ -8,6 +8,7 @@
 //! - `batch`: the pure group-commit planner shared by both backends;
 //! - `appender`: the one task per store that merges concurrent appends into one transaction;
 //! - `row`: the row type both backends decode;
+//! - `shared`: the statements both backends say alike (person keys, the read audit), written once;
 //! - [`postgres`], [`sqlite`]: the backends.
 //!
 //! The store's concerns are traits of their own — [`EventLog`], [`Leases`], [`PersonVault`],
@@ -24,6 +25,7 @@ pub mod error;
 pub mod event;
 pub mod postgres;
 mod row;
+mod shared;
 pub mod sqlite;
 pub mod validate;
 

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, Row};
 use tokio::sync::watch;
@@ -20,9 +20,8 @@ use crate::appender::{Appender, BatchWriter};
 use crate::batch::{self, Prepared, Snapshot};
 use crate::error::{AppendError, StoreError};
 use crate::event::RecordedEvent;
-use crate::row::ReadRow;
 use crate::row::{EventRow, RequestRow, into_events, pg_event_columns, signed};
-use crate::{EventLog, Leases, PersonKey, PersonVault, PersonalDataRead, ReadAudit};
+use crate::{EventLog, Leases};
 
 /// Read connections; a service's reads are short, two cores cannot use many more.
 const DEFAULT_POOL_SIZE: u32 = 8;
@@ -143,26 +142,7 @@ impl EventLog for PgEventStore {
         &self,
         request_id: Uuid,
     ) -> Result<Option<(String, Appended)>, StoreError> {
-        let row: Option<RequestRow> = sqlx::query_as(
-            "SELECT request_id, stream_id, fingerprint, first_version, last_version, first_position, \
-             last_position FROM requests WHERE request_id = $1",
-        )
-        .bind(request_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(row) => {
-                let record = batch::RequestRecord::try_from(row)?;
-                Ok(Some((
-                    record.stream_id,
-                    Appended {
-                        replayed: true,
-                        ..record.appended
-                    },
-                )))
-            }
-            None => Ok(None),
-        }
+        self.recorded_outcome(request_id).await
     }
 }
 
@@ -225,86 +205,6 @@ impl Leases for PgEventStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-}
-
-#[async_trait]
-impl PersonVault for PgEventStore {
-    async fn put_person_key(
-        &self,
-        person_ref: &str,
-        wrapped_key: &[u8],
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO person_keys (person_ref, wrapped_key, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (person_ref) DO NOTHING",
-        )
-        .bind(person_ref)
-        .bind(wrapped_key)
-        .bind(Utc::now())
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn person_key(&self, person_ref: &str) -> Result<PersonKey, StoreError> {
-        let row: Option<crate::row::PersonKeyRow> =
-            sqlx::query_as("SELECT wrapped_key, erased_at FROM person_keys WHERE person_ref = $1")
-                .bind(person_ref)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(crate::row::person_key(row))
-    }
-
-    async fn erase_person_key(
-        &self,
-        person_ref: &str,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE person_keys SET wrapped_key = NULL, erased_at = $2 \
-             WHERE person_ref = $1 AND erased_at IS NULL",
-        )
-        .bind(person_ref)
-        .bind(at)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-}
-
-#[async_trait]
-impl ReadAudit for PgEventStore {
-    async fn record_personal_data_read(&self, read: &PersonalDataRead) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO personal_data_reads (read_at, reader, unit, person_ref, fields, purpose) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(read.read_at)
-        .bind(&read.reader)
-        .bind(&read.unit)
-        .bind(&read.person_ref)
-        .bind(&read.fields)
-        .bind(&read.purpose)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn personal_data_reads(
-        &self,
-        person_ref: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<PersonalDataRead>, StoreError> {
-        let rows: Vec<ReadRow> = sqlx::query_as(
-            "SELECT read_at, reader, unit, person_ref, fields, purpose FROM personal_data_reads \
-             WHERE $1 IS NULL OR person_ref = $1 ORDER BY id DESC LIMIT $2",
-        )
-        .bind(person_ref)
-        .bind(signed(limit as u64))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(PersonalDataRead::from).collect())
     }
 }
 
@@ -734,3 +634,5 @@ pub async fn sibling_database(url: &str, part: &str) -> Result<String, StoreErro
     conn.close().await?;
     Ok(options.database(&name).to_url_lossy().to_string())
 }
+
+crate::shared::same_sql!(PgEventStore);
