@@ -10,7 +10,7 @@ use oneledger_domain::{Agency, ItemRef};
 use oneledger_store::RecordedEvent;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{QueryBuilder, Row};
 
 use crate::model::{Item, ItemSummary, LedgerModel, TimelineEntry, item_of};
 
@@ -19,15 +19,18 @@ const IN_CHUNK: usize = 500;
 /// Rows per multi-row INSERT: 11 columns × 1,000 rows stays under SQLite's 32,766 bound parameters.
 const ROW_CHUNK: usize = 1000;
 
-/// `?, ?, …` for `n` values.
-fn marks(n: usize) -> String {
-    vec!["?"; n].join(", ")
-}
-
-/// `(?, …), (?, …), …` for `rows` rows of `columns` values.
-fn tuples(rows: usize, columns: usize) -> String {
-    let row = format!("({})", marks(columns));
-    vec![row.as_str(); rows].join(", ")
+/// Appends `(<binds>)` of `values` to `query`: an `IN` list in the backend's own placeholders.
+fn in_list<DB, T>(query: &mut QueryBuilder<DB>, values: &[T])
+where
+    DB: sqlx::Database,
+    for<'t> &'t T: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    query.push("(");
+    let mut list = query.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+    list.push_unseparated(")");
 }
 
 /// The timeline columns every timeline query selects, in [`TimelineRow`]'s order.
@@ -147,68 +150,37 @@ enum Db {
     Sqlite(SqlitePool),
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Dialect {
-    Pg,
-    Sqlite,
-}
-
-/// Our SQL, written with `?` placeholders, in the dialect's form (`$1…` on PostgreSQL). Only our own
-/// constant fragments are ever passed; values are always bound.
-fn sql(dialect: Dialect, text: &str) -> AssertSqlSafe<String> {
-    match dialect {
-        Dialect::Sqlite => AssertSqlSafe(text.to_owned()),
-        Dialect::Pg => {
-            let mut out = String::with_capacity(text.len() + 8);
-            let mut n = 0;
-            for c in text.chars() {
-                if c == '?' {
-                    n += 1;
-                    out.push('$');
-                    out.push_str(&n.to_string());
-                } else {
-                    out.push(c);
-                }
-            }
-            AssertSqlSafe(out)
-        }
-    }
-}
-
-/// Runs `$body` with `$tx` a transaction of the ledger's backend and `$d` its dialect, committing after.
+/// Runs `$body` with `$tx` a transaction of the ledger's backend, committing after. The body is expanded
+/// once per backend, so a `QueryBuilder` in it writes that backend's placeholders.
 macro_rules! in_transaction {
     // A writing transaction: on SQLite it takes the write lock at BEGIN, so two writers queue on the busy
     // timeout instead of one failing at once when its read snapshot cannot be upgraded.
-    (write $db:expr, |$tx:ident, $d:ident| $body:expr) => {
+    (write $db:expr, |$tx:ident| $body:expr) => {
         match $db {
             Db::Pg(pool) => {
                 let mut $tx = pool.begin().await?;
-                let $d = Dialect::Pg;
                 let out = $body;
                 $tx.commit().await?;
                 Ok(out)
             }
             Db::Sqlite(pool) => {
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let $d = Dialect::Sqlite;
                 let out = $body;
                 $tx.commit().await?;
                 Ok(out)
             }
         }
     };
-    ($db:expr, |$tx:ident, $d:ident| $body:expr) => {
+    ($db:expr, |$tx:ident| $body:expr) => {
         match $db {
             Db::Pg(pool) => {
                 let mut $tx = pool.begin().await?;
-                let $d = Dialect::Pg;
                 let out = $body;
                 $tx.commit().await?;
                 Ok(out)
             }
             Db::Sqlite(pool) => {
                 let mut $tx = pool.begin().await?;
-                let $d = Dialect::Sqlite;
                 let out = $body;
                 $tx.commit().await?;
                 Ok(out)
@@ -313,14 +285,12 @@ impl SqlLedger {
 
     /// How far `feed` has been applied (0: nothing yet).
     pub async fn checkpoint(&self, feed: &str) -> Result<u64, LedgerError> {
-        in_transaction!(&self.db, |tx, d| {
-            let position: Option<i64> = sqlx::query_scalar(sql(
-                d,
-                "SELECT position FROM ledger_checkpoints WHERE feed = ?",
-            ))
-            .bind(feed)
-            .fetch_optional(&mut *tx)
-            .await?;
+        in_transaction!(&self.db, |tx| {
+            let position: Option<i64> =
+                sqlx::query_scalar("SELECT position FROM ledger_checkpoints WHERE feed = $1")
+                    .bind(feed)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             position.map_or(0, |p| u64::try_from(p).unwrap_or(0))
         })
     }
@@ -353,7 +323,7 @@ impl SqlLedger {
         events: &[RecordedEvent],
         carry: Option<&PreparedBatch>,
     ) -> Result<PreparedBatch, LedgerError> {
-        in_transaction!(&self.db, |tx, d| {
+        in_transaction!(&self.db, |tx| {
             let generation: i64 =
                 sqlx::query_scalar("SELECT generation FROM ledger_generation WHERE id = 1")
                     .fetch_one(&mut *tx)
@@ -362,10 +332,9 @@ impl SqlLedger {
                 // The carried batch's commit is the one write expected in between.
                 Some(c) => (c.last.unwrap_or(c.from), c.generation + 1),
                 None => {
-                    let checkpoint: Option<i64> = sqlx::query_scalar(sql(
-                        d,
-                        "SELECT position FROM ledger_checkpoints WHERE feed = ?",
-                    ))
+                    let checkpoint: Option<i64> = sqlx::query_scalar(
+                        "SELECT position FROM ledger_checkpoints WHERE feed = $1",
+                    )
                     .bind(feed)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -402,15 +371,14 @@ impl SqlLedger {
                     .into_iter()
                     .collect();
                 for chunk in items.chunks(IN_CHUNK) {
-                    let text = format!(
-                        "SELECT state FROM ledger_items WHERE item IN ({})",
-                        marks(chunk.len())
-                    );
-                    let mut query = sqlx::query_scalar::<_, String>(sql(d, &text));
-                    for key in chunk {
-                        query = query.bind(key);
-                    }
-                    for state in query.fetch_all(&mut *tx).await? {
+                    let mut query =
+                        QueryBuilder::new("SELECT state FROM ledger_items WHERE item IN ");
+                    in_list(&mut query, chunk);
+                    for state in query
+                        .build_query_scalar::<String>()
+                        .fetch_all(&mut *tx)
+                        .await?
+                    {
                         let loaded: Item = serde_json::from_str(&state).map_err(corrupt)?;
                         model.items.insert(loaded.item.clone(), loaded);
                     }
@@ -426,15 +394,12 @@ impl SqlLedger {
                 for (agency, names) in &streams {
                     let names: Vec<&String> = names.iter().collect();
                     for chunk in names.chunks(IN_CHUNK) {
-                        let text = format!(
-                            "SELECT agency, stream, version FROM ledger_streams WHERE agency = ? AND stream IN ({})",
-                            marks(chunk.len())
+                        let mut query = QueryBuilder::new(
+                            "SELECT agency, stream, version FROM ledger_streams WHERE agency = ",
                         );
-                        let mut query = sqlx::query(sql(d, &text)).bind(agency.token());
-                        for stream in chunk {
-                            query = query.bind(*stream);
-                        }
-                        for row in query.fetch_all(&mut *tx).await? {
+                        query.push_bind(agency.token()).push(" AND stream IN ");
+                        in_list(&mut query, chunk);
+                        for row in query.build().fetch_all(&mut *tx).await? {
                             let agency: String = row.try_get("agency")?;
                             let version: i64 = row.try_get("version")?;
                             model.applied.insert(
@@ -503,15 +468,10 @@ impl SqlLedger {
                 let keys: Vec<String> = model.items.keys().map(ItemRef::key).collect();
                 let mut roots: BTreeMap<String, String> = BTreeMap::new();
                 for chunk in keys.chunks(IN_CHUNK) {
-                    let text = format!(
-                        "SELECT item, root FROM ledger_links WHERE item IN ({})",
-                        marks(chunk.len())
-                    );
-                    let mut query = sqlx::query(sql(d, &text));
-                    for key in chunk {
-                        query = query.bind(key);
-                    }
-                    for row in query.fetch_all(&mut *tx).await? {
+                    let mut query =
+                        QueryBuilder::new("SELECT item, root FROM ledger_links WHERE item IN ");
+                    in_list(&mut query, chunk);
+                    for row in query.build().fetch_all(&mut *tx).await? {
                         roots.insert(row.try_get("item")?, row.try_get("root")?);
                     }
                 }
@@ -556,13 +516,10 @@ impl SqlLedger {
         let Some(last) = prepared.last else {
             return Ok(prepared.outcome);
         };
-        in_transaction!(write & self.db, |tx, d| {
+        in_transaction!(write & self.db, |tx| {
             // Taking the next generation both checks that nothing was written since and, on PostgreSQL,
             // holds the row until COMMIT, so writers of different feeds go one at a time.
-            let moved = sqlx::query(sql(
-                d,
-                "UPDATE ledger_generation SET generation = generation + 1 WHERE id = 1 AND generation = ?",
-            ))
+            let moved = sqlx::query("UPDATE ledger_generation SET generation = generation + 1 WHERE id = 1 AND generation = $1")
             .bind(prepared.generation)
             .execute(&mut *tx)
             .await?;
@@ -570,11 +527,10 @@ impl SqlLedger {
                 return Err(LedgerError::Stale);
             }
             for parked in &prepared.parked {
-                sqlx::query(sql(
-                    d,
+                sqlx::query(
                     "INSERT INTO ledger_parked (agency, position, event_type, reason, event) \
-                     VALUES (?, ?, ?, ?, ?) ON CONFLICT (agency, position) DO NOTHING",
-                ))
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (agency, position) DO NOTHING",
+                )
                 .bind(parked.agency.token())
                 .bind(i64::try_from(parked.position).unwrap_or(i64::MAX))
                 .bind(&parked.event_type)
@@ -584,103 +540,93 @@ impl SqlLedger {
                 .await?;
             }
             for (item, root) in &prepared.link_roots {
-                sqlx::query(sql(
-                    d,
-                    "INSERT INTO ledger_links (item, root) VALUES (?, ?) \
+                sqlx::query(
+                    "INSERT INTO ledger_links (item, root) VALUES ($1, $2) \
                      ON CONFLICT (item) DO UPDATE SET root = excluded.root",
-                ))
+                )
                 .bind(item)
                 .bind(root)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(sql(d, "UPDATE ledger_items SET root = ? WHERE item = ?"))
+                sqlx::query("UPDATE ledger_items SET root = $1 WHERE item = $2")
                     .bind(root)
                     .bind(item)
                     .execute(&mut *tx)
                     .await?;
             }
             for chunk in prepared.rows.chunks(ROW_CHUNK) {
-                let text = format!(
+                let mut query = QueryBuilder::new(
                     "INSERT INTO ledger_items (item, root, agency, kind, title, stage, closed, responsible_unit, \
-                     territorial_unit, territory, state) VALUES {} \
-                     ON CONFLICT (item) DO UPDATE SET agency = excluded.agency, title = excluded.title, \
+                     territorial_unit, territory, state) ",
+                );
+                query.push_values(chunk, |mut values, row| {
+                    let s = &row.summary;
+                    values
+                        .push_bind(&row.key)
+                        .push_bind(&row.root)
+                        .push_bind(row.agency.token())
+                        .push_bind(s.kind)
+                        .push_bind(&s.title)
+                        .push_bind(&s.stage)
+                        .push_bind(s.closed)
+                        .push_bind(&s.responsible_unit)
+                        .push_bind(&s.territorial_unit)
+                        .push_bind(&s.territory)
+                        .push_bind(&row.state);
+                });
+                query.push(
+                    " ON CONFLICT (item) DO UPDATE SET agency = excluded.agency, title = excluded.title, \
                      stage = excluded.stage, closed = excluded.closed, responsible_unit = excluded.responsible_unit, \
                      territorial_unit = excluded.territorial_unit, territory = excluded.territory, \
                      state = excluded.state",
-                    tuples(chunk.len(), 11)
                 );
-                let mut query = sqlx::query(sql(d, &text));
-                for row in chunk {
-                    let s = &row.summary;
-                    query = query
-                        .bind(&row.key)
-                        .bind(&row.root)
-                        .bind(row.agency.token())
-                        .bind(s.kind)
-                        .bind(&s.title)
-                        .bind(&s.stage)
-                        .bind(s.closed)
-                        .bind(s.responsible_unit.clone())
-                        .bind(s.territorial_unit.clone())
-                        .bind(s.territory.clone())
-                        .bind(&row.state);
-                }
-                query.execute(&mut *tx).await?;
+                query.build().execute(&mut *tx).await?;
             }
             for chunk in prepared.changed.chunks(ROW_CHUNK) {
-                let text = format!(
-                    "INSERT INTO ledger_changes (root) VALUES {}",
-                    tuples(chunk.len(), 1)
-                );
-                let mut query = sqlx::query(sql(d, &text));
-                for root in chunk {
-                    query = query.bind(root);
-                }
-                query.execute(&mut *tx).await?;
+                let mut query = QueryBuilder::new("INSERT INTO ledger_changes (root) ");
+                query.push_values(chunk, |mut values, root| {
+                    values.push_bind(root);
+                });
+                query.build().execute(&mut *tx).await?;
             }
             let lines: Vec<&TimelineEntry> = prepared.model.timelines.values().flatten().collect();
             for chunk in lines.chunks(ROW_CHUNK) {
-                let text = format!(
-                    "INSERT INTO ledger_timeline (agency, position, item, occurred_at, event_type, acting_unit) \
-                     VALUES {} ON CONFLICT (agency, position) DO NOTHING",
-                    tuples(chunk.len(), 6)
+                let mut query = QueryBuilder::new(
+                    "INSERT INTO ledger_timeline (agency, position, item, occurred_at, event_type, acting_unit) ",
                 );
-                let mut query = sqlx::query(sql(d, &text));
-                for line in chunk {
-                    query = query
-                        .bind(line.agency.token())
-                        .bind(i64::try_from(line.position).unwrap_or(i64::MAX))
-                        .bind(line.item.key())
-                        .bind(
+                query.push_values(chunk, |mut values, line| {
+                    values
+                        .push_bind(line.agency.token())
+                        .push_bind(i64::try_from(line.position).unwrap_or(i64::MAX))
+                        .push_bind(line.item.key())
+                        .push_bind(
                             line.occurred_at
                                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                         )
-                        .bind(&line.event_type)
-                        .bind(&line.acting_unit);
-                }
-                query.execute(&mut *tx).await?;
+                        .push_bind(&line.event_type)
+                        .push_bind(&line.acting_unit);
+                });
+                query.push(" ON CONFLICT (agency, position) DO NOTHING");
+                query.build().execute(&mut *tx).await?;
             }
             let versions: Vec<(&(Agency, String), &u64)> = prepared.model.applied.iter().collect();
             for chunk in versions.chunks(ROW_CHUNK) {
-                let text = format!(
-                    "INSERT INTO ledger_streams (agency, stream, version) VALUES {} \
-                     ON CONFLICT (agency, stream) DO UPDATE SET version = excluded.version",
-                    tuples(chunk.len(), 3)
-                );
-                let mut query = sqlx::query(sql(d, &text));
-                for ((agency, stream), version) in chunk {
-                    query = query
-                        .bind(agency.token())
-                        .bind(stream)
-                        .bind(i64::try_from(**version).unwrap_or(i64::MAX));
-                }
-                query.execute(&mut *tx).await?;
+                let mut query =
+                    QueryBuilder::new("INSERT INTO ledger_streams (agency, stream, version) ");
+                query.push_values(chunk, |mut values, ((agency, stream), version)| {
+                    values
+                        .push_bind(agency.token())
+                        .push_bind(stream)
+                        .push_bind(i64::try_from(**version).unwrap_or(i64::MAX));
+                });
+                query
+                    .push(" ON CONFLICT (agency, stream) DO UPDATE SET version = excluded.version");
+                query.build().execute(&mut *tx).await?;
             }
-            sqlx::query(sql(
-                d,
-                "INSERT INTO ledger_checkpoints (feed, position) VALUES (?, ?) \
+            sqlx::query(
+                "INSERT INTO ledger_checkpoints (feed, position) VALUES ($1, $2) \
                  ON CONFLICT (feed) DO UPDATE SET position = excluded.position",
-            ))
+            )
             .bind(&prepared.feed)
             .bind(i64::try_from(last).unwrap_or(i64::MAX))
             .execute(&mut *tx)
@@ -691,9 +637,9 @@ impl SqlLedger {
 
     /// The whole ledger as a model: for queries at small scale, and to compare a rebuild with the live one.
     pub async fn load_model(&self) -> Result<LedgerModel, LedgerError> {
-        in_transaction!(&self.db, |tx, d| {
+        in_transaction!(&self.db, |tx| {
             let mut model = LedgerModel::default();
-            for row in sqlx::query(sql(d, "SELECT state FROM ledger_items"))
+            for row in sqlx::query("SELECT state FROM ledger_items")
                 .fetch_all(&mut *tx)
                 .await?
             {
@@ -701,7 +647,7 @@ impl SqlLedger {
                 let item: Item = serde_json::from_str(&state).map_err(corrupt)?;
                 model.items.insert(item.item.clone(), item);
             }
-            for row in sqlx::query(sql(d, "SELECT item, root FROM ledger_links"))
+            for row in sqlx::query("SELECT item, root FROM ledger_links")
                 .fetch_all(&mut *tx)
                 .await?
             {
@@ -712,7 +658,7 @@ impl SqlLedger {
                     ItemRef::from_key(&root).ok_or_else(|| corrupt(format!("link root {root}")))?;
                 model.root_of.insert(item, root);
             }
-            for row in sqlx::query(sql(d, "SELECT agency, stream, version FROM ledger_streams"))
+            for row in sqlx::query("SELECT agency, stream, version FROM ledger_streams")
                 .fetch_all(&mut *tx)
                 .await?
             {
@@ -723,9 +669,10 @@ impl SqlLedger {
                     u64::try_from(version).unwrap_or(0),
                 );
             }
-            let lines: Vec<TimelineRow> = sqlx::query_as(sql(
-                d,
-                concat!("SELECT ", timeline_columns!(), " FROM ledger_timeline"),
+            let lines: Vec<TimelineRow> = sqlx::query_as(concat!(
+                "SELECT ",
+                timeline_columns!(),
+                " FROM ledger_timeline"
             ))
             .fetch_all(&mut *tx)
             .await?;
@@ -762,51 +709,43 @@ impl SqlLedger {
         after: &str,
         limit: usize,
     ) -> Result<Vec<String>, LedgerError> {
-        let mut extra = String::new();
-        let mut extra_binds: Vec<String> = Vec::new();
-        if let Some(territory) = &filter.territory {
-            extra.push_str(" AND territory = ?");
-            extra_binds.push(territory.clone());
-        }
-        if let Some(t) = &filter.title_contains {
-            extra.push_str(" AND title LIKE ?");
-            extra_binds.push(format!("%{}%", t.replace(['%', '_'], "")));
-        }
-        let mut binds: Vec<String> = Vec::new();
-        let mut text = match &filter.unit {
-            // Each unit column is range-scanned in root order on its own index; UNION merges them.
-            Some(unit) => {
-                let mut text = String::new();
-                for (i, column) in ["responsible_unit", "territorial_unit"]
-                    .into_iter()
-                    .enumerate()
-                {
-                    if i > 0 {
-                        text.push_str(" UNION ");
-                    }
-                    text.push_str(&format!(
-                        "SELECT root FROM ledger_items WHERE {column} = ? AND root > ?{extra}"
-                    ));
-                    binds.push(unit.clone());
-                    binds.push(after.to_owned());
-                    binds.extend(extra_binds.iter().cloned());
-                }
-                text
-            }
-            None => {
-                binds.push(after.to_owned());
-                binds.extend(extra_binds);
-                format!("SELECT DISTINCT root FROM ledger_items WHERE root > ?{extra}")
-            }
+        let title = filter
+            .title_contains
+            .as_ref()
+            .map(|t| format!("%{}%", t.replace(['%', '_'], "")));
+        // Each unit column is range-scanned in root order on its own index; UNION merges them.
+        let unit_columns: &[Option<&str>] = match filter.unit {
+            Some(_) => &[Some("responsible_unit"), Some("territorial_unit")],
+            None => &[None],
         };
-        text.push_str(" ORDER BY root LIMIT ?");
-        in_transaction!(&self.db, |tx, d| {
-            let mut query = sqlx::query_scalar::<_, String>(sql(d, &text));
-            for b in &binds {
-                query = query.bind(b.clone());
+        in_transaction!(&self.db, |tx| {
+            let mut query = QueryBuilder::new("");
+            for (i, column) in unit_columns.iter().enumerate() {
+                if i > 0 {
+                    query.push(" UNION ");
+                }
+                match (column, &filter.unit) {
+                    (Some(column), Some(unit)) => {
+                        query.push("SELECT root FROM ledger_items WHERE ");
+                        query.push(column).push(" = ").push_bind(unit).push(" AND ");
+                    }
+                    _ => {
+                        query.push("SELECT DISTINCT root FROM ledger_items WHERE ");
+                    }
+                }
+                query.push("root > ").push_bind(after);
+                if let Some(territory) = &filter.territory {
+                    query.push(" AND territory = ").push_bind(territory);
+                }
+                if let Some(title) = &title {
+                    query.push(" AND title LIKE ").push_bind(title);
+                }
             }
             query
-                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .push(" ORDER BY root LIMIT ")
+                .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+            query
+                .build_query_scalar::<String>()
                 .fetch_all(&mut *tx)
                 .await?
         })
@@ -814,9 +753,9 @@ impl SqlLedger {
 
     /// The root of the entry `item` belongs to, if the ledger has seen the item.
     pub async fn root_of(&self, item: &ItemRef) -> Result<Option<String>, LedgerError> {
-        in_transaction!(&self.db, |tx, d| {
+        in_transaction!(&self.db, |tx| {
             let root: Option<String> =
-                sqlx::query_scalar(sql(d, "SELECT root FROM ledger_items WHERE item = ?"))
+                sqlx::query_scalar("SELECT root FROM ledger_items WHERE item = $1")
                     .bind(item.key())
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -836,19 +775,14 @@ impl SqlLedger {
         roots: &[String],
         with_timeline: bool,
     ) -> Result<LedgerModel, LedgerError> {
-        in_transaction!(&self.db, |tx, d| {
+        in_transaction!(&self.db, |tx| {
             let mut model = LedgerModel::default();
             let mut keys = Vec::new();
             for chunk in roots.chunks(IN_CHUNK) {
-                let text = format!(
-                    "SELECT item, root, state FROM ledger_items WHERE root IN ({})",
-                    marks(chunk.len())
-                );
-                let mut query = sqlx::query(sql(d, &text));
-                for root in chunk {
-                    query = query.bind(root);
-                }
-                for row in query.fetch_all(&mut *tx).await? {
+                let mut query =
+                    QueryBuilder::new("SELECT item, root, state FROM ledger_items WHERE root IN ");
+                in_list(&mut query, chunk);
+                for row in query.build().fetch_all(&mut *tx).await? {
                     let (key, root, state): (String, String, String) = (
                         row.try_get("item")?,
                         row.try_get("root")?,
@@ -868,16 +802,17 @@ impl SqlLedger {
             }
             if with_timeline {
                 for chunk in keys.chunks(IN_CHUNK) {
-                    let text = format!(
-                        "SELECT {} FROM ledger_timeline WHERE item IN ({})",
+                    let mut query = QueryBuilder::new(concat!(
+                        "SELECT ",
                         timeline_columns!(),
-                        marks(chunk.len())
-                    );
-                    let mut query = sqlx::query_as::<_, TimelineRow>(sql(d, &text));
-                    for key in chunk {
-                        query = query.bind(key);
-                    }
-                    for line in query.fetch_all(&mut *tx).await? {
+                        " FROM ledger_timeline WHERE item IN "
+                    ));
+                    in_list(&mut query, chunk);
+                    for line in query
+                        .build_query_as::<TimelineRow>()
+                        .fetch_all(&mut *tx)
+                        .await?
+                    {
                         let line = timeline_entry(line)?;
                         model
                             .timelines
@@ -897,11 +832,10 @@ impl SqlLedger {
         after: u64,
         limit: usize,
     ) -> Result<Vec<(u64, String)>, LedgerError> {
-        in_transaction!(&self.db, |tx, d| {
-            let rows = sqlx::query(sql(
-                d,
-                "SELECT seq, root FROM ledger_changes WHERE seq > ? ORDER BY seq LIMIT ?",
-            ))
+        in_transaction!(&self.db, |tx| {
+            let rows = sqlx::query(
+                "SELECT seq, root FROM ledger_changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+            )
             .bind(i64::try_from(after).unwrap_or(i64::MAX))
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(&mut *tx)
@@ -925,15 +859,15 @@ impl SqlLedger {
     ) -> Result<Vec<(String, u64)>, LedgerError> {
         let text = if unit.is_some() {
             "SELECT t.event_type AS event_type, COUNT(*) AS n FROM ledger_timeline t JOIN ledger_items i ON i.item = t.item \
-             WHERE t.occurred_at >= ? AND t.occurred_at < ? AND (i.responsible_unit = ? OR i.territorial_unit = ?) \
+             WHERE t.occurred_at >= $1 AND t.occurred_at < $2 AND (i.responsible_unit = $3 OR i.territorial_unit = $3) \
              GROUP BY t.event_type"
         } else {
-            "SELECT event_type, COUNT(*) AS n FROM ledger_timeline WHERE occurred_at >= ? AND occurred_at < ? GROUP BY event_type"
+            "SELECT event_type, COUNT(*) AS n FROM ledger_timeline WHERE occurred_at >= $1 AND occurred_at < $2 GROUP BY event_type"
         };
-        in_transaction!(&self.db, |tx, d| {
-            let mut query = sqlx::query(sql(d, text)).bind(from).bind(to);
+        in_transaction!(&self.db, |tx| {
+            let mut query = sqlx::query(text).bind(from).bind(to);
             if let Some(u) = unit {
-                query = query.bind(u).bind(u);
+                query = query.bind(u);
             }
             let mut out = Vec::new();
             for row in query.fetch_all(&mut *tx).await? {
@@ -959,8 +893,7 @@ impl SqlLedger {
         } else {
             suffixes.iter().map(|s| format!("%{s}")).collect()
         };
-        let condition = vec!["t.event_type LIKE ?"; patterns.len()].join(" OR ");
-        self.items_in_period(&condition, &patterns, from, to, unit)
+        self.items_in_period("t.event_type LIKE ", &patterns, from, to, unit)
             .await
     }
 
@@ -972,39 +905,42 @@ impl SqlLedger {
         to: &str,
         unit: Option<&str>,
     ) -> Result<Vec<Item>, LedgerError> {
-        self.items_in_period("i.kind = ?", &[kind.to_owned()], from, to, unit)
+        self.items_in_period("i.kind = ", &[kind.to_owned()], from, to, unit)
             .await
     }
 
-    /// Items meeting `condition` (over `i`, the item, and `t`, a timeline line; its `?`s bound to
-    /// `values`) with an event between two instants, on `unit` when given.
+    /// Items with an event between two instants (RFC 3339, half-open), on `unit` when given, for which
+    /// `test` (over `i`, the item, and `t`, a timeline line, ending in its operator) holds for one of
+    /// `values`.
     async fn items_in_period(
         &self,
-        condition: &str,
+        test: &str,
         values: &[String],
         from: &str,
         to: &str,
         unit: Option<&str>,
     ) -> Result<Vec<Item>, LedgerError> {
-        let text = format!(
-            "SELECT DISTINCT i.item AS item, i.state AS state FROM ledger_items i JOIN ledger_timeline t ON t.item = i.item \
-             WHERE ({condition}) AND t.occurred_at >= ? AND t.occurred_at < ? \
-             AND (? = '' OR i.responsible_unit = ? OR i.territorial_unit = ?)"
-        );
-        in_transaction!(&self.db, |tx, d| {
-            let u = unit.unwrap_or_default();
-            let mut query = sqlx::query(sql(d, &text));
-            for value in values {
-                query = query.bind(value);
+        in_transaction!(&self.db, |tx| {
+            let mut query = QueryBuilder::new(
+                "SELECT DISTINCT i.item AS item, i.state AS state FROM ledger_items i \
+                 JOIN ledger_timeline t ON t.item = i.item WHERE (",
+            );
+            for (n, value) in values.iter().enumerate() {
+                if n > 0 {
+                    query.push(" OR ");
+                }
+                query.push(test).push_bind(value);
             }
-            let rows = query
-                .bind(from)
-                .bind(to)
-                .bind(u)
-                .bind(u)
-                .bind(u)
-                .fetch_all(&mut *tx)
-                .await?;
+            query.push(") AND t.occurred_at >= ").push_bind(from);
+            query.push(" AND t.occurred_at < ").push_bind(to);
+            if let Some(unit) = unit {
+                query.push(" AND (i.responsible_unit = ").push_bind(unit);
+                query
+                    .push(" OR i.territorial_unit = ")
+                    .push_bind(unit)
+                    .push(")");
+            }
+            let rows = query.build().fetch_all(&mut *tx).await?;
             let states = rows
                 .iter()
                 .map(|row| row.try_get::<String, _>("state"))
