@@ -8,7 +8,6 @@
 //! first, verified against all).
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -46,76 +45,7 @@ const LEEWAY_SECS: i64 = 30;
 /// Longest token accepted; a real one is well under 1 KiB.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
-/// The roles of DESIGN §4.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Registers and routes petitions.
-    IntakeClerk,
-    /// A unit's staff: accepts, handles, reports.
-    Handler,
-    /// A higher unit: review and re-review.
-    Reviewer,
-    /// The joint meeting office: supervision orders and escalation.
-    Supervisor,
-    /// The political-legal committee: screening, assignment, joint handling, links.
-    Coordinator,
-    /// A police officer.
-    PoliceOfficer,
-    /// Reads the ledger.
-    Viewer,
-    /// May read personal data, always audited.
-    PiiReader,
-    /// Reads the audit log.
-    Auditor,
-}
-
-impl Role {
-    /// Every role.
-    pub const ALL: [Role; 9] = [
-        Role::IntakeClerk,
-        Role::Handler,
-        Role::Reviewer,
-        Role::Supervisor,
-        Role::Coordinator,
-        Role::PoliceOfficer,
-        Role::Viewer,
-        Role::PiiReader,
-        Role::Auditor,
-    ];
-
-    /// The role's name in tokens.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::IntakeClerk => "intake_clerk",
-            Role::Handler => "handler",
-            Role::Reviewer => "reviewer",
-            Role::Supervisor => "supervisor",
-            Role::Coordinator => "coordinator",
-            Role::PoliceOfficer => "police_officer",
-            Role::Viewer => "viewer",
-            Role::PiiReader => "pii_reader",
-            Role::Auditor => "auditor",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role {s:?}"))
-    }
-}
+pub use oneledger_domain::Role;
 
 /// The claims of a oneledger token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

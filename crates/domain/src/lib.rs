@@ -14,6 +14,7 @@
 //! - [`supervision`]: supervision orders (督办函) and their escalation ladder;
 //! - [`police`]: a police station's part in a joint handling, kept in public security's store;
 //! - [`statistics`]: the annual report's figures — which events count as what, on time, collective, priority;
+//! - [`role`], [`policy`]: the roles callers act in, and which steps each role may take;
 //! - [`link`]: links between items of different agencies that are one matter (one root, never a tree).
 //!
 //! Invariants: `decide` and `evolve` are synchronous and free of side effects; time comes in with each
@@ -29,6 +30,8 @@ pub mod joint;
 pub mod link;
 pub mod petition;
 pub mod police;
+pub mod policy;
+pub mod role;
 pub mod rule;
 pub mod statistics;
 pub mod supervision;
@@ -43,4 +46,5 @@ pub use ids::{
     DisputeId, ItemKind, ItemRef, JointHandlingId, MatterId, PersonRef, SupervisionOrderId, UnitId,
     streams,
 };
+pub use role::Role;
 pub use rule::Rule;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use oneledger_domain::clock::legal_date;
 use oneledger_domain::dispute::{Dispute, DisputeAction, DisputeSource};
+use oneledger_domain::policy::{self, Step};
 use oneledger_domain::{DisputeId, ItemKind, PersonRef, UnitId};
 use oneledger_proto::common::v1::CommandResult;
 use oneledger_proto::dispute::v1::{self as pb, step::Action};
@@ -13,7 +14,7 @@ use oneledger_store::ExpectedVersion;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::auth::{Caller, Role};
+use crate::auth::Caller;
 use crate::error::ServiceError;
 use crate::repo::{Context, Repository, expected_version, request_id};
 use oneledger_proto::convert::{date, enum_field, optional, required};
@@ -41,11 +42,11 @@ impl Disputes {
     pub async fn report(
         &self,
         caller: &Caller,
-        roles: &[Role],
         raw_request_id: &str,
         report: Option<pb::Report>,
         sources: &[DisputeSource],
     ) -> Result<(pb::Dispute, CommandResult), ServiceError> {
+        let roles = policy::roles(Step::ReportDispute(self.ctx.agency));
         caller.require_any(roles, "reporting a dispute")?;
         let request_id = request_id(raw_request_id)?;
         let r = report.ok_or_else(|| ServiceError::invalid("report", "required"))?;
@@ -90,7 +91,7 @@ impl Disputes {
         Ok((self.to_pb(&outcome.state), outcome.result()))
     }
 
-    /// Takes a step; `allowed` says which roles may take which steps in this agency.
+    /// Takes a step, by the roles the policy gives it in this agency.
     pub async fn act(
         &self,
         caller: &Caller,
@@ -98,7 +99,6 @@ impl Disputes {
         dispute_id: &str,
         version: u64,
         step: Option<pb::Step>,
-        allowed: impl Fn(&DisputeAction) -> &'static [Role],
     ) -> Result<(pb::Dispute, CommandResult), ServiceError> {
         let request_id: Uuid = request_id(raw_request_id)?;
         let dispute_id = required("dispute_id", dispute_id, 64)?;
@@ -132,7 +132,7 @@ impl Disputes {
             },
             Action::Close(reason) => DisputeAction::Close { reason },
         };
-        let roles = allowed(&action);
+        let roles = policy::roles(Step::Dispute(self.ctx.agency, &action));
         caller.require_any(roles, "this step")?;
         let outcome = self
             .repo

@@ -11,7 +11,9 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use crate::auth::{Role, caller};
+use oneledger_domain::policy::{self, Step};
+
+use crate::auth::caller;
 use crate::error::ServiceError;
 
 /// Events per response unless the caller asks for fewer.
@@ -79,10 +81,7 @@ impl EventFeedService for Feed {
         request: Request<pb::ReadEventsRequest>,
     ) -> Result<Response<Self::ReadEventsStream>, Status> {
         let caller = caller(&request)?;
-        caller.require_any(
-            &[Role::Viewer, Role::Coordinator, Role::Auditor],
-            "reading the event feed",
-        )?;
+        caller.require_any(policy::roles(Step::ReadEvents), "reading the event feed")?;
         let req = request.into_inner();
         let batch = match req.max_batch_size as usize {
             0 => DEFAULT_BATCH,

@@ -10,6 +10,7 @@ use oneledger_domain::petition::{
     AgreementKind, Channel, ClaimClass, Diversion, MatterAction, Obligation, Obligor,
     PetitionMatter, PriorPetition, Registration,
 };
+use oneledger_domain::policy::{self, Step};
 use oneledger_domain::{Agency, ItemKind, MatterId, PersonRef, UnitId, streams};
 use oneledger_proto::petition::v1::{self as pb, act_on_matter_request::Action};
 use oneledger_store::{AppendRequest, EventMetadata, ExpectedVersion, NewEvent, PersonalDataRead};
@@ -102,7 +103,10 @@ impl PetitionService {
         caller: &Caller,
         req: pb::RegisterPetitionRequest,
     ) -> Result<pb::RegisterPetitionResponse, ServiceError> {
-        caller.require_any(&[Role::IntakeClerk], "registering a petition")?;
+        caller.require_any(
+            policy::roles(Step::RegisterPetition),
+            "registering a petition",
+        )?;
         let request_id = request_id(&req.request_id)?;
         if req.petitioners.is_empty() || req.petitioners.len() > MAX_PETITIONERS {
             return Err(ServiceError::invalid(
@@ -214,7 +218,7 @@ impl PetitionService {
                 &matter_id,
                 ExpectedVersion::NoStream,
                 caller,
-                Role::IntakeClerk,
+                caller.acting_role(policy::roles(Step::RegisterPetition)),
                 MatterAction::Register(registration),
                 request_id,
             )
@@ -277,10 +281,11 @@ impl PetitionService {
         let request_id = request_id(&req.request_id)?;
         let matter_id = required("matter_id", &req.matter_id, 64)?;
         let expected = expected_version(req.expected_version)?;
-        let (action, roles) = matter_action(
+        let action = matter_action(
             req.action
                 .ok_or_else(|| ServiceError::invalid("action", "required"))?,
         )?;
+        let roles = policy::roles(Step::Matter(&action));
         caller.require_any(roles, "this step")?;
         let outcome: Outcome<PetitionMatter> = self
             .matters
@@ -307,7 +312,10 @@ impl PetitionService {
         caller: &Caller,
         req: pb::GetPersonalDataRequest,
     ) -> Result<pb::GetPersonalDataResponse, ServiceError> {
-        caller.require_any(&[Role::PiiReader], "reading personal data")?;
+        caller.require_any(
+            policy::roles(Step::ReadPersonalData),
+            "reading personal data",
+        )?;
         let person_ref = required("person_ref", &req.person_ref, 64)?;
         let purpose = match known::<pb::Purpose>("purpose", req.purpose)? {
             pb::Purpose::Handling => "handling",
@@ -395,7 +403,7 @@ impl PetitionService {
         caller: &Caller,
         req: pb::ErasePersonRequest,
     ) -> Result<pb::ErasePersonResponse, ServiceError> {
-        caller.require_any(&[Role::PiiReader], "erasing a person")?;
+        caller.require_any(policy::roles(Step::ErasePerson), "erasing a person")?;
         let request_id = request_id(&req.request_id)?;
         let person_ref = required("person_ref", &req.person_ref, 64)?;
         let stream = format!("{PERSON_STREAM}-{person_ref}");
@@ -433,141 +441,84 @@ fn unit(u: &Option<UnitId>) -> String {
     u.as_ref().map(|u| u.0.clone()).unwrap_or_default()
 }
 
-/// The domain action of a step, and the roles that may take it.
-fn matter_action(action: Action) -> Result<(MatterAction, &'static [Role]), ServiceError> {
-    const CLERK: &[Role] = &[Role::IntakeClerk];
-    const HANDLER: &[Role] = &[Role::Handler];
-    const REVIEWER: &[Role] = &[Role::Reviewer];
-    const HANDLER_OR_REVIEWER: &[Role] = &[Role::Handler, Role::Reviewer];
-    const CLERK_OR_REVIEWER: &[Role] = &[Role::IntakeClerk, Role::Reviewer];
+/// The domain action of a step.
+fn matter_action(action: Action) -> Result<MatterAction, ServiceError> {
     let unit = |field: &str, raw: &str| required(field, raw, 128).map(UnitId);
     Ok(match action {
-        Action::Forward(r) => (
-            MatterAction::Forward {
-                to: unit("forward.unit_id", &r.unit_id)?,
-                territorial_unit: optional(
-                    "forward.territorial_unit_id",
-                    &r.territorial_unit_id,
-                    128,
-                )?
+        Action::Forward(r) => MatterAction::Forward {
+            to: unit("forward.unit_id", &r.unit_id)?,
+            territorial_unit: optional("forward.territorial_unit_id", &r.territorial_unit_id, 128)?
                 .map(UnitId),
-            },
-            CLERK,
-        ),
-        Action::Assign(r) => (
-            MatterAction::Assign {
-                to: unit("assign.unit_id", &r.unit_id)?,
-                territorial_unit: optional(
-                    "assign.territorial_unit_id",
-                    &r.territorial_unit_id,
-                    128,
-                )?
+        },
+        Action::Assign(r) => MatterAction::Assign {
+            to: unit("assign.unit_id", &r.unit_id)?,
+            territorial_unit: optional("assign.territorial_unit_id", &r.territorial_unit_id, 128)?
                 .map(UnitId),
+        },
+        Action::Divert(d) => MatterAction::Divert {
+            diversion: match d.diversion.as_str() {
+                "litigation_related" => Diversion::LitigationRelated,
+                "accusation" => Diversion::Accusation,
+                "other_procedure" => Diversion::OtherProcedure,
+                _ => {
+                    return Err(ServiceError::invalid(
+                        "divert.diversion",
+                        "litigation_related, accusation or other_procedure",
+                    ));
+                }
             },
-            CLERK,
-        ),
-        Action::Divert(d) => (
-            MatterAction::Divert {
-                diversion: match d.diversion.as_str() {
-                    "litigation_related" => Diversion::LitigationRelated,
-                    "accusation" => Diversion::Accusation,
-                    "other_procedure" => Diversion::OtherProcedure,
-                    _ => {
-                        return Err(ServiceError::invalid(
-                            "divert.diversion",
-                            "litigation_related, accusation or other_procedure",
-                        ));
-                    }
-                },
-                to: unit("divert.unit_id", &d.unit_id)?,
-                channel: required("divert.channel", &d.channel, 1000)?,
-            },
-            CLERK,
-        ),
-        Action::Receive(_) => (MatterAction::Receive, HANDLER),
-        Action::SendReceiptNotice(_) => (MatterAction::SendReceiptNotice, HANDLER),
-        Action::ObjectToRouting(r) => (
-            MatterAction::ObjectToRouting {
-                reason: required("object_to_routing.reason", &r.reason, 1000)?,
-            },
-            HANDLER,
-        ),
-        Action::DecideRoutingObjection(d) => (
-            MatterAction::DecideRoutingObjection { upheld: d.upheld },
-            CLERK,
-        ),
-        Action::Accept(a) => (
-            MatterAction::Accept {
-                class: enum_field("accept.claim_class", a.claim_class)?,
-                route: optional_enum_field("accept.route", a.route)?,
-                channel: optional("accept.channel", &a.channel, 1000)?,
-                accused_unit: optional("accept.accused_unit_id", &a.accused_unit_id, 128)?
-                    .map(UnitId),
-            },
-            HANDLER,
-        ),
-        Action::NotAccept(n) => (
-            MatterAction::NotAccept {
-                reason: required("not_accept.reason", &n.reason, 1000)?,
-                competent_channel: required(
-                    "not_accept.competent_channel",
-                    &n.competent_channel,
-                    1000,
-                )?,
-            },
-            HANDLER,
-        ),
-        Action::ExtendHandling(e) => (
-            MatterAction::ExtendHandling {
-                days: e.days,
-                approver: unit("extend_handling.approver_unit_id", &e.approver_unit_id)?,
-                reason: required("extend_handling.reason", &e.reason, 1000)?,
-            },
-            HANDLER,
-        ),
-        Action::IssueHandlingOpinion(o) => (
-            MatterAction::IssueHandlingOpinion {
-                outcome: enum_field("issue_handling_opinion.outcome", o.outcome)?,
-            },
-            HANDLER,
-        ),
-        Action::DeliverReply(d) => (
-            MatterAction::DeliverReply {
-                delivered_on: date("deliver_reply.delivered_on", &d.delivered_on)?,
-            },
-            HANDLER_OR_REVIEWER,
-        ),
-        Action::RequestReview(u) => (
-            MatterAction::RequestReview {
-                reviewing_unit: unit("request_review.unit_id", &u.unit_id)?,
-            },
-            CLERK_OR_REVIEWER,
-        ),
-        Action::IssueReviewOpinion(o) => (
-            MatterAction::IssueReviewOpinion {
-                outcome: enum_field("issue_review_opinion.outcome", o.outcome)?,
-            },
-            REVIEWER,
-        ),
-        Action::RequestReReview(u) => (
-            MatterAction::RequestReReview {
-                re_reviewing_unit: unit("request_re_review.unit_id", &u.unit_id)?,
-            },
-            CLERK_OR_REVIEWER,
-        ),
-        Action::OpenHearing(_) => (MatterAction::OpenHearing, HANDLER_OR_REVIEWER),
-        Action::CloseHearing(_) => (MatterAction::CloseHearing, HANDLER_OR_REVIEWER),
-        Action::IssueReReviewOpinion(o) => (
-            MatterAction::IssueReReviewOpinion {
-                outcome: enum_field("issue_re_review_opinion.outcome", o.outcome)?,
-            },
-            REVIEWER,
-        ),
-        Action::RecordFinality(_) => (
-            MatterAction::RecordFinality,
-            &[Role::IntakeClerk, Role::Handler],
-        ),
-        Action::RecordImplementation(_) => (MatterAction::RecordImplementation, HANDLER),
+            to: unit("divert.unit_id", &d.unit_id)?,
+            channel: required("divert.channel", &d.channel, 1000)?,
+        },
+        Action::Receive(_) => MatterAction::Receive,
+        Action::SendReceiptNotice(_) => MatterAction::SendReceiptNotice,
+        Action::ObjectToRouting(r) => MatterAction::ObjectToRouting {
+            reason: required("object_to_routing.reason", &r.reason, 1000)?,
+        },
+        Action::DecideRoutingObjection(d) => {
+            MatterAction::DecideRoutingObjection { upheld: d.upheld }
+        }
+        Action::Accept(a) => MatterAction::Accept {
+            class: enum_field("accept.claim_class", a.claim_class)?,
+            route: optional_enum_field("accept.route", a.route)?,
+            channel: optional("accept.channel", &a.channel, 1000)?,
+            accused_unit: optional("accept.accused_unit_id", &a.accused_unit_id, 128)?.map(UnitId),
+        },
+        Action::NotAccept(n) => MatterAction::NotAccept {
+            reason: required("not_accept.reason", &n.reason, 1000)?,
+            competent_channel: required(
+                "not_accept.competent_channel",
+                &n.competent_channel,
+                1000,
+            )?,
+        },
+        Action::ExtendHandling(e) => MatterAction::ExtendHandling {
+            days: e.days,
+            approver: unit("extend_handling.approver_unit_id", &e.approver_unit_id)?,
+            reason: required("extend_handling.reason", &e.reason, 1000)?,
+        },
+        Action::IssueHandlingOpinion(o) => MatterAction::IssueHandlingOpinion {
+            outcome: enum_field("issue_handling_opinion.outcome", o.outcome)?,
+        },
+        Action::DeliverReply(d) => MatterAction::DeliverReply {
+            delivered_on: date("deliver_reply.delivered_on", &d.delivered_on)?,
+        },
+        Action::RequestReview(u) => MatterAction::RequestReview {
+            reviewing_unit: unit("request_review.unit_id", &u.unit_id)?,
+        },
+        Action::IssueReviewOpinion(o) => MatterAction::IssueReviewOpinion {
+            outcome: enum_field("issue_review_opinion.outcome", o.outcome)?,
+        },
+        Action::RequestReReview(u) => MatterAction::RequestReReview {
+            re_reviewing_unit: unit("request_re_review.unit_id", &u.unit_id)?,
+        },
+        Action::OpenHearing(_) => MatterAction::OpenHearing,
+        Action::CloseHearing(_) => MatterAction::CloseHearing,
+        Action::IssueReReviewOpinion(o) => MatterAction::IssueReReviewOpinion {
+            outcome: enum_field("issue_re_review_opinion.outcome", o.outcome)?,
+        },
+        Action::RecordFinality(_) => MatterAction::RecordFinality,
+        Action::RecordImplementation(_) => MatterAction::RecordImplementation,
         Action::RecordAgreement(a) => {
             let mut obligations = Vec::with_capacity(a.obligations.len());
             for (i, o) in a.obligations.into_iter().enumerate() {
@@ -592,20 +543,17 @@ fn matter_action(action: Action) -> Result<(MatterAction, &'static [Role]), Serv
                     due_on: date(&field("due_on"), &o.due_on)?,
                 });
             }
-            (
-                MatterAction::RecordAgreement {
-                    agreement_id: a.agreement_id,
-                    kind: if a.mediation {
-                        AgreementKind::Mediation
-                    } else {
-                        AgreementKind::Settlement
-                    },
-                    obligations,
+            MatterAction::RecordAgreement {
+                agreement_id: a.agreement_id,
+                kind: if a.mediation {
+                    AgreementKind::Mediation
+                } else {
+                    AgreementKind::Settlement
                 },
-                HANDLER_OR_REVIEWER,
-            )
+                obligations,
+            }
         }
-        Action::RecordObligation(o) => (
+        Action::RecordObligation(o) => {
             if o.met {
                 MatterAction::RecordObligationMet {
                     agreement_id: o.agreement_id,
@@ -616,9 +564,8 @@ fn matter_action(action: Action) -> Result<(MatterAction, &'static [Role]), Serv
                     agreement_id: o.agreement_id,
                     obligation_id: o.obligation_id,
                 }
-            },
-            HANDLER_OR_REVIEWER,
-        ),
+            }
+        }
     })
 }
 
@@ -730,7 +677,7 @@ impl pb::petition_service_server::PetitionService for PetitionService {
         request: Request<pb::ListPersonalDataReadsRequest>,
     ) -> Result<Response<pb::ListPersonalDataReadsResponse>, Status> {
         let caller = caller(&request)?;
-        caller.require_any(&[Role::Auditor], "reading the audit log")?;
+        caller.require_any(policy::roles(Step::ReadAuditLog), "reading the audit log")?;
         let req = request.into_inner();
         let person = optional("person_ref", &req.person_ref, 64)?;
         let limit = if req.page_size == 0 {

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
-use oneledger_domain::dispute::{DisputeAction, DisputeSource};
+use oneledger_domain::dispute::DisputeSource;
 use oneledger_domain::joint::{CoHandlerRole, JointAction, JointHandling};
 use oneledger_domain::link::{LinkAction, LinkRegistry};
+use oneledger_domain::policy::{self, Step};
 use oneledger_domain::supervision::{OrderAction, OrderStage, SupervisionOrder, SupervisionReason};
 use oneledger_domain::{Agency, ItemKind, JointHandlingId, SupervisionOrderId, UnitId, streams};
 use oneledger_proto::political_legal::v1::{
@@ -16,7 +17,7 @@ use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::auth::{Caller, Role, caller};
+use crate::auth::{Caller, caller};
 use crate::disputes::Disputes;
 use crate::error::ServiceError;
 use crate::repo::{Context, Repository, expected_version, request_id};
@@ -82,13 +83,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         ];
         let (dispute, result) = self
             .disputes
-            .report(
-                &caller,
-                &[Role::Coordinator, Role::Handler],
-                &req.request_id,
-                req.report,
-                &screening,
-            )
+            .report(&caller, &req.request_id, req.report, &screening)
             .await?;
         Ok(Response::new(pb::ReportDisputeResponse {
             dispute: Some(dispute),
@@ -110,11 +105,6 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
                 &req.dispute_id,
                 req.expected_version,
                 req.step,
-                |action| match action {
-                    DisputeAction::ReportResolution { .. }
-                    | DisputeAction::RecordMediation { .. } => &[Role::Handler, Role::Coordinator],
-                    _ => &[Role::Coordinator],
-                },
             )
             .await?;
         Ok(Response::new(pb::ActOnDisputeResponse {
@@ -128,7 +118,10 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         request: Request<pb::OpenJointHandlingRequest>,
     ) -> Result<Response<pb::OpenJointHandlingResponse>, Status> {
         let caller = self.writer(&request)?;
-        caller.require_any(&[Role::Coordinator], "opening a joint handling")?;
+        caller.require_any(
+            policy::roles(Step::OpenJointHandling),
+            "opening a joint handling",
+        )?;
         let req = request.into_inner();
         let request_id = request_id(&req.request_id)?;
         let id = derived_id("JH", request_id);
@@ -157,7 +150,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
                 &id,
                 ExpectedVersion::NoStream,
                 &caller,
-                Role::Coordinator,
+                caller.acting_role(policy::roles(Step::OpenJointHandling)),
                 action,
                 request_id,
             )
@@ -184,10 +177,6 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         request: Request<pb::ActOnJointHandlingRequest>,
     ) -> Result<Response<pb::ActOnJointHandlingResponse>, Status> {
         let caller = self.writer(&request)?;
-        caller.require_any(
-            &[Role::Handler, Role::Coordinator, Role::PoliceOfficer],
-            "acting on a joint handling",
-        )?;
         let req = request.into_inner();
         let request_id = request_id(&req.request_id)?;
         let id = required("joint_handling_id", &req.joint_handling_id, 64)?;
@@ -213,7 +202,9 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
             }
             jh::Action::Close(_) => JointAction::Close,
         };
-        let role = caller.acting_role(&[Role::Handler, Role::Coordinator, Role::PoliceOfficer]);
+        let roles = policy::roles(Step::JointHandling(&action));
+        caller.require_any(roles, "acting on a joint handling")?;
+        let role = caller.acting_role(roles);
         let outcome = self
             .joint
             .execute(&id, expected, &caller, role, action, request_id)
@@ -228,7 +219,10 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         request: Request<pb::IssueSupervisionOrderRequest>,
     ) -> Result<Response<pb::IssueSupervisionOrderResponse>, Status> {
         let caller = self.writer(&request)?;
-        caller.require_any(&[Role::Supervisor], "issuing a supervision order")?;
+        caller.require_any(
+            policy::roles(Step::IssueSupervisionOrder),
+            "issuing a supervision order",
+        )?;
         let req = request.into_inner();
         let request_id = request_id(&req.request_id)?;
         let id = derived_id("SO", request_id);
@@ -264,7 +258,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
                 &id,
                 ExpectedVersion::NoStream,
                 &caller,
-                Role::Supervisor,
+                caller.acting_role(policy::roles(Step::IssueSupervisionOrder)),
                 action,
                 request_id,
             )
@@ -284,39 +278,35 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let request_id = request_id(&req.request_id)?;
         let id = required("order_id", &req.order_id, 64)?;
         let expected = expected_version(req.expected_version)?;
-        const SUPERVISED: &[Role] = &[Role::Handler];
-        const ISSUER: &[Role] = &[Role::Supervisor];
-        let (action, roles) = match req
+        let action = match req
             .action
             .ok_or_else(|| ServiceError::invalid("action", "required"))?
         {
-            so::Action::Acknowledge(_) => (OrderAction::Acknowledge, SUPERVISED),
-            so::Action::SubmitFeedback(summary) => {
-                (OrderAction::SubmitFeedback { summary }, SUPERVISED)
-            }
-            so::Action::AcceptFeedback(_) => (OrderAction::AcceptFeedback, ISSUER),
-            so::Action::RejectFeedback(r) => (
-                OrderAction::RejectFeedback {
-                    reason: r.reason,
-                    due_on: date("reject_feedback.due_on", &r.due_on)?,
-                },
-                ISSUER,
-            ),
-            so::Action::Escalate(e) => (
-                OrderAction::Escalate {
-                    level: enum_field("escalate.level", e.level)?,
-                    note: e.note,
-                },
-                ISSUER,
-            ),
-            so::Action::RecordAdoption(adopted) => {
-                (OrderAction::RecordAdoption { adopted }, ISSUER)
-            }
+            so::Action::Acknowledge(_) => OrderAction::Acknowledge,
+            so::Action::SubmitFeedback(summary) => OrderAction::SubmitFeedback { summary },
+            so::Action::AcceptFeedback(_) => OrderAction::AcceptFeedback,
+            so::Action::RejectFeedback(r) => OrderAction::RejectFeedback {
+                reason: r.reason,
+                due_on: date("reject_feedback.due_on", &r.due_on)?,
+            },
+            so::Action::Escalate(e) => OrderAction::Escalate {
+                level: enum_field("escalate.level", e.level)?,
+                note: e.note,
+            },
+            so::Action::RecordAdoption(adopted) => OrderAction::RecordAdoption { adopted },
         };
+        let roles = policy::roles(Step::SupervisionOrder(&action));
         caller.require_any(roles, "this step")?;
         let outcome = self
             .orders
-            .execute(&id, expected, &caller, roles[0], action, request_id)
+            .execute(
+                &id,
+                expected,
+                &caller,
+                caller.acting_role(roles),
+                action,
+                request_id,
+            )
             .await?;
         let stage = match outcome.state.stage {
             OrderStage::Unissued => "unissued",
@@ -340,7 +330,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         request: Request<pb::LinkItemsRequest>,
     ) -> Result<Response<pb::LinkItemsResponse>, Status> {
         let caller = self.writer(&request)?;
-        caller.require_any(&[Role::Coordinator], "linking items")?;
+        caller.require_any(policy::roles(Step::LinkItems), "linking items")?;
         let req = request.into_inner();
         let request_id = request_id(&req.request_id)?;
         let anchor = item("anchor", req.anchor.as_ref())?;
@@ -368,7 +358,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
                     &registry,
                     expected,
                     &caller,
-                    Role::Coordinator,
+                    caller.acting_role(policy::roles(Step::LinkItems)),
                     action,
                     request_id,
                 )

@@ -3,14 +3,15 @@
 
 use std::sync::Arc;
 
-use oneledger_domain::dispute::{DisputeAction, DisputeSource};
+use oneledger_domain::dispute::DisputeSource;
 use oneledger_domain::police::{PoliceAction, PoliceParticipation};
+use oneledger_domain::policy::{self, Step};
 use oneledger_domain::{Agency, JointHandlingId, streams};
 use oneledger_proto::public_security::v1 as pb;
 use oneledger_store::ExpectedVersion;
 use tonic::{Request, Response, Status};
 
-use crate::auth::{Role, caller};
+use crate::auth::caller;
 use crate::disputes::Disputes;
 use crate::error::ServiceError;
 use crate::repo::{Context, Repository, expected_version, request_id};
@@ -49,7 +50,6 @@ impl pb::public_security_service_server::PublicSecurityService for PublicSecurit
             .disputes
             .report(
                 &caller,
-                &[Role::PoliceOfficer],
                 &req.request_id,
                 req.report,
                 &[DisputeSource::Policing],
@@ -76,13 +76,6 @@ impl pb::public_security_service_server::PublicSecurityService for PublicSecurit
                 &req.dispute_id,
                 req.expected_version,
                 req.step,
-                |action| match action {
-                    DisputeAction::RecordMediation { .. }
-                    | DisputeAction::Close { .. }
-                    | DisputeAction::ReportResolution { .. } => &[Role::PoliceOfficer],
-                    // Assessment, warning, assignment and verification are the committee's, in its own service.
-                    _ => &[],
-                },
             )
             .await?;
         Ok(Response::new(pb::ActOnDisputeResponse {
@@ -97,7 +90,8 @@ impl pb::public_security_service_server::PublicSecurityService for PublicSecurit
     ) -> Result<Response<pb::ActInJointHandlingResponse>, Status> {
         let caller = caller(&request)?;
         caller.require_agency(Agency::PublicSecurity)?;
-        caller.require_any(&[Role::PoliceOfficer], "acting in a joint handling")?;
+        let roles = policy::roles(Step::PoliceParticipation);
+        caller.require_any(roles, "acting in a joint handling")?;
         let req = request.into_inner();
         let request_id = request_id(&req.request_id)?;
         let jh = required("joint_handling_id", &req.joint_handling_id, 64)?;
@@ -127,7 +121,7 @@ impl pb::public_security_service_server::PublicSecurityService for PublicSecurit
                 &id,
                 expected,
                 &caller,
-                Role::PoliceOfficer,
+                caller.acting_role(roles),
                 action,
                 request_id,
             )

@@ -1,0 +1,78 @@
+//! The roles a caller acts in (DESIGN §4). Tokens name them; [`crate::policy`] says which steps each
+//! may take.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// The roles of DESIGN §4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Registers and routes petitions.
+    IntakeClerk,
+    /// A unit's staff: accepts, handles, reports.
+    Handler,
+    /// A higher unit: review and re-review.
+    Reviewer,
+    /// The joint meeting office: supervision orders and escalation.
+    Supervisor,
+    /// The political-legal committee: screening, assignment, joint handling, links.
+    Coordinator,
+    /// A police officer.
+    PoliceOfficer,
+    /// Reads the ledger.
+    Viewer,
+    /// May read personal data, always audited.
+    PiiReader,
+    /// Reads the audit log.
+    Auditor,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 9] = [
+        Role::IntakeClerk,
+        Role::Handler,
+        Role::Reviewer,
+        Role::Supervisor,
+        Role::Coordinator,
+        Role::PoliceOfficer,
+        Role::Viewer,
+        Role::PiiReader,
+        Role::Auditor,
+    ];
+
+    /// The role's name in tokens.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::IntakeClerk => "intake_clerk",
+            Role::Handler => "handler",
+            Role::Reviewer => "reviewer",
+            Role::Supervisor => "supervisor",
+            Role::Coordinator => "coordinator",
+            Role::PoliceOfficer => "police_officer",
+            Role::Viewer => "viewer",
+            Role::PiiReader => "pii_reader",
+            Role::Auditor => "auditor",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown role {s:?}"))
+    }
+}
