@@ -101,7 +101,7 @@ fn entry_pb(e: &EntryView, with_timeline: bool) -> pb::Entry {
                 due_on: d.due_on.to_string(),
                 met_on: d.met_on.map(|m| m.to_string()).unwrap_or_default(),
                 overdue: d.overdue,
-                paused: false,
+                paused: d.paused,
             })
             .collect(),
         overdue: e.overdue,

@@ -87,6 +87,74 @@ impl Recorder {
     }
 }
 
+impl Recorder {
+    /// The legal date the next act happens on.
+    pub fn next_date(&self) -> NaiveDate {
+        oneledger_domain::clock::legal_date(self.clock + Duration::hours(7))
+    }
+}
+
+/// A claim taken through review to re-review, where the re-reviewing unit has opened a hearing.
+pub fn matter_in_a_hearing() -> Vec<RecordedEvent> {
+    let (district, city) = ("binhai.district_government", "tianjin.city_government");
+    let mut p = Recorder::new(Agency::Petition);
+    let m = "petition_matter-PM2";
+    p.act::<PetitionMatter>(
+        m,
+        OFFICE,
+        MatterAction::Register(Registration {
+            matter_id: MatterId::from("PM2"),
+            channel: Channel::Letter,
+            claim_class: ClaimClass::Claim,
+            title: "征地补偿标准争议".into(),
+            petitioners: vec![PersonRef::from("p-2")],
+            collective_size: 1,
+            territory: UnitId::from(TOWN),
+            receipt_number: "PM2".into(),
+            query_code_digest: "d".into(),
+            accused_unit: None,
+            prior: PriorPetition::None,
+        }),
+    );
+    let assign = MatterAction::Assign {
+        to: UnitId::from(BUREAU),
+        territorial_unit: None,
+    };
+    p.act::<PetitionMatter>(m, OFFICE, assign);
+    p.act::<PetitionMatter>(m, BUREAU, MatterAction::Receive);
+    let accept = MatterAction::Accept {
+        class: ClaimClass::Claim,
+        route: Some(ClaimRoute::PetitionRoute),
+        channel: None,
+        accused_unit: None,
+    };
+    p.act::<PetitionMatter>(m, BUREAU, accept);
+    let opinion = MatterAction::IssueHandlingOpinion {
+        outcome: oneledger_domain::petition::HandlingOutcome::NotSupported,
+    };
+    p.act::<PetitionMatter>(m, BUREAU, opinion);
+    let delivered_on = p.next_date();
+    p.act::<PetitionMatter>(m, BUREAU, MatterAction::DeliverReply { delivered_on });
+    let review = MatterAction::RequestReview {
+        reviewing_unit: UnitId::from(district),
+    };
+    p.act::<PetitionMatter>(m, OFFICE, review);
+    let upheld = oneledger_domain::petition::ReviewOutcome::Upheld;
+    p.act::<PetitionMatter>(
+        m,
+        district,
+        MatterAction::IssueReviewOpinion { outcome: upheld },
+    );
+    let delivered_on = p.next_date();
+    p.act::<PetitionMatter>(m, district, MatterAction::DeliverReply { delivered_on });
+    let re_review = MatterAction::RequestReReview {
+        re_reviewing_unit: UnitId::from(city),
+    };
+    p.act::<PetitionMatter>(m, OFFICE, re_review);
+    p.act::<PetitionMatter>(m, city, MatterAction::OpenHearing);
+    p.events
+}
+
 pub fn matter() -> ItemRef {
     ItemRef::PetitionMatter(MatterId::from("PM1"))
 }

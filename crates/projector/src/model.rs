@@ -429,6 +429,7 @@ impl LedgerModel {
                     due_on,
                     met_on: d.met_on,
                     overdue,
+                    paused: d.paused_since.is_some(),
                 });
             }
             if let Some(lines) = self.timelines.get(&item.item) {
@@ -457,6 +458,8 @@ pub struct DeadlineView {
     pub met_on: Option<NaiveDate>,
     /// Open and past its last day.
     pub overdue: bool,
+    /// Stopped by an open hearing (art. 36 ¶2): its due date moves on each day the hearing lasts.
+    pub paused: bool,
 }
 
 /// One entry of the ledger: every item linked under one root, as it stands on a day.

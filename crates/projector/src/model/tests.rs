@@ -6,7 +6,7 @@ use oneledger_store::RecordedEvent;
 use proptest::prelude::*;
 
 use super::*;
-use crate::fixtures::{BUREAU, STATION, TOWN, history, matter};
+use crate::fixtures::{BUREAU, STATION, TOWN, history, matter, matter_in_a_hearing};
 
 fn apply_all(events: impl IntoIterator<Item = RecordedEvent>) -> LedgerModel {
     let mut model = LedgerModel::default();
@@ -127,4 +127,23 @@ proptest! {
         let today = NaiveDate::from_ymd_opt(2026, 3, 20).unwrap();
         prop_assert_eq!(model.entries(&rules, today), reference.entries(&rules, today));
     }
+}
+
+#[test]
+fn given_a_hearing_open_in_re_review_then_the_entry_shows_its_clock_paused() {
+    // given a claim in re-review whose re-reviewing unit opened a hearing
+    let model = apply_all(matter_in_a_hearing());
+    // when the entry is read some days later
+    let entries = model.entries(
+        &Rules::china(),
+        NaiveDate::from_ymd_opt(2026, 4, 20).unwrap(),
+    );
+    // then the re-review opinion's clock is paused, and no other clock is
+    let paused: Vec<_> = entries[0]
+        .deadlines
+        .iter()
+        .filter(|d| d.paused)
+        .map(|d| d.kind.as_str())
+        .collect();
+    assert_eq!(paused, ["re_review_opinion"], "{:?}", entries[0].deadlines);
 }
