@@ -2,7 +2,7 @@
 //!
 //! Modules:
 //! - [`cloudevent`]: the wire format (CloudEvents 1.0 structured JSON) and subjects;
-//! - [`setup`]: connecting, and declaring streams and consumers idempotently;
+//! - [`setup`]: connecting, and declaring streams idempotently;
 //! - [`relay`]: the outbox relay, store log → JetStream, in order, exactly once in the stream;
 //! - [`error`]: typed errors.
 //!

@@ -4,10 +4,11 @@
 //! - [`model`]: the pure ledger model — every agency's events applied to the items they concern, links
 //!   grouping items under one root, a merged timeline; entries and deadlines read off it for a given day;
 //! - [`ledger`]: the model kept in PostgreSQL or SQLite, each batch applied with its checkpoint in one
-//!   transaction (exactly-once effect under at-least-once delivery);
+//!   transaction (exactly-once effect under at-least-once delivery), statements built by `QueryBuilder`;
 //! - [`feed`]: where events come from — a store's own log (embedded) or a JetStream durable consumer;
-//! - [`projector`]: the loop that applies a feed to the ledger;
-//! - [`api`]: the ledger gRPC API (list, get with timeline, watch, statistics).
+//! - [`projector`]: the loop that applies a feed to the ledger, retrying a failed feed or ledger;
+//! - [`api`]: the ledger gRPC API (list, get with timeline, watch, statistics read through
+//!   `oneledger_domain::statistics`).
 //!
 //! Invariants: the model converges — applying the same events in any interleaving across streams (each
 //! stream in its own order) gives the same ledger; applying an event twice changes nothing; the model holds

@@ -1,17 +1,19 @@
 //! The three agency gRPC services over their own event stores.
 //!
 //! Modules:
-//! - `auth`: bearer tokens, callers and roles, re-exported from `oneledger-auth`;
+//! - `auth`: bearer tokens, callers, the authentication layer, re-exported from `oneledger-auth`;
 //! - [`error`]: service errors and their gRPC statuses;
 //! - [`repo`]: loading aggregates and executing commands (idempotent, optimistic);
-//! - [`convert`]: wire ↔ domain conversions that name the field at fault;
 //! - [`pii`]: sealing personal data under per-person keys, query codes;
 //! - [`petition`]: the petition office's service;
 //! - [`disputes`]: disputes on the wire, shared by two agencies;
 //! - [`public_security`]: public security's service;
 //! - [`political_legal`]: the political-legal committee's service;
 //! - [`feed`]: `ReadEvents` for integrators;
-//! - [`server`]: running a service with health, reflection and graceful shutdown.
+//! - [`server`]: running a service with authentication, health, reflection and graceful shutdown.
+//!
+//! Requests are read into the domain by `oneledger_proto::convert`, and who may take a step is
+//! `oneledger_domain::policy::roles`: a handler maps, asks, and lets the domain decide.
 //!
 //! Invariants: the acting unit always comes from the caller's token, never a request body; an agency's
 //! token writes only to its own service; nothing personal reaches an event in clear; store and broker error

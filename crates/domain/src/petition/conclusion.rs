@@ -1,6 +1,6 @@
 //! Lawful conclusion (依法终结): a matter is final once the petitioner's review or re-review window lapsed
-//! unused, and concluded once the re-review opinion is delivered ([`super::delivery`]); either way the
-//! same facts are not accepted again (art. 36 ¶3, checked at [`super::intake`]).
+//! unused, and concluded once the re-review opinion is delivered (`delivery`); either way the
+//! same facts are not accepted again (art. 36 ¶3, checked at `intake`).
 
 use super::{Decision, MatterEvent, PetitionMatter, Step};
 use crate::error::DomainError;

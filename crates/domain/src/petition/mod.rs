@@ -8,17 +8,17 @@
 //!
 //! One file per stage of the procedure, each holding that stage's steps (decide) and what their events do
 //! to the matter (evolve), beside the rule they enforce:
-//! - [`intake`]: registration, and what intake found about earlier petitions (art. 22, art. 36 ¶3);
-//! - [`routing`]: forwarding, assignment, diversion, receipt, the notice and objections (arts. 22–23);
-//! - [`acceptance`]: acceptance by legal class and route, or not (arts. 28–31);
-//! - [`handling`]: the handling period, its extension, the opinion and its implementation (arts. 32, 34);
-//! - [`agreements`]: mediation and settlement agreements and their obligations (art. 33);
-//! - [`delivery`]: delivering a written reply, which starts the petitioner's next window;
-//! - [`review`]: review, re-review and hearings (arts. 35–36);
-//! - [`conclusion`]: finality after a lapsed window, and conclusion after re-review (art. 36 ¶3).
+//! - `intake`: registration, and what intake found about earlier petitions (art. 22, art. 36 ¶3);
+//! - `routing`: forwarding, assignment, diversion, receipt, the notice and objections (arts. 22–23);
+//! - `acceptance`: acceptance by legal class and route, or not (arts. 28–31);
+//! - `handling`: the handling period, its extension, the opinion and its implementation (arts. 32, 34);
+//! - `agreements`: mediation and settlement agreements and their obligations (art. 33);
+//! - `delivery`: delivering a written reply, which starts the petitioner's next window;
+//! - `review`: review, re-review and hearings (arts. 35–36);
+//! - `conclusion`: finality after a lapsed window, and conclusion after re-review (art. 36 ¶3).
 //!
-//! [`actions`] and [`events`] list the steps and what they record; [`state`] is the matter and the checks
-//! every step shares; [`stage`] where a matter stands.
+//! `actions` and `events` list the steps and what they record; `state` is the matter and the checks
+//! every step shares; `stage` where a matter stands.
 //!
 //! Where the Regulations are silent, choices are said in the doc comment of the step concerned.
 

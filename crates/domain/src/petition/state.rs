@@ -80,7 +80,7 @@ pub struct PetitionMatter {
 
 impl PetitionMatter {
     /// The stage on `today`: a reply whose petitioner window has lapsed makes the matter final even before
-    /// [`MatterAction::RecordFinality`] records it.
+    /// [`MatterAction::RecordFinality`](super::MatterAction::RecordFinality) records it.
     pub fn stage_on(&self, rules: &Rules, today: NaiveDate) -> Stage {
         let Some(window) = self.petitioner_window() else {
             return self.stage;
