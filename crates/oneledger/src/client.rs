@@ -53,183 +53,204 @@ pub async fn run_ledger(command: LedgerCommand) -> anyhow::Result<()> {
             status,
             overdue,
             limit,
-        } => {
-            let request = pb::ListEntriesRequest {
-                unit_id: unit,
-                status,
-                overdue_only: overdue,
-                page_size: limit.clamp(1, 200),
-                ..Default::default()
-            };
-            let entries = ledger(&client)
-                .await?
-                .list_entries(authorized(request, &client.token)?)
-                .await?
-                .into_inner()
-                .entries;
-            let rows: Vec<Vec<String>> = entries
-                .iter()
-                .map(|e| {
-                    let root = e.root.as_ref().map(|r| r.id.clone()).unwrap_or_default();
-                    let next_due = e
-                        .deadlines
-                        .iter()
-                        .filter(|d| d.met_on.is_empty())
-                        .map(|d| d.due_on.clone())
-                        .min()
-                        .unwrap_or_default();
-                    vec![
-                        root,
-                        e.title.chars().take(40).collect(),
-                        e.status.clone(),
-                        e.responsible_unit_id.clone(),
-                        next_due,
-                        if e.overdue {
-                            "OVERDUE".into()
-                        } else {
-                            String::new()
-                        },
-                        e.items.len().to_string(),
-                    ]
-                })
-                .collect();
-            table(
-                &[
-                    "root",
-                    "title",
-                    "status",
-                    "responsible unit",
-                    "next due",
-                    "",
-                    "items",
-                ],
-                &rows,
-            );
-        }
-        LedgerCommand::Watch { client, after } => {
-            let request = pb::WatchEntriesRequest {
-                after_cursor: after,
-            };
-            let mut changes = ledger(&client)
-                .await?
-                .watch_entries(authorized(request, &client.token)?)
-                .await?
-                .into_inner();
-            println!(
-                "{:<8}  {:<20}  {:<6}  {:<40}  {:<8}  title",
-                "cursor", "root", "status", "responsible unit", ""
-            );
-            while let Some(change) = changes.message().await? {
-                let Some(e) = change.entry else { continue };
-                let root = e.root.as_ref().map(|r| r.id.clone()).unwrap_or_default();
-                println!(
-                    "{:<8}  {:<20}  {:<6}  {:<40}  {:<8}  {}",
-                    change.cursor,
-                    root,
-                    e.status,
-                    e.responsible_unit_id,
-                    if e.overdue { "OVERDUE" } else { "" },
-                    e.title.chars().take(50).collect::<String>()
-                );
-            }
-        }
-        LedgerCommand::Show { client, item } => {
-            let request = pb::GetEntryRequest {
-                item: Some(item_ref(&item)?),
-            };
-            let e = ledger(&client)
-                .await?
-                .get_entry(authorized(request, &client.token)?)
-                .await?
-                .into_inner()
-                .entry
-                .context("no entry")?;
-            println!(
-                "{} — {} ({})",
-                e.root.as_ref().map(|r| r.id.as_str()).unwrap_or_default(),
-                e.title,
-                e.status
-            );
-            println!(
-                "responsible {}  territorial {}  police {}  risk {}",
-                e.responsible_unit_id, e.territorial_unit_id, e.police_station_id, e.risk_level
-            );
-            println!("items: {}", e.stages.join(", "));
-            if !e.supervision_orders.is_empty() {
-                println!("supervision: {}", e.supervision_orders.join(", "));
-            }
-            println!();
-            let deadlines: Vec<Vec<String>> = e
-                .deadlines
-                .iter()
-                .map(|d| {
-                    vec![
-                        d.kind.clone(),
-                        d.article.clone(),
-                        d.due_on.clone(),
-                        d.met_on.clone(),
-                        if d.overdue {
-                            "OVERDUE".into()
-                        } else {
-                            String::new()
-                        },
-                    ]
-                })
-                .collect();
-            table(&["deadline", "rule", "due", "met", ""], &deadlines);
-            println!();
-            let timeline: Vec<Vec<String>> = e
-                .timeline
-                .iter()
-                .map(|l| {
-                    vec![
-                        l.occurred_at.clone(),
-                        l.event_type.clone(),
-                        l.acting_unit_id.clone(),
-                    ]
-                })
-                .collect();
-            table(&["when", "event", "by"], &timeline);
-        }
+        } => list(client, unit, status, overdue, limit).await,
+        LedgerCommand::Watch { client, after } => watch(client, after).await,
+        LedgerCommand::Show { client, item } => show(client, item).await,
         LedgerCommand::Stats {
             client,
             from,
             to,
             unit,
-        } => {
-            let request = pb::GetStatisticsRequest {
-                from_date: from,
-                to_date: to,
-                unit_id: unit,
-            };
-            let s = ledger(&client)
-                .await?
-                .get_statistics(authorized(request, &client.token)?)
-                .await?
-                .into_inner();
-            let mut rows: Vec<Vec<String>> = s
-                .counts
+        } => stats(client, from, to, unit).await,
+    }
+}
+
+/// Prints the entries a filter selects.
+async fn list(
+    client: ClientArgs,
+    unit: String,
+    status: String,
+    overdue: bool,
+    limit: u32,
+) -> anyhow::Result<()> {
+    let request = pb::ListEntriesRequest {
+        unit_id: unit,
+        status,
+        overdue_only: overdue,
+        page_size: limit.clamp(1, 200),
+        ..Default::default()
+    };
+    let entries = ledger(&client)
+        .await?
+        .list_entries(authorized(request, &client.token)?)
+        .await?
+        .into_inner()
+        .entries;
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            let root = e.root.as_ref().map(|r| r.id.clone()).unwrap_or_default();
+            let next_due = e
+                .deadlines
                 .iter()
-                .map(|(k, v)| vec![k.clone(), v.to_string()])
-                .collect();
-            rows.extend(
-                s.rates
-                    .iter()
-                    .map(|(k, v)| vec![k.clone(), format!("{:.1}%", v * 100.0)]),
-            );
-            rows.sort();
-            table(&["figure", "value"], &rows);
-            if !s.orders_per_unit.is_empty() {
-                println!();
-                let mut per_unit: Vec<Vec<String>> = s
-                    .orders_per_unit
-                    .iter()
-                    .map(|(k, v)| vec![k.clone(), v.to_string()])
-                    .collect();
-                per_unit.sort();
-                table(&["unit", "supervision orders"], &per_unit);
-            }
-        }
+                .filter(|d| d.met_on.is_empty())
+                .map(|d| d.due_on.clone())
+                .min()
+                .unwrap_or_default();
+            vec![
+                root,
+                e.title.chars().take(40).collect(),
+                e.status.clone(),
+                e.responsible_unit_id.clone(),
+                next_due,
+                if e.overdue {
+                    "OVERDUE".into()
+                } else {
+                    String::new()
+                },
+                e.items.len().to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "root",
+            "title",
+            "status",
+            "responsible unit",
+            "next due",
+            "",
+            "items",
+        ],
+        &rows,
+    );
+    Ok(())
+}
+
+/// Prints changes as they happen, from a cursor.
+async fn watch(client: ClientArgs, after: u64) -> anyhow::Result<()> {
+    let request = pb::WatchEntriesRequest {
+        after_cursor: after,
+    };
+    let mut changes = ledger(&client)
+        .await?
+        .watch_entries(authorized(request, &client.token)?)
+        .await?
+        .into_inner();
+    println!(
+        "{:<8}  {:<20}  {:<6}  {:<40}  {:<8}  title",
+        "cursor", "root", "status", "responsible unit", ""
+    );
+    while let Some(change) = changes.message().await? {
+        let Some(e) = change.entry else { continue };
+        let root = e.root.as_ref().map(|r| r.id.clone()).unwrap_or_default();
+        println!(
+            "{:<8}  {:<20}  {:<6}  {:<40}  {:<8}  {}",
+            change.cursor,
+            root,
+            e.status,
+            e.responsible_unit_id,
+            if e.overdue { "OVERDUE" } else { "" },
+            e.title.chars().take(50).collect::<String>()
+        );
+    }
+    Ok(())
+}
+
+/// Prints one entry: its units, deadlines and timeline.
+async fn show(client: ClientArgs, item: String) -> anyhow::Result<()> {
+    let request = pb::GetEntryRequest {
+        item: Some(item_ref(&item)?),
+    };
+    let e = ledger(&client)
+        .await?
+        .get_entry(authorized(request, &client.token)?)
+        .await?
+        .into_inner()
+        .entry
+        .context("no entry")?;
+    println!(
+        "{} — {} ({})",
+        e.root.as_ref().map(|r| r.id.as_str()).unwrap_or_default(),
+        e.title,
+        e.status
+    );
+    println!(
+        "responsible {}  territorial {}  police {}  risk {}",
+        e.responsible_unit_id, e.territorial_unit_id, e.police_station_id, e.risk_level
+    );
+    println!("items: {}", e.stages.join(", "));
+    if !e.supervision_orders.is_empty() {
+        println!("supervision: {}", e.supervision_orders.join(", "));
+    }
+    println!();
+    let deadlines: Vec<Vec<String>> = e
+        .deadlines
+        .iter()
+        .map(|d| {
+            vec![
+                d.kind.clone(),
+                d.article.clone(),
+                d.due_on.clone(),
+                d.met_on.clone(),
+                if d.overdue {
+                    "OVERDUE".into()
+                } else {
+                    String::new()
+                },
+            ]
+        })
+        .collect();
+    table(&["deadline", "rule", "due", "met", ""], &deadlines);
+    println!();
+    let timeline: Vec<Vec<String>> = e
+        .timeline
+        .iter()
+        .map(|l| {
+            vec![
+                l.occurred_at.clone(),
+                l.event_type.clone(),
+                l.acting_unit_id.clone(),
+            ]
+        })
+        .collect();
+    table(&["when", "event", "by"], &timeline);
+    Ok(())
+}
+
+/// Prints a period's statistics.
+async fn stats(client: ClientArgs, from: String, to: String, unit: String) -> anyhow::Result<()> {
+    let request = pb::GetStatisticsRequest {
+        from_date: from,
+        to_date: to,
+        unit_id: unit,
+    };
+    let s = ledger(&client)
+        .await?
+        .get_statistics(authorized(request, &client.token)?)
+        .await?
+        .into_inner();
+    let mut rows: Vec<Vec<String>> = s
+        .counts
+        .iter()
+        .map(|(k, v)| vec![k.clone(), v.to_string()])
+        .collect();
+    rows.extend(
+        s.rates
+            .iter()
+            .map(|(k, v)| vec![k.clone(), format!("{:.1}%", v * 100.0)]),
+    );
+    rows.sort();
+    table(&["figure", "value"], &rows);
+    if !s.orders_per_unit.is_empty() {
+        println!();
+        let mut per_unit: Vec<Vec<String>> = s
+            .orders_per_unit
+            .iter()
+            .map(|(k, v)| vec![k.clone(), v.to_string()])
+            .collect();
+        per_unit.sort();
+        table(&["unit", "supervision orders"], &per_unit);
     }
     Ok(())
 }

@@ -192,6 +192,21 @@ pub async fn run(args: UpArgs, stop: CancellationToken) -> anyhow::Result<()> {
             .map_err(anyhow::Error::from)
     });
 
+    print_welcome(&args, &token_keys, nats.is_some(), &addresses);
+
+    while let Some(result) = tasks.join_next().await {
+        result.context("a component panicked")??;
+    }
+    Ok(())
+}
+
+/// What `up` prints for a person who just started it: where everything is, a dev token, what to try.
+fn print_welcome(
+    args: &UpArgs,
+    token_keys: &TokenKeys,
+    on_nats: bool,
+    addresses: &[(Agency, SocketAddr)],
+) {
     let now = chrono::Utc::now().timestamp();
     let dev_token = token_keys.mint(&Claims {
         sub: "dev".into(),
@@ -203,7 +218,7 @@ pub async fn run(args: UpArgs, stop: CancellationToken) -> anyhow::Result<()> {
     });
     println!(
         "oneledger is up ({}; {}; keys in {})",
-        if nats.is_some() {
+        if on_nats {
             "NATS JetStream"
         } else {
             "embedded, no broker"
@@ -216,7 +231,7 @@ pub async fn run(args: UpArgs, stop: CancellationToken) -> anyhow::Result<()> {
         args.data_dir.display()
     );
     println!("  ledger API          {}", args.listen);
-    for (agency, address) in &addresses {
+    for (agency, address) in addresses {
         println!("  {:<19} {address}", agency.to_string());
     }
     println!("dev token (petition office: intake_clerk, viewer, coordinator; 12 h):\n{dev_token}");
@@ -232,9 +247,4 @@ pub async fn run(args: UpArgs, stop: CancellationToken) -> anyhow::Result<()> {
         "more tokens: oneledger token --token-key $(jq -r .token_key {}/keys.json) --agency … --unit … --role …",
         args.data_dir.display()
     );
-
-    while let Some(result) = tasks.join_next().await {
-        result.context("a component panicked")??;
-    }
-    Ok(())
 }

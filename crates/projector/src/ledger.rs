@@ -124,6 +124,89 @@ impl PreparedBatch {
     }
 }
 
+/// Overlays what the carried batch (still being written) makes newer than the database shows: the
+/// states of the items and the versions of the streams this batch touches.
+fn overlay(
+    model: &mut LedgerModel,
+    carry: &PreparedBatch,
+    items: &[String],
+    streams: &BTreeMap<Agency, BTreeSet<String>>,
+) {
+    for (item, state) in &carry.model.items {
+        if model.items.contains_key(item) || items.contains(&item.key()) {
+            model.items.insert(item.clone(), state.clone());
+        }
+    }
+    for (stream, version) in &carry.model.applied {
+        if streams
+            .get(&stream.0)
+            .is_some_and(|s| s.contains(&stream.1))
+        {
+            model.applied.insert(stream.clone(), *version);
+        }
+    }
+}
+
+/// The touched items as rows under their roots (an item with no link is its own root).
+fn item_rows(
+    model: &LedgerModel,
+    roots: &BTreeMap<String, String>,
+) -> Result<Vec<ItemRow>, LedgerError> {
+    model
+        .items
+        .values()
+        .map(|item| {
+            let key = item.item.key();
+            let root = roots.get(&key).cloned().unwrap_or_else(|| key.clone());
+            let state = serde_json::to_string(item).map_err(corrupt)?;
+            Ok(ItemRow {
+                key,
+                root,
+                agency: item.agency,
+                summary: item.summary(),
+                state,
+            })
+        })
+        .collect()
+}
+
+impl PreparedBatch {
+    /// Applies the batch's fresh events to its model, parking those the model cannot apply, and records
+    /// the roots its links set; returns the roots of the entries the links change.
+    fn apply(&mut self, fresh: &[&RecordedEvent]) -> BTreeSet<String> {
+        let mut changed = BTreeSet::new();
+        for event in fresh {
+            if let Err(e) = self.model.apply(event) {
+                tracing::error!(error = %e, "event parked");
+                self.model.applied.insert(
+                    (event.metadata.agency, event.stream_id.clone()),
+                    event.stream_version,
+                );
+                self.parked.push(ParkedEvent {
+                    agency: event.metadata.agency,
+                    position: event.position,
+                    event_type: event.event_type.clone(),
+                    reason: e.reason,
+                    event: event.data.to_string(),
+                });
+                self.outcome.parked += 1;
+                continue;
+            }
+            self.outcome.applied += 1;
+            if event.event_type.ends_with(".link.linked")
+                && let Ok(LinkEvent::Linked { root, joined, .. }) =
+                    serde_json::from_value(event.data.clone())
+            {
+                changed.insert(root.key());
+                for item in joined {
+                    self.link_roots.insert(item.key(), root.key());
+                }
+            }
+        }
+        changed
+    }
+}
+
 /// An event parked for an operator.
 #[derive(Debug, Clone)]
 struct ParkedEvent {
@@ -410,62 +493,14 @@ impl SqlLedger {
                     }
                 }
                 if let Some(c) = carry {
-                    // Newer than what the database shows while the carried batch is being written.
-                    for (item, state) in &c.model.items {
-                        if model.items.contains_key(item) || items.contains(&item.key()) {
-                            model.items.insert(item.clone(), state.clone());
-                        }
-                    }
-                    for (stream, version) in &c.model.applied {
-                        if streams
-                            .get(&stream.0)
-                            .is_some_and(|s| s.contains(&stream.1))
-                        {
-                            model.applied.insert(stream.clone(), *version);
-                        }
-                    }
+                    overlay(model, c, &items, &streams);
                 }
                 // The carried batch's timeline is its own; this batch records only its events.
                 model.timelines.clear();
-
-                let mut links: Vec<(ItemRef, Vec<ItemRef>)> = Vec::new();
-                for event in &fresh {
-                    match model.apply(event) {
-                        Ok(()) => prepared.outcome.applied += 1,
-                        Err(e) => {
-                            tracing::error!(error = %e, "event parked");
-                            model.applied.insert(
-                                (event.metadata.agency, event.stream_id.clone()),
-                                event.stream_version,
-                            );
-                            prepared.parked.push(ParkedEvent {
-                                agency: event.metadata.agency,
-                                position: event.position,
-                                event_type: event.event_type.clone(),
-                                reason: e.reason,
-                                event: event.data.to_string(),
-                            });
-                            prepared.outcome.parked += 1;
-                            continue;
-                        }
-                    }
-                    if event.event_type.ends_with(".link.linked")
-                        && let Ok(LinkEvent::Linked { root, joined, .. }) =
-                            serde_json::from_value(event.data.clone())
-                    {
-                        links.push((root, joined));
-                    }
-                }
-                let mut changed: BTreeSet<String> = BTreeSet::new();
-                for (root, joined) in &links {
-                    changed.insert(root.key());
-                    for item in joined {
-                        prepared.link_roots.insert(item.key(), root.key());
-                    }
-                }
+                let mut changed = prepared.apply(&fresh);
 
                 // Roots of the touched items: from the links (stored, carried, this batch's), else the item.
-                let keys: Vec<String> = model.items.keys().map(ItemRef::key).collect();
+                let keys: Vec<String> = prepared.model.items.keys().map(ItemRef::key).collect();
                 let mut roots: BTreeMap<String, String> = BTreeMap::new();
                 for chunk in keys.chunks(IN_CHUNK) {
                     let mut query =
@@ -484,22 +519,7 @@ impl SqlLedger {
                         .iter()
                         .map(|(k, v)| (k.clone(), v.clone())),
                 );
-                prepared.rows = model
-                    .items
-                    .values()
-                    .map(|item| {
-                        let key = item.item.key();
-                        let root = roots.get(&key).cloned().unwrap_or_else(|| key.clone());
-                        let state = serde_json::to_string(item).map_err(corrupt)?;
-                        Ok(ItemRow {
-                            key,
-                            root,
-                            agency: item.agency,
-                            summary: item.summary(),
-                            state,
-                        })
-                    })
-                    .collect::<Result<_, LedgerError>>()?;
+                prepared.rows = item_rows(&prepared.model, &roots)?;
                 changed.extend(prepared.rows.iter().map(|r| r.root.clone()));
                 prepared.changed = changed.into_iter().collect();
             }
