@@ -72,6 +72,12 @@ pub enum ItemRef {
     SupervisionOrder(SupervisionOrderId),
 }
 
+/// Longest unit id: units come from the district's reference data (`binhai.human_resources_bureau`).
+pub const MAX_UNIT_ID_CHARS: usize = 128;
+/// Longest id of an item or of a part of one (a task, an agreement), of a person ref, of a receipt number
+/// or query code: all are minted by the services, far shorter.
+pub const MAX_ITEM_ID_CHARS: usize = 64;
+
 /// The kinds of item a ledger entry holds. Their names are the one spelling of the kind everywhere: in
 /// item keys (`petition_matter:PM1`), in store stream ids (`petition_matter-PM1`), in the ledger's tables
 /// and in the client.
@@ -199,9 +205,12 @@ pub(crate) fn text(field: &'static str, value: &str, max: usize) -> Result<(), c
     Ok(())
 }
 
-/// Checks an id field: present, at most 128 characters, no white space.
+/// Checks an id field: present, at most [`MAX_UNIT_ID_CHARS`] characters, no white space.
 pub(crate) fn id_field(field: &'static str, value: &str) -> Result<(), crate::DomainError> {
-    if value.is_empty() || value.len() > 128 || value.chars().any(char::is_whitespace) {
+    if value.is_empty()
+        || value.chars().count() > MAX_UNIT_ID_CHARS
+        || value.chars().any(char::is_whitespace)
+    {
         return Err(crate::DomainError::invalid(
             field,
             "must be 1 to 128 characters without white space",

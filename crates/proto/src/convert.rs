@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use oneledger_domain::clock::Deadline;
 use oneledger_domain::dispute::{DisputeSource, RiskLevel};
+use oneledger_domain::ids::MAX_ITEM_ID_CHARS;
 use oneledger_domain::joint::CoHandlerRole;
 use oneledger_domain::petition::{Channel, ClaimClass, ClaimRoute, HandlingOutcome, ReviewOutcome};
 use oneledger_domain::supervision::EscalationLevel;
@@ -15,9 +16,6 @@ use crate::common::v1 as common;
 use crate::dispute::v1 as dispute;
 use crate::petition::v1 as petition;
 use crate::political_legal::v1 as political_legal;
-
-/// Longest id of a unit or an item a request may name.
-pub const MAX_ID_CHARS: usize = 128;
 
 /// A request field the domain cannot take: gRPC `INVALID_ARGUMENT`, naming the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -199,7 +197,7 @@ pub fn date(field: &str, raw: &str) -> Result<NaiveDate, WireError> {
 pub fn item(field: &str, raw: Option<&common::ItemRef>) -> Result<ItemRef, WireError> {
     let raw = raw.ok_or_else(|| WireError::new(field, "required"))?;
     let kind = enum_field::<ItemKind>(&format!("{field}.kind"), raw.kind)?;
-    let id = required(&format!("{field}.id"), &raw.id, MAX_ID_CHARS)?;
+    let id = required(&format!("{field}.id"), &raw.id, MAX_ITEM_ID_CHARS)?;
     Ok(ItemRef::new(kind, id))
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use oneledger_domain::clock::legal_date;
 use oneledger_domain::dispute::{Dispute, DisputeAction, DisputeSource};
+use oneledger_domain::ids::MAX_ITEM_ID_CHARS;
 use oneledger_domain::policy::{self, Step};
 use oneledger_domain::{DisputeId, ItemKind, PersonRef, UnitId};
 use oneledger_proto::common::v1::CommandResult;
@@ -57,7 +58,7 @@ impl Disputes {
                 "this agency does not report disputes from that source",
             ));
         }
-        let dispute_id = match optional("report.dispute_id", &r.dispute_id, 64)? {
+        let dispute_id = match optional("report.dispute_id", &r.dispute_id, MAX_ITEM_ID_CHARS)? {
             Some(id) => id,
             None => format!(
                 "D{}",
@@ -101,7 +102,7 @@ impl Disputes {
         step: Option<pb::Step>,
     ) -> Result<(pb::Dispute, CommandResult), ServiceError> {
         let request_id: Uuid = request_id(raw_request_id)?;
-        let dispute_id = required("dispute_id", dispute_id, 64)?;
+        let dispute_id = required("dispute_id", dispute_id, MAX_ITEM_ID_CHARS)?;
         let expected = expected_version(version)?;
         let action = match step
             .and_then(|s| s.action)

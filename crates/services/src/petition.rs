@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use oneledger_domain::clock::legal_date;
+use oneledger_domain::ids::{MAX_ITEM_ID_CHARS, MAX_UNIT_ID_CHARS};
+use oneledger_domain::petition::MAX_REASON_CHARS;
 use oneledger_domain::petition::{
     AgreementKind, Channel, ClaimClass, Diversion, MatterAction, Obligation, Obligor,
     PetitionMatter, PriorPetition, Registration,
@@ -129,8 +131,13 @@ impl PetitionService {
         let narrative = optional("narrative", &req.narrative, MAX_NARRATIVE_CHARS)?;
         let channel: Channel = enum_field("channel", req.channel)?;
         let claim_class: ClaimClass = enum_field("claim_class", req.claim_class)?;
-        let territory = UnitId(required("territory_unit_id", &req.territory_unit_id, 128)?);
-        let accused_unit = optional("accused_unit_id", &req.accused_unit_id, 128)?.map(UnitId);
+        let territory = UnitId(required(
+            "territory_unit_id",
+            &req.territory_unit_id,
+            MAX_UNIT_ID_CHARS,
+        )?);
+        let accused_unit =
+            optional("accused_unit_id", &req.accused_unit_id, MAX_UNIT_ID_CHARS)?.map(UnitId);
 
         // Everything derived from the request id, so a retry rebuilds the same registration.
         let seed = Sha256::digest(request_id.as_bytes());
@@ -148,7 +155,7 @@ impl PetitionService {
             .collect();
         let query_code = self.vault.query_code(&matter_id)?;
 
-        let prior = match optional("same_matter_as", &req.same_matter_as, 64)? {
+        let prior = match optional("same_matter_as", &req.same_matter_as, MAX_ITEM_ID_CHARS)? {
             None => PriorPetition::None,
             Some(original) => {
                 let loaded = self.matters.get(&original, "matter").await?;
@@ -279,7 +286,7 @@ impl PetitionService {
         req: pb::ActOnMatterRequest,
     ) -> Result<pb::ActOnMatterResponse, ServiceError> {
         let request_id = request_id(&req.request_id)?;
-        let matter_id = required("matter_id", &req.matter_id, 64)?;
+        let matter_id = required("matter_id", &req.matter_id, MAX_ITEM_ID_CHARS)?;
         let expected = expected_version(req.expected_version)?;
         let action = matter_action(
             req.action
@@ -316,7 +323,7 @@ impl PetitionService {
             policy::roles(Step::ReadPersonalData),
             "reading personal data",
         )?;
-        let person_ref = required("person_ref", &req.person_ref, 64)?;
+        let person_ref = required("person_ref", &req.person_ref, MAX_ITEM_ID_CHARS)?;
         let purpose = match known::<pb::Purpose>("purpose", req.purpose)? {
             pb::Purpose::Handling => "handling",
             pb::Purpose::Delivery => "delivery",
@@ -405,7 +412,7 @@ impl PetitionService {
     ) -> Result<pb::ErasePersonResponse, ServiceError> {
         caller.require_any(policy::roles(Step::ErasePerson), "erasing a person")?;
         let request_id = request_id(&req.request_id)?;
-        let person_ref = required("person_ref", &req.person_ref, 64)?;
+        let person_ref = required("person_ref", &req.person_ref, MAX_ITEM_ID_CHARS)?;
         let stream = format!("{PERSON_STREAM}-{person_ref}");
         if self.ctx.store.stream_version(&stream).await?.is_none() {
             return Err(ServiceError::NotFound(format!("person {person_ref}")));
@@ -443,17 +450,25 @@ fn unit(u: &Option<UnitId>) -> String {
 
 /// The domain action of a step.
 fn matter_action(action: Action) -> Result<MatterAction, ServiceError> {
-    let unit = |field: &str, raw: &str| required(field, raw, 128).map(UnitId);
+    let unit = |field: &str, raw: &str| required(field, raw, MAX_UNIT_ID_CHARS).map(UnitId);
     Ok(match action {
         Action::Forward(r) => MatterAction::Forward {
             to: unit("forward.unit_id", &r.unit_id)?,
-            territorial_unit: optional("forward.territorial_unit_id", &r.territorial_unit_id, 128)?
-                .map(UnitId),
+            territorial_unit: optional(
+                "forward.territorial_unit_id",
+                &r.territorial_unit_id,
+                MAX_UNIT_ID_CHARS,
+            )?
+            .map(UnitId),
         },
         Action::Assign(r) => MatterAction::Assign {
             to: unit("assign.unit_id", &r.unit_id)?,
-            territorial_unit: optional("assign.territorial_unit_id", &r.territorial_unit_id, 128)?
-                .map(UnitId),
+            territorial_unit: optional(
+                "assign.territorial_unit_id",
+                &r.territorial_unit_id,
+                MAX_UNIT_ID_CHARS,
+            )?
+            .map(UnitId),
         },
         Action::Divert(d) => MatterAction::Divert {
             diversion: match d.diversion.as_str() {
@@ -468,12 +483,12 @@ fn matter_action(action: Action) -> Result<MatterAction, ServiceError> {
                 }
             },
             to: unit("divert.unit_id", &d.unit_id)?,
-            channel: required("divert.channel", &d.channel, 1000)?,
+            channel: required("divert.channel", &d.channel, MAX_REASON_CHARS)?,
         },
         Action::Receive(_) => MatterAction::Receive,
         Action::SendReceiptNotice(_) => MatterAction::SendReceiptNotice,
         Action::ObjectToRouting(r) => MatterAction::ObjectToRouting {
-            reason: required("object_to_routing.reason", &r.reason, 1000)?,
+            reason: required("object_to_routing.reason", &r.reason, MAX_REASON_CHARS)?,
         },
         Action::DecideRoutingObjection(d) => {
             MatterAction::DecideRoutingObjection { upheld: d.upheld }
@@ -481,11 +496,16 @@ fn matter_action(action: Action) -> Result<MatterAction, ServiceError> {
         Action::Accept(a) => MatterAction::Accept {
             class: enum_field("accept.claim_class", a.claim_class)?,
             route: optional_enum_field("accept.route", a.route)?,
-            channel: optional("accept.channel", &a.channel, 1000)?,
-            accused_unit: optional("accept.accused_unit_id", &a.accused_unit_id, 128)?.map(UnitId),
+            channel: optional("accept.channel", &a.channel, MAX_REASON_CHARS)?,
+            accused_unit: optional(
+                "accept.accused_unit_id",
+                &a.accused_unit_id,
+                MAX_UNIT_ID_CHARS,
+            )?
+            .map(UnitId),
         },
         Action::NotAccept(n) => MatterAction::NotAccept {
-            reason: required("not_accept.reason", &n.reason, 1000)?,
+            reason: required("not_accept.reason", &n.reason, MAX_REASON_CHARS)?,
             competent_channel: required(
                 "not_accept.competent_channel",
                 &n.competent_channel,
@@ -495,7 +515,7 @@ fn matter_action(action: Action) -> Result<MatterAction, ServiceError> {
         Action::ExtendHandling(e) => MatterAction::ExtendHandling {
             days: e.days,
             approver: unit("extend_handling.approver_unit_id", &e.approver_unit_id)?,
-            reason: required("extend_handling.reason", &e.reason, 1000)?,
+            reason: required("extend_handling.reason", &e.reason, MAX_REASON_CHARS)?,
         },
         Action::IssueHandlingOpinion(o) => MatterAction::IssueHandlingOpinion {
             outcome: enum_field("issue_handling_opinion.outcome", o.outcome)?,
@@ -524,8 +544,16 @@ fn matter_action(action: Action) -> Result<MatterAction, ServiceError> {
             for (i, o) in a.obligations.into_iter().enumerate() {
                 let field = |name: &str| format!("record_agreement.obligations[{i}].{name}");
                 let obligor = match (
-                    optional(&field("obligor_unit_id"), &o.obligor_unit_id, 128)?,
-                    optional(&field("obligor_person_ref"), &o.obligor_person_ref, 64)?,
+                    optional(
+                        &field("obligor_unit_id"),
+                        &o.obligor_unit_id,
+                        MAX_UNIT_ID_CHARS,
+                    )?,
+                    optional(
+                        &field("obligor_person_ref"),
+                        &o.obligor_person_ref,
+                        MAX_ITEM_ID_CHARS,
+                    )?,
                 ) {
                     (Some(unit), None) => Obligor::Unit(UnitId(unit)),
                     (None, Some(person)) => Obligor::Petitioner(PersonRef(person)),
@@ -597,7 +625,7 @@ impl pb::petition_service_server::PetitionService for PetitionService {
     ) -> Result<Response<pb::GetMatterResponse>, Status> {
         let caller = caller(&request)?;
         let req = request.into_inner();
-        let matter_id = required("matter_id", &req.matter_id, 64)?;
+        let matter_id = required("matter_id", &req.matter_id, MAX_ITEM_ID_CHARS)?;
         let loaded = self.matters.get(&matter_id, "matter").await?;
         let party = loaded.state.parties().contains(&caller.unit);
         if !party && !caller.has(Role::Viewer) {
@@ -617,8 +645,8 @@ impl pb::petition_service_server::PetitionService for PetitionService {
         request: Request<pb::GetPublicStatusRequest>,
     ) -> Result<Response<pb::GetPublicStatusResponse>, Status> {
         let req = request.into_inner();
-        let receipt = required("receipt_number", &req.receipt_number, 64)?;
-        let code = required("query_code", &req.query_code, 64)?;
+        let receipt = required("receipt_number", &req.receipt_number, MAX_ITEM_ID_CHARS)?;
+        let code = required("query_code", &req.query_code, MAX_ITEM_ID_CHARS)?;
         // One answer for every failure, so the lookup tells nothing about which receipts exist.
         let not_found = || {
             Status::from(ServiceError::NotFound(
@@ -679,7 +707,7 @@ impl pb::petition_service_server::PetitionService for PetitionService {
         let caller = caller(&request)?;
         caller.require_any(policy::roles(Step::ReadAuditLog), "reading the audit log")?;
         let req = request.into_inner();
-        let person = optional("person_ref", &req.person_ref, 64)?;
+        let person = optional("person_ref", &req.person_ref, MAX_ITEM_ID_CHARS)?;
         let limit = if req.page_size == 0 {
             100
         } else {

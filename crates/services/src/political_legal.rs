@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use oneledger_domain::dispute::DisputeSource;
+use oneledger_domain::ids::{MAX_ITEM_ID_CHARS, MAX_UNIT_ID_CHARS};
 use oneledger_domain::joint::{CoHandlerRole, JointAction, JointHandling};
 use oneledger_domain::link::{LinkAction, LinkRegistry};
+use oneledger_domain::petition::MAX_REASON_CHARS;
 use oneledger_domain::policy::{self, Step};
 use oneledger_domain::supervision::{OrderAction, OrderStage, SupervisionOrder, SupervisionReason};
 use oneledger_domain::{Agency, ItemKind, JointHandlingId, SupervisionOrderId, UnitId, streams};
@@ -140,7 +142,11 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let action = JointAction::Open {
             joint_handling_id: JointHandlingId(id.clone()),
             subject: item("subject", req.subject.as_ref())?,
-            lead_unit: UnitId(required("lead_unit_id", &req.lead_unit_id, 128)?),
+            lead_unit: UnitId(required(
+                "lead_unit_id",
+                &req.lead_unit_id,
+                MAX_UNIT_ID_CHARS,
+            )?),
             co_handlers,
             political_legal_committee: caller.unit.clone(),
         };
@@ -179,15 +185,19 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let caller = self.writer(&request)?;
         let req = request.into_inner();
         let request_id = request_id(&req.request_id)?;
-        let id = required("joint_handling_id", &req.joint_handling_id, 64)?;
+        let id = required(
+            "joint_handling_id",
+            &req.joint_handling_id,
+            MAX_ITEM_ID_CHARS,
+        )?;
         let expected = expected_version(req.expected_version)?;
         let action = match req
             .action
             .ok_or_else(|| ServiceError::invalid("action", "required"))?
         {
             jh::Action::AddTask(t) => JointAction::AddTask {
-                task_id: required("add_task.task_id", &t.task_id, 64)?,
-                unit: UnitId(required("add_task.unit_id", &t.unit_id, 128)?),
+                task_id: required("add_task.task_id", &t.task_id, MAX_ITEM_ID_CHARS)?,
+                unit: UnitId(required("add_task.unit_id", &t.unit_id, MAX_UNIT_ID_CHARS)?),
                 description: t.description,
                 due_on: date("add_task.due_on", &t.due_on)?,
             },
@@ -247,7 +257,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let action = OrderAction::Issue {
             order_id: SupervisionOrderId(id.clone()),
             subject: item("subject", req.subject.as_ref())?,
-            to_unit: UnitId(required("to_unit_id", &req.to_unit_id, 128)?),
+            to_unit: UnitId(required("to_unit_id", &req.to_unit_id, MAX_UNIT_ID_CHARS)?),
             due_on: date("due_on", &req.due_on)?,
             reason,
             requirements: req.requirements,
@@ -276,7 +286,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let caller = self.writer(&request)?;
         let req = request.into_inner();
         let request_id = request_id(&req.request_id)?;
-        let id = required("order_id", &req.order_id, 64)?;
+        let id = required("order_id", &req.order_id, MAX_ITEM_ID_CHARS)?;
         let expected = expected_version(req.expected_version)?;
         let action = match req
             .action
@@ -335,7 +345,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let request_id = request_id(&req.request_id)?;
         let anchor = item("anchor", req.anchor.as_ref())?;
         let other = item("other", req.other.as_ref())?;
-        let reason = required("reason", &req.reason, 1000)?;
+        let reason = required("reason", &req.reason, MAX_REASON_CHARS)?;
         // One registry per district: every link is decided against all the others. Concurrent links retry
         // on a version conflict, since they rarely touch the same groups.
         let registry = self.ctx.district.clone();

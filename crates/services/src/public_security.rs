@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use oneledger_domain::dispute::DisputeSource;
+use oneledger_domain::ids::MAX_ITEM_ID_CHARS;
 use oneledger_domain::police::{PoliceAction, PoliceParticipation};
 use oneledger_domain::policy::{self, Step};
 use oneledger_domain::{Agency, JointHandlingId, streams};
@@ -94,7 +95,11 @@ impl pb::public_security_service_server::PublicSecurityService for PublicSecurit
         caller.require_any(roles, "acting in a joint handling")?;
         let req = request.into_inner();
         let request_id = request_id(&req.request_id)?;
-        let jh = required("joint_handling_id", &req.joint_handling_id, 64)?;
+        let jh = required(
+            "joint_handling_id",
+            &req.joint_handling_id,
+            MAX_ITEM_ID_CHARS,
+        )?;
         let (action, expected) = match req
             .action
             .ok_or_else(|| ServiceError::invalid("action", "required"))?
