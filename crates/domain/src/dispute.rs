@@ -171,12 +171,15 @@ pub enum DisputeAction {
 }
 
 /// Everything that happens to a dispute.
+///
+/// Every variant's `at` is the instant its step was recorded; its legal (Beijing) date is the day periods
+/// count from.
+#[allow(missing_docs)] // `at`, the one field documented above rather than on each variant
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum DisputeEvent {
     /// Reported.
     Reported {
-        /// When.
         at: DateTime<Utc>,
         /// Id.
         dispute_id: DisputeId,
@@ -197,21 +200,18 @@ pub enum DisputeEvent {
     },
     /// Risk assessed.
     Assessed {
-        /// When.
         at: DateTime<Utc>,
         /// Level.
         level: RiskLevel,
     },
     /// Warning issued.
     Warned {
-        /// When.
         at: DateTime<Utc>,
         /// Level warned of.
         level: RiskLevel,
     },
     /// Assigned.
     Assigned {
-        /// When.
         at: DateTime<Utc>,
         /// Responsible unit.
         responsible_unit: UnitId,
@@ -222,7 +222,6 @@ pub enum DisputeEvent {
     },
     /// Mediation recorded.
     MediationRecorded {
-        /// When.
         at: DateTime<Utc>,
         /// Mediating unit.
         mediator: UnitId,
@@ -231,7 +230,6 @@ pub enum DisputeEvent {
     },
     /// Resolution reported.
     ResolutionReported {
-        /// When.
         at: DateTime<Utc>,
         /// Reporting unit.
         by: UnitId,
@@ -240,7 +238,6 @@ pub enum DisputeEvent {
     },
     /// Resolution verified (or sent back).
     ResolutionVerified {
-        /// When.
         at: DateTime<Utc>,
         /// Holds.
         accepted: bool,
@@ -249,7 +246,6 @@ pub enum DisputeEvent {
     },
     /// Closed without assignment.
     Closed {
-        /// When.
         at: DateTime<Utc>,
         /// Why.
         reason: String,

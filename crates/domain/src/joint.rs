@@ -101,12 +101,15 @@ pub enum JointAction {
 }
 
 /// Everything that happens to a joint handling.
+///
+/// Every variant's `at` is the instant its step was recorded; its legal (Beijing) date is the day periods
+/// count from.
+#[allow(missing_docs)] // `at`, the one field documented above rather than on each variant
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum JointEvent {
     /// Opened; `informed` lists every unit told at once.
     Opened {
-        /// When.
         at: DateTime<Utc>,
         /// Id.
         joint_handling_id: JointHandlingId,
@@ -121,7 +124,6 @@ pub enum JointEvent {
     },
     /// Task added.
     TaskAdded {
-        /// When.
         at: DateTime<Utc>,
         /// Task id.
         task_id: String,
@@ -134,7 +136,6 @@ pub enum JointEvent {
     },
     /// Progress recorded.
     ProgressRecorded {
-        /// When.
         at: DateTime<Utc>,
         /// Task id.
         task_id: String,
@@ -145,30 +146,24 @@ pub enum JointEvent {
     },
     /// Task completed.
     TaskCompleted {
-        /// When.
         at: DateTime<Utc>,
         /// Task id.
         task_id: String,
     },
     /// A co-handler closed its part.
     PartClosed {
-        /// When.
         at: DateTime<Utc>,
         /// The unit.
         unit: UnitId,
     },
     /// Resolution report submitted.
     ResolutionReportSubmitted {
-        /// When.
         at: DateTime<Utc>,
         /// Summary.
         summary: String,
     },
     /// Closed.
-    Closed {
-        /// When.
-        at: DateTime<Utc>,
-    },
+    Closed { at: DateTime<Utc> },
 }
 
 impl DomainEvent for JointEvent {

@@ -31,12 +31,15 @@ pub enum LinkAction {
 pub type LinkCommand = Command<LinkAction>;
 
 /// What the registry records.
+///
+/// Every variant's `at` is the instant its step was recorded; its legal (Beijing) date is the day periods
+/// count from.
+#[allow(missing_docs)] // `at`, the one field documented above rather than on each variant
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum LinkEvent {
     /// Items joined a root.
     Linked {
-        /// When.
         at: DateTime<Utc>,
         /// The root of the merged group.
         root: ItemRef,

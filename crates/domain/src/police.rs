@@ -34,12 +34,15 @@ pub enum PoliceAction {
 pub type PoliceCommand = Command<PoliceAction>;
 
 /// What a station's participation records.
+///
+/// Every variant's `at` is the instant its step was recorded; its legal (Beijing) date is the day periods
+/// count from.
+#[allow(missing_docs)] // `at`, the one field documented above rather than on each variant
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum PoliceEvent {
     /// Joined.
     Joined {
-        /// When.
         at: DateTime<Utc>,
         /// The joint handling.
         joint_handling_id: JointHandlingId,
@@ -48,14 +51,12 @@ pub enum PoliceEvent {
     },
     /// An action recorded.
     ActionRecorded {
-        /// When.
         at: DateTime<Utc>,
         /// What.
         note: String,
     },
     /// The part closed.
     PartClosed {
-        /// When.
         at: DateTime<Utc>,
         /// Summary.
         summary: String,

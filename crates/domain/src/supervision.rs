@@ -145,12 +145,15 @@ pub enum OrderAction {
 }
 
 /// Everything that happens to a supervision order.
+///
+/// Every variant's `at` is the instant its step was recorded; its legal (Beijing) date is the day periods
+/// count from.
+#[allow(missing_docs)] // `at`, the one field documented above rather than on each variant
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum OrderEvent {
     /// Issued.
     Issued {
-        /// When.
         at: DateTime<Utc>,
         /// Id.
         order_id: SupervisionOrderId,
@@ -168,25 +171,17 @@ pub enum OrderEvent {
         requirements: String,
     },
     /// Acknowledged.
-    Acknowledged {
-        /// When.
-        at: DateTime<Utc>,
-    },
+    Acknowledged { at: DateTime<Utc> },
     /// Feedback submitted.
     FeedbackSubmitted {
-        /// When.
         at: DateTime<Utc>,
         /// Summary.
         summary: String,
     },
     /// Feedback accepted; closed.
-    FeedbackAccepted {
-        /// When.
-        at: DateTime<Utc>,
-    },
+    FeedbackAccepted { at: DateTime<Utc> },
     /// Feedback rejected.
     FeedbackRejected {
-        /// When.
         at: DateTime<Utc>,
         /// Why.
         reason: String,
@@ -195,7 +190,6 @@ pub enum OrderEvent {
     },
     /// Escalated.
     Escalated {
-        /// When.
         at: DateTime<Utc>,
         /// New level.
         level: EscalationLevel,
@@ -204,7 +198,6 @@ pub enum OrderEvent {
     },
     /// Adoption recorded.
     AdoptionRecorded {
-        /// When.
         at: DateTime<Utc>,
         /// Adopted.
         adopted: bool,

@@ -12,12 +12,15 @@ use crate::clock::DeadlineKind;
 use crate::ids::{MatterId, PersonRef, UnitId};
 
 /// Everything that happens to a petition matter. Serialised with an `event` tag and a stable name.
+///
+/// Every variant's `at` is the instant its step was recorded; its legal (Beijing) date is the day periods
+/// count from.
+#[allow(missing_docs)] // `at`, the one field documented above rather than on each variant
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum MatterEvent {
     /// Registered by the petition office.
     Registered {
-        /// When.
         at: DateTime<Utc>,
         /// The matter.
         matter_id: MatterId,
@@ -48,14 +51,12 @@ pub enum MatterEvent {
     },
     /// A repeat petition merged into its open original.
     MergedIntoOriginal {
-        /// When.
         at: DateTime<Utc>,
         /// The original's root.
         original: MatterId,
     },
     /// A repeat petition on a concluded or final matter, not accepted again (art. 36 ¶3).
     NotAcceptedAgain {
-        /// When.
         at: DateTime<Utc>,
         /// The concluded original.
         original: MatterId,
@@ -64,7 +65,6 @@ pub enum MatterEvent {
     },
     /// Forwarded (转送).
     Forwarded {
-        /// When.
         at: DateTime<Utc>,
         /// Responsible unit.
         to: UnitId,
@@ -73,7 +73,6 @@ pub enum MatterEvent {
     },
     /// Assigned (交办).
     Assigned {
-        /// When.
         at: DateTime<Utc>,
         /// Responsible unit.
         to: UnitId,
@@ -82,7 +81,6 @@ pub enum MatterEvent {
     },
     /// Diverted out of the petition procedure at intake.
     Diverted {
-        /// When.
         at: DateTime<Utc>,
         /// Why.
         diversion: Diversion,
@@ -92,32 +90,23 @@ pub enum MatterEvent {
         channel: String,
     },
     /// Received by the responsible unit.
-    Received {
-        /// When.
-        at: DateTime<Utc>,
-    },
+    Received { at: DateTime<Utc> },
     /// Notice of receipt sent (art. 23).
-    ReceiptNoticeSent {
-        /// When.
-        at: DateTime<Utc>,
-    },
+    ReceiptNoticeSent { at: DateTime<Utc> },
     /// Routing objected (art. 23 ¶3).
     RoutingObjected {
-        /// When.
         at: DateTime<Utc>,
         /// Why.
         reason: String,
     },
     /// The objection decided.
     RoutingObjectionDecided {
-        /// When.
         at: DateTime<Utc>,
         /// True when upheld.
         upheld: bool,
     },
     /// Accepted (受理).
     Accepted {
-        /// When.
         at: DateTime<Utc>,
         /// Class.
         class: ClaimClass,
@@ -128,7 +117,6 @@ pub enum MatterEvent {
     },
     /// Channelled into another procedure (导入), routes 1–5.
     Channelled {
-        /// When.
         at: DateTime<Utc>,
         /// The route.
         route: ClaimRoute,
@@ -136,13 +124,9 @@ pub enum MatterEvent {
         channel: String,
     },
     /// An accusation referred to discipline inspection (art. 30).
-    ReferredToDiscipline {
-        /// When.
-        at: DateTime<Utc>,
-    },
+    ReferredToDiscipline { at: DateTime<Utc> },
     /// Not accepted (不予受理).
     NotAccepted {
-        /// When.
         at: DateTime<Utc>,
         /// Why.
         reason: String,
@@ -151,7 +135,6 @@ pub enum MatterEvent {
     },
     /// Handling extended (延期, art. 34).
     HandlingExtended {
-        /// When.
         at: DateTime<Utc>,
         /// Days added.
         days: u32,
@@ -162,7 +145,6 @@ pub enum MatterEvent {
     },
     /// An agreement recorded (art. 33).
     AgreementRecorded {
-        /// When.
         at: DateTime<Utc>,
         /// Agreement id.
         agreement_id: String,
@@ -173,7 +155,6 @@ pub enum MatterEvent {
     },
     /// An obligation met.
     ObligationMet {
-        /// When.
         at: DateTime<Utc>,
         /// Agreement.
         agreement_id: String,
@@ -182,7 +163,6 @@ pub enum MatterEvent {
     },
     /// An obligation breached.
     ObligationBreached {
-        /// When.
         at: DateTime<Utc>,
         /// Agreement.
         agreement_id: String,
@@ -193,14 +173,12 @@ pub enum MatterEvent {
     },
     /// The handling opinion issued (art. 32).
     HandlingOpinionIssued {
-        /// When.
         at: DateTime<Utc>,
         /// Outcome.
         outcome: HandlingOutcome,
     },
     /// A written reply delivered (送达).
     ReplyDelivered {
-        /// When recorded.
         at: DateTime<Utc>,
         /// Which reply.
         reply: ReplyKind,
@@ -209,52 +187,40 @@ pub enum MatterEvent {
     },
     /// Review requested (art. 35).
     ReviewRequested {
-        /// When.
         at: DateTime<Utc>,
         /// Reviewing unit.
         reviewing_unit: UnitId,
     },
     /// Review opinion issued.
     ReviewOpinionIssued {
-        /// When.
         at: DateTime<Utc>,
         /// Outcome.
         outcome: ReviewOutcome,
     },
     /// Re-review requested (art. 36).
     ReReviewRequested {
-        /// When.
         at: DateTime<Utc>,
         /// Re-reviewing unit.
         re_reviewing_unit: UnitId,
     },
     /// A hearing opened.
     HearingOpened {
-        /// When.
         at: DateTime<Utc>,
         /// Organising unit.
         organiser: UnitId,
     },
     /// The hearing closed.
-    HearingClosed {
-        /// When.
-        at: DateTime<Utc>,
-    },
+    HearingClosed { at: DateTime<Utc> },
     /// Re-review opinion issued.
     ReReviewOpinionIssued {
-        /// When.
         at: DateTime<Utc>,
         /// Outcome.
         outcome: ReviewOutcome,
     },
     /// Concluded after re-review (依法终结).
-    Concluded {
-        /// When.
-        at: DateTime<Utc>,
-    },
+    Concluded { at: DateTime<Utc> },
     /// Final: a petitioner's window lapsed.
     BecameFinal {
-        /// When recorded.
         at: DateTime<Utc>,
         /// The window that lapsed.
         window: DeadlineKind,
@@ -262,10 +228,7 @@ pub enum MatterEvent {
         lapsed_after: NaiveDate,
     },
     /// A supported claim implemented.
-    ImplementationRecorded {
-        /// When.
-        at: DateTime<Utc>,
-    },
+    ImplementationRecorded { at: DateTime<Utc> },
 }
 
 impl DomainEvent for MatterEvent {
