@@ -37,6 +37,16 @@ fn table(header: &[&str], rows: &[Vec<String>]) {
     println!("{}", table.trim_fmt());
 }
 
+/// A deadline's kind, rule, due date and date met, as table cells.
+fn deadline_cells(d: &oneledger_proto::common::v1::Deadline) -> Vec<String> {
+    vec![
+        d.kind.clone(),
+        d.article.clone(),
+        d.due_on.clone(),
+        d.met_on.clone(),
+    ]
+}
+
 fn item_ref(text: &str) -> anyhow::Result<ItemRef> {
     let item = oneledger_domain::ItemRef::from_key(text).with_context(|| {
         format!("an item is <kind>:<id>, the kind one of petition_matter, dispute, joint_handling, supervision_order; got {text:?}")
@@ -188,17 +198,9 @@ async fn show(client: ClientArgs, item: String) -> anyhow::Result<()> {
         .deadlines
         .iter()
         .map(|d| {
-            vec![
-                d.kind.clone(),
-                d.article.clone(),
-                d.due_on.clone(),
-                d.met_on.clone(),
-                if d.overdue {
-                    "OVERDUE".into()
-                } else {
-                    String::new()
-                },
-            ]
+            let mut cells = deadline_cells(d);
+            cells.push(if d.overdue { "OVERDUE" } else { "" }.to_owned());
+            cells
         })
         .collect();
     table(&["deadline", "rule", "due", "met", ""], &deadlines);
@@ -269,18 +271,7 @@ pub async fn petition_status(args: PetitionStatusArgs) -> anyhow::Result<()> {
         .into_inner();
     println!("stage: {}", status.stage);
     println!("responsible unit: {}", status.responsible_unit_id);
-    let rows: Vec<Vec<String>> = status
-        .deadlines
-        .iter()
-        .map(|d| {
-            vec![
-                d.kind.clone(),
-                d.article.clone(),
-                d.due_on.clone(),
-                d.met_on.clone(),
-            ]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = status.deadlines.iter().map(deadline_cells).collect();
     table(&["deadline", "rule", "due", "met"], &rows);
     for reply in &status.replies {
         println!("reply delivered: {reply}");

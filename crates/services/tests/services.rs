@@ -596,6 +596,39 @@ async fn callers_without_a_valid_token_role_or_agency_are_refused() -> Result<()
             .message()
             .contains("request_id")
     );
+    // An unspecified enum is refused naming its field, never read as some real value.
+    for (field, bad) in [
+        (
+            "channel",
+            pb::RegisterPetitionRequest {
+                channel: 0,
+                ..registration(&request_id())
+            },
+        ),
+        (
+            "claim_class",
+            pb::RegisterPetitionRequest {
+                claim_class: 0,
+                ..registration(&request_id())
+            },
+        ),
+    ] {
+        let status = client
+            .register_petition(authorized(bad, &clerk))
+            .await
+            .unwrap_err();
+        let violations = status
+            .get_details_bad_request()
+            .context("BadRequest details")?
+            .field_violations;
+        ensure!(
+            status.code() == Code::InvalidArgument && violations[0].field == field,
+            "{field}: {status:?}"
+        );
+    }
+    // None of the refused registrations wrote anything.
+    let store = sqlite(&dir, "petition.db").await?;
+    ensure!(store.head().await? == 0, "refused requests write nothing");
     Ok(())
 }
 
