@@ -153,14 +153,15 @@ impl<A: Aggregate> Repository<A> {
 
         let loaded = self.load(id).await?;
         match expected {
+            // A step on an item that does not exist is about nothing: NOT_FOUND, not a version conflict.
+            ExpectedVersion::Exact(_) | ExpectedVersion::StreamExists if loaded.version == 0 => {
+                return Err(ServiceError::NotFound(format!("{} {id}", self.prefix)));
+            }
             ExpectedVersion::Exact(v) if v != loaded.version => {
                 return Err(ServiceError::Conflict {
                     expected: format!("version {v}"),
                     current: loaded.version,
                 });
-            }
-            ExpectedVersion::StreamExists if loaded.version == 0 => {
-                return Err(ServiceError::NotFound(id.to_owned()));
             }
             _ => {}
         }

@@ -365,6 +365,29 @@ async fn a_petition_goes_through_the_whole_procedure_to_conclusion_and_a_repeat_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_on_a_matter_that_does_not_exist_is_not_found_and_writes_nothing() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;
+    let mut p = Petition::new(&running).await?;
+    let handler = p.handler.clone();
+    let refused = p
+        .step(
+            &handler,
+            "PMNOSUCHMATTER",
+            1,
+            act::Action::Receive(act::Empty {}),
+        )
+        .await
+        .unwrap_err();
+    ensure!(
+        refused.code() == Code::NotFound && refused.message().contains("PMNOSUCHMATTER"),
+        "{refused:?}"
+    );
+    ensure!(sqlite(&dir, "petition.db").await?.head().await? == 0);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_review_after_its_window_is_refused_citing_art_35() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;
