@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use chrono::Utc;
-use oneledger_domain::{Agency, Aggregate, Command, DomainEvent, Rules};
+use oneledger_domain::{Agency, Aggregate, Command, DomainEvent, Rules, streams};
 use oneledger_store::{AppendRequest, EventMetadata, EventStore, ExpectedVersion, NewEvent};
 use uuid::Uuid;
 
@@ -83,20 +83,31 @@ impl<A: Aggregate> Repository<A> {
 
     /// The stream of aggregate `id`.
     pub fn stream_id(&self, id: &str) -> String {
-        format!("{}-{id}", self.prefix)
+        streams::stream_id(self.prefix, id)
     }
 
     /// Loads aggregate `id` by replaying its stream.
     pub async fn load(&self, id: &str) -> Result<Loaded<A>, ServiceError> {
+        self.load_up_to(id, u64::MAX).await
+    }
+
+    /// Aggregate `id` as it stood at version `last` (all of it when it has fewer): what a retried command
+    /// is answered with — the result it first had, not the state since.
+    async fn load_up_to(&self, id: &str, last: u64) -> Result<Loaded<A>, ServiceError> {
         let stream = self.stream_id(id);
         let (mut state, mut version) = (A::default(), 0);
         loop {
+            let room = usize::try_from(last - version).unwrap_or(LOAD_PAGE);
+            let limit = LOAD_PAGE.min(room);
+            if limit == 0 {
+                return Ok(Loaded { state, version });
+            }
             let page = self
                 .ctx
                 .store
-                .read_stream(&stream, version + 1, LOAD_PAGE)
+                .read_stream(&stream, version + 1, limit)
                 .await?;
-            let full = page.len() == LOAD_PAGE;
+            let full = page.len() == limit;
             for recorded in page {
                 let event: A::Event = serde_json::from_value(recorded.data).map_err(|e| {
                     ServiceError::Internal(format!(
@@ -141,7 +152,7 @@ impl<A: Aggregate> Repository<A> {
                     "request_id {request_id} was already used for a command on another item"
                 )));
             }
-            let loaded = self.load(id).await?;
+            let loaded = self.load_up_to(id, appended.last_version).await?;
             return Ok(Outcome {
                 state: loaded.state,
                 version: appended.last_version,
@@ -208,7 +219,7 @@ impl<A: Aggregate> Repository<A> {
             .await?;
         if appended.replayed {
             // An identical retry won the race; answer as it was answered.
-            let loaded = self.load(id).await?;
+            let loaded = self.load_up_to(id, appended.last_version).await?;
             return Ok(Outcome {
                 state: loaded.state,
                 version: appended.last_version,

@@ -525,6 +525,40 @@ async fn two_clerks_at_one_version_one_wins_and_a_retry_returns_the_first_result
     );
     let (r1, r2) = (first.result.unwrap(), again.result.unwrap());
     ensure!(!r1.replayed && r2.replayed && r1.version == r2.version && r2.event_types.is_empty());
+
+    // A retried step is answered with the matter as that step left it, not as it stands since.
+    let step_id = oneledger_testkit::request_id();
+    let forward = |request_id: &str| pb::ActOnMatterRequest {
+        request_id: request_id.to_owned(),
+        matter_id: first.matter_id.clone(),
+        expected_version: r1.version,
+        action: Some(route(BUREAU)),
+    };
+    let forwarded = p
+        .client
+        .act_on_matter(authorized(forward(&step_id), &clerk))
+        .await?
+        .into_inner();
+    let handler = p.handler.clone();
+    let v = version(forwarded.clone());
+    p.step(
+        &handler,
+        &first.matter_id,
+        v,
+        act::Action::Receive(act::Empty {}),
+    )
+    .await?;
+    let retried = p
+        .client
+        .act_on_matter(authorized(forward(&step_id), &clerk))
+        .await?
+        .into_inner();
+    ensure!(
+        retried.result.as_ref().is_some_and(|r| r.replayed)
+            && stage(&retried) == "forwarded"
+            && version(retried.clone()) == v,
+        "{retried:?}"
+    );
     Ok(())
 }
 
