@@ -33,6 +33,17 @@ impl Agency {
             Agency::PoliticalLegal => "political_legal",
         }
     }
+
+    /// The prefix of the ids of items the agency mints where two agencies keep items of one kind (disputes):
+    /// the police's dispute `PS-XG-2026-0001` and the committee's `PL-XG-2026-0001` are two items, joined
+    /// only by a link a coordinator decides.
+    pub fn id_namespace(self) -> &'static str {
+        match self {
+            Agency::Petition => "PT",
+            Agency::PublicSecurity => "PS",
+            Agency::PoliticalLegal => "PL",
+        }
+    }
 }
 
 impl fmt::Display for Agency {

@@ -58,10 +58,12 @@ impl Disputes {
                 "this agency does not report disputes from that source",
             ));
         }
+        // Namespaced by the reporting agency, so two agencies' reports never become one item by id.
+        let namespace = self.ctx.agency.id_namespace();
         let dispute_id = match optional("report.dispute_id", &r.dispute_id, MAX_ITEM_ID_CHARS)? {
-            Some(id) => id,
+            Some(id) => format!("{namespace}-{id}"),
             None => format!(
-                "D{}",
+                "{namespace}-D{}",
                 hex::encode(&Sha256::digest(request_id.as_bytes())[..10]).to_uppercase()
             ),
         };

@@ -878,6 +878,44 @@ async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_e
             .await?
             .into_inner();
         let dispute_id = reported.dispute.unwrap().dispute_id;
+        ensure!(dispute_id.starts_with("PS-"), "{dispute_id}");
+
+        // Two agencies reporting under one caller id keep two items: ids are namespaced by agency.
+        let named = |source: dispute::Source| dispute::Report {
+            dispute_id: "XG-2026-0001".into(),
+            source: source as i32,
+            ..report.clone()
+        };
+        let by_police = ps_client
+            .report_dispute(authorized(
+                ps::ReportDisputeRequest {
+                    request_id: request_id(),
+                    report: Some(named(dispute::Source::Policing)),
+                },
+                &officer,
+            ))
+            .await?
+            .into_inner()
+            .dispute
+            .context("the police's dispute")?;
+        let screener = token(Agency::PoliticalLegal, COMMITTEE, &[Role::Coordinator]);
+        let by_committee = pl_client
+            .report_dispute(authorized(
+                pl::ReportDisputeRequest {
+                    request_id: request_id(),
+                    report: Some(named(dispute::Source::DailyScreening)),
+                },
+                &screener,
+            ))
+            .await?
+            .into_inner()
+            .dispute
+            .context("the committee's dispute")?;
+        ensure!(
+            by_police.dispute_id == "PS-XG-2026-0001"
+                && by_committee.dispute_id == "PL-XG-2026-0001",
+            "{by_police:?} {by_committee:?}"
+        );
         // The police cannot assess: that is the committee's, in its own service.
         let assess = ps::ActOnDisputeRequest {
             request_id: request_id(),
