@@ -107,6 +107,7 @@ async fn generate(store: Arc<dyn EventStore>, matters: usize) -> Result<()> {
                         expected_version: ExpectedVersion::NoStream,
                         events: matter_events(i),
                         request_id: Uuid::now_v7(),
+                        command: None,
                     })
                     .await?;
                 i += WRITERS;

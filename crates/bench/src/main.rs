@@ -140,6 +140,7 @@ async fn run_store_writers(
                         expected_version: ExpectedVersion::Exact(version),
                         events,
                         request_id: Uuid::now_v7(),
+                        command: None,
                     })
                     .await?;
                 latencies.push(t.elapsed());
@@ -353,6 +354,7 @@ async fn load(store: &dyn EventStore, n: usize, district: &str) -> Result<()> {
                     .map(|i| new_event((loaded + i) as u64, district))
                     .collect(),
                 request_id: Uuid::now_v7(),
+                command: None,
             })
             .await?;
         loaded += count;

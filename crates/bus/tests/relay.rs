@@ -48,6 +48,7 @@ async fn append(store: &dyn EventStore, stream: &str, n: u64) -> Result<()> {
             expected_version: ExpectedVersion::Any,
             events: vec![event(n)],
             request_id: Uuid::now_v7(),
+            command: None,
         })
         .await?;
     Ok(())

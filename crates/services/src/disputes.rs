@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ServiceError;
-use crate::repo::{Context, Repository, expected_version, request_id};
+use crate::repo::{Context, Repository, command_digest, expected_version, request_id};
 use oneledger_proto::convert::{date, enum_field, optional, required};
 
 /// Stream prefix of disputes.
@@ -49,6 +49,13 @@ impl Disputes {
     ) -> Result<(pb::Dispute, CommandResult), ServiceError> {
         let roles = policy::roles(Step::ReportDispute(self.ctx.agency));
         caller.require_any(roles, "reporting a dispute")?;
+        let digest = command_digest(
+            "ReportDispute",
+            &[&report
+                .as_ref()
+                .map(prost::Message::encode_to_vec)
+                .unwrap_or_default()],
+        );
         let request_id = request_id(raw_request_id)?;
         let r = report.ok_or_else(|| ServiceError::invalid("report", "required"))?;
         let source: DisputeSource = enum_field("report.source", r.source)?;
@@ -89,6 +96,7 @@ impl Disputes {
                 caller.acting_role(roles),
                 action,
                 request_id,
+                &digest,
             )
             .await?;
         Ok((self.to_pb(&outcome.state), outcome.result()))
@@ -104,6 +112,17 @@ impl Disputes {
         step: Option<pb::Step>,
     ) -> Result<(pb::Dispute, CommandResult), ServiceError> {
         let request_id: Uuid = request_id(raw_request_id)?;
+        let digest = command_digest(
+            "ActOnDispute",
+            &[
+                dispute_id.as_bytes(),
+                &version.to_be_bytes(),
+                &step
+                    .as_ref()
+                    .map(prost::Message::encode_to_vec)
+                    .unwrap_or_default(),
+            ],
+        );
         let dispute_id = required("dispute_id", dispute_id, MAX_ITEM_ID_CHARS)?;
         let expected = expected_version(version)?;
         let action = match step
@@ -146,6 +165,7 @@ impl Disputes {
                 caller.acting_role(roles),
                 action,
                 request_id,
+                &digest,
             )
             .await?;
         Ok((self.to_pb(&outcome.state), outcome.result()))

@@ -16,6 +16,7 @@ use oneledger_domain::policy::{self, Step};
 use oneledger_domain::{Agency, ItemKind, MatterId, PersonRef, UnitId, streams};
 use oneledger_proto::petition::v1::{self as pb, act_on_matter_request::Action};
 use oneledger_store::{AppendRequest, EventMetadata, ExpectedVersion, NewEvent, PersonalDataRead};
+use prost::Message as _;
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -23,7 +24,7 @@ use uuid::Uuid;
 use crate::auth::{Caller, Role, caller};
 use crate::error::ServiceError;
 use crate::pii::{Identity, PersonEvent, Vault, query_code_digest, same_digest};
-use crate::repo::{Context, Outcome, Repository, expected_version, request_id};
+use crate::repo::{Context, Outcome, Repository, command_digest, expected_version, request_id};
 use oneledger_proto::convert::{
     date, deadline, enum_field, known, optional, optional_enum_field, required,
 };
@@ -105,6 +106,7 @@ impl PetitionService {
         caller: &Caller,
         req: pb::RegisterPetitionRequest,
     ) -> Result<pb::RegisterPetitionResponse, ServiceError> {
+        let digest = command_digest("RegisterPetition", &[&req.encode_to_vec()]);
         caller.require_any(
             policy::roles(Step::RegisterPetition),
             "registering a petition",
@@ -228,6 +230,7 @@ impl PetitionService {
                 caller.acting_role(policy::roles(Step::RegisterPetition)),
                 MatterAction::Register(registration),
                 request_id,
+                &digest,
             )
             .await?;
         Ok(pb::RegisterPetitionResponse {
@@ -275,6 +278,7 @@ impl PetitionService {
                     },
                 }],
                 request_id,
+                command: None,
             })
             .await?;
         Ok(())
@@ -285,6 +289,7 @@ impl PetitionService {
         caller: &Caller,
         req: pb::ActOnMatterRequest,
     ) -> Result<pb::ActOnMatterResponse, ServiceError> {
+        let digest = command_digest("ActOnMatter", &[&req.encode_to_vec()]);
         let request_id = request_id(&req.request_id)?;
         let matter_id = required("matter_id", &req.matter_id, MAX_ITEM_ID_CHARS)?;
         let expected = expected_version(req.expected_version)?;
@@ -303,6 +308,7 @@ impl PetitionService {
                 caller.acting_role(roles),
                 action,
                 request_id,
+                &digest,
             )
             .await?;
         if outcome.replayed && outcome.version == 0 {

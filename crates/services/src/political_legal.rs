@@ -15,6 +15,7 @@ use oneledger_proto::political_legal::v1::{
     self as pb, act_on_joint_handling_request as jh, act_on_supervision_order_request as so,
 };
 use oneledger_store::ExpectedVersion;
+use prost::Message as _;
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -22,7 +23,7 @@ use uuid::Uuid;
 use crate::auth::{Caller, caller};
 use crate::disputes::Disputes;
 use crate::error::ServiceError;
-use crate::repo::{Context, Repository, expected_version, request_id};
+use crate::repo::{Context, Repository, command_digest, expected_version, request_id};
 use oneledger_proto::convert::{date, enum_field, item, required};
 
 /// Stream prefix of joint handlings.
@@ -125,6 +126,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
             "opening a joint handling",
         )?;
         let req = request.into_inner();
+        let digest = command_digest("OpenJointHandling", &[&req.encode_to_vec()]);
         let request_id = request_id(&req.request_id)?;
         let id = derived_id("JH", request_id);
         let mut co_handlers = Vec::with_capacity(req.co_handlers.len());
@@ -159,6 +161,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
                 caller.acting_role(policy::roles(Step::OpenJointHandling)),
                 action,
                 request_id,
+                &digest,
             )
             .await?;
         let s = &outcome.state;
@@ -184,6 +187,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
     ) -> Result<Response<pb::ActOnJointHandlingResponse>, Status> {
         let caller = self.writer(&request)?;
         let req = request.into_inner();
+        let digest = command_digest("ActOnJointHandling", &[&req.encode_to_vec()]);
         let request_id = request_id(&req.request_id)?;
         let id = required(
             "joint_handling_id",
@@ -217,7 +221,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let role = caller.acting_role(roles);
         let outcome = self
             .joint
-            .execute(&id, expected, &caller, role, action, request_id)
+            .execute(&id, expected, &caller, role, action, request_id, &digest)
             .await?;
         Ok(Response::new(pb::ActOnJointHandlingResponse {
             result: Some(outcome.result()),
@@ -234,6 +238,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
             "issuing a supervision order",
         )?;
         let req = request.into_inner();
+        let digest = command_digest("IssueSupervisionOrder", &[&req.encode_to_vec()]);
         let request_id = request_id(&req.request_id)?;
         let id = derived_id("SO", request_id);
         let reason = match req.reason.as_str() {
@@ -271,6 +276,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
                 caller.acting_role(policy::roles(Step::IssueSupervisionOrder)),
                 action,
                 request_id,
+                &digest,
             )
             .await?;
         Ok(Response::new(pb::IssueSupervisionOrderResponse {
@@ -285,6 +291,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
     ) -> Result<Response<pb::ActOnSupervisionOrderResponse>, Status> {
         let caller = self.writer(&request)?;
         let req = request.into_inner();
+        let digest = command_digest("ActOnSupervisionOrder", &[&req.encode_to_vec()]);
         let request_id = request_id(&req.request_id)?;
         let id = required("order_id", &req.order_id, MAX_ITEM_ID_CHARS)?;
         let expected = expected_version(req.expected_version)?;
@@ -316,6 +323,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
                 caller.acting_role(roles),
                 action,
                 request_id,
+                &digest,
             )
             .await?;
         let stage = match outcome.state.stage {
@@ -342,6 +350,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let caller = self.writer(&request)?;
         caller.require_any(policy::roles(Step::LinkItems), "linking items")?;
         let req = request.into_inner();
+        let digest = command_digest("LinkItems", &[&req.encode_to_vec()]);
         let request_id = request_id(&req.request_id)?;
         let anchor = item("anchor", req.anchor.as_ref())?;
         let other = item("other", req.other.as_ref())?;
@@ -371,6 +380,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
                     caller.acting_role(policy::roles(Step::LinkItems)),
                     action,
                     request_id,
+                    &digest,
                 )
                 .await
             {

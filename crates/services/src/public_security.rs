@@ -10,12 +10,13 @@ use oneledger_domain::policy::{self, Step};
 use oneledger_domain::{Agency, JointHandlingId, streams};
 use oneledger_proto::public_security::v1 as pb;
 use oneledger_store::ExpectedVersion;
+use prost::Message as _;
 use tonic::{Request, Response, Status};
 
 use crate::auth::caller;
 use crate::disputes::Disputes;
 use crate::error::ServiceError;
-use crate::repo::{Context, Repository, expected_version, request_id};
+use crate::repo::{Context, Repository, command_digest, expected_version, request_id};
 use oneledger_proto::convert::required;
 
 /// Stream prefix of a station's part in a joint handling; one stream per joint handling and station.
@@ -94,6 +95,7 @@ impl pb::public_security_service_server::PublicSecurityService for PublicSecurit
         let roles = policy::roles(Step::PoliceParticipation);
         caller.require_any(roles, "acting in a joint handling")?;
         let req = request.into_inner();
+        let digest = command_digest("ActInJointHandling", &[&req.encode_to_vec()]);
         let request_id = request_id(&req.request_id)?;
         let jh = required(
             "joint_handling_id",
@@ -129,6 +131,7 @@ impl pb::public_security_service_server::PublicSecurityService for PublicSecurit
                 caller.acting_role(roles),
                 action,
                 request_id,
+                &digest,
             )
             .await?;
         Ok(Response::new(pb::ActInJointHandlingResponse {

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use oneledger_domain::{Agency, Aggregate, Command, DomainEvent, Rules, streams};
-use oneledger_store::{AppendRequest, EventMetadata, EventStore, ExpectedVersion, NewEvent};
+use oneledger_store::{
+    AppendRequest, EventMetadata, EventStore, ExpectedVersion, NewEvent, command_fingerprint,
+};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
@@ -133,8 +136,10 @@ impl<A: Aggregate> Repository<A> {
         Ok(loaded)
     }
 
-    /// Decides `action` by `caller` on aggregate `id` and appends the events. A retry under a used
-    /// request id returns the first result without deciding again.
+    /// Decides `action` by `caller` on aggregate `id` and appends the events. The request id is bound to
+    /// `digest` (the request's, [`command_digest`]): a retry of it returns the first result
+    /// without deciding again; another command under the same id is refused.
+    #[allow(clippy::too_many_arguments)] // each names what the step is; a struct would only rename them
     pub async fn execute(
         &self,
         id: &str,
@@ -143,15 +148,22 @@ impl<A: Aggregate> Repository<A> {
         role: Role,
         action: A::Action,
         request_id: Uuid,
+        digest: &[u8],
     ) -> Result<Outcome<A>, ServiceError> {
         let stream = self.stream_id(id);
         let store = &self.ctx.store;
-        if let Some((recorded_stream, appended)) = store.request_outcome(request_id).await? {
-            if recorded_stream != stream {
+        if let Some(recorded) = store.request_outcome(request_id).await? {
+            if recorded.stream_id != stream {
                 return Err(ServiceError::AlreadyExists(format!(
                     "request_id {request_id} was already used for a command on another item"
                 )));
             }
+            if recorded.fingerprint != command_fingerprint(&stream, digest) {
+                return Err(ServiceError::AlreadyExists(format!(
+                    "request_id {request_id} was already used for a different command on this item"
+                )));
+            }
+            let appended = recorded.appended;
             let loaded = self.load_up_to(id, appended.last_version).await?;
             return Ok(Outcome {
                 state: loaded.state,
@@ -215,6 +227,7 @@ impl<A: Aggregate> Repository<A> {
                 expected_version: expected,
                 events: new_events,
                 request_id,
+                command: Some(digest.to_vec()),
             })
             .await?;
         if appended.replayed {
@@ -237,6 +250,19 @@ impl<A: Aggregate> Repository<A> {
             replayed: false,
         })
     }
+}
+
+/// The digest a command is recognised by on a retry: its method and what it asks (the request's fields,
+/// encoded as on the wire), so it is the same exactly when a caller sends the same command again.
+pub fn command_digest(method: &str, parts: &[&[u8]]) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_bytes());
+    for part in parts {
+        hasher.update([0]);
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    hasher.finalize().to_vec()
 }
 
 /// Parses a request id: a UUID, required.

@@ -559,6 +559,21 @@ async fn two_clerks_at_one_version_one_wins_and_a_retry_returns_the_first_result
             && version(retried.clone()) == v,
         "{retried:?}"
     );
+    // The same request id with another step is another command: refused, naming the request id.
+    let other = pb::ActOnMatterRequest {
+        action: Some(act::Action::SendReceiptNotice(act::Empty {})),
+        expected_version: v + 1,
+        ..forward(&step_id)
+    };
+    let refused = p
+        .client
+        .act_on_matter(authorized(other, &handler))
+        .await
+        .unwrap_err();
+    ensure!(
+        refused.code() == Code::AlreadyExists && refused.message().contains(&step_id),
+        "{refused:?}"
+    );
     Ok(())
 }
 

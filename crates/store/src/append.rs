@@ -41,6 +41,10 @@ pub struct AppendRequest {
     pub events: Vec<NewEvent>,
     /// Idempotency key: a retry under the same key returns the first result and appends nothing.
     pub request_id: Uuid,
+    /// Digest of the command that produced the events, when the caller has one. The request id is then
+    /// bound to the command: a retry is recognised by its command (decided again, its events carry new
+    /// instants), and another command under the same id is refused. Without one, by the events.
+    pub command: Option<Vec<u8>>,
 }
 
 /// Where an append put its events.

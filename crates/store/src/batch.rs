@@ -105,6 +105,9 @@ impl Plan<'_> {
 /// and metadata are left out on purpose: a retried command is decided again, with fresh event ids and
 /// timestamps, yet it is the same command.
 fn fingerprint(request: &AppendRequest, data: &[String]) -> Vec<u8> {
+    if let Some(command) = &request.command {
+        return command_fingerprint(&request.stream_id, command);
+    }
     let mut hasher = Sha256::new();
     hasher.update(request.stream_id.as_bytes());
     hasher.update([0]);
@@ -115,6 +118,18 @@ fn fingerprint(request: &AppendRequest, data: &[String]) -> Vec<u8> {
         hasher.update(data.as_bytes());
         hasher.update([0]);
     }
+    hasher.finalize().to_vec()
+}
+
+/// The fingerprint a request bound to `command` on `stream_id` is recorded under (see
+/// [`AppendRequest::command`]): a caller compares it with a recorded request's to tell a retry from another
+/// command under the same request id.
+pub fn command_fingerprint(stream_id: &str, command: &[u8]) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    hasher.update(b"command\0");
+    hasher.update(stream_id.as_bytes());
+    hasher.update([0]);
+    hasher.update(command);
     hasher.finalize().to_vec()
 }
 
@@ -248,6 +263,7 @@ mod tests {
                 })
                 .collect(),
             request_id: Uuid::now_v7(),
+            command: None,
         }
     }
 

@@ -38,6 +38,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 pub use append::{AppendRequest, Appended, ExpectedVersion};
+pub use batch::command_fingerprint;
 pub use error::{AppendError, StoreError};
 pub use event::{EventMetadata, NewEvent, RecordedEvent};
 pub use postgres::PgEventStore;
@@ -82,7 +83,7 @@ pub trait EventLog: Send + Sync + std::fmt::Debug + 'static {
     async fn request_outcome(
         &self,
         request_id: Uuid,
-    ) -> Result<Option<(String, Appended)>, StoreError>;
+    ) -> Result<Option<RecordedRequest>, StoreError>;
 }
 
 /// Leases that let one process of many do a job (the relay of a store), and the checkpoints it keeps
@@ -156,6 +157,18 @@ pub trait ReadAudit: Send + Sync + std::fmt::Debug + 'static {
 pub trait EventStore: EventLog + Leases + PersonVault + ReadAudit {}
 
 impl<T: EventLog + Leases + PersonVault + ReadAudit> EventStore for T {}
+
+/// What an earlier append under a request id wrote: where, and the fingerprint it was recorded under
+/// (compare it with [`command_fingerprint`] to tell a retry from another command).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// The stream it went to.
+    pub stream_id: String,
+    /// Where its events went, `replayed` set.
+    pub appended: Appended,
+    /// Its fingerprint.
+    pub fingerprint: Vec<u8>,
+}
 
 /// A person's data key as the store holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use crate::batch::{self, Prepared, Snapshot};
 use crate::error::{AppendError, StoreError};
 use crate::event::RecordedEvent;
 use crate::row::{EventRow, RequestRow, into_events, pg_event_columns, signed};
-use crate::{EventLog, Leases};
+use crate::{EventLog, Leases, RecordedRequest};
 
 /// Read connections; a service's reads are short, two cores cannot use many more.
 const DEFAULT_POOL_SIZE: u32 = 8;
@@ -141,7 +141,7 @@ impl EventLog for PgEventStore {
     async fn request_outcome(
         &self,
         request_id: Uuid,
-    ) -> Result<Option<(String, Appended)>, StoreError> {
+    ) -> Result<Option<RecordedRequest>, StoreError> {
         self.recorded_outcome(request_id).await
     }
 }

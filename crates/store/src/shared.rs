@@ -99,7 +99,7 @@ macro_rules! same_sql {
             async fn recorded_outcome(
                 &self,
                 request_id: ::uuid::Uuid,
-            ) -> Result<Option<(String, $crate::Appended)>, $crate::StoreError> {
+            ) -> Result<Option<$crate::RecordedRequest>, $crate::StoreError> {
                 let row: Option<$crate::row::RequestRow> = sqlx::query_as(
                     "SELECT request_id, stream_id, fingerprint, first_version, last_version, first_position, \
                      last_position FROM requests WHERE request_id = $1",
@@ -110,13 +110,14 @@ macro_rules! same_sql {
                 match row {
                     Some(row) => {
                         let record = $crate::batch::RequestRecord::try_from(row)?;
-                        Ok(Some((
-                            record.stream_id,
-                            $crate::Appended {
+                        Ok(Some($crate::RecordedRequest {
+                            stream_id: record.stream_id,
+                            appended: $crate::Appended {
                                 replayed: true,
                                 ..record.appended
                             },
-                        )))
+                            fingerprint: record.fingerprint,
+                        }))
                     }
                     None => Ok(None),
                 }

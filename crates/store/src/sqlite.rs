@@ -26,7 +26,7 @@ use crate::event::RecordedEvent;
 use crate::row::{
     EventRow, RequestRow, event_columns, events_from_json, into_events, signed, sqlite_event_json,
 };
-use crate::{EventLog, Leases};
+use crate::{EventLog, Leases, RecordedRequest};
 
 /// Read connections; WAL readers do not block the writer.
 const DEFAULT_POOL_SIZE: u32 = 4;
@@ -158,7 +158,7 @@ impl EventLog for SqliteEventStore {
     async fn request_outcome(
         &self,
         request_id: Uuid,
-    ) -> Result<Option<(String, Appended)>, StoreError> {
+    ) -> Result<Option<RecordedRequest>, StoreError> {
         self.recorded_outcome(request_id).await
     }
 }

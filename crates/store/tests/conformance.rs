@@ -10,7 +10,7 @@ use chrono::Utc;
 use oneledger_domain::Agency;
 use oneledger_store::{
     AppendError, AppendRequest, EventMetadata, EventStore, ExpectedVersion, NewEvent, PgEventStore,
-    SqliteEventStore,
+    SqliteEventStore, command_fingerprint,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -43,6 +43,7 @@ fn request(stream: &str, expected: ExpectedVersion, events: usize) -> AppendRequ
         expected_version: expected,
         events: (0..events as u64).map(event).collect(),
         request_id: Uuid::now_v7(),
+        command: None,
     }
 }
 
@@ -107,6 +108,7 @@ conformance!(
     leases_fence_checkpoints,
     two_processes_appending_to_one_store_stay_dense_and_ordered,
     request_outcomes_answer_retries_before_deciding,
+    a_request_id_bound_to_a_command_replays_that_command_only,
     person_keys_are_shredded_and_reads_audited,
 );
 
@@ -558,15 +560,55 @@ async fn request_outcomes_answer_retries_before_deciding(backend: &dyn Backend) 
     let store = backend.open().await?;
     let r = request("matter", ExpectedVersion::NoStream, 2);
     let first = store.append(r.clone()).await?;
-    let (stream, again) = store
+    let recorded = store
         .request_outcome(r.request_id)
         .await?
         .expect("recorded");
-    ensure!(stream == "matter");
+    let again = recorded.appended;
+    ensure!(recorded.stream_id == "matter");
     ensure!(
         again.replayed && again.first_position == first.first_position && again.last_version == 2
     );
     ensure!(store.request_outcome(Uuid::now_v7()).await?.is_none());
+    Ok(())
+}
+
+async fn a_request_id_bound_to_a_command_replays_that_command_only(
+    backend: &dyn Backend,
+) -> Result<()> {
+    let store = backend.open().await?;
+    // given an append bound to a command
+    let mut r = request("order", ExpectedVersion::NoStream, 1);
+    r.command = Some(b"issue order 1".to_vec());
+    let first = store.append(r.clone()).await?;
+    // when the command is retried, decided again into events that differ (new data, new ids)
+    let mut retry = request("order", ExpectedVersion::NoStream, 1);
+    retry.request_id = r.request_id;
+    retry.command = r.command.clone();
+    retry.events[0].data = json!({ "decided": "again, later" });
+    let again = store.append(retry).await?;
+    // then it is the first result, replayed, and nothing more is written
+    ensure!(
+        again.replayed && again.last_position == first.last_position,
+        "{again:?}"
+    );
+    ensure!(store.head().await? == first.last_position);
+    // and the recorded fingerprint is the command's, for a service to compare before deciding
+    let recorded = store
+        .request_outcome(r.request_id)
+        .await?
+        .expect("recorded");
+    ensure!(recorded.fingerprint == command_fingerprint("order", b"issue order 1"));
+    // when another command comes under the same request id, then it is refused and writes nothing
+    let mut other = request("order", ExpectedVersion::Any, 1);
+    other.request_id = r.request_id;
+    other.command = Some(b"escalate order 1".to_vec());
+    let refused = store.append(other).await;
+    ensure!(
+        matches!(refused, Err(AppendError::RequestIdReused { .. })),
+        "{refused:?}"
+    );
+    ensure!(store.head().await? == first.last_position);
     Ok(())
 }
 

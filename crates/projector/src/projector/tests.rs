@@ -49,6 +49,7 @@ async fn stores_of(
                         metadata: e.metadata.clone(),
                     }],
                     request_id: Uuid::now_v7(),
+                    command: None,
                 })
                 .await
                 .unwrap();
