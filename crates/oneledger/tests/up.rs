@@ -420,16 +420,7 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
             .unwrap()
             .version;
     }
-    let link = pl::LinkItemsRequest {
-        request_id: request_id(),
-        anchor: item(ItemKind::PetitionMatter, &matter),
-        other: item(ItemKind::SupervisionOrder, &order.order_id),
-        reason: "supervises it".into(),
-    };
-    committee
-        .link_items(authorized(link, &coordinator))
-        .await
-        .unwrap();
+    // The order names the matter as its subject: it joins the matter's entry with no link made by hand.
 
     // The ledger shows one entry with everything, and the statistics count it.
     let mut ledger = LedgerServiceClient::connect(url(0)).await.unwrap();

@@ -2,6 +2,7 @@
 //! handling, supervision orders and their escalation, and links between items of all agencies.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use oneledger_domain::dispute::DisputeSource;
 use oneledger_domain::ids::{MAX_ITEM_ID_CHARS, MAX_UNIT_ID_CHARS};
@@ -10,10 +11,14 @@ use oneledger_domain::link::{LinkAction, LinkRegistry};
 use oneledger_domain::petition::MAX_REASON_CHARS;
 use oneledger_domain::policy::{self, Step};
 use oneledger_domain::supervision::{OrderAction, OrderStage, SupervisionOrder, SupervisionReason};
-use oneledger_domain::{Agency, ItemKind, JointHandlingId, SupervisionOrderId, UnitId, streams};
+use oneledger_domain::{
+    Agency, DomainError, ItemKind, ItemRef, JointHandlingId, Rule, SupervisionOrderId, UnitId,
+    streams,
+};
 use oneledger_proto::political_legal::v1::{
     self as pb, act_on_joint_handling_request as jh, act_on_supervision_order_request as so,
 };
+use oneledger_retry::Backoff;
 use oneledger_store::ExpectedVersion;
 use prost::Message as _;
 use sha2::{Digest, Sha256};
@@ -23,7 +28,7 @@ use uuid::Uuid;
 use crate::auth::{Caller, caller};
 use crate::disputes::Disputes;
 use crate::error::ServiceError;
-use crate::repo::{Context, Repository, command_digest, expected_version, request_id};
+use crate::repo::{Context, Outcome, Repository, command_digest, expected_version, request_id};
 use oneledger_proto::convert::{date, enum_field, item, required};
 
 /// Stream prefix of joint handlings.
@@ -55,11 +60,99 @@ impl PoliticalLegalService {
         }
     }
 
+    /// Records a link in the district's registry. One registry per district: every link is decided against
+    /// all the others; concurrent links retry on a version conflict, since they rarely touch the same groups.
+    async fn link(
+        &self,
+        caller: &Caller,
+        link: Link<'_>,
+    ) -> Result<Outcome<LinkRegistry>, ServiceError> {
+        let registry = self.ctx.district.clone();
+        // Every link of the district goes through one stream, so links made at once conflict often:
+        // retried after a short pause that grows, with jitter so the writers do not collide again in step.
+        let mut backoff = Backoff::new(Duration::from_millis(2), Duration::from_millis(50));
+        loop {
+            let version = self.links.load(&registry).await?.version;
+            let expected = if version == 0 {
+                ExpectedVersion::NoStream
+            } else {
+                ExpectedVersion::Exact(version)
+            };
+            let action = LinkAction::Link {
+                anchor: link.anchor.clone(),
+                other: link.other.clone(),
+                reason: link.reason.to_owned(),
+            };
+            let role = caller.acting_role(policy::roles(Step::LinkItems));
+            match self
+                .links
+                .execute(
+                    &registry,
+                    expected,
+                    caller,
+                    role,
+                    action,
+                    link.request_id,
+                    link.digest,
+                )
+                .await
+            {
+                Err(ServiceError::Conflict { .. }) if backoff.failures() < MAX_LINK_ATTEMPTS => {
+                    backoff.wait().await
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Joins a new item to the entry of the subject it names, with a link the service records itself:
+    /// what names a subject is about it, so nobody has to link it by hand. Under a request id and digest
+    /// derived from the command's, so a retry of the command that made the item joins it once.
+    async fn join_subject(
+        &self,
+        caller: &Caller,
+        subject: &ItemRef,
+        item: ItemRef,
+        request_id: Uuid,
+        digest: &[u8],
+    ) -> Result<(), ServiceError> {
+        let seed = Sha256::digest([request_id.as_bytes().as_slice(), b"/subject"].concat());
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&seed[..16]);
+        let link = Link {
+            anchor: subject,
+            other: &item,
+            reason: "names it as its subject",
+            request_id: uuid::Builder::from_random_bytes(bytes).into_uuid(),
+            digest: &command_digest("JoinSubject", &[digest]),
+        };
+        match self.link(caller, link).await {
+            // Already in one entry: nothing to join.
+            Err(ServiceError::Domain(DomainError::Refused {
+                rule: Rule::OneRoot,
+                ..
+            })) => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
     fn writer(&self, request: &Request<impl Sized>) -> Result<Caller, ServiceError> {
         let caller = caller(request)?;
         caller.require_agency(Agency::PoliticalLegal)?;
         Ok(caller)
     }
+}
+
+/// Conflicting attempts at one link before the caller is told to retry (ABORTED).
+const MAX_LINK_ATTEMPTS: u32 = 50;
+
+/// A link to record: the items, why, and the request it is recorded under.
+struct Link<'a> {
+    anchor: &'a ItemRef,
+    other: &'a ItemRef,
+    reason: &'a str,
+    request_id: Uuid,
+    digest: &'a [u8],
 }
 
 /// An id derived from a request id, so a retried creation names the same item.
@@ -136,14 +229,15 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
                 UnitId(required(
                     &format!("co_handlers[{i}].unit_id"),
                     &c.unit_id,
-                    128,
+                    MAX_UNIT_ID_CHARS,
                 )?),
                 role,
             ));
         }
+        let subject = item("subject", req.subject.as_ref())?;
         let action = JointAction::Open {
             joint_handling_id: JointHandlingId(id.clone()),
-            subject: item("subject", req.subject.as_ref())?,
+            subject: subject.clone(),
             lead_unit: UnitId(required(
                 "lead_unit_id",
                 &req.lead_unit_id,
@@ -163,6 +257,9 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
                 request_id,
                 &digest,
             )
+            .await?;
+        let joint = ItemRef::JointHandling(JointHandlingId(id.clone()));
+        self.join_subject(&caller, &subject, joint, request_id, &digest)
             .await?;
         let s = &outcome.state;
         let mut informed: Vec<String> = s
@@ -259,9 +356,10 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
                 .into());
             }
         };
+        let subject = item("subject", req.subject.as_ref())?;
         let action = OrderAction::Issue {
             order_id: SupervisionOrderId(id.clone()),
-            subject: item("subject", req.subject.as_ref())?,
+            subject: subject.clone(),
             to_unit: UnitId(required("to_unit_id", &req.to_unit_id, MAX_UNIT_ID_CHARS)?),
             due_on: date("due_on", &req.due_on)?,
             reason,
@@ -278,6 +376,9 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
                 request_id,
                 &digest,
             )
+            .await?;
+        let order = ItemRef::SupervisionOrder(SupervisionOrderId(id.clone()));
+        self.join_subject(&caller, &subject, order, request_id, &digest)
             .await?;
         Ok(Response::new(pb::IssueSupervisionOrderResponse {
             order_id: id,
@@ -355,39 +456,14 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let anchor = item("anchor", req.anchor.as_ref())?;
         let other = item("other", req.other.as_ref())?;
         let reason = required("reason", &req.reason, MAX_REASON_CHARS)?;
-        // One registry per district: every link is decided against all the others. Concurrent links retry
-        // on a version conflict, since they rarely touch the same groups.
-        let registry = self.ctx.district.clone();
-        let mut attempts = 0;
-        let outcome = loop {
-            let version = self.links.load(&registry).await?.version;
-            let expected = if version == 0 {
-                ExpectedVersion::NoStream
-            } else {
-                ExpectedVersion::Exact(version)
-            };
-            let action = LinkAction::Link {
-                anchor: anchor.clone(),
-                other: other.clone(),
-                reason: reason.clone(),
-            };
-            match self
-                .links
-                .execute(
-                    &registry,
-                    expected,
-                    &caller,
-                    caller.acting_role(policy::roles(Step::LinkItems)),
-                    action,
-                    request_id,
-                    &digest,
-                )
-                .await
-            {
-                Err(ServiceError::Conflict { .. }) if attempts < 5 => attempts += 1,
-                other => break other?,
-            }
+        let link = Link {
+            anchor: &anchor,
+            other: &other,
+            reason: &reason,
+            request_id,
+            digest: &digest,
         };
+        let outcome = self.link(&caller, link).await?;
         let root = outcome.state.root(&anchor);
         Ok(Response::new(pb::LinkItemsResponse {
             root: Some((&root).into()),

@@ -1037,6 +1037,22 @@ async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_e
             ))
             .await?
             .into_inner();
+        // The order names PM1 as its subject, so it is already in PM1's entry: no link by hand is needed,
+        // and one is refused as the same matter.
+        let by_hand = pl_client
+            .link_items(authorized(
+                link(
+                    item(ItemKind::PetitionMatter, "PM1"),
+                    item(ItemKind::SupervisionOrder, &order.order_id),
+                ),
+                &coordinator,
+            ))
+            .await
+            .unwrap_err();
+        ensure!(
+            by_hand.code() == Code::FailedPrecondition && by_hand.message().contains("one root"),
+            "{by_hand:?}"
+        );
         let mut v = order.result.unwrap().version;
         use pl::Escalation as E;
         for level in [
