@@ -927,50 +927,7 @@ async fn on_a_three_node_nats_cluster_a_node_killed_mid_load_loses_nothing() {
     );
 
     // … and every petition reaches the ledger, once.
-    let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);
-    let mut ledger = LedgerServiceClient::connect(format!("http://127.0.0.1:{base}"))
-        .await
-        .unwrap();
-    let today = legal_date(chrono::Utc::now()).to_string();
-    let mut seen = 0;
-    for _ in 0..600 {
-        let stats = ledger
-            .get_statistics(authorized(
-                GetStatisticsRequest {
-                    from_date: today.clone(),
-                    to_date: today.clone(),
-                    unit_id: String::new(),
-                },
-                &coordinator,
-            ))
-            .await
-            .unwrap()
-            .into_inner();
-        seen = stats
-            .counts
-            .get("matters_registered")
-            .copied()
-            .unwrap_or_default();
-        if seen >= ids.len() as u64 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(seen, ids.len() as u64, "each petition counted once");
-    for id in &ids {
-        ledger
-            .get_entry(authorized(
-                GetEntryRequest {
-                    item: Some(ItemRef {
-                        kind: ItemKind::PetitionMatter as i32,
-                        id: id.clone(),
-                    }),
-                },
-                &coordinator,
-            ))
-            .await
-            .unwrap();
-    }
+    each_petition_in_the_ledger_once(dir.path(), base, &ids, 600).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1111,13 +1068,25 @@ async fn a_postgresql_restart_under_load_ends_nothing() {
     }
     assert_eq!(ids.len(), WRITERS * EACH);
     // Every petition reaches the ledger, once, without anyone restarting up.
-    let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);
+    each_petition_in_the_ledger_once(dir.path(), base, &ids, 300).await;
+    assert!(process.try_wait().unwrap().is_none(), "up is still running");
+}
+
+/// Waits up to `tries` tenths of a second for the ledger of the `up` in `dir` at `base` to count exactly
+/// `ids.len()` petitions registered today, then checks each has its entry; up's log explains a failure.
+async fn each_petition_in_the_ledger_once(
+    dir: &std::path::Path,
+    base: u16,
+    ids: &[String],
+    tries: u32,
+) {
+    let coordinator = token(dir, "binhai.plc", vec![Role::Coordinator]);
     let mut ledger = LedgerServiceClient::connect(format!("http://127.0.0.1:{base}"))
         .await
         .unwrap();
     let today = legal_date(chrono::Utc::now()).to_string();
     let mut seen = 0;
-    for _ in 0..300 {
+    for _ in 0..tries {
         let stats = ledger
             .get_statistics(authorized(
                 GetStatisticsRequest {
@@ -1140,10 +1109,10 @@ async fn a_postgresql_restart_under_load_ends_nothing() {
     assert_eq!(
         seen,
         ids.len() as u64,
-        "each petition in the ledger once; up said:\n{}",
-        std::fs::read_to_string(dir.path().join("up.log")).unwrap_or_default()
+        "each petition counted once; up said:\n{}",
+        std::fs::read_to_string(dir.join("up.log")).unwrap_or_default()
     );
-    for id in &ids {
+    for id in ids {
         ledger
             .get_entry(authorized(
                 GetEntryRequest {
@@ -1157,5 +1126,4 @@ async fn a_postgresql_restart_under_load_ends_nothing() {
             .await
             .unwrap();
     }
-    assert!(process.try_wait().unwrap().is_none(), "up is still running");
 }

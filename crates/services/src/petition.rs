@@ -24,7 +24,9 @@ use uuid::Uuid;
 use crate::auth::{Caller, Role, caller};
 use crate::error::ServiceError;
 use crate::pii::{Identity, PersonEvent, Vault, query_code_digest, same_digest};
-use crate::repo::{Context, Outcome, Repository, command_digest, expected_version, request_id};
+use crate::repo::{
+    Context, Outcome, Repository, command_digest, derived_request_id, expected_version, request_id,
+};
 use oneledger_proto::convert::{
     date, deadline, enum_field, known, optional, optional_enum_field, required,
 };
@@ -203,7 +205,7 @@ impl PetitionService {
                 caller,
                 person_ref,
                 &event,
-                derived_request_id(&seed, i as u32 + 1),
+                derived_request_id(&seed, &(i as u32 + 1).to_be_bytes()),
             )
             .await?;
         }
@@ -440,14 +442,6 @@ impl PetitionService {
             }),
         })
     }
-}
-
-/// A request id derived from a registration's seed, for the `n`-th write it makes besides the matter.
-fn derived_request_id(seed: &[u8], n: u32) -> Uuid {
-    let digest = Sha256::digest([seed, b"/", &n.to_be_bytes()].concat());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
 fn unit(u: &Option<UnitId>) -> String {

@@ -28,7 +28,9 @@ use uuid::Uuid;
 use crate::auth::{Caller, caller};
 use crate::disputes::Disputes;
 use crate::error::ServiceError;
-use crate::repo::{Context, Outcome, Repository, command_digest, expected_version, request_id};
+use crate::repo::{
+    Context, Outcome, Repository, command_digest, derived_request_id, expected_version, request_id,
+};
 use oneledger_proto::convert::{date, enum_field, item, required};
 
 /// Stream prefix of joint handlings.
@@ -116,14 +118,11 @@ impl PoliticalLegalService {
         request_id: Uuid,
         digest: &[u8],
     ) -> Result<(), ServiceError> {
-        let seed = Sha256::digest([request_id.as_bytes().as_slice(), b"/subject"].concat());
-        let mut bytes = [0u8; 16];
-        bytes.copy_from_slice(&seed[..16]);
         let link = Link {
             anchor: subject,
             other: &item,
             reason: "names it as its subject",
-            request_id: uuid::Builder::from_random_bytes(bytes).into_uuid(),
+            request_id: derived_request_id(request_id.as_bytes(), b"subject"),
             digest: &command_digest("JoinSubject", &[digest]),
         };
         match self.link(caller, link).await {

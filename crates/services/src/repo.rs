@@ -265,6 +265,15 @@ pub fn command_digest(method: &str, parts: &[&[u8]]) -> Vec<u8> {
     hasher.finalize().to_vec()
 }
 
+/// A request id derived from `seed` (a command's own request id or digest) for a further write the command
+/// makes, told apart by `label`: the same on every retry, so the write is recorded once.
+pub fn derived_request_id(seed: &[u8], label: &[u8]) -> Uuid {
+    let digest = Sha256::digest([seed, b"/", label].concat());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
 /// Parses a request id: a UUID, required.
 pub fn request_id(raw: &str) -> Result<Uuid, ServiceError> {
     if raw.is_empty() {
