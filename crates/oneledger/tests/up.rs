@@ -1031,7 +1031,13 @@ async fn a_postgresql_restart_under_load_ends_nothing() {
         base,
         &["--database-url", &database, "--nats-url", &nats.url()],
     );
-    assert!(serving(base).await && serving(base + 1).await);
+    // Four databases made on a fresh cluster, their migrations and three streams come first: on a busy
+    // two-core machine (the other tests run beside it) that can take longer than ten seconds.
+    assert!(
+        serving_within(base, 600).await && serving_within(base + 1, 600).await,
+        "up did not serve:\n{}",
+        std::fs::read_to_string(dir.path().join("up.log")).unwrap_or_default()
+    );
     let clerk = token(
         dir.path(),
         "binhai.petition_office",
