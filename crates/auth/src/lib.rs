@@ -15,7 +15,8 @@ use chrono::{DateTime, Utc};
 use futures::future::{Either, Ready, ready};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use oneledger_domain::{Agency, UnitId};
+use oneledger_domain::clock::legal_date;
+use oneledger_domain::{Agency, UnitDirectory, UnitId};
 use serde::{Deserialize, Serialize};
 use tonic::metadata::{Ascii, MetadataValue};
 use tower::{Layer, Service};
@@ -230,6 +231,9 @@ fn caller_of(claims: Claims, now: DateTime<Utc>) -> Result<Caller, AuthError> {
 #[derive(Debug, Clone)]
 pub struct AuthLayer {
     keys: TokenKeys,
+    /// The district's units: a token naming a unit the directory does not list (or no longer) acts for no
+    /// one, whoever signed it.
+    directory: Arc<UnitDirectory>,
     public: Arc<[&'static str]>,
 }
 
@@ -237,10 +241,12 @@ pub struct AuthLayer {
 const OPEN_PREFIXES: [&str; 2] = ["/grpc.health.v1.", "/grpc.reflection."];
 
 impl AuthLayer {
-    /// Verifies against `keys`; `public` lists the full method paths (`/pkg.Service/Method`) open to all.
-    pub fn new(keys: TokenKeys, public: &[&'static str]) -> Self {
+    /// Verifies against `keys` and `directory`; `public` lists the full method paths
+    /// (`/pkg.Service/Method`) open to all.
+    pub fn new(keys: TokenKeys, directory: Arc<UnitDirectory>, public: &[&'static str]) -> Self {
         AuthLayer {
             keys,
+            directory,
             public: public.into(),
         }
     }
@@ -262,7 +268,20 @@ impl AuthLayer {
             .ok_or_else(|| {
                 AuthError::Unauthenticated("authorization must be a Bearer token".into())
             })?;
-        self.keys.verify(token.trim(), Utc::now())
+        let now = Utc::now();
+        let caller = self.keys.verify(token.trim(), now)?;
+        let today = legal_date(now);
+        match self.directory.get(&caller.unit) {
+            Some(unit) if unit.is_valid_on(today) => Ok(caller),
+            Some(_) => Err(AuthError::PermissionDenied(format!(
+                "the token's unit `{}` no longer exists in the district's directory",
+                caller.unit
+            ))),
+            None => Err(AuthError::PermissionDenied(format!(
+                "the token's unit `{}` is not in the district's directory",
+                caller.unit
+            ))),
+        }
     }
 }
 
@@ -388,12 +407,43 @@ mod tests {
 
     #[test]
     fn health_reflection_and_named_public_methods_are_open_and_nothing_else() {
-        let layer = AuthLayer::new(keys(), &["/pkg.Service/Public"]);
+        let layer = AuthLayer::new(keys(), Arc::default(), &["/pkg.Service/Public"]);
         assert!(layer.is_open("/grpc.health.v1.Health/Check"));
         assert!(layer.is_open("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"));
         assert!(layer.is_open("/pkg.Service/Public"));
         assert!(!layer.is_open("/pkg.Service/PublicNot"));
         assert!(!layer.is_open("/pkg.Service/Other"));
+    }
+
+    #[test]
+    fn a_token_whose_unit_the_directory_does_not_list_or_no_longer_lists_is_denied() {
+        let directory = Arc::new(UnitDirectory::binhai().unwrap());
+        let layer = AuthLayer::new(keys(), directory, &[]);
+        let header = |unit: &str| {
+            let mut c = claims(Utc::now().timestamp() + 60);
+            c.unit = unit.into();
+            let mut headers = http::HeaderMap::new();
+            let value = format!("Bearer {}", keys().mint(&c));
+            headers.insert(http::header::AUTHORIZATION, value.parse().unwrap());
+            headers
+        };
+        assert!(
+            layer
+                .authenticate(&header("binhai.petition_office"))
+                .is_ok()
+        );
+        for (unit, reason) in [
+            (
+                "binhai.petiton_office",
+                "is not in the district's directory",
+            ),
+            ("binhai.yujiapu_subdistrict", "no longer exists"),
+        ] {
+            match layer.authenticate(&header(unit)) {
+                Err(AuthError::PermissionDenied(m)) => assert!(m.contains(reason), "{m}"),
+                other => panic!("{unit}: {other:?}"),
+            }
+        }
     }
 
     #[test]

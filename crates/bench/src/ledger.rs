@@ -37,9 +37,25 @@ fn unit(i: usize) -> String {
     format!("binhai.unit_{:03}", i % UNITS)
 }
 
+/// The shipped calendar and Binhai directory, with the bench's [`UNITS`] generated units added as
+/// sub-districts: each is both a responsible unit and a territory, so every matter names listed units.
+fn bench_rules() -> Result<Rules> {
+    let mut text = oneledger_domain::directory::BINHAI.to_owned();
+    for i in 0..UNITS {
+        text.push_str(&format!(
+            "{},街道{i:03},Unit {i:03},subdistrict,binhai.district_government,,,,\n",
+            unit(i)
+        ));
+    }
+    let directory = oneledger_domain::directory::load::parse("bench units", &text)?;
+    Ok(Rules::new(
+        oneledger_domain::HolidayCalendar::china(),
+        directory,
+    ))
+}
+
 /// A matter's registration and assignment, decided by the domain.
-fn matter_events(i: usize) -> Vec<NewEvent> {
-    let rules = Rules::china();
+fn matter_events(rules: &Rules, i: usize) -> Result<Vec<NewEvent>> {
     let at = Utc::now();
     let register = Command {
         at,
@@ -71,13 +87,13 @@ fn matter_events(i: usize) -> Vec<NewEvent> {
             },
         },
     ] {
-        for e in state.decide(&command, &rules).unwrap_or_default() {
+        for e in state.decide(&command, rules)? {
             state = state.evolve(&e);
             events.push(NewEvent {
                 event_id: Uuid::now_v7(),
                 event_type: e.event_type(Agency::Petition),
                 schema_version: 1,
-                data: serde_json::to_value(&e).unwrap_or_default(),
+                data: serde_json::to_value(&e)?,
                 metadata: EventMetadata {
                     occurred_at: at,
                     district: "binhai".into(),
@@ -90,14 +106,15 @@ fn matter_events(i: usize) -> Vec<NewEvent> {
             });
         }
     }
-    events
+    Ok(events)
 }
 
 /// Fills `store` with `matters` matters (two events each) from 32 concurrent writers.
-async fn generate(store: Arc<dyn EventStore>, matters: usize) -> Result<()> {
+async fn generate(store: Arc<dyn EventStore>, rules: Arc<Rules>, matters: usize) -> Result<()> {
     const WRITERS: usize = 32;
     let tasks = (0..WRITERS).map(|w| {
         let store = store.clone();
+        let rules = rules.clone();
         tokio::spawn(async move {
             let mut i = w;
             while i < matters {
@@ -105,7 +122,7 @@ async fn generate(store: Arc<dyn EventStore>, matters: usize) -> Result<()> {
                     .append(AppendRequest {
                         stream_id: format!("petition_matter-PMB{i:08}"),
                         expected_version: ExpectedVersion::NoStream,
-                        events: matter_events(i),
+                        events: matter_events(&rules, i)?,
                         request_id: Uuid::now_v7(),
                         command: None,
                     })
@@ -150,7 +167,8 @@ pub async fn run(
             .await?,
     );
     eprintln!("generating {matters} matters ({} events)…", matters * 2);
-    generate(store.clone(), matters).await?;
+    let rules = Arc::new(bench_rules()?);
+    generate(store.clone(), rules.clone(), matters).await?;
     let head = store.head().await?;
     let ledger_url = format!("sqlite://{}", dir.join("ledger.db").display());
     let fresh = SqlLedger::connect_fresh(&ledger_url).await?;
@@ -165,7 +183,6 @@ pub async fn run(
 
     // The ledger API, the petition service and a live projector over the same files.
     let keys = TokenKeys::new(vec![KEY.to_vec()]).map_err(anyhow::Error::msg)?;
-    let rules = Arc::new(Rules::china());
     let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let api_address = format!("http://{}", api_listener.local_addr()?);
     let api = oneledger_projector::api::LedgerApi::new(ledger.clone(), keys.clone(), rules.clone());
@@ -210,7 +227,7 @@ pub async fn run(
 
     // ListEntries, a page of 50 with a unit filter.
     let mut client = LedgerServiceClient::connect(api_address.clone()).await?;
-    let coordinator = token("binhai.plc", vec![Role::Coordinator]);
+    let coordinator = token("binhai.political_legal_committee", vec![Role::Coordinator]);
     let mut latencies = Vec::new();
     let start = Instant::now();
     for i in 0..200 {

@@ -2,6 +2,7 @@
 //! Both are synchronous and free of side effects; time and the holiday calendar come in as arguments.
 
 use std::fmt::Debug;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -10,22 +11,35 @@ use serde::de::DeserializeOwned;
 
 use crate::agency::Agency;
 use crate::clock::HolidayCalendar;
+use crate::directory::{DirectoryError, UnitDirectory};
 use crate::error::DomainError;
 use crate::ids::UnitId;
 
-/// What a decision may consult besides the state: the legal calendar.
+/// What a decision may consult besides the state: the legal calendar and the district's units.
 #[derive(Debug, Clone, Default)]
 pub struct Rules {
     /// Holidays and swapped working days, for counting periods.
     pub calendar: HolidayCalendar,
+    /// The district's units: who may be named where, and who reviews whom. Shared: every command of a
+    /// process consults the one directory it loaded.
+    pub directory: Arc<UnitDirectory>,
 }
 
 impl Rules {
-    /// Rules with the shipped calendar for mainland China.
-    pub fn china() -> Self {
+    /// Rules of `calendar` and `directory`.
+    pub fn new(calendar: HolidayCalendar, directory: UnitDirectory) -> Self {
         Rules {
-            calendar: HolidayCalendar::china(),
+            calendar,
+            directory: Arc::new(directory),
         }
+    }
+
+    /// Rules with the shipped calendar for mainland China and the shipped Binhai directory.
+    pub fn shipped() -> Result<Self, DirectoryError> {
+        Ok(Rules::new(
+            HolidayCalendar::china(),
+            UnitDirectory::binhai()?,
+        ))
     }
 }
 

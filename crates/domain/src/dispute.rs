@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
 use crate::clock::{Deadline, DeadlineKind, Period, days_between, legal_date};
+use crate::directory::UnitRequirement;
 use crate::error::DomainError;
 use crate::ids::{DisputeId, PersonRef, UnitId, id_field, text};
 use crate::rule::Rule;
@@ -330,7 +331,7 @@ impl Aggregate for Dispute {
     fn decide(
         &self,
         command: &DisputeCommand,
-        _rules: &Rules,
+        rules: &Rules,
     ) -> Result<Vec<DisputeEvent>, DomainError> {
         let at = command.at;
         let today = legal_date(at);
@@ -351,7 +352,12 @@ impl Aggregate for Dispute {
                 id_field("dispute_id", dispute_id.as_str())?;
                 text("title", title, 200)?;
                 text("category", category, 64)?;
-                id_field("territory", territory.as_str())?;
+                rules.directory.require(
+                    "territory",
+                    territory,
+                    today,
+                    UnitRequirement::Territory,
+                )?;
                 if (*collective_size as usize) < parties.len() {
                     return Err(DomainError::invalid(
                         "collective_size",
@@ -400,8 +406,19 @@ impl Aggregate for Dispute {
                 due_on,
             } => {
                 self.require(&[S::Reported, S::Assessed], "an assignment")?;
-                id_field("responsible_unit", responsible_unit.as_str())?;
-                id_field("territorial_unit", territorial_unit.as_str())?;
+                let directory = &rules.directory;
+                directory.require(
+                    "responsible_unit",
+                    responsible_unit,
+                    today,
+                    UnitRequirement::Any,
+                )?;
+                directory.require(
+                    "territorial_unit",
+                    territorial_unit,
+                    today,
+                    UnitRequirement::Territory,
+                )?;
                 if *due_on <= today {
                     return Err(DomainError::invalid(
                         "due_on",

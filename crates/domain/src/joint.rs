@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
 use crate::clock::legal_date;
+use crate::directory::UnitRequirement;
 use crate::error::DomainError;
 use crate::ids::{ItemRef, JointHandlingId, UnitId, id_field, text};
 use crate::rule::Rule;
@@ -236,7 +237,7 @@ impl JointHandling {
             return Err(self.refuse("already opened"));
         }
         id_field("joint_handling_id", joint_handling_id.as_str())?;
-        id_field("lead_unit", lead_unit.as_str())?;
+
         if co_handlers.is_empty() {
             return Err(DomainError::invalid(
                 "co_handlers",
@@ -245,7 +246,6 @@ impl JointHandling {
         }
         let mut informed = vec![lead_unit.clone()];
         for (u, _) in co_handlers {
-            id_field("co_handlers", u.as_str())?;
             if informed.contains(u) {
                 return Err(DomainError::invalid(
                     "co_handlers",
@@ -314,7 +314,7 @@ impl Aggregate for JointHandling {
     fn decide(
         &self,
         command: &JointCommand,
-        _rules: &Rules,
+        rules: &Rules,
     ) -> Result<Vec<JointEvent>, DomainError> {
         let at = command.at;
         let unit = &command.unit;
@@ -334,14 +334,22 @@ impl Aggregate for JointHandling {
                 lead_unit,
                 co_handlers,
                 political_legal_committee,
-            } => self.open(
-                at,
-                joint_handling_id,
-                subject,
-                lead_unit,
-                co_handlers,
-                political_legal_committee,
-            )?,
+            } => {
+                let today = legal_date(at);
+                let directory = &rules.directory;
+                directory.require("lead_unit", lead_unit, today, UnitRequirement::Any)?;
+                for (co_handler, _) in co_handlers {
+                    directory.require("co_handlers", co_handler, today, UnitRequirement::Any)?;
+                }
+                self.open(
+                    at,
+                    joint_handling_id,
+                    subject,
+                    lead_unit,
+                    co_handlers,
+                    political_legal_committee,
+                )?
+            }
             A::AddTask {
                 task_id,
                 unit: doer,

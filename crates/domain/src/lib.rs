@@ -4,6 +4,7 @@
 //! Modules:
 //! - [`agency`]: the three agencies that each own a service, an event store and a JetStream stream;
 //! - [`ids`]: identifiers (units, persons by pseudonym, matters, disputes, orders);
+//! - [`directory`]: the district's units, their kinds, hierarchy and reviewers (reference data, dated);
 //! - [`clock`]: legal day counting, the holiday calendar, deadlines with pause and extension;
 //! - [`aggregate`]: the decide/evolve shape every aggregate has, and the rules a decision consults;
 //! - [`rule`]: the rules the domain enforces, each with its citation (`Rule::Art35` → `art. 35`);
@@ -23,6 +24,7 @@
 pub mod agency;
 pub mod aggregate;
 pub mod clock;
+pub mod directory;
 pub mod dispute;
 pub mod error;
 pub mod ids;
@@ -41,6 +43,7 @@ mod testing;
 pub use agency::{Agency, UnknownAgency};
 pub use aggregate::{Aggregate, Command, DomainEvent, Rules};
 pub use clock::{Deadline, DeadlineKind, HolidayCalendar, Period};
+pub use directory::{DirectoryError, Unit, UnitDirectory, UnitKind, UnitRequirement};
 pub use error::DomainError;
 pub use ids::{
     DisputeId, ItemKind, ItemRef, JointHandlingId, MatterId, PersonRef, SupervisionOrderId, UnitId,

@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
+use crate::clock::legal_date;
+use crate::directory::UnitRequirement;
 use crate::error::DomainError;
 use crate::ids::{JointHandlingId, UnitId, id_field, text};
 use crate::rule::Rule;
@@ -106,7 +108,7 @@ impl Aggregate for PoliceParticipation {
     fn decide(
         &self,
         command: &PoliceCommand,
-        _rules: &Rules,
+        rules: &Rules,
     ) -> Result<Vec<PoliceEvent>, DomainError> {
         let at = command.at;
         match &command.action {
@@ -115,6 +117,16 @@ impl Aggregate for PoliceParticipation {
                     return Err(self.refuse("the station already joined"));
                 }
                 id_field("joint_handling_id", joint_handling_id.as_str())?;
+                let today = legal_date(at);
+                let station = rules.directory.get(&command.unit);
+                if !station.is_some_and(|s| {
+                    s.is_valid_on(today) && UnitRequirement::PoliceStation.admits(s.kind)
+                }) {
+                    return Err(DomainError::NotAuthorized {
+                        unit: command.unit.clone(),
+                        action: "join a joint handling as a police station (the directory lists no such station)",
+                    });
+                }
                 Ok(vec![PoliceEvent::Joined {
                     at,
                     joint_handling_id: joint_handling_id.clone(),
@@ -182,6 +194,24 @@ mod tests {
     const STATION: &str = "binhai.police.xingang";
 
     #[test]
+    fn given_a_unit_that_is_no_police_station_when_it_joins_then_it_is_not_authorized() {
+        for unit in ["binhai.xingang_subdistrict", "binhai.police.nowhere"] {
+            let mut s = Scenario::<PoliceParticipation>::new();
+            let joined = s.when(
+                "2026-05-15",
+                unit,
+                PoliceAction::Join {
+                    joint_handling_id: JointHandlingId::from("JH1"),
+                },
+            );
+            assert!(
+                matches!(joined, Err(DomainError::NotAuthorized { .. })),
+                "{unit}: {joined:?}"
+            );
+        }
+    }
+
+    #[test]
     fn given_a_station_when_it_joins_acts_and_closes_then_nothing_follows_the_close() {
         let mut s = Scenario::<PoliceParticipation>::new();
         assert!(
@@ -212,7 +242,7 @@ mod tests {
         assert!(matches!(
             s.when(
                 "2026-05-16",
-                "binhai.police.other",
+                "binhai.police.tanggu",
                 PoliceAction::RecordAction { note: "x".into() }
             ),
             Err(DomainError::NotAuthorized { .. })

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
 use crate::clock::{Deadline, DeadlineKind, Period, days_between, legal_date};
+use crate::directory::UnitRequirement;
 use crate::error::DomainError;
 use crate::ids::{ItemRef, SupervisionOrderId, UnitId, id_field, text};
 use crate::rule::Rule;
@@ -267,7 +268,7 @@ impl Aggregate for SupervisionOrder {
     fn decide(
         &self,
         command: &OrderCommand,
-        _rules: &Rules,
+        rules: &Rules,
     ) -> Result<Vec<OrderEvent>, DomainError> {
         let at = command.at;
         let today = legal_date(at);
@@ -289,7 +290,9 @@ impl Aggregate for SupervisionOrder {
                     return Err(self.refuse("already issued"));
                 }
                 id_field("order_id", order_id.as_str())?;
-                id_field("to_unit", to_unit.as_str())?;
+                rules
+                    .directory
+                    .require("to_unit", to_unit, today, UnitRequirement::Any)?;
                 if to_unit == unit {
                     return Err(DomainError::invalid(
                         "to_unit",

@@ -36,7 +36,7 @@ impl<A: Aggregate> Scenario<A> {
     /// A fresh aggregate.
     pub fn new() -> Self {
         Scenario {
-            rules: Rules::china(),
+            rules: Rules::shipped().unwrap(),
             state: A::default(),
             history: Vec::new(),
         }

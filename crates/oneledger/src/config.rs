@@ -118,9 +118,21 @@ pub struct ServiceArgs {
     /// Stream replicas: 1 on a single server, 3 on a cluster.
     #[arg(long, env = "ONELEDGER_STREAM_REPLICAS", default_value_t = 1)]
     pub stream_replicas: usize,
+    /// The calendar and the unit directory.
+    #[command(flatten)]
+    pub rules: RulesArgs,
+}
+
+/// The reference data every role decides or shows by: the legal calendar and the district's units.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
     /// Holiday calendar file (`YYYY-MM-DD holiday|workday`); the shipped one for mainland China if unset.
     #[arg(long, env = "ONELEDGER_CALENDAR")]
     pub calendar: Option<std::path::PathBuf>,
+    /// Unit directory file (CSV: `id,name,name_en,kind,parent,reviewer,territories,valid_from,valid_to`);
+    /// the shipped Binhai New Area sample if unset.
+    #[arg(long, env = "ONELEDGER_UNITS")]
+    pub units: Option<std::path::PathBuf>,
 }
 
 /// The relay's settings.
@@ -194,6 +206,9 @@ pub struct UpArgs {
     /// the ledger get a database of their own on it, `<db>_<agency>` and `<db>_ledger`, created if missing.
     #[arg(long, env = "ONELEDGER_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// The calendar and the unit directory.
+    #[command(flatten)]
+    pub rules: RulesArgs,
 }
 
 /// The projector's settings.
@@ -219,6 +234,9 @@ pub struct ProjectArgs {
     /// cluster.
     #[arg(long, env = "ONELEDGER_STREAM_REPLICAS", default_value_t = 1)]
     pub stream_replicas: usize,
+    /// The calendar and the unit directory.
+    #[command(flatten)]
+    pub rules: RulesArgs,
 }
 
 /// `rebuild`'s settings.
@@ -357,4 +375,26 @@ pub struct DemoArgs {
     /// Seconds to wait for the ledger to show the load.
     #[arg(long, default_value_t = 120)]
     pub wait_seconds: u64,
+}
+
+impl RulesArgs {
+    /// Reads the calendar and the directory, each from its file or the shipped one. A file that does not
+    /// read stops the process with the line named.
+    pub fn load(&self) -> anyhow::Result<oneledger_domain::Rules> {
+        use anyhow::Context;
+        use oneledger_domain::{HolidayCalendar, UnitDirectory, directory};
+        let read = |path: &std::path::Path| {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+        };
+        let calendar = match &self.calendar {
+            Some(path) => HolidayCalendar::parse(&read(path)?)
+                .with_context(|| format!("reading {}", path.display()))?,
+            None => HolidayCalendar::china(),
+        };
+        let directory = match &self.units {
+            Some(path) => directory::load::parse(&path.display().to_string(), &read(path)?)?,
+            None => UnitDirectory::binhai().context("the shipped unit directory")?,
+        };
+        Ok(oneledger_domain::Rules::new(calendar, directory))
+    }
 }

@@ -16,6 +16,9 @@ use futures::StreamExt;
 use oneledger_domain::Agency;
 use oneledger_domain::clock::legal_date;
 use oneledger_proto::common::v1::{ItemKind, ItemRef};
+use oneledger_proto::directory::v1::{
+    self as directory_pb, directory_service_client::DirectoryServiceClient,
+};
 use oneledger_proto::dispute::v1 as dispute;
 use oneledger_proto::ledger::v1::{self as ledger_pb, ledger_service_client::LedgerServiceClient};
 use oneledger_proto::petition::v1::{
@@ -258,7 +261,7 @@ impl Caller {
                     v,
                     act::Action::ExtendHandling(act::Extend {
                         days: 30,
-                        approver_unit_id: u.district_government.clone(),
+                        approver_unit_id: u.reviewer_of(handler)?.to_owned(),
                         reason: "site inspection and expert opinion needed".into(),
                     }),
                 )
@@ -301,7 +304,8 @@ impl Caller {
             return Ok(());
         }
         let unit = |u: &str| act::Unit { unit_id: u.into() };
-        let district = u.district_government.as_str();
+        // Review one level up from the responsible unit, re-review one above that (arts. 35–36).
+        let district = u.reviewer_of(handler)?;
         v = self
             .steps(
                 district,
@@ -318,7 +322,7 @@ impl Caller {
         if p.path == PetitionPath::Reviewed {
             return Ok(());
         }
-        let city = u.city_government.as_str();
+        let city = u.reviewer_of(district)?;
         let mut re_review = vec![act::Action::RequestReReview(unit(city))];
         if p.hearing {
             re_review.push(act::Action::OpenHearing(act::Empty {}));
@@ -835,11 +839,45 @@ fn token_keys(args: &DemoArgs) -> anyhow::Result<TokenKeys> {
     TokenKeys::new(vec![key.into_bytes()]).map_err(anyhow::Error::msg)
 }
 
+/// The district's units in being today, read page by page from the directory API beside the ledger, as
+/// the petition office (every unit may read the directory).
+async fn directory_units(args: &DemoArgs, keys: &TokenKeys) -> anyhow::Result<Units> {
+    let mut client = DirectoryServiceClient::new(connect(&args.ledger_address).await?);
+    let now = Utc::now().timestamp();
+    let token = keys.mint(&Claims {
+        sub: "demo".into(),
+        agency: Agency::Petition,
+        unit: format!("{}.petition_office", args.district),
+        roles: vec![Role::Viewer],
+        exp: now + 600,
+        iat: now,
+    });
+    let mut listed = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let request = directory_pb::ListUnitsRequest {
+            page_token,
+            ..Default::default()
+        };
+        let page = client
+            .list_units(oneledger_services::auth::authorized(request, &token)?)
+            .await
+            .context("listing the district's units")?
+            .into_inner();
+        listed.extend(page.units);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    Units::from_directory(&args.district, &listed)
+}
+
 /// Loads the year, waits for the ledger, prints its statistics; fails if they miss the report's figures.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let units = Units::of(&args.district);
-    let stories = plan::year(args.seed, args.petitions, &units);
     let keys = token_keys(&args)?;
+    let units = directory_units(&args, &keys).await?;
+    let stories = plan::year(args.seed, args.petitions, &units);
     let caller = Caller {
         keys,
         petition: PetitionServiceClient::new(connect(&args.petition_address).await?),

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Parser;
 use oneledger_bus::{Relay, RelayConfig, StreamSpec};
-use oneledger_domain::{Agency, HolidayCalendar, Rules};
+use oneledger_domain::Agency;
 use oneledger_retry::Backoff;
 use oneledger_services::{Claims, Role, Settings, TokenKeys};
 use tokio_util::sync::CancellationToken;
@@ -95,14 +95,7 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
         }
         (None, _) => None,
     };
-    let calendar = match &args.calendar {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            HolidayCalendar::parse(&text)?
-        }
-        None => HolidayCalendar::china(),
-    };
+    let rules = Arc::new(args.rules.load()?);
     let store = oneledger_store::connect(&args.store.database_url)
         .await
         .context("opening the event store")?;
@@ -111,7 +104,7 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
         district: args.district.clone(),
         token_keys: token_keys(&args.keys)?,
         master_key,
-        rules: Arc::new(Rules { calendar }),
+        rules,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -194,7 +187,7 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    let api = oneledger_projector::api::LedgerApi::new(ledger, keys, Arc::new(Rules::china()));
+    let api = oneledger_projector::api::LedgerApi::new(ledger, keys, Arc::new(args.rules.load()?));
     let stopped = stop.cancelled_owned();
     tasks.spawn(async move {
         oneledger_projector::api::serve(api, listener, stopped)

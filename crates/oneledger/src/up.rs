@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use oneledger_bus::{Relay, RelayConfig, StreamSpec};
-use oneledger_domain::{Agency, Rules};
+use oneledger_domain::Agency;
 use oneledger_projector::api::{LedgerApi, serve as serve_ledger};
 use oneledger_projector::feed::{Feed, JetStreamFeed, StoreFeed};
 use oneledger_projector::{SqlLedger, projector};
@@ -82,7 +82,7 @@ pub async fn run(args: UpArgs, stop: CancellationToken) -> anyhow::Result<()> {
     let keys = local_keys(&args.data_dir)?;
     let token_keys =
         TokenKeys::new(vec![keys.token_key.as_bytes().to_vec()]).map_err(anyhow::Error::msg)?;
-    let rules = Arc::new(Rules::china());
+    let rules = Arc::new(args.rules.load()?);
     // Where a part keeps its data: a SQLite file in the data directory, or a database of its own on the
     // PostgreSQL server.
     let url = async |name: &str| -> anyhow::Result<String> {

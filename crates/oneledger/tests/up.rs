@@ -149,7 +149,11 @@ async fn up_serves_everything_projects_a_petition_and_keeps_it_across_a_restart(
         .into_inner();
     assert!(!registered.matter_id.is_empty());
 
-    let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);
+    let coordinator = token(
+        dir.path(),
+        "binhai.political_legal_committee",
+        vec![Role::Coordinator],
+    );
     let mut seen = 0;
     for _ in 0..100 {
         seen = entries(base, &coordinator).await;
@@ -532,7 +536,11 @@ async fn a_rebuilt_ledger_equals_the_live_one_and_is_swapped_in() {
             .await
             .unwrap();
     }
-    let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);
+    let coordinator = token(
+        dir.path(),
+        "binhai.political_legal_committee",
+        vec![Role::Coordinator],
+    );
     for _ in 0..100 {
         if entries(base, &coordinator).await == 3 {
             break;
@@ -616,7 +624,11 @@ async fn people_read_the_ledger_and_a_petition_status_as_tables() {
         ))
         .await
         .unwrap();
-    let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);
+    let coordinator = token(
+        dir.path(),
+        "binhai.political_legal_committee",
+        vec![Role::Coordinator],
+    );
     for _ in 0..100 {
         if entries(base, &coordinator).await == 2 {
             break;
@@ -745,7 +757,11 @@ async fn the_demo_loads_a_year_whose_statistics_show_the_reports_figures() {
         String::from_utf8_lossy(&output.stderr)
     );
 
-    let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);
+    let coordinator = token(
+        dir.path(),
+        "binhai.political_legal_committee",
+        vec![Role::Coordinator],
+    );
     let mut ledger = LedgerServiceClient::connect(address(0)).await.unwrap();
     let today = legal_date(chrono::Utc::now());
     let stats = ledger
@@ -953,7 +969,11 @@ async fn up_on_postgresql_keeps_each_store_and_the_ledger_in_a_database_of_its_o
         ))
         .await
         .unwrap();
-    let coordinator = token(dir.path(), "binhai.plc", vec![Role::Coordinator]);
+    let coordinator = token(
+        dir.path(),
+        "binhai.political_legal_committee",
+        vec![Role::Coordinator],
+    );
     let mut seen = 0;
     for _ in 0..100 {
         seen = entries(base, &coordinator).await;
@@ -1086,7 +1106,11 @@ async fn each_petition_in_the_ledger_once(
     ids: &[String],
     tries: u32,
 ) {
-    let coordinator = token(dir, "binhai.plc", vec![Role::Coordinator]);
+    let coordinator = token(
+        dir,
+        "binhai.political_legal_committee",
+        vec![Role::Coordinator],
+    );
     let mut ledger = LedgerServiceClient::connect(format!("http://127.0.0.1:{base}"))
         .await
         .unwrap();

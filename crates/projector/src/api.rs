@@ -15,12 +15,14 @@ use oneledger_domain::statistics::{self, Figure, MatterTally};
 use oneledger_domain::{Agency, ItemKind, ItemRef, Rules};
 use oneledger_proto::common::v1 as common;
 use oneledger_proto::convert::{self, WireError};
+use oneledger_proto::directory::v1::directory_service_server::DirectoryServiceServer;
 use oneledger_proto::ledger::v1::{self as pb, ledger_service_server::LedgerServiceServer};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
+use crate::directory::DirectoryApi;
 use crate::ledger::{LedgerError, ListFilter, SqlLedger};
 use crate::model::{EntryView, ItemState};
 
@@ -474,7 +476,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
     }
 }
 
-/// Serves the ledger API with health and reflection on `listener` until `shutdown`. Browsers reach it too:
+/// Serves the ledger API and the unit directory with health and reflection on `listener` until `shutdown`. Browsers reach it too:
 /// gRPC-Web (HTTP/1.1, `application/grpc-web`) is accepted beside gRPC.
 pub async fn serve(
     api: LedgerApi,
@@ -490,12 +492,18 @@ pub async fn serve(
         .accept_http1(true)
         .layer(tonic_web::GrpcWebLayer::new())
         // Every call but health and reflection is authenticated here, once.
-        .layer(AuthLayer::new(api.keys.clone(), &[]))
+        .layer(AuthLayer::new(
+            api.keys.clone(),
+            api.rules.directory.clone(),
+            &[],
+        ))
         .add_service(health_service);
     if let Ok(reflection) = reflection {
         router = router.add_service(reflection);
     }
+    let directory = DirectoryApi::new(api.rules.directory.clone());
     router
+        .add_service(DirectoryServiceServer::new(directory))
         .add_service(LedgerServiceServer::new(api))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),

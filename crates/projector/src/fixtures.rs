@@ -60,7 +60,7 @@ impl Recorder {
             unit: UnitId::from(unit),
             action,
         };
-        for event in state.decide(&command, &Rules::china()).unwrap() {
+        for event in state.decide(&command, &Rules::shipped().unwrap()).unwrap() {
             let version = self.versions.entry(stream.to_owned()).or_default();
             *version += 1;
             self.events.push(RecordedEvent {

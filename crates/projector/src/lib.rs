@@ -8,7 +8,8 @@
 //! - [`feed`]: where events come from — a store's own log (embedded) or a JetStream durable consumer;
 //! - [`projector`]: the loop that applies a feed to the ledger, retrying a failed feed or ledger;
 //! - [`api`]: the ledger gRPC API (list, get with timeline, watch, statistics read through
-//!   `oneledger_domain::statistics`).
+//!   `oneledger_domain::statistics`);
+//! - [`directory`]: the unit directory's gRPC API, served beside the ledger's.
 //!
 //! Invariants: the model converges — applying the same events in any interleaving across streams (each
 //! stream in its own order) gives the same ledger; applying an event twice changes nothing; the model holds
@@ -16,6 +17,7 @@
 //! The projector knows nothing of the services.
 
 pub mod api;
+pub mod directory;
 pub mod feed;
 #[cfg(test)]
 mod fixtures;

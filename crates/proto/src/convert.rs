@@ -10,9 +10,10 @@ use oneledger_domain::ids::MAX_ITEM_ID_CHARS;
 use oneledger_domain::joint::CoHandlerRole;
 use oneledger_domain::petition::{Channel, ClaimClass, ClaimRoute, HandlingOutcome, ReviewOutcome};
 use oneledger_domain::supervision::EscalationLevel;
-use oneledger_domain::{HolidayCalendar, ItemKind, ItemRef};
+use oneledger_domain::{HolidayCalendar, ItemKind, ItemRef, Unit, UnitKind};
 
 use crate::common::v1 as common;
+use crate::directory::v1 as directory;
 use crate::dispute::v1 as dispute;
 use crate::petition::v1 as petition;
 use crate::political_legal::v1 as political_legal;
@@ -117,6 +118,26 @@ one_to_one!(ItemKind => common::ItemKind, "an item kind", {
     JointHandling => JointHandling,
     SupervisionOrder => SupervisionOrder,
 });
+one_to_one!(UnitKind => directory::UnitKind, "a kind of unit", {
+    DistrictCommittee => DistrictCommittee,
+    DistrictGovernment => DistrictGovernment,
+    PetitionOffice => PetitionOffice,
+    PoliticalLegalCommittee => PoliticalLegalCommittee,
+    PublicSecurityBureau => PublicSecurityBureau,
+    PoliceStation => PoliceStation,
+    JudicialBureau => JudicialBureau,
+    JudicialOffice => JudicialOffice,
+    Court => Court,
+    PeopleTribunal => PeopleTribunal,
+    Procuratorate => Procuratorate,
+    ProcuratorateOffice => ProcuratorateOffice,
+    DevelopmentZone => DevelopmentZone,
+    Subdistrict => Subdistrict,
+    Town => Town,
+    Department => Department,
+    MediationBody => MediationBody,
+    HigherLevelUnit => HigherLevelUnit,
+});
 one_to_one!(Channel => petition::Channel, "visit, letter, online or phone", {
     Visit => Visit, Letter => Letter, Online => Online, Phone => Phone,
 });
@@ -210,6 +231,24 @@ impl From<&ItemRef> for common::ItemRef {
     }
 }
 
+impl From<&Unit> for directory::Unit {
+    fn from(unit: &Unit) -> Self {
+        let id = |u: Option<&oneledger_domain::UnitId>| u.map(|u| u.0.clone()).unwrap_or_default();
+        let day = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+        directory::Unit {
+            unit_id: unit.id.0.clone(),
+            name: unit.name.clone(),
+            name_en: unit.name_en.clone(),
+            kind: directory::UnitKind::from(unit.kind) as i32,
+            parent_unit_id: id(unit.parent.as_ref()),
+            reviewer_unit_id: id(unit.reviewer()),
+            territory_unit_ids: unit.territories.iter().map(|t| t.0.clone()).collect(),
+            valid_from: day(unit.valid_from),
+            valid_to: day(unit.valid_to),
+        }
+    }
+}
+
 /// A deadline as it stands on `today`: its due date counts a running pause up to `today`.
 pub fn deadline(d: &Deadline, calendar: &HolidayCalendar, today: NaiveDate) -> common::Deadline {
     common::Deadline {
@@ -266,6 +305,10 @@ mod tests {
         ] {
             let wire = dispute::RiskLevel::from(level) as i32;
             assert_eq!(enum_field::<RiskLevel>("level", wire), Ok(level));
+        }
+        for kind in UnitKind::ALL {
+            let wire = directory::UnitKind::from(kind) as i32;
+            assert_eq!(enum_field::<UnitKind>("kind", wire), Ok(kind));
         }
         for kind in ItemKind::ALL {
             let item = ItemRef::new(kind, "X1");

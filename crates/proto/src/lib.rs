@@ -7,6 +7,7 @@
 //! - [`petition::v1`]: the petition office's `PetitionService`;
 //! - [`public_security::v1`]: public security's `PublicSecurityService`;
 //! - [`political_legal::v1`]: the political-legal committee's `PoliticalLegalService`;
+//! - [`directory::v1`]: the district's units, `DirectoryService`;
 //! - [`ledger::v1`]: the shared ledger's `LedgerService`.
 //!
 //! [`convert`] is the one conversion layer between these types and the domain's.
@@ -66,6 +67,15 @@ pub mod political_legal {
     /// Version 1.
     pub mod v1 {
         tonic::include_proto!("oneledger.political_legal.v1");
+    }
+}
+
+#[allow(missing_docs, clippy::all)] // generated code documents itself from the proto comments
+/// The district's unit directory.
+pub mod directory {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("oneledger.directory.v1");
     }
 }
 

@@ -80,7 +80,11 @@ pub async fn serve(
 
     // Every call is authenticated here, once; health, reflection and a petitioner's status query are open.
     let router = tonic::transport::Server::builder()
-        .layer(AuthLayer::new(settings.token_keys.clone(), PUBLIC_METHODS))
+        .layer(AuthLayer::new(
+            settings.token_keys.clone(),
+            settings.rules.directory.clone(),
+            PUBLIC_METHODS,
+        ))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(feed);

@@ -72,7 +72,7 @@ async fn start(agency: Agency, store: Arc<dyn EventStore>) -> Result<Running> {
         district: "binhai".into(),
         token_keys: keys(),
         master_key: Some(MASTER.to_vec()),
-        rules: Arc::new(Rules::china()),
+        rules: Arc::new(Rules::shipped().unwrap()),
     };
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -855,23 +855,39 @@ async fn every_published_event_is_a_cloudevent_without_personal_data_in_clear() 
     Ok(())
 }
 
+/// Public security's and the committee's services on PostgreSQL, with clients; the services run while
+/// the returned pair lives.
+async fn police_and_committee(
+    ps_db: &TestDatabase,
+    pl_db: &TestDatabase,
+) -> Result<(
+    PublicSecurityServiceClient<Channel>,
+    PoliticalLegalServiceClient<Channel>,
+    (Running, Running),
+)> {
+    let police = start(
+        Agency::PublicSecurity,
+        Arc::new(PgEventStore::connect(&ps_db.url).await?),
+    )
+    .await?;
+    let committee = start(
+        Agency::PoliticalLegal,
+        Arc::new(PgEventStore::connect(&pl_db.url).await?),
+    )
+    .await?;
+    Ok((
+        PublicSecurityServiceClient::new(channel(&police).await?),
+        PoliticalLegalServiceClient::new(channel(&committee).await?),
+        (police, committee),
+    ))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_police_dispute_and_a_petition_are_linked_and_a_supervision_order_is_escalated()
 -> Result<()> {
     let (ps_db, pl_db) = (TestDatabase::create().await?, TestDatabase::create().await?);
     let outcome = async {
-        let police = start(
-            Agency::PublicSecurity,
-            Arc::new(PgEventStore::connect(&ps_db.url).await?),
-        )
-        .await?;
-        let committee = start(
-            Agency::PoliticalLegal,
-            Arc::new(PgEventStore::connect(&pl_db.url).await?),
-        )
-        .await?;
-        let mut ps_client = PublicSecurityServiceClient::new(channel(&police).await?);
-        let mut pl_client = PoliticalLegalServiceClient::new(channel(&committee).await?);
+        let (mut ps_client, mut pl_client, _running) = police_and_committee(&ps_db, &pl_db).await?;
 
         let officer = token(Agency::PublicSecurity, STATION, &[Role::PoliceOfficer]);
         let report = dispute::Report {
@@ -1235,4 +1251,228 @@ async fn an_agency_breaching_a_mediation_agreement_is_named_for_supervision() ->
 async fn running_events(dir: &tempfile::TempDir) -> Result<Vec<oneledger_store::RecordedEvent>> {
     let store = sqlite(dir, "petition.db").await?;
     Ok(store.read_all(1, 1000).await?)
+}
+
+/// The field a refusal's BadRequest names, and its message.
+fn bad_field(status: &tonic::Status) -> (Code, String, String) {
+    let field = status
+        .get_details_bad_request()
+        .and_then(|b| b.field_violations.first().map(|v| v.field.clone()))
+        .unwrap_or_default();
+    (status.code(), field, status.message().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_typo_d_or_wrong_kind_of_unit_is_refused_naming_the_field_and_review_is_one_level_up()
+-> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;
+    let mut p = Petition::new(&running).await?;
+    let clerk = p.clerk.clone();
+
+    // Registration: a typo'd territory, a department given as territory.
+    for (territory, field) in [
+        ("binhai.xingnag_subdistrict", "territory"),
+        ("binhai.housing_bureau", "territory"),
+    ] {
+        let bad = pb::RegisterPetitionRequest {
+            territory_unit_id: territory.into(),
+            ..registration(&request_id())
+        };
+        let status = p
+            .client
+            .register_petition(authorized(bad, &clerk))
+            .await
+            .unwrap_err();
+        let (code, named, message) = bad_field(&status);
+        ensure!(
+            code == Code::InvalidArgument && named == field && message.contains(territory),
+            "{territory}: {status:?}"
+        );
+    }
+    // Assignment to a typo'd bureau, and a territorial unit that is a department.
+    let registered = p
+        .client
+        .register_petition(authorized(registration(&request_id()), &clerk))
+        .await?
+        .into_inner();
+    let (id, v) = (registered.matter_id, registered.result.unwrap().version);
+    for (unit, territorial, field) in [
+        ("binhai.human_resouces_bureau", TOWN, "to"),
+        (BUREAU, "binhai.housing_bureau", "territorial_unit"),
+    ] {
+        let route = act::Route {
+            unit_id: unit.into(),
+            territorial_unit_id: territorial.into(),
+        };
+        let status = p
+            .step(&clerk, &id, v, act::Action::Assign(route))
+            .await
+            .unwrap_err();
+        let (code, named, _) = bad_field(&status);
+        ensure!(
+            code == Code::InvalidArgument && named == field,
+            "{unit}: {status:?}"
+        );
+    }
+
+    // A token whose unit the directory does not list acts for no one.
+    let ghost = token(
+        Agency::Petition,
+        "binhai.petiton_office",
+        &[Role::IntakeClerk],
+    );
+    let status = p
+        .client
+        .register_petition(authorized(registration(&request_id()), &ghost))
+        .await
+        .unwrap_err();
+    ensure!(
+        status.code() == Code::PermissionDenied && status.message().contains("directory"),
+        "{status:?}"
+    );
+
+    // Review: by a peer department, by the territorial sub-district → art. 35, naming the unit one
+    // level up; by the district government (the bureau's reviewer) → accepted.
+    let (id, mut v, _) = p.accepted().await?;
+    let handler = p.handler.clone();
+    for action in [
+        act::Action::IssueHandlingOpinion(act::Opinion {
+            outcome: pb::Outcome::NotSupported as i32,
+        }),
+        act::Action::DeliverReply(act::Delivery {
+            delivered_on: legal_date(Utc::now()).to_string(),
+        }),
+    ] {
+        v = version(p.step(&handler, &id, v, action).await?);
+    }
+    for peer in ["binhai.housing_bureau", TOWN] {
+        let review = act::Action::RequestReview(act::Unit {
+            unit_id: peer.into(),
+        });
+        let status = p.step(&clerk, &id, v, review).await.unwrap_err();
+        let info = status.get_details_error_info().context("ErrorInfo")?;
+        ensure!(
+            status.code() == Code::FailedPrecondition
+                && info.metadata.get("rule").map(String::as_str) == Some("art. 35")
+                && status.message().contains(DISTRICT_GOV),
+            "{peer}: {status:?}"
+        );
+    }
+    let review = act::Action::RequestReview(act::Unit {
+        unit_id: DISTRICT_GOV.into(),
+    });
+    let accepted = p.step(&clerk, &id, v, review).await?;
+    ensure!(stage(&accepted) == "under_review", "{accepted:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_committee_and_the_police_name_only_units_of_the_directory() -> Result<()> {
+    let (ps_db, pl_db) = (TestDatabase::create().await?, TestDatabase::create().await?);
+    let outcome = async {
+        let (mut ps_client, mut pl_client, _running) = police_and_committee(&ps_db, &pl_db).await?;
+        let coordinator = token(Agency::PoliticalLegal, COMMITTEE, &[Role::Coordinator]);
+        let report = dispute::Report {
+            source: dispute::Source::DailyScreening as i32,
+            title: "小区业主因延期交房聚集".into(),
+            category: "住房城建".into(),
+            territory_unit_id: TOWN.into(),
+            collective_size: 30,
+            ..Default::default()
+        };
+        let ghost_territory = pl_client
+            .report_dispute(authorized(
+                pl::ReportDisputeRequest {
+                    request_id: request_id(),
+                    report: Some(dispute::Report {
+                        territory_unit_id: "binhai.xingnag_subdistrict".into(),
+                        ..report.clone()
+                    }),
+                },
+                &coordinator,
+            ))
+            .await
+            .unwrap_err();
+        ensure!(
+            bad_field(&ghost_territory).1 == "territory",
+            "{ghost_territory:?}"
+        );
+        let subject = pl_client
+            .report_dispute(authorized(
+                pl::ReportDisputeRequest {
+                    request_id: request_id(),
+                    report: Some(report),
+                },
+                &coordinator,
+            ))
+            .await?
+            .into_inner()
+            .dispute
+            .context("the dispute")?;
+        let subject = ItemRef {
+            kind: ItemKind::Dispute as i32,
+            id: subject.dispute_id,
+        };
+        // A joint handling led by a ghost sub-district, or with a ghost station informed.
+        let open = |lead: &str, station: &str| pl::OpenJointHandlingRequest {
+            request_id: request_id(),
+            subject: Some(subject.clone()),
+            lead_unit_id: lead.into(),
+            co_handlers: vec![pl::CoHandler {
+                unit_id: station.into(),
+                role: pl::CoHandlerRole::PoliceStation as i32,
+            }],
+        };
+        for (lead, station, field) in [
+            ("binhai.xingnag_subdistrict", STATION, "lead_unit"),
+            (TOWN, "binhai.police.xingnag", "co_handlers"),
+        ] {
+            let status = pl_client
+                .open_joint_handling(authorized(open(lead, station), &coordinator))
+                .await
+                .unwrap_err();
+            let (code, named, message) = bad_field(&status);
+            ensure!(
+                code == Code::InvalidArgument && named == field && message.contains("directory"),
+                "{lead}/{station}: {status:?}"
+            );
+        }
+        // A supervision order to a ghost department.
+        let supervisor = token(Agency::PoliticalLegal, MEETING_OFFICE, &[Role::Supervisor]);
+        let status = pl_client
+            .issue_supervision_order(authorized(
+                pl::IssueSupervisionOrderRequest {
+                    request_id: request_id(),
+                    subject: Some(subject.clone()),
+                    to_unit_id: "binhai.housing_buerau".into(),
+                    due_on: (legal_date(Utc::now()) + Days::new(14)).to_string(),
+                    reason: "overdue".into(),
+                    requirements: "两周内报告化解进展".into(),
+                },
+                &supervisor,
+            ))
+            .await
+            .unwrap_err();
+        ensure!(bad_field(&status).1 == "to_unit", "{status:?}");
+
+        // Only a police station joins as one: a sub-district's officer token is refused.
+        let town_officer = token(Agency::PublicSecurity, TOWN, &[Role::PoliceOfficer]);
+        let join = ps::ActInJointHandlingRequest {
+            request_id: request_id(),
+            joint_handling_id: "JH1".into(),
+            expected_version: 0,
+            action: Some(ps::act_in_joint_handling_request::Action::Join(true)),
+        };
+        let status = ps_client
+            .act_in_joint_handling(authorized(join, &town_officer))
+            .await
+            .unwrap_err();
+        ensure!(status.code() == Code::PermissionDenied, "{status:?}");
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    ps_db.drop_db().await?;
+    pl_db.drop_db().await?;
+    outcome
 }

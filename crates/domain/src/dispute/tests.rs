@@ -32,6 +32,33 @@ fn reported_by_police() -> Scenario {
 }
 
 #[test]
+fn given_a_report_when_its_territory_is_a_department_or_a_typo_then_the_territory_field_is_named() {
+    for territory in [BUREAU, "binhai.xingnag_subdistrict"] {
+        let mut s = Scenario::new();
+        let reported = s.when(
+            "2026-05-11",
+            STATION,
+            DisputeAction::Report {
+                dispute_id: DisputeId::from("d1"),
+                source: DisputeSource::Policing,
+                title: "业主围堵工地大门".into(),
+                category: "housing".into(),
+                territory: UnitId::from(territory),
+                parties: vec![],
+                collective_size: 1,
+            },
+        );
+        match reported {
+            Err(DomainError::Invalid { field, reason }) => {
+                assert_eq!(field, "territory");
+                assert!(reason.contains(territory), "{reason}");
+            }
+            other => panic!("{territory}: {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn given_a_police_reported_dispute_when_assessed_high_then_a_warning_and_an_assignment_follow() {
     let mut s = reported_by_police();
     assert_eq!(s.state.reporting_unit, Some(UnitId::from(STATION)));
@@ -69,7 +96,10 @@ fn given_a_police_reported_dispute_when_assessed_high_then_a_warning_and_an_assi
     .unwrap();
     assert_eq!(s.state.stage, DisputeStage::Assigned);
     let deadline = s.state.resolution_deadline.clone().unwrap();
-    assert_eq!(deadline.due(&Rules::china().calendar), d("2026-06-12"));
+    assert_eq!(
+        deadline.due(&Rules::shipped().unwrap().calendar),
+        d("2026-06-12")
+    );
 }
 
 #[test]

@@ -141,7 +141,7 @@ fn given_an_opening_when_a_unit_appears_twice_then_the_field_is_named() {
                 political_legal_committee: u(COMMITTEE),
             },
         },
-        &Rules::china(),
+        &Rules::shipped().unwrap(),
     );
     assert!(matches!(
         r,

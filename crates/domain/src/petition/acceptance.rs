@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Decision, MAX_REASON_CHARS, MatterEvent, PetitionMatter, Stage, Step};
 use crate::clock::{DeadlineKind, legal_date};
+use crate::directory::UnitRequirement;
 use crate::error::DomainError;
 use crate::ids::{UnitId, text};
 use crate::rule::Rule;
@@ -83,6 +84,9 @@ impl PetitionMatter {
                 "accused_unit",
                 "an accusation names the accused unit (art. 30)",
             ));
+        }
+        if let Some(accused) = accused_unit {
+            step.unit("accused_unit", accused, UnitRequirement::Any)?;
         }
         if class != ClaimClass::Accusation && accused_unit.is_some() {
             return Err(DomainError::invalid(

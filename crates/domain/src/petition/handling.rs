@@ -9,8 +9,9 @@ use super::{
     ClaimRoute, Decision, MAX_REASON_CHARS, MatterEvent, PetitionMatter, ReviewOutcome, Stage, Step,
 };
 use crate::clock::{DeadlineKind, legal_date};
+use crate::directory::UnitRequirement;
 use crate::error::DomainError;
-use crate::ids::{UnitId, id_field, text};
+use crate::ids::{UnitId, text};
 use crate::rule::Rule;
 
 /// Most days one handling extension may add (art. 34).
@@ -58,7 +59,7 @@ impl PetitionMatter {
                 format!("1 to {MAX_EXTENSION_DAYS} days (art. 34)"),
             ));
         }
-        id_field("approver", approver.as_str())?;
+        step.unit("approver", approver, UnitRequirement::Any)?;
         text("reason", reason, MAX_REASON_CHARS)?;
         if let Some(handling) = self.deadlines.get(&DeadlineKind::Handling) {
             let due = handling.due(&step.rules.calendar);

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ClaimClass, Decision, MatterEvent, PetitionMatter, Registration, Stage, Step};
 use crate::clock::{DeadlineKind, legal_date};
+use crate::directory::UnitRequirement;
 use crate::error::DomainError;
 use crate::ids::{MatterId, id_field, text};
 use crate::rule::Rule;
@@ -75,7 +76,7 @@ impl PetitionMatter {
         }
         id_field("matter_id", r.matter_id.as_str())?;
         text("title", &r.title, MAX_TITLE_CHARS)?;
-        id_field("territory", r.territory.as_str())?;
+        step.unit("territory", &r.territory, UnitRequirement::Territory)?;
         text("receipt_number", &r.receipt_number, 64)?;
         text("query_code_digest", &r.query_code_digest, 128)?;
         if r.petitioners.is_empty() {
@@ -96,6 +97,9 @@ impl PetitionMatter {
                     r.petitioners.len()
                 ),
             ));
+        }
+        if let Some(accused) = &r.accused_unit {
+            step.unit("accused_unit", accused, UnitRequirement::Any)?;
         }
         if r.accused_unit.is_some() && r.claim_class != ClaimClass::Accusation {
             return Err(DomainError::invalid(

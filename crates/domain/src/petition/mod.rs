@@ -51,6 +51,7 @@ pub use state::PetitionMatter;
 
 use crate::aggregate::{Aggregate, Rules};
 use crate::clock::legal_date;
+use crate::directory::UnitRequirement;
 use crate::error::DomainError;
 use crate::ids::UnitId;
 
@@ -68,6 +69,21 @@ struct Step<'a> {
     unit: &'a UnitId,
     /// The calendar.
     rules: &'a Rules,
+}
+
+impl Step<'_> {
+    /// Checks a unit the command names in `field` against the directory on the step's date.
+    fn unit(
+        &self,
+        field: &'static str,
+        unit: &UnitId,
+        requirement: UnitRequirement,
+    ) -> Result<(), DomainError> {
+        self.rules
+            .directory
+            .require(field, unit, self.today, requirement)
+            .map(|_| ())
+    }
 }
 
 /// A step's outcome: the events to record, or the refusal.

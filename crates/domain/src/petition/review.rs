@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{ClaimRoute, Decision, MatterEvent, PetitionMatter, Stage, Step};
 use crate::clock::{DeadlineKind, legal_date};
+use crate::directory::UnitRequirement;
 use crate::error::DomainError;
-use crate::ids::{UnitId, id_field};
+use crate::ids::UnitId;
 use crate::rule::Rule;
 
 /// What a review or re-review decided of the opinion before it.
@@ -48,13 +49,14 @@ impl PetitionMatter {
         } else {
             self.require_stage(&[], "a review request", Rule::Art35)?;
         }
-        id_field("reviewing_unit", reviewing_unit.as_str())?;
-        if Some(reviewing_unit) == self.responsible_unit.as_ref() {
-            return Err(DomainError::invalid(
-                "reviewing_unit",
-                "review is by the unit one level up, not the responsible unit",
-            ));
-        }
+        step.unit("reviewing_unit", reviewing_unit, UnitRequirement::Any)?;
+        self.require_one_level_up(
+            step,
+            reviewing_unit,
+            &self.responsible_unit,
+            Rule::Art35,
+            "review",
+        )?;
         if step.unit != reviewing_unit && Some(step.unit) != self.office.as_ref() {
             return Err(DomainError::NotAuthorized {
                 unit: step.unit.clone(),
@@ -65,6 +67,46 @@ impl PetitionMatter {
             at: step.at,
             reviewing_unit: reviewing_unit.clone(),
         }])
+    }
+
+    /// Refuses unless `unit` is the one the directory names as reviewer of `below`: review is by the unit
+    /// one level up from the responsible unit (art. 35), re-review by the one above the reviewer (art. 36).
+    fn require_one_level_up(
+        &self,
+        step: Step<'_>,
+        unit: &UnitId,
+        below: &Option<UnitId>,
+        rule: Rule,
+        what: &str,
+    ) -> Result<(), DomainError> {
+        let directory = &step.rules.directory;
+        let Some(below) = below else {
+            return Err(self.refuse(rule, format!("no unit decided before the {what}")));
+        };
+        let Some(expected) = directory.reviewer_of(below) else {
+            return Err(self.refuse(
+                rule,
+                format!("the directory names no unit above `{below}` for a {what}"),
+            ));
+        };
+        if unit == expected {
+            return Ok(());
+        }
+        let name = |id: &UnitId| {
+            directory
+                .name_of(id)
+                .unwrap_or("not in the directory")
+                .to_owned()
+        };
+        Err(self.refuse(
+            rule,
+            format!(
+                "a {what} of `{below}` ({}) is by the unit one level up, `{expected}` ({}), not `{unit}` ({})",
+                name(below),
+                name(expected),
+                name(unit)
+            ),
+        ))
     }
 
     /// The reviewing unit issues its opinion, once no hearing is open (art. 35).
@@ -97,15 +139,14 @@ impl PetitionMatter {
         } else {
             self.require_stage(&[], "a re-review request", Rule::Art36)?;
         }
-        id_field("re_reviewing_unit", re_reviewing_unit.as_str())?;
-        if Some(re_reviewing_unit) == self.reviewing_unit.as_ref()
-            || Some(re_reviewing_unit) == self.responsible_unit.as_ref()
-        {
-            return Err(DomainError::invalid(
-                "re_reviewing_unit",
-                "re-review is by the next level up",
-            ));
-        }
+        step.unit("re_reviewing_unit", re_reviewing_unit, UnitRequirement::Any)?;
+        self.require_one_level_up(
+            step,
+            re_reviewing_unit,
+            &self.reviewing_unit,
+            Rule::Art36,
+            "re-review",
+        )?;
         if step.unit != re_reviewing_unit && Some(step.unit) != self.office.as_ref() {
             return Err(DomainError::NotAuthorized {
                 unit: step.unit.clone(),

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Decision, MAX_REASON_CHARS, MatterEvent, PetitionMatter, Stage, Step};
 use crate::clock::{DeadlineKind, legal_date};
+use crate::directory::UnitRequirement;
 use crate::error::DomainError;
-use crate::ids::{UnitId, id_field, text};
+use crate::ids::{UnitId, text};
 use crate::rule::Rule;
 
 /// Why the petition office sends a matter out of the petition procedure at intake.
@@ -38,7 +39,10 @@ impl PetitionMatter {
             &self.office,
             "route a matter it did not register",
         )?;
-        id_field("to", to.as_str())?;
+        step.unit("to", to, UnitRequirement::Any)?;
+        if let Some(territorial) = territorial_unit {
+            step.unit("territorial_unit", territorial, UnitRequirement::Territory)?;
+        }
         if Some(to) == self.office.as_ref() {
             return Err(DomainError::invalid(
                 "to",
@@ -75,6 +79,7 @@ impl PetitionMatter {
             &self.office,
             "divert a matter it did not register",
         )?;
+        step.unit("to", to, UnitRequirement::Any)?;
         text("channel", channel, MAX_REASON_CHARS)?;
         Ok(vec![MatterEvent::Diverted {
             at: step.at,

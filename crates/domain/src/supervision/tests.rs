@@ -74,7 +74,7 @@ fn given_an_order_when_escalated_up_the_ladder_then_it_reaches_an_accountability
             .feedback_deadline
             .as_ref()
             .unwrap()
-            .is_overdue(&Rules::china().calendar, d("2026-06-20"))
+            .is_overdue(&Rules::shipped().unwrap().calendar, d("2026-06-20"))
     );
     assert!(s.replays());
 }
@@ -115,7 +115,7 @@ fn given_feedback_when_rejected_then_a_new_due_date_runs_and_acceptance_closes_t
             .feedback_deadline
             .as_ref()
             .unwrap()
-            .due(&Rules::china().calendar),
+            .due(&Rules::shipped().unwrap().calendar),
         d("2026-06-30")
     );
     assert!(
@@ -172,7 +172,7 @@ fn given_an_order_to_itself_then_the_field_is_named() {
                 requirements: "x".into(),
             },
         },
-        &Rules::china(),
+        &Rules::shipped().unwrap(),
     );
     assert!(matches!(
         r,

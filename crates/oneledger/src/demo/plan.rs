@@ -1,6 +1,11 @@
 //! The demo year as a plan: every story decided up front from the seed, before any call is made, so the
 //! same seed always loads the same year and the report's figures can be checked against the plan itself.
 
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use oneledger_proto::directory::v1::{Unit, UnitKind};
+
 /// The annual report's figures the demo reproduces (DESIGN.md §1).
 pub mod report {
     /// Risk warnings assessed and handled.
@@ -70,91 +75,142 @@ impl Rng {
     }
 }
 
-/// The district's units, by the part they play.
+/// The district's units, by the part they play, read from its directory.
 #[derive(Debug, Clone)]
 pub struct Units {
     /// The petition office (信访办), which registers and routes.
     pub petition_office: String,
-    /// The district government, which reviews (复查).
-    pub district_government: String,
-    /// The city government, which re-reviews (复核).
-    pub city_government: String,
     /// The political-legal committee (政法委), which screens, assesses, assigns and verifies.
     pub committee: String,
-    /// The joint meeting office, which issues supervision orders.
+    /// The joint meeting office, which issues supervision orders: the department below the committee.
     pub meeting_office: String,
-    /// Development zones, sub-districts and towns: territories and territorial units (属地).
+    /// Development zones, sub-districts and towns in being: territories and territorial units (属地).
     pub territories: Vec<String>,
-    /// Departments: responsible units by subject (属事).
+    /// Their Chinese short names (新港街道), same order, for titles a clerk would write.
+    pub territory_names: Vec<String>,
+    /// Departments: responsible units by subject (属事), in [`SUBJECTS`]' numbering.
     pub departments: Vec<String>,
-    /// One police station per territory, same order.
+    /// The police station of each territory, same order.
     pub stations: Vec<String>,
+    /// Who reviews each unit's opinions (arts. 35–36), by unit id.
+    pub reviewers: BTreeMap<String, String>,
 }
 
+/// The departments [`SUBJECTS`] number, by their ids within the district.
+const DEPARTMENTS: [&str; 10] = [
+    "human_resources_bureau",
+    "housing_bureau",
+    "planning_bureau",
+    "ecology_bureau",
+    "market_regulation_bureau",
+    "education_bureau",
+    "health_commission",
+    "civil_affairs_bureau",
+    "transport_bureau",
+    "agriculture_bureau",
+];
+
 impl Units {
-    /// The units of `district`.
-    pub fn of(district: &str) -> Self {
-        let unit = |name: &str| format!("{district}.{name}");
-        let territories = [
-            "economic_development_zone",
-            "high_tech_zone",
-            "free_trade_zone",
-            "xingang_subdistrict",
-            "tanggu_subdistrict",
-            "hangu_subdistrict",
-            "dagang_subdistrict",
-            "xincheng_town",
-            "zhongtang_town",
-            "taiping_town",
-            "yangjiapo_town",
-            "beitang_subdistrict",
-        ];
-        let departments = [
-            "human_resources_bureau",
-            "housing_bureau",
-            "planning_bureau",
-            "ecology_bureau",
-            "market_regulation_bureau",
-            "education_bureau",
-            "health_commission",
-            "civil_affairs_bureau",
-            "transport_bureau",
-            "agriculture_bureau",
-        ];
-        Units {
-            petition_office: unit("petition_office"),
-            district_government: unit("district_government"),
-            city_government: "tianjin.city_government".into(),
-            committee: unit("political_legal_committee"),
-            meeting_office: unit("joint_meeting_office"),
-            stations: territories
+    /// The units of `district` from its directory as the directory API lists them (units in being).
+    pub fn from_directory(district: &str, listed: &[Unit]) -> anyhow::Result<Self> {
+        let of_kind =
+            |kind: UnitKind| -> Vec<&Unit> { listed.iter().filter(|u| u.kind() == kind).collect() };
+        let one = |kind: UnitKind| -> anyhow::Result<String> {
+            of_kind(kind)
+                .first()
+                .map(|u| u.unit_id.clone())
+                .with_context(|| format!("the directory lists no {kind:?}"))
+        };
+        let committee = one(UnitKind::PoliticalLegalCommittee)?;
+        let meeting_office = of_kind(UnitKind::Department)
+            .into_iter()
+            .find(|u| u.parent_unit_id == committee)
+            .map(|u| u.unit_id.clone())
+            .context("the directory lists no joint meeting office below the committee")?;
+        let territorial: Vec<&Unit> = listed
+            .iter()
+            .filter(|u| {
+                matches!(
+                    u.kind(),
+                    UnitKind::DevelopmentZone | UnitKind::Subdistrict | UnitKind::Town
+                )
+            })
+            .collect();
+        let stations = territorial
+            .iter()
+            .map(|t| {
+                of_kind(UnitKind::PoliceStation)
+                    .into_iter()
+                    .find(|s| s.territory_unit_ids.contains(&t.unit_id))
+                    .map(|s| s.unit_id.clone())
+                    .with_context(|| format!("no police station covers {}", t.unit_id))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let departments = DEPARTMENTS
+            .iter()
+            .map(|d| {
+                let id = format!("{district}.{d}");
+                listed
+                    .iter()
+                    .any(|u| u.unit_id == id)
+                    .then_some(id)
+                    .with_context(|| format!("the directory lists no {district}.{d}"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Units {
+            petition_office: one(UnitKind::PetitionOffice)?,
+            committee,
+            meeting_office,
+            territories: territorial.iter().map(|t| t.unit_id.clone()).collect(),
+            territory_names: territorial.iter().map(|t| short_name(&t.name)).collect(),
+            departments,
+            stations,
+            reviewers: listed
                 .iter()
-                .map(|t| unit(&format!("police.{}", t.split('_').next().unwrap_or(t))))
+                .map(|u| (u.unit_id.clone(), u.reviewer_unit_id.clone()))
                 .collect(),
-            territories: territories.iter().map(|t| unit(t)).collect(),
-            departments: departments.iter().map(|d| unit(d)).collect(),
-        }
+        })
+    }
+
+    /// The unit that reviews `unit`'s opinions.
+    pub fn reviewer_of(&self, unit: &str) -> anyhow::Result<&str> {
+        self.reviewers
+            .get(unit)
+            .map(String::as_str)
+            .filter(|r| !r.is_empty())
+            .with_context(|| format!("the directory names no reviewer of {unit}"))
     }
 }
 
-/// What a matter is about: a title and the department responsible for it.
+/// A territory's name as a clerk writes it in a title: `滨海新区新港街道办事处` → `新港街道`.
+fn short_name(name: &str) -> String {
+    let name = name.strip_prefix("滨海新区").unwrap_or(name);
+    let name = name.strip_suffix("办事处").unwrap_or(name);
+    let name = name.strip_suffix("管理委员会").unwrap_or(name);
+    name.strip_suffix("人民政府").unwrap_or(name).to_owned()
+}
+
+/// What a matter is about: a title and the department responsible for it, by [`DEPARTMENTS`]' index.
 const SUBJECTS: &[(&str, usize)] = &[
-    ("Unpaid wages at a construction site", 0),
-    ("Social insurance contributions not paid", 0),
-    ("Delayed delivery of a purchased flat", 1),
-    ("Property management fees in dispute", 1),
-    ("Compensation for land requisition", 2),
-    ("Demolition and resettlement terms", 2),
-    ("Noise and dust from a factory", 3),
-    ("Sewage discharged into a canal", 3),
-    ("Prepaid card of a closed gym", 4),
-    ("Food safety at a market stall", 4),
-    ("School place for a migrant worker's child", 5),
-    ("Medical dispute after surgery", 6),
-    ("Minimum living allowance refused", 7),
-    ("Bus route cut in a new estate", 8),
-    ("Contracted farmland boundaries", 9),
+    ("建筑工地拖欠农民工工资", 0),
+    ("用人单位未缴纳社会保险", 0),
+    ("所购商品房逾期交付", 1),
+    ("物业服务费收取纠纷", 1),
+    ("征地补偿标准争议", 2),
+    ("房屋征收安置条件争议", 2),
+    ("工厂噪声扬尘扰民", 3),
+    ("企业向河道排放污水", 3),
+    ("健身房闭店预付卡无法退费", 4),
+    ("农贸市场摊位食品安全", 4),
+    ("随迁子女入学学位", 5),
+    ("术后医疗纠纷", 6),
+    ("最低生活保障申请被拒", 7),
+    ("新建小区公交线路停运", 8),
+    ("土地承包经营权边界争议", 9),
 ];
+
+/// The category of each department's matters, as the committee's ledger files them.
+const CATEGORIES: [&str; 5] = ["劳动保障", "住房城建", "土地征收", "生态环境", "消费维权"];
 
 /// Where a petition's story stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -335,13 +391,7 @@ fn petition(rng: &mut Rng, units: &Units, collective: bool) -> PetitionPlan {
         units.departments[department].clone()
     };
     PetitionPlan {
-        title: format!(
-            "{subject}, {}",
-            units.territories[t]
-                .split_once('.')
-                .map_or("", |(_, t)| t)
-                .replace('_', " ")
-        ),
+        title: format!("{}{subject}", units.territory_names[t]),
         collective_size: if collective {
             5 + rng.below(60) as u32
         } else {
@@ -399,9 +449,7 @@ pub fn year(seed: u64, petitions: usize, units: &Units) -> Vec<Story> {
             }
             stories.push(Story::Dispute(DisputePlan {
                 title: subject.to_owned(),
-                category: ["labour", "housing", "land", "environment", "consumer"]
-                    [department.min(9) / 2]
-                    .to_owned(),
+                category: CATEGORIES[department.min(9) / 2].to_owned(),
                 territory: units.territories[t].clone(),
                 station: units.stations[t].clone(),
                 responsible: units.departments[department].clone(),
@@ -497,10 +545,40 @@ pub fn figures(stories: &[Story]) -> [u64; 5] {
 mod tests {
     use super::*;
 
+    /// The shipped Binhai directory's units in being, as the directory API lists them.
+    fn binhai() -> Units {
+        let directory = oneledger_domain::UnitDirectory::binhai().unwrap();
+        let listed: Vec<Unit> = directory
+            .units()
+            .filter(|u| u.valid_to.is_none())
+            .map(Into::into)
+            .collect();
+        Units::from_directory("binhai", &listed).unwrap()
+    }
+
+    #[test]
+    fn given_the_shipped_directory_then_every_territory_has_its_station_and_a_chinese_name() {
+        let units = binhai();
+        assert_eq!(units.territories.len(), 26);
+        assert_eq!(units.stations.len(), 26);
+        let xingang = units
+            .territories
+            .iter()
+            .position(|t| t == "binhai.xingang_subdistrict")
+            .unwrap();
+        assert_eq!(units.territory_names[xingang], "新港街道");
+        assert_eq!(units.stations[xingang], "binhai.police.xingang");
+        assert_eq!(units.meeting_office, "binhai.joint_meeting_office");
+        assert_eq!(
+            units.reviewer_of("binhai.housing_bureau").unwrap(),
+            "binhai.district_government"
+        );
+    }
+
     #[test]
     fn given_any_seed_and_size_then_the_plan_has_the_reports_figures() {
         for (seed, petitions) in [(1, 0), (7, 300), (2024, 2400), (99, 5000)] {
-            let plan = year(seed, petitions, &Units::of("binhai"));
+            let plan = year(seed, petitions, &binhai());
             assert_eq!(
                 figures(&plan),
                 [
@@ -517,7 +595,7 @@ mod tests {
 
     #[test]
     fn given_one_seed_then_the_same_year() {
-        let units = Units::of("binhai");
+        let units = binhai();
         let titles = |seed| -> Vec<String> {
             year(seed, 500, &units)
                 .iter()

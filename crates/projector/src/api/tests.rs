@@ -49,7 +49,7 @@ async fn client_at(
     let api = LedgerApi::new(
         ledger,
         TokenKeys::new(vec![KEY.to_vec()]).unwrap(),
-        Arc::new(Rules::china()),
+        Arc::new(Rules::shipped().unwrap()),
     );
     tokio::spawn(serve(api, listener, std::future::pending()));
     for _ in 0..50 {
@@ -68,7 +68,7 @@ async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
     let all = c
         .list_entries(req(
             pb::ListEntriesRequest::default(),
-            &token("binhai.plc", &[Role::Coordinator]),
+            &token("binhai.political_legal_committee", &[Role::Coordinator]),
         ))
         .await
         .unwrap()
@@ -111,12 +111,15 @@ async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
         ..Default::default()
     };
     assert_eq!(
-        c.list_entries(req(filtered, &token("binhai.plc", &[Role::Coordinator])))
-            .await
-            .unwrap()
-            .into_inner()
-            .entries
-            .len(),
+        c.list_entries(req(
+            filtered,
+            &token("binhai.political_legal_committee", &[Role::Coordinator])
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .entries
+        .len(),
         1
     );
     let none = pb::ListEntriesRequest {
@@ -124,22 +127,28 @@ async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
         ..Default::default()
     };
     assert!(
-        c.list_entries(req(none, &token("binhai.plc", &[Role::Coordinator])))
-            .await
-            .unwrap()
-            .into_inner()
-            .entries
-            .is_empty()
+        c.list_entries(req(
+            none,
+            &token("binhai.political_legal_committee", &[Role::Coordinator])
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .entries
+        .is_empty()
     );
     let bad = pb::ListEntriesRequest {
         min_risk: "extreme".into(),
         ..Default::default()
     };
     assert_eq!(
-        c.list_entries(req(bad, &token("binhai.plc", &[Role::Coordinator])))
-            .await
-            .unwrap_err()
-            .code(),
+        c.list_entries(req(
+            bad,
+            &token("binhai.political_legal_committee", &[Role::Coordinator])
+        ))
+        .await
+        .unwrap_err()
+        .code(),
         tonic::Code::InvalidArgument
     );
     assert_eq!(
@@ -201,7 +210,7 @@ async fn an_entry_shows_every_agency_in_one_timeline_and_the_statistics_count_it
                 to_date: "2026-03-31".into(),
                 unit_id: String::new(),
             },
-            &token("binhai.plc", &[Role::Coordinator]),
+            &token("binhai.political_legal_committee", &[Role::Coordinator]),
         ))
         .await
         .unwrap()
@@ -229,12 +238,15 @@ async fn an_entry_shows_every_agency_in_one_timeline_and_the_statistics_count_it
         unit_id: String::new(),
     };
     assert!(
-        c.get_statistics(req(april, &token("binhai.plc", &[Role::Coordinator])))
-            .await
-            .unwrap()
-            .into_inner()
-            .counts
-            .is_empty()
+        c.get_statistics(req(
+            april,
+            &token("binhai.political_legal_committee", &[Role::Coordinator])
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .counts
+        .is_empty()
     );
 }
 
@@ -245,7 +257,7 @@ async fn watching_streams_changed_entries_from_a_cursor() {
     let mut stream = c
         .watch_entries(req(
             pb::WatchEntriesRequest { after_cursor: 0 },
-            &token("binhai.plc", &[Role::Coordinator]),
+            &token("binhai.political_legal_committee", &[Role::Coordinator]),
         ))
         .await
         .unwrap()
@@ -273,7 +285,7 @@ async fn a_browser_reaches_the_ledger_over_grpc_web() {
         "POST /oneledger.ledger.v1.LedgerService/ListEntries HTTP/1.1\r\nhost: {socket}\r\n\
          content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\nauthorization: Bearer {}\r\n\
          content-length: {}\r\nconnection: close\r\n\r\n",
-        token("binhai.plc", &[Role::Coordinator]),
+        token("binhai.political_legal_committee", &[Role::Coordinator]),
         body.len()
     );
     let mut stream = tokio::net::TcpStream::connect(socket).await.unwrap();
@@ -299,4 +311,109 @@ async fn a_browser_reaches_the_ledger_over_grpc_web() {
         text.contains("Unpaid wages at the port site"),
         "the entry comes back"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_directory_lists_units_by_kind_a_page_at_a_time_and_gets_one_with_its_children() {
+    use oneledger_proto::directory::v1::{
+        self as dir_pb, directory_service_client::DirectoryServiceClient,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_, socket) = client_at(&dir).await;
+    let mut c = DirectoryServiceClient::connect(format!("http://{socket}"))
+        .await
+        .unwrap();
+    let viewer = token(BUREAU, &[Role::Viewer]);
+    let stations = |page_token: String| dir_pb::ListUnitsRequest {
+        kind: dir_pb::UnitKind::PoliceStation as i32,
+        page_size: 10,
+        page_token,
+        ..Default::default()
+    };
+    // Page through today's police stations: one per territory, the merged Yujiapu's left out.
+    let mut seen = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let page = c
+            .list_units(req(stations(page_token), &viewer))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(page.total_size, 26);
+        seen.extend(page.units);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    assert_eq!(seen.len(), 26);
+    let xingang = seen
+        .iter()
+        .find(|u| u.unit_id == STATION)
+        .expect("the Xingang station");
+    assert_eq!(xingang.name, "新港派出所");
+    assert_eq!(xingang.territory_unit_ids, [TOWN]);
+    assert_eq!(xingang.reviewer_unit_id, "binhai.public_security_bureau");
+    // Chinese text search, and the merged unit when asked for the inactive too.
+    let found = c
+        .list_units(req(
+            dir_pb::ListUnitsRequest {
+                name_contains: "于家堡".into(),
+                include_inactive: true,
+                ..Default::default()
+            },
+            &viewer,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(found.total_size, 2, "{found:?}");
+    assert!(found.units.iter().all(|u| u.valid_to == "2013-12-31"));
+    // One unit with its children.
+    let government = c
+        .get_unit(req(
+            dir_pb::GetUnitRequest {
+                unit_id: "binhai.district_government".into(),
+            },
+            &viewer,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        government.unit.unwrap().reviewer_unit_id,
+        "tianjin.city_government"
+    );
+    assert!(government.children.iter().any(|u| u.unit_id == BUREAU));
+    // What the directory does not know is named.
+    let ghost = c
+        .get_unit(req(
+            dir_pb::GetUnitRequest {
+                unit_id: "binhai.human_resouces_bureau".into(),
+            },
+            &viewer,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(ghost.code(), tonic::Code::NotFound);
+    for bad in [
+        dir_pb::ListUnitsRequest {
+            page_token: "forged".into(),
+            ..Default::default()
+        },
+        dir_pb::ListUnitsRequest {
+            parent_unit_id: "binhai.nowhere".into(),
+            ..Default::default()
+        },
+        dir_pb::ListUnitsRequest {
+            on: "2026-13-01".into(),
+            ..Default::default()
+        },
+    ] {
+        let status = c.list_units(req(bad.clone(), &viewer)).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{bad:?}");
+    }
+    // A token is needed, as for the ledger.
+    let anonymous = c.list_units(dir_pb::ListUnitsRequest::default()).await;
+    assert_eq!(anonymous.unwrap_err().code(), tonic::Code::Unauthenticated);
 }

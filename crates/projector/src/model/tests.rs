@@ -21,7 +21,7 @@ fn given_three_agencies_histories_then_one_entry_shows_everything_in_one_timelin
     let [p, s, c] = history();
     let total = p.len() + s.len() + c.len();
     let model = apply_all(p.into_iter().chain(s).chain(c));
-    let rules = Rules::china();
+    let rules = Rules::shipped().unwrap();
     let today = NaiveDate::from_ymd_opt(2026, 3, 20).unwrap();
     let entries = model.entries(&rules, today);
     assert_eq!(
@@ -73,7 +73,7 @@ fn given_three_agencies_histories_then_one_entry_shows_everything_in_one_timelin
 fn given_a_later_day_then_overdue_is_computed_then_not_frozen() {
     let [p, s, c] = history();
     let model = apply_all(p.into_iter().chain(s).chain(c));
-    let rules = Rules::china();
+    let rules = Rules::shipped().unwrap();
     let early = model.entries(&rules, NaiveDate::from_ymd_opt(2026, 3, 10).unwrap());
     let mid = model.entries(&rules, NaiveDate::from_ymd_opt(2026, 3, 20).unwrap());
     let late = model.entries(&rules, NaiveDate::from_ymd_opt(2026, 7, 1).unwrap());
@@ -123,7 +123,7 @@ proptest! {
             }
         }
         prop_assert_eq!(&model, &reference);
-        let rules = Rules::china();
+        let rules = Rules::shipped().unwrap();
         let today = NaiveDate::from_ymd_opt(2026, 3, 20).unwrap();
         prop_assert_eq!(model.entries(&rules, today), reference.entries(&rules, today));
     }
@@ -135,7 +135,7 @@ fn given_a_hearing_open_in_re_review_then_the_entry_shows_its_clock_paused() {
     let model = apply_all(matter_in_a_hearing());
     // when the entry is read some days later
     let entries = model.entries(
-        &Rules::china(),
+        &Rules::shipped().unwrap(),
         NaiveDate::from_ymd_opt(2026, 4, 20).unwrap(),
     );
     // then the re-review opinion's clock is paused, and no other clock is

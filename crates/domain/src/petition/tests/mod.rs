@@ -99,6 +99,34 @@ fn replied(delivered: &str) -> Scenario {
     s
 }
 
+/// A reply delivered on 2026-03-16, reviewed by the district government (upheld), the review opinion
+/// delivered on 2026-04-21: the re-review window is open.
+fn review_replied() -> Scenario {
+    let mut s = replied("2026-03-16");
+    s.ok(
+        "2026-04-01",
+        DISTRICT_GOV,
+        MatterAction::RequestReview {
+            reviewing_unit: u(DISTRICT_GOV),
+        },
+    )
+    .ok(
+        "2026-04-20",
+        DISTRICT_GOV,
+        MatterAction::IssueReviewOpinion {
+            outcome: ReviewOutcome::Upheld,
+        },
+    )
+    .ok(
+        "2026-04-21",
+        DISTRICT_GOV,
+        MatterAction::DeliverReply {
+            delivered_on: d("2026-04-21"),
+        },
+    );
+    s
+}
+
 fn refused_rule(
     result: Result<Vec<MatterEvent>, DomainError>,
 ) -> (Rule, Option<NaiveDate>, String) {

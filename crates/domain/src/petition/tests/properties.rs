@@ -213,29 +213,8 @@ fn random_walks_often_reach_a_stage_that_bars_the_same_facts() {
 fn random_runs_do_reach_the_final_stages() {
     // Guards the properties above against vacuity: a fixed walk reaches Concluded.
     let s = {
-        let mut s = replied("2026-03-16");
+        let mut s = review_replied();
         s.ok(
-            "2026-04-01",
-            DISTRICT_GOV,
-            MatterAction::RequestReview {
-                reviewing_unit: u(DISTRICT_GOV),
-            },
-        )
-        .ok(
-            "2026-04-20",
-            DISTRICT_GOV,
-            MatterAction::IssueReviewOpinion {
-                outcome: ReviewOutcome::Upheld,
-            },
-        )
-        .ok(
-            "2026-04-21",
-            DISTRICT_GOV,
-            MatterAction::DeliverReply {
-                delivered_on: d("2026-04-21"),
-            },
-        )
-        .ok(
             "2026-05-11",
             CITY_GOV,
             MatterAction::RequestReReview {

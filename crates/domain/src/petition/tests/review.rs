@@ -88,28 +88,7 @@ fn given_a_review_window_ending_on_a_swapped_working_saturday_then_the_saturday_
 
 #[test]
 fn given_a_claim_when_taken_through_review_re_review_and_a_hearing_then_it_is_concluded() {
-    let mut s = replied("2026-03-16");
-    s.ok(
-        "2026-04-01",
-        DISTRICT_GOV,
-        MatterAction::RequestReview {
-            reviewing_unit: u(DISTRICT_GOV),
-        },
-    )
-    .ok(
-        "2026-04-20",
-        DISTRICT_GOV,
-        MatterAction::IssueReviewOpinion {
-            outcome: ReviewOutcome::Upheld,
-        },
-    )
-    .ok(
-        "2026-04-21",
-        DISTRICT_GOV,
-        MatterAction::DeliverReply {
-            delivered_on: d("2026-04-21"),
-        },
-    );
+    let mut s = review_replied();
     assert_eq!(s.state.stage, Stage::ReviewReplied);
     s.ok(
         "2026-05-11",
@@ -157,48 +136,69 @@ fn given_a_claim_when_taken_through_review_re_review_and_a_hearing_then_it_is_co
 }
 
 #[test]
-fn given_a_review_when_the_responsible_unit_is_named_as_reviewer_then_it_is_refused() {
+fn given_a_department_s_reply_when_anyone_but_the_unit_one_level_up_is_named_reviewer_then_art_35_names_the_reviewer()
+ {
+    // The bureau's reviewer in the directory is the district government.
+    for (named, refusal) in [
+        (BUREAU, "Refused"),                         // the responsible unit itself
+        ("binhai.housing_bureau", "Refused"),        // a peer department
+        (TOWN, "Refused"),                           // the territorial sub-district
+        (CITY_GOV, "Refused"),                       // two levels up
+        ("binhai.human_resouces_bureau", "Invalid"), // a typo: no such unit
+    ] {
+        let mut s = replied("2026-03-16");
+        let r = s.when(
+            "2026-04-01",
+            OFFICE,
+            MatterAction::RequestReview {
+                reviewing_unit: u(named),
+            },
+        );
+        match (refusal, r) {
+            ("Refused", Err(DomainError::Refused { rule, reason, .. })) => {
+                assert_eq!(rule, Rule::Art35, "{named}");
+                assert!(reason.contains("`binhai.district_government`"), "{reason}");
+                assert!(reason.contains("天津市滨海新区人民政府"), "{reason}");
+            }
+            ("Invalid", Err(DomainError::Invalid { field, reason })) => {
+                assert_eq!(field, "reviewing_unit");
+                assert!(reason.contains(named), "{reason}");
+            }
+            (_, other) => panic!("{named}: {other:?}"),
+        }
+    }
+    // and the unit one level up is accepted
     let mut s = replied("2026-03-16");
-    let r = s.when(
+    s.ok(
         "2026-04-01",
-        BUREAU,
+        OFFICE,
         MatterAction::RequestReview {
-            reviewing_unit: u(BUREAU),
+            reviewing_unit: u(DISTRICT_GOV),
         },
     );
-    assert!(matches!(
-        r,
-        Err(DomainError::Invalid {
-            field: "reviewing_unit",
-            ..
-        })
-    ));
+    assert_eq!(s.state.reviewing_unit, Some(u(DISTRICT_GOV)));
+}
+
+#[test]
+fn given_a_review_reply_when_a_unit_below_the_reviewer_is_named_for_re_review_then_art_36_names_the_city()
+ {
+    let mut s = review_replied();
+    for below in [BUREAU, DISTRICT_GOV, "binhai.petition_office"] {
+        let (rule, _, reason) = refused_rule(s.when(
+            "2026-05-11",
+            OFFICE,
+            MatterAction::RequestReReview {
+                re_reviewing_unit: u(below),
+            },
+        ));
+        assert_eq!(rule, Rule::Art36);
+        assert!(reason.contains("`tianjin.city_government`"), "{reason}");
+    }
 }
 
 #[test]
 fn given_a_re_review_window_when_the_request_is_late_then_it_is_refused_citing_art_36() {
-    let mut s = replied("2026-03-16");
-    s.ok(
-        "2026-04-01",
-        DISTRICT_GOV,
-        MatterAction::RequestReview {
-            reviewing_unit: u(DISTRICT_GOV),
-        },
-    )
-    .ok(
-        "2026-04-20",
-        DISTRICT_GOV,
-        MatterAction::IssueReviewOpinion {
-            outcome: ReviewOutcome::Upheld,
-        },
-    )
-    .ok(
-        "2026-04-21",
-        DISTRICT_GOV,
-        MatterAction::DeliverReply {
-            delivered_on: d("2026-04-21"),
-        },
-    );
+    let mut s = review_replied();
     // Day 30 from Tue 04-21 is Thu 05-21.
     let (rule, deadline, _) = refused_rule(s.when(
         "2026-05-22",
