@@ -12,7 +12,7 @@ use oneledger_auth::{AuthError, AuthLayer, Caller, Role, TokenKeys, caller};
 use oneledger_domain::clock::{CHINA_STANDARD_TIME_SECS, legal_date};
 use oneledger_domain::dispute::RiskLevel;
 use oneledger_domain::statistics::{self, Figure, MatterTally};
-use oneledger_domain::{Agency, ItemKind, ItemRef, Rules};
+use oneledger_domain::{Agency, ItemKind, ItemRef, Rules, UnitId};
 use oneledger_proto::common::v1 as common;
 use oneledger_proto::convert::{self, WireError};
 use oneledger_proto::directory::v1::directory_service_server::DirectoryServiceServer;
@@ -23,7 +23,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use crate::directory::DirectoryApi;
-use crate::ledger::{LedgerError, ListFilter, SqlLedger};
+use crate::ledger::{LedgerError, ListFilter, Scope, SqlLedger};
 use crate::model::{EntryView, ItemState};
 
 /// Entries per page unless asked otherwise.
@@ -59,12 +59,17 @@ fn district_wide(caller: &Caller) -> bool {
         .any(|r| caller.has(*r))
 }
 
-fn involves(entry: &EntryView, unit: &str) -> bool {
-    let is = |u: &Option<oneledger_domain::UnitId>| u.as_ref().is_some_and(|u| u.0 == unit);
-    is(&entry.responsible_unit)
-        || is(&entry.territorial_unit)
-        || is(&entry.police_station)
-        || entry.co_handling_units.iter().any(|u| u.0 == unit)
+/// True when `entry` is in the ledger of `scope`: a unit of it takes part in an item, or the entry arose
+/// in one of its territories.
+fn visible(entry: &EntryView, scope: &Scope) -> bool {
+    entry
+        .participants
+        .iter()
+        .any(|u| scope.units.contains(&u.0))
+        || entry
+            .territory
+            .as_ref()
+            .is_some_and(|t| scope.territories.contains(&t.0))
 }
 
 fn entry_pb(e: &EntryView, with_timeline: bool) -> pb::Entry {
@@ -143,6 +148,22 @@ fn day_start(day: NaiveDate) -> String {
 }
 
 impl LedgerApi {
+    /// The entries `unit`'s ledger holds (DESIGN §4, visibility follows the hierarchy): those the unit or
+    /// a unit below it takes part in, and those arising in a zone, sub-district or town among them.
+    fn scope_of(&self, unit: &UnitId) -> Scope {
+        let directory = &self.rules.directory;
+        let below = directory.subtree(unit);
+        let territories = below
+            .iter()
+            .filter(|u| directory.get(u).is_some_and(|u| u.kind.is_territory()))
+            .map(|u| u.0.clone())
+            .collect();
+        Scope {
+            units: below.into_iter().map(|u| u.0).collect(),
+            territories,
+        }
+    }
+
     /// The API over `ledger`.
     pub fn new(ledger: SqlLedger, keys: TokenKeys, rules: Arc<Rules>) -> Self {
         LedgerApi {
@@ -191,15 +212,24 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
     ) -> Result<Response<pb::ListEntriesResponse>, Status> {
         let caller = caller(&request)?;
         let req = request.into_inner();
-        let unit = match (req.unit_id.is_empty(), district_wide(&caller)) {
+        let scope = match (req.unit_id.is_empty(), district_wide(&caller)) {
             (true, true) => None,
-            (true, false) => Some(caller.unit.0.clone()),
-            (false, true) => Some(req.unit_id.clone()),
-            (false, false) if req.unit_id == caller.unit.0 => Some(req.unit_id.clone()),
-            (false, false) => {
-                return Err(
-                    AuthError::PermissionDenied("a unit sees only its own ledger".into()).into(),
-                );
+            (true, false) => Some(self.scope_of(&caller.unit)),
+            (false, district) => {
+                let unit = UnitId(req.unit_id.clone());
+                if self.rules.directory.get(&unit).is_none() {
+                    return Err(invalid(
+                        "unit_id",
+                        &format!("`{unit}` is not a unit of the district's directory"),
+                    ));
+                }
+                if !district && !self.rules.directory.subtree(&caller.unit).contains(&unit) {
+                    return Err(AuthError::PermissionDenied(
+                        "a unit sees its own ledger and those of the units below it".into(),
+                    )
+                    .into());
+                }
+                Some(self.scope_of(&unit))
             }
         };
         let page_size = match req.page_size as usize {
@@ -225,7 +255,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             return Err(invalid("status", "open or closed"));
         }
         let filter = ListFilter {
-            unit,
+            scope,
             territory: (!req.territory_unit_id.is_empty()).then(|| req.territory_unit_id.clone()),
             title_contains: (!req.title_contains.is_empty()).then(|| req.title_contains.clone()),
         };
@@ -283,7 +313,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             .view(&root, legal_date(Utc::now()))
             .await?
             .ok_or_else(|| Status::not_found("entry not found"))?;
-        if !district_wide(&caller) && !involves(&view, &caller.unit.0) {
+        if !district_wide(&caller) && !visible(&view, &self.scope_of(&caller.unit)) {
             return Err(AuthError::PermissionDenied(
                 "the entry is not in this unit's ledger".into(),
             )
@@ -303,6 +333,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         let caller = caller(&request)?;
         let mut cursor = request.into_inner().after_cursor;
         let (tx, rx) = mpsc::channel(16);
+        let scope = (!district_wide(&caller)).then(|| self.scope_of(&caller.unit));
         let api = self.clone();
         tokio::spawn(async move {
             loop {
@@ -330,7 +361,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
                             return;
                         }
                     };
-                    if !district_wide(&caller) && !involves(&view, &caller.unit.0) {
+                    if scope.as_ref().is_some_and(|scope| !visible(&view, scope)) {
                         continue;
                     }
                     if tx

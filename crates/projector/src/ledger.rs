@@ -233,6 +233,29 @@ enum Db {
     Sqlite(SqlitePool),
 }
 
+/// Replaces the other units of each `(item key, units)` in `ledger_item_units`, inside `$tx`.
+macro_rules! write_item_units {
+    ($tx:ident, $items:expr) => {{
+        let items: Vec<(&String, &Vec<String>)> = $items.collect();
+        let keys: Vec<&str> = items.iter().map(|(key, _)| key.as_str()).collect();
+        let mut delete = QueryBuilder::new("DELETE FROM ledger_item_units WHERE item IN ");
+        in_list(&mut delete, &keys);
+        delete.build().execute(&mut *$tx).await?;
+        let pairs: Vec<(&String, &String)> = items
+            .iter()
+            .flat_map(|(key, units)| units.iter().map(move |u| (*key, u)))
+            .collect();
+        for pairs in pairs.chunks(ROW_CHUNK) {
+            let mut insert = QueryBuilder::new("INSERT INTO ledger_item_units (item, unit) ");
+            insert.push_values(pairs, |mut values, (key, unit)| {
+                values.push_bind(*key).push_bind(*unit);
+            });
+            insert.push(" ON CONFLICT DO NOTHING");
+            insert.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+
 /// Runs `$body` with `$tx` a transaction of the ledger's backend, committing after. The body is expanded
 /// once per backend, so a `QueryBuilder` in it writes that backend's placeholders.
 macro_rules! in_transaction {
@@ -348,7 +371,38 @@ impl SqlLedger {
             sqlx::migrate!("migrations/postgres").run(&pool).await?;
             Db::Pg(pool)
         };
-        Ok(SqlLedger { db })
+        let ledger = SqlLedger { db };
+        ledger.backfill_item_units().await?;
+        Ok(ledger)
+    }
+
+    /// Fills `ledger_item_units` for the items applied before it existed (migration 0007), once: the
+    /// migration leaves a pending row that this removes in the same transaction.
+    async fn backfill_item_units(&self) -> Result<(), LedgerError> {
+        in_transaction!(write & self.db, |tx| {
+            let pending: Option<String> =
+                sqlx::query_scalar("SELECT name FROM ledger_backfills WHERE name = 'item_units'")
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if pending.is_some() {
+                let mut rows = Vec::new();
+                for row in sqlx::query("SELECT item, state FROM ledger_items")
+                    .fetch_all(&mut *tx)
+                    .await?
+                {
+                    let key: String = row.try_get("item")?;
+                    let state: String = row.try_get("state")?;
+                    let item: Item = serde_json::from_str(&state).map_err(corrupt)?;
+                    rows.push((key, item.summary().other_units));
+                }
+                for chunk in rows.chunks(ROW_CHUNK) {
+                    write_item_units!(tx, chunk.iter().map(|(key, units)| (key, units)));
+                }
+                sqlx::query("DELETE FROM ledger_backfills WHERE name = 'item_units'")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        })
     }
 
     /// Closes the ledger's connections; on SQLite the write-ahead log is first folded into the database
@@ -601,6 +655,10 @@ impl SqlLedger {
                      state = excluded.state",
                 );
                 query.build().execute(&mut *tx).await?;
+                write_item_units!(
+                    tx,
+                    chunk.iter().map(|row| (&row.key, &row.summary.other_units))
+                );
             }
             for chunk in prepared.changed.chunks(ROW_CHUNK) {
                 let mut query = QueryBuilder::new("INSERT INTO ledger_changes (root) ");
@@ -710,15 +768,25 @@ impl SqlLedger {
 #[cfg(test)]
 mod tests;
 
-/// Filters of a list, those the database applies.
+/// Which entries a list reads.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
-    /// Entries with an item of this responsible or territorial unit.
-    pub unit: Option<String>,
+    /// Only the entries of this scope; none for every entry.
+    pub scope: Option<Scope>,
     /// Entries with an item in this territory.
     pub territory: Option<String>,
     /// Entries with this text in an item's title.
     pub title_contains: Option<String>,
+}
+
+/// The entries a unit's ledger holds: those with an item any of `units` takes part in (responsible,
+/// territorial or another part), and those arising in any of `territories`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// The units (a unit and those below it).
+    pub units: Vec<String>,
+    /// The territories (a zone, sub-district or town sees what arises in it).
+    pub territories: Vec<String>,
 }
 
 impl SqlLedger {
@@ -733,32 +801,59 @@ impl SqlLedger {
             .title_contains
             .as_ref()
             .map(|t| format!("%{}%", t.replace(['%', '_'], "")));
-        // Each unit column is range-scanned in root order on its own index; UNION merges them.
-        let unit_columns: &[Option<&str>] = match filter.unit {
-            Some(_) => &[Some("responsible_unit"), Some("territorial_unit")],
-            None => &[None],
+        // One SELECT per way an item enters the scope, each range-scanned in root order on its own
+        // index; UNION merges them without duplicates, DISTINCT where there is one SELECT. `i` is the
+        // item row.
+        let branches: Vec<(&str, &str, &[String])> = match &filter.scope {
+            None => vec![("FROM ledger_items i WHERE ", "", &[])],
+            Some(scope) => {
+                let mut branches: Vec<(&str, &str, &[String])> = Vec::new();
+                if !scope.units.is_empty() {
+                    let items = "FROM ledger_items i WHERE ";
+                    branches.push((items, "i.responsible_unit", &scope.units));
+                    branches.push((items, "i.territorial_unit", &scope.units));
+                    branches.push((
+                        "FROM ledger_item_units p JOIN ledger_items i ON i.item = p.item WHERE ",
+                        "p.unit",
+                        &scope.units,
+                    ));
+                }
+                if !scope.territories.is_empty() {
+                    branches.push((
+                        "FROM ledger_items i WHERE ",
+                        "i.territory",
+                        &scope.territories,
+                    ));
+                }
+                branches
+            }
         };
+        if branches.is_empty() {
+            return Ok(Vec::new());
+        }
         in_transaction!(&self.db, |tx| {
             let mut query = QueryBuilder::new("");
-            for (i, column) in unit_columns.iter().enumerate() {
+            for (i, (select, column, values)) in branches.iter().enumerate() {
                 if i > 0 {
                     query.push(" UNION ");
                 }
-                match (column, &filter.unit) {
-                    (Some(column), Some(unit)) => {
-                        query.push("SELECT root FROM ledger_items WHERE ");
-                        query.push(column).push(" = ").push_bind(unit).push(" AND ");
-                    }
-                    _ => {
-                        query.push("SELECT DISTINCT root FROM ledger_items WHERE ");
-                    }
+                query.push(if branches.len() == 1 {
+                    "SELECT DISTINCT i.root "
+                } else {
+                    "SELECT i.root "
+                });
+                query.push(*select);
+                if !column.is_empty() {
+                    query.push(*column).push(" IN ");
+                    in_list(&mut query, values);
+                    query.push(" AND ");
                 }
-                query.push("root > ").push_bind(after);
+                query.push("i.root > ").push_bind(after);
                 if let Some(territory) = &filter.territory {
-                    query.push(" AND territory = ").push_bind(territory);
+                    query.push(" AND i.territory = ").push_bind(territory);
                 }
                 if let Some(title) = &title {
-                    query.push(" AND title LIKE ").push_bind(title);
+                    query.push(" AND i.title LIKE ").push_bind(title);
                 }
             }
             query

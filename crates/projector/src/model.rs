@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use oneledger_domain::clock::Deadline;
-use oneledger_domain::dispute::{Dispute, DisputeEvent, DisputeSource, RiskLevel};
+use oneledger_domain::dispute::{Dispute, DisputeEvent, RiskLevel};
 use oneledger_domain::joint::{JointEvent, JointHandling};
 use oneledger_domain::link::LinkEvent;
 use oneledger_domain::petition::{MatterEvent, PetitionMatter};
@@ -13,7 +13,7 @@ use oneledger_domain::police::{PoliceEvent, PoliceParticipation};
 use oneledger_domain::supervision::{EscalationLevel, OrderEvent, SupervisionOrder};
 use oneledger_domain::{
     Agency, Aggregate, DisputeId, ItemKind, ItemRef, JointHandlingId, MatterId, Rules,
-    SupervisionOrderId, UnitId, streams,
+    SupervisionOrderId, UnitId, UnitKind, streams,
 };
 use oneledger_store::RecordedEvent;
 use serde::{Deserialize, Serialize};
@@ -128,12 +128,34 @@ pub struct ItemSummary {
     pub territorial_unit: Option<String>,
     /// Territory.
     pub territory: Option<String>,
+    /// The other units that take part: reviewers, a reporting station, co-handlers, stations that
+    /// joined, an order's issuer. A unit sees every entry it takes part in.
+    pub other_units: Vec<String>,
 }
 
 impl Item {
+    /// Every unit that takes part in the item, responsible and territorial first.
+    pub fn participants(&self) -> BTreeSet<UnitId> {
+        let s = self.summary();
+        [s.responsible_unit, s.territorial_unit]
+            .into_iter()
+            .flatten()
+            .chain(s.other_units)
+            .map(UnitId)
+            .collect()
+    }
+
     /// The item's filter columns.
     pub fn summary(&self) -> ItemSummary {
         let unit = |u: &Option<UnitId>| u.as_ref().map(|u| u.0.clone());
+        let others = |units: &[&Option<UnitId>]| -> Vec<String> {
+            units
+                .iter()
+                .copied()
+                .flatten()
+                .map(|u| u.0.clone())
+                .collect()
+        };
         match &self.state {
             ItemState::PetitionMatter(m) => ItemSummary {
                 kind: ItemKind::PetitionMatter.as_str(),
@@ -143,6 +165,7 @@ impl Item {
                 responsible_unit: unit(&m.responsible_unit),
                 territorial_unit: unit(&m.territorial_unit),
                 territory: unit(&m.territory),
+                other_units: others(&[&m.reviewing_unit, &m.re_reviewing_unit]),
             },
             ItemState::Dispute(d) => ItemSummary {
                 kind: ItemKind::Dispute.as_str(),
@@ -152,8 +175,9 @@ impl Item {
                 responsible_unit: unit(&d.responsible_unit),
                 territorial_unit: unit(&d.territorial_unit),
                 territory: unit(&d.territory),
+                other_units: others(&[&d.reporting_unit]),
             },
-            ItemState::JointHandling { handling, .. } => ItemSummary {
+            ItemState::JointHandling { handling, police } => ItemSummary {
                 kind: ItemKind::JointHandling.as_str(),
                 title: String::new(),
                 stage: if handling.closed {
@@ -165,6 +189,14 @@ impl Item {
                 responsible_unit: unit(&handling.lead_unit),
                 territorial_unit: None,
                 territory: None,
+                other_units: handling
+                    .co_handlers
+                    .keys()
+                    .chain(police.keys())
+                    .map(|u| u.0.clone())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
             },
             ItemState::SupervisionOrder(o) => ItemSummary {
                 kind: ItemKind::SupervisionOrder.as_str(),
@@ -174,6 +206,7 @@ impl Item {
                 responsible_unit: unit(&o.to_unit),
                 territorial_unit: None,
                 territory: None,
+                other_units: others(&[&o.issuer]),
             },
         }
     }
@@ -338,6 +371,12 @@ impl LedgerModel {
 
     fn view(&self, root: ItemRef, items: &[&Item], rules: &Rules, today: NaiveDate) -> EntryView {
         let calendar = &rules.calendar;
+        let is_station = |unit: &UnitId| {
+            rules
+                .directory
+                .get(unit)
+                .is_some_and(|u| u.kind == UnitKind::PoliceStation)
+        };
         let mut v = EntryView {
             root: Some(root.clone()),
             ..EntryView::default()
@@ -345,6 +384,7 @@ impl LedgerModel {
         let mut open = false;
         for item in items {
             v.items.push(item.item.clone());
+            v.participants.extend(item.participants());
             let mut deadlines: Vec<&Deadline> = Vec::new();
             let (title, closed) = match &item.state {
                 ItemState::PetitionMatter(m) => {
@@ -376,10 +416,10 @@ impl LedgerModel {
                     v.collective_size = v.collective_size.max(d.collective_size);
                     v.risk_level = v.risk_level.max(d.risk_level);
                     v.resolution_reports += d.resolution_reports;
-                    // A dispute met in policing is reported by the police station of the entry.
-                    if d.source == Some(DisputeSource::Policing) {
-                        v.police_station =
-                            v.police_station.take().or_else(|| d.reporting_unit.clone());
+                    // A dispute reported by a police station (the directory says which units are
+                    // stations) names the entry's station.
+                    if let Some(reporter) = d.reporting_unit.as_ref().filter(|u| is_station(u)) {
+                        v.police_station = v.police_station.take().or(Some(reporter.clone()));
                     }
                     v.stages
                         .push((item.item.clone(), d.stage.as_str().to_owned()));
@@ -387,6 +427,12 @@ impl LedgerModel {
                     (d.title.clone(), d.stage.is_closed())
                 }
                 ItemState::JointHandling { handling, police } => {
+                    let station = handling
+                        .co_handlers
+                        .keys()
+                        .chain(police.keys())
+                        .find(|u| is_station(u));
+                    v.police_station = v.police_station.take().or(station.cloned());
                     v.co_handling_units
                         .extend(handling.co_handlers.keys().cloned());
                     v.co_handling_units.extend(police.keys().cloned());
@@ -481,6 +527,8 @@ pub struct EntryView {
     pub police_station: Option<UnitId>,
     /// Co-handling units.
     pub co_handling_units: BTreeSet<UnitId>,
+    /// Every unit taking part in any item: who sees the entry besides district roles and territories.
+    pub participants: BTreeSet<UnitId>,
     /// Each item's internal stage.
     pub stages: Vec<(ItemRef, String)>,
     /// Closed when every item is.

@@ -93,6 +93,62 @@ async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
         .unwrap()
         .into_inner();
     assert!(stranger.entries.is_empty());
+    // The station only co-handles; the district government and the public security bureau see what
+    // the units below them take part in; a unit asks for a unit below it, never beside it.
+    for (unit, asked) in [
+        (STATION, ""),
+        ("binhai.district_government", ""),
+        ("binhai.public_security_bureau", ""),
+        ("binhai.district_government", BUREAU),
+    ] {
+        let listed = c
+            .list_entries(req(
+                pb::ListEntriesRequest {
+                    unit_id: asked.into(),
+                    ..Default::default()
+                },
+                &token(unit, &[Role::Viewer]),
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(listed.entries.len(), 1, "{unit} asking {asked:?}");
+    }
+    let get = |unit: &str| {
+        let mut c = c.clone();
+        let token = token(unit, &[Role::Viewer]);
+        async move {
+            c.get_entry(req(
+                pb::GetEntryRequest {
+                    item: Some(common::ItemRef {
+                        kind: common::ItemKind::JointHandling as i32,
+                        id: "JH1".into(),
+                    }),
+                },
+                &token,
+            ))
+            .await
+        }
+    };
+    assert!(get(STATION).await.is_ok());
+    assert_eq!(
+        get("binhai.tax_bureau").await.unwrap_err().code(),
+        tonic::Code::PermissionDenied
+    );
+    let ghost = pb::ListEntriesRequest {
+        unit_id: "binhai.human_resouces_bureau".into(),
+        ..Default::default()
+    };
+    assert_eq!(
+        c.list_entries(req(
+            ghost,
+            &token("binhai.political_legal_committee", &[Role::Coordinator])
+        ))
+        .await
+        .unwrap_err()
+        .code(),
+        tonic::Code::InvalidArgument
+    );
     let peek = pb::ListEntriesRequest {
         unit_id: BUREAU.into(),
         ..Default::default()

@@ -134,3 +134,59 @@ async fn an_event_the_model_cannot_read_is_parked_and_the_feed_goes_on() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_s_scope_lists_the_entries_it_co_handles_and_a_territory_what_arises_in_it() {
+    use crate::fixtures::{STATION, TOWN};
+    with_backends(async |ledger: SqlLedger| {
+        project(&ledger, 5).await;
+        let roots = async |units: &[&str], territories: &[&str]| {
+            let filter = ListFilter {
+                scope: Some(Scope {
+                    units: units.iter().map(|u| u.to_string()).collect(),
+                    territories: territories.iter().map(|t| t.to_string()).collect(),
+                }),
+                ..ListFilter::default()
+            };
+            ledger.list_roots(&filter, "", 10).await.unwrap()
+        };
+        // The station is neither responsible nor territorial: it co-handles the joint handling.
+        assert_eq!(roots(&[STATION], &[]).await, ["petition_matter:PM1"]);
+        // The sub-district, by territory alone.
+        assert_eq!(roots(&[], &[TOWN]).await, ["petition_matter:PM1"]);
+        // A unit with no part sees nothing; an empty scope lists nothing.
+        assert!(roots(&["binhai.tax_bureau"], &[]).await.is_empty());
+        assert!(roots(&[], &[]).await.is_empty());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ledger_from_before_the_unit_table_is_filled_from_its_items_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
+    let ledger = SqlLedger::connect(&url).await.unwrap();
+    project(&ledger, 50).await;
+    // As a ledger applied before migration 0007 would be: no unit rows, the backfill pending.
+    let Db::Sqlite(pool) = &ledger.db else {
+        unreachable!("a SQLite ledger")
+    };
+    sqlx::query("DELETE FROM ledger_item_units")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO ledger_backfills (name) VALUES ('item_units')")
+        .execute(pool)
+        .await
+        .unwrap();
+    ledger.close().await.unwrap();
+    let reopened = SqlLedger::connect(&url).await.unwrap();
+    let filter = ListFilter {
+        scope: Some(Scope {
+            units: vec![crate::fixtures::STATION.to_owned()],
+            territories: vec![],
+        }),
+        ..ListFilter::default()
+    };
+    assert_eq!(reopened.list_roots(&filter, "", 10).await.unwrap().len(), 1);
+}
