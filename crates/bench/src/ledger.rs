@@ -199,6 +199,7 @@ pub async fn run(
         token_keys: keys.clone(),
         master_key: Some(vec![9; 32]),
         rules,
+        peers: Default::default(),
     };
     tokio::spawn(oneledger_services::serve(
         settings,

@@ -23,6 +23,7 @@ use sqlx::{PgPool, SqlitePool};
 use uuid::Uuid;
 
 mod ledger;
+mod links;
 
 /// Benchmark settings.
 #[derive(Debug, Parser)]
@@ -32,6 +33,15 @@ struct Config {
     /// store and relay ones.
     #[arg(long)]
     ledger: bool,
+    /// Run the link benchmark (LinkItems latency as the district's registry grows) instead.
+    #[arg(long)]
+    links: bool,
+    /// Link benchmark: the registry sizes to measure at.
+    #[arg(long, value_delimiter = ',', default_value = "0,10000,100000")]
+    existing_links: Vec<usize>,
+    /// Link benchmark: timed links at each size.
+    #[arg(long, default_value_t = 200)]
+    timed_links: usize,
     /// Ledger benchmarks: matters generated (two events each; one ledger entry each).
     #[arg(long, default_value_t = 100_000)]
     matters: usize,
@@ -535,6 +545,28 @@ fn print(rows: &[Row]) {
 #[tokio::main]
 async fn main() -> Result<()> {
     let config = Config::parse();
+    if config.links {
+        let dir = tempfile::tempdir()?;
+        let rows = links::run(dir.path(), &config.existing_links, config.timed_links).await?;
+        let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
+        println!("oneledger-bench --links: political-legal service on SQLite, LinkItems over gRPC");
+        println!(
+            "| links in the registry | baseline: one replay of the registry, ms | first link after start, ms | next {} links p50 ms | p99 ms |",
+            config.timed_links
+        );
+        println!("|---:|---:|---:|---:|---:|");
+        for r in rows {
+            println!(
+                "| {} | {} | {} | {} | {} |",
+                r.existing,
+                ms(r.replay),
+                ms(r.first),
+                ms(r.steady.p50),
+                ms(r.steady.p99)
+            );
+        }
+        return Ok(());
+    }
     if config.ledger {
         let dir = tempfile::tempdir()?;
         let r = ledger::run(dir.path(), config.matters, config.seconds, config.rate).await?;

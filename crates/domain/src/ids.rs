@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::agency::Agency;
+
 macro_rules! id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -150,6 +152,26 @@ impl ItemRef {
         }
     }
 
+    /// The agency whose store keeps the item: petition matters the petition office's; joint handlings
+    /// and supervision orders the committee's; a dispute the agency its id's namespace names
+    /// (`PS-…`, `PL-…`). None for a dispute id without one (recorded before ids were namespaced, so
+    /// kept by either agency).
+    pub fn keeper(&self) -> Option<Agency> {
+        match self {
+            ItemRef::PetitionMatter(_) => Some(Agency::Petition),
+            ItemRef::JointHandling(_) | ItemRef::SupervisionOrder(_) => {
+                Some(Agency::PoliticalLegal)
+            }
+            ItemRef::Dispute(id) => [Agency::PublicSecurity, Agency::PoliticalLegal]
+                .into_iter()
+                .find(|a| {
+                    id.as_str()
+                        .strip_prefix(a.id_namespace())
+                        .is_some_and(|rest| rest.starts_with('-'))
+                }),
+        }
+    }
+
     /// Its stable text key, `<kind>:<id>`, as the ledger stores it and people type it.
     pub fn key(&self) -> String {
         format!("{}:{}", self.kind().as_str(), self.id())
@@ -237,6 +259,15 @@ mod tests {
             "petition_matter:PM1"
         );
         assert_eq!(ItemRef::from_key("matter:PM1"), None);
+        // who keeps an item follows from its kind, and for a dispute from its id's namespace
+        let dispute = |id: &str| ItemRef::new(ItemKind::Dispute, id).keeper();
+        assert_eq!(dispute("PS-XG-1"), Some(Agency::PublicSecurity));
+        assert_eq!(dispute("PL-XG-1"), Some(Agency::PoliticalLegal));
+        assert_eq!(dispute("PSXG-1"), None);
+        assert_eq!(
+            ItemRef::new(ItemKind::SupervisionOrder, "SO1").keeper(),
+            Some(Agency::PoliticalLegal)
+        );
         assert_eq!(ItemRef::from_key("no key"), None);
     }
 }

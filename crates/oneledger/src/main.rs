@@ -105,6 +105,8 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
         token_keys: token_keys(&args.keys)?,
         master_key,
         rules,
+        // A standalone service reads no other agency's store.
+        peers: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -3,6 +3,7 @@
 //! PostgreSQL server with `--database-url`). Without a broker the projector reads the stores' ordered logs
 //! directly; with `--nats-url` everything goes through JetStream.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use oneledger_projector::feed::{Feed, JetStreamFeed, StoreFeed};
 use oneledger_projector::{SqlLedger, projector};
 use oneledger_retry::Backoff;
 use oneledger_services::{Claims, Role, Settings, TokenKeys};
+use oneledger_store::EventLog;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
@@ -106,10 +108,21 @@ pub async fn run(args: UpArgs, stop: CancellationToken) -> anyhow::Result<()> {
         None => None,
     };
     let mut addresses = Vec::new();
-    for (n, agency) in Agency::ALL.into_iter().enumerate() {
+    let mut stores = BTreeMap::new();
+    for agency in Agency::ALL {
         let store = oneledger_store::connect(&url(&format!("{agency}.db")).await?)
             .await
             .with_context(|| format!("opening the {agency} store"))?;
+        stores.insert(agency, store);
+    }
+    for (n, agency) in Agency::ALL.into_iter().enumerate() {
+        let store = stores[&agency].clone();
+        // Each service looks up the items a command names in the other agencies' stores too.
+        let peers: BTreeMap<Agency, Arc<dyn EventLog>> = stores
+            .iter()
+            .filter(|(other, _)| **other != agency)
+            .map(|(other, s)| (*other, s.clone() as Arc<dyn EventLog>))
+            .collect();
         let address = next_port(args.listen, n as u16 + 1);
         let listener = tokio::net::TcpListener::bind(address)
             .await
@@ -121,6 +134,7 @@ pub async fn run(args: UpArgs, stop: CancellationToken) -> anyhow::Result<()> {
             token_keys: token_keys.clone(),
             master_key: Some(hex::decode(&keys.master_key).context("master key in keys.json")?),
             rules: rules.clone(),
+            peers,
         };
         let service_store = store.clone();
         let stop_service = stop.clone().cancelled_owned();

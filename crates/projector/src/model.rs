@@ -134,6 +134,15 @@ pub struct ItemSummary {
 }
 
 impl Item {
+    /// False for what only a reference made: a station's part in a joint handling the committee never
+    /// opened. Such an item shows in no entry until its own first event arrives.
+    pub fn exists(&self) -> bool {
+        match &self.state {
+            ItemState::JointHandling { handling, .. } => handling.joint_handling_id.is_some(),
+            _ => true,
+        }
+    }
+
     /// Every unit that takes part in the item, responsible and territorial first.
     pub fn participants(&self) -> BTreeSet<UnitId> {
         let s = self.summary();
@@ -349,7 +358,7 @@ impl LedgerModel {
     /// Every entry, keyed by root, as it stands on `today`. An entry exists once any of its items does.
     pub fn entries(&self, rules: &Rules, today: NaiveDate) -> Vec<EntryView> {
         let mut groups: BTreeMap<ItemRef, Vec<&Item>> = BTreeMap::new();
-        for item in self.items.values() {
+        for item in self.items.values().filter(|i| i.exists()) {
             groups.entry(self.root(&item.item)).or_default().push(item);
         }
         groups
@@ -364,7 +373,7 @@ impl LedgerModel {
         let items: Vec<&Item> = self
             .items
             .values()
-            .filter(|i| self.root(&i.item) == root)
+            .filter(|i| i.exists() && self.root(&i.item) == root)
             .collect();
         (!items.is_empty()).then(|| self.view(root, &items, rules, today))
     }

@@ -23,6 +23,7 @@ pub use oneledger_auth as auth;
 pub mod disputes;
 pub mod error;
 pub mod feed;
+pub mod items;
 pub mod petition;
 pub mod pii;
 pub mod political_legal;

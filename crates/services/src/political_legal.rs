@@ -2,7 +2,6 @@
 //! handling, supervision orders and their escalation, and links between items of all agencies.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use oneledger_domain::dispute::DisputeSource;
 use oneledger_domain::ids::{MAX_ITEM_ID_CHARS, MAX_UNIT_ID_CHARS};
@@ -18,7 +17,6 @@ use oneledger_domain::{
 use oneledger_proto::political_legal::v1::{
     self as pb, act_on_joint_handling_request as jh, act_on_supervision_order_request as so,
 };
-use oneledger_retry::Backoff;
 use oneledger_store::ExpectedVersion;
 use prost::Message as _;
 use sha2::{Digest, Sha256};
@@ -28,9 +26,12 @@ use uuid::Uuid;
 use crate::auth::{Caller, caller};
 use crate::disputes::Disputes;
 use crate::error::ServiceError;
+use crate::items::ItemLookup;
 use crate::repo::{
-    Context, Outcome, Repository, command_digest, derived_request_id, expected_version, request_id,
+    CachedAggregate, Context, Repository, command_digest, derived_request_id, expected_version,
+    request_id,
 };
+use oneledger_proto::common::v1::CommandResult;
 use oneledger_proto::convert::{date, enum_field, item, required};
 
 /// Stream prefix of joint handlings.
@@ -43,11 +44,12 @@ pub const LINK_STREAM: &str = streams::LINK;
 /// The political-legal service.
 #[derive(Debug, Clone)]
 pub struct PoliticalLegalService {
-    ctx: Arc<Context>,
     disputes: Disputes,
+    items: ItemLookup,
     joint: Repository<JointHandling>,
     orders: Repository<SupervisionOrder>,
-    links: Repository<LinkRegistry>,
+    /// The district's one link registry, kept caught up in memory (see [`CachedAggregate`]).
+    links: Arc<CachedAggregate<LinkRegistry>>,
 }
 
 impl PoliticalLegalService {
@@ -55,56 +57,46 @@ impl PoliticalLegalService {
     pub fn new(ctx: Arc<Context>) -> Self {
         PoliticalLegalService {
             disputes: Disputes::new(ctx.clone()),
+            items: ctx.items.clone(),
             joint: Repository::new(ctx.clone(), JOINT_STREAM),
             orders: Repository::new(ctx.clone(), ORDER_STREAM),
-            links: Repository::new(ctx.clone(), LINK_STREAM),
-            ctx,
+            links: Arc::new(CachedAggregate::new(
+                Repository::new(ctx.clone(), LINK_STREAM),
+                ctx.district.clone(),
+            )),
         }
     }
 
+    /// Reads the district's link registry into memory.
+    pub async fn warm(&self) -> Result<(), ServiceError> {
+        self.links.warm().await
+    }
+
     /// Records a link in the district's registry. One registry per district: every link is decided against
-    /// all the others; concurrent links retry on a version conflict, since they rarely touch the same groups.
+    /// all the others; a conflict with another process is caught up and decided again. Answers with the
+    /// root of the anchor after the link.
     async fn link(
         &self,
         caller: &Caller,
         link: Link<'_>,
-    ) -> Result<Outcome<LinkRegistry>, ServiceError> {
-        let registry = self.ctx.district.clone();
-        // Every link of the district goes through one stream, so links made at once conflict often:
-        // retried after a short pause that grows, with jitter so the writers do not collide again in step.
-        let mut backoff = Backoff::new(Duration::from_millis(2), Duration::from_millis(50));
-        loop {
-            let version = self.links.load(&registry).await?.version;
-            let expected = if version == 0 {
-                ExpectedVersion::NoStream
-            } else {
-                ExpectedVersion::Exact(version)
-            };
-            let action = LinkAction::Link {
-                anchor: link.anchor.clone(),
-                other: link.other.clone(),
-                reason: link.reason.to_owned(),
-            };
-            let role = caller.acting_role(policy::roles(Step::LinkItems));
-            match self
-                .links
-                .execute(
-                    &registry,
-                    expected,
-                    caller,
-                    role,
-                    action,
-                    link.request_id,
-                    link.digest,
-                )
-                .await
-            {
-                Err(ServiceError::Conflict { .. }) if backoff.failures() < MAX_LINK_ATTEMPTS => {
-                    backoff.wait().await
-                }
-                other => return other,
-            }
-        }
+    ) -> Result<(ItemRef, CommandResult), ServiceError> {
+        let action = LinkAction::Link {
+            anchor: link.anchor.clone(),
+            other: link.other.clone(),
+            reason: link.reason.to_owned(),
+        };
+        let role = caller.acting_role(policy::roles(Step::LinkItems));
+        self.links
+            .execute(
+                caller,
+                role,
+                action,
+                link.request_id,
+                link.digest,
+                MAX_LINK_ATTEMPTS,
+                |registry| registry.root(link.anchor),
+            )
+            .await
     }
 
     /// Joins a new item to the entry of the subject it names, with a link the service records itself:
@@ -234,6 +226,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
             ));
         }
         let subject = item("subject", req.subject.as_ref())?;
+        self.items.require("subject", &subject).await?;
         let action = JointAction::Open {
             joint_handling_id: JointHandlingId(id.clone()),
             subject: subject.clone(),
@@ -356,6 +349,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
             }
         };
         let subject = item("subject", req.subject.as_ref())?;
+        self.items.require("subject", &subject).await?;
         let action = OrderAction::Issue {
             order_id: SupervisionOrderId(id.clone()),
             subject: subject.clone(),
@@ -454,6 +448,8 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let request_id = request_id(&req.request_id)?;
         let anchor = item("anchor", req.anchor.as_ref())?;
         let other = item("other", req.other.as_ref())?;
+        self.items.require("anchor", &anchor).await?;
+        self.items.require("other", &other).await?;
         let reason = required("reason", &req.reason, MAX_REASON_CHARS)?;
         let link = Link {
             anchor: &anchor,
@@ -462,11 +458,10 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
             request_id,
             digest: &digest,
         };
-        let outcome = self.link(&caller, link).await?;
-        let root = outcome.state.root(&anchor);
+        let (root, result) = self.link(&caller, link).await?;
         Ok(Response::new(pb::LinkItemsResponse {
             root: Some((&root).into()),
-            result: Some(outcome.result()),
+            result: Some(result),
         }))
     }
 }

@@ -7,7 +7,7 @@ use oneledger_domain::dispute::DisputeSource;
 use oneledger_domain::ids::MAX_ITEM_ID_CHARS;
 use oneledger_domain::police::{PoliceAction, PoliceParticipation};
 use oneledger_domain::policy::{self, Step};
-use oneledger_domain::{Agency, JointHandlingId, streams};
+use oneledger_domain::{Agency, ItemRef, JointHandlingId, streams};
 use oneledger_proto::public_security::v1 as pb;
 use oneledger_store::ExpectedVersion;
 use prost::Message as _;
@@ -16,6 +16,7 @@ use tonic::{Request, Response, Status};
 use crate::auth::caller;
 use crate::disputes::Disputes;
 use crate::error::ServiceError;
+use crate::items::ItemLookup;
 use crate::repo::{Context, Repository, command_digest, expected_version, request_id};
 use oneledger_proto::convert::required;
 
@@ -27,6 +28,7 @@ pub const PARTICIPATION_STREAM: &str = streams::POLICE_PARTICIPATION;
 pub struct PublicSecurityService {
     disputes: Disputes,
     participations: Repository<PoliceParticipation>,
+    items: ItemLookup,
 }
 
 impl PublicSecurityService {
@@ -34,6 +36,7 @@ impl PublicSecurityService {
     pub fn new(ctx: Arc<Context>) -> Self {
         PublicSecurityService {
             disputes: Disputes::new(ctx.clone()),
+            items: ctx.items.clone(),
             participations: Repository::new(ctx, PARTICIPATION_STREAM),
         }
     }
@@ -106,12 +109,16 @@ impl pb::public_security_service_server::PublicSecurityService for PublicSecurit
             .action
             .ok_or_else(|| ServiceError::invalid("action", "required"))?
         {
-            pb::act_in_joint_handling_request::Action::Join(_) => (
-                PoliceAction::Join {
-                    joint_handling_id: JointHandlingId(jh.clone()),
-                },
-                ExpectedVersion::NoStream,
-            ),
+            pb::act_in_joint_handling_request::Action::Join(_) => {
+                let joined = ItemRef::JointHandling(JointHandlingId(jh.clone()));
+                self.items.require("joint_handling_id", &joined).await?;
+                (
+                    PoliceAction::Join {
+                        joint_handling_id: JointHandlingId(jh.clone()),
+                    },
+                    ExpectedVersion::NoStream,
+                )
+            }
             pb::act_in_joint_handling_request::Action::RecordAction(note) => (
                 PoliceAction::RecordAction { note },
                 expected_version(req.expected_version)?,

@@ -3,9 +3,11 @@
 
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 use oneledger_domain::{Agency, Aggregate, Command, DomainEvent, Rules, streams};
+use oneledger_retry::Backoff;
 use oneledger_store::{
     AppendRequest, EventMetadata, EventStore, ExpectedVersion, NewEvent, command_fingerprint,
 };
@@ -14,6 +16,7 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, Role};
 use crate::error::ServiceError;
+use crate::items::ItemLookup;
 
 /// Events read per page when loading an aggregate.
 const LOAD_PAGE: usize = 1000;
@@ -29,6 +32,8 @@ pub struct Context {
     pub district: String,
     /// The legal calendar.
     pub rules: Arc<Rules>,
+    /// Where the items commands name are looked up.
+    pub items: ItemLookup,
 }
 
 /// An aggregate as loaded: its state and stream version (0 when it does not exist).
@@ -97,18 +102,32 @@ impl<A: Aggregate> Repository<A> {
     /// Aggregate `id` as it stood at version `last` (all of it when it has fewer): what a retried command
     /// is answered with — the result it first had, not the state since.
     async fn load_up_to(&self, id: &str, last: u64) -> Result<Loaded<A>, ServiceError> {
+        let mut loaded = Loaded {
+            state: A::default(),
+            version: 0,
+        };
+        self.catch_up(id, &mut loaded, last).await?;
+        Ok(loaded)
+    }
+
+    /// Applies to `loaded` what the stream of `id` holds after its version, up to version `last`.
+    async fn catch_up(
+        &self,
+        id: &str,
+        loaded: &mut Loaded<A>,
+        last: u64,
+    ) -> Result<(), ServiceError> {
         let stream = self.stream_id(id);
-        let (mut state, mut version) = (A::default(), 0);
         loop {
-            let room = usize::try_from(last - version).unwrap_or(LOAD_PAGE);
+            let room = usize::try_from(last - loaded.version).unwrap_or(LOAD_PAGE);
             let limit = LOAD_PAGE.min(room);
             if limit == 0 {
-                return Ok(Loaded { state, version });
+                return Ok(());
             }
             let page = self
                 .ctx
                 .store
-                .read_stream(&stream, version + 1, limit)
+                .read_stream(&stream, loaded.version + 1, limit)
                 .await?;
             let full = page.len() == limit;
             for recorded in page {
@@ -118,11 +137,11 @@ impl<A: Aggregate> Repository<A> {
                         recorded.stream_version
                     ))
                 })?;
-                state = state.evolve(&event);
-                version = recorded.stream_version;
+                loaded.state = std::mem::take(&mut loaded.state).evolve(&event);
+                loaded.version = recorded.stream_version;
             }
             if !full {
-                return Ok(Loaded { state, version });
+                return Ok(());
             }
         }
     }
@@ -150,30 +169,9 @@ impl<A: Aggregate> Repository<A> {
         request_id: Uuid,
         digest: &[u8],
     ) -> Result<Outcome<A>, ServiceError> {
-        let stream = self.stream_id(id);
-        let store = &self.ctx.store;
-        if let Some(recorded) = store.request_outcome(request_id).await? {
-            if recorded.stream_id != stream {
-                return Err(ServiceError::AlreadyExists(format!(
-                    "request_id {request_id} was already used for a command on another item"
-                )));
-            }
-            if recorded.fingerprint != command_fingerprint(&stream, digest) {
-                return Err(ServiceError::AlreadyExists(format!(
-                    "request_id {request_id} was already used for a different command on this item"
-                )));
-            }
-            let appended = recorded.appended;
-            let loaded = self.load_up_to(id, appended.last_version).await?;
-            return Ok(Outcome {
-                state: loaded.state,
-                version: appended.last_version,
-                events: vec![],
-                event_types: vec![],
-                replayed: true,
-            });
+        if let Some(first) = self.first_result(id, request_id, digest).await? {
+            return Ok(first);
         }
-
         let loaded = self.load(id).await?;
         match expected {
             // A step on an item that does not exist is about nothing: NOT_FOUND, not a version conflict.
@@ -188,6 +186,84 @@ impl<A: Aggregate> Repository<A> {
             }
             _ => {}
         }
+        let Some((events, event_types, last_version)) = self
+            .decide_and_append(
+                id, &loaded, expected, caller, role, action, request_id, digest,
+            )
+            .await?
+        else {
+            return self.raced_result(id, request_id, digest).await;
+        };
+        let state = events.iter().fold(loaded.state, |s, e| s.evolve(e));
+        Ok(Outcome {
+            state,
+            version: last_version,
+            events,
+            event_types,
+            replayed: false,
+        })
+    }
+
+    /// The first result of `request_id` when it was already recorded on `id` under `digest`; refused when
+    /// it was recorded for another command.
+    async fn first_result(
+        &self,
+        id: &str,
+        request_id: Uuid,
+        digest: &[u8],
+    ) -> Result<Option<Outcome<A>>, ServiceError> {
+        let stream = self.stream_id(id);
+        let Some(recorded) = self.ctx.store.request_outcome(request_id).await? else {
+            return Ok(None);
+        };
+        if recorded.stream_id != stream {
+            return Err(ServiceError::AlreadyExists(format!(
+                "request_id {request_id} was already used for a command on another item"
+            )));
+        }
+        if recorded.fingerprint != command_fingerprint(&stream, digest) {
+            return Err(ServiceError::AlreadyExists(format!(
+                "request_id {request_id} was already used for a different command on this item"
+            )));
+        }
+        let last_version = recorded.appended.last_version;
+        let loaded = self.load_up_to(id, last_version).await?;
+        Ok(Some(Outcome {
+            state: loaded.state,
+            version: last_version,
+            events: vec![],
+            event_types: vec![],
+            replayed: true,
+        }))
+    }
+
+    /// The first result of a request whose identical retry won the race to append: answered as it was.
+    async fn raced_result(
+        &self,
+        id: &str,
+        request_id: Uuid,
+        digest: &[u8],
+    ) -> Result<Outcome<A>, ServiceError> {
+        self.first_result(id, request_id, digest)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("a replayed append has no outcome".into()))
+    }
+
+    /// Decides `action` against `loaded` and appends the events at `expected`: the events, their types
+    /// and the stream's new version, or none when an identical retry was recorded first.
+    #[allow(clippy::too_many_arguments)] // as `execute`
+    #[allow(clippy::type_complexity)] // the three things a recorded decision is
+    async fn decide_and_append(
+        &self,
+        id: &str,
+        loaded: &Loaded<A>,
+        expected: ExpectedVersion,
+        caller: &Caller,
+        role: Role,
+        action: A::Action,
+        request_id: Uuid,
+        digest: &[u8],
+    ) -> Result<Option<(Vec<A::Event>, Vec<String>, u64)>, ServiceError> {
         let at = Utc::now();
         let command = Command {
             at,
@@ -221,34 +297,18 @@ impl<A: Aggregate> Repository<A> {
                 })
             })
             .collect::<Result<Vec<_>, ServiceError>>()?;
-        let appended = store
+        let appended = self
+            .ctx
+            .store
             .append(AppendRequest {
-                stream_id: stream,
+                stream_id: self.stream_id(id),
                 expected_version: expected,
                 events: new_events,
                 request_id,
                 command: Some(digest.to_vec()),
             })
             .await?;
-        if appended.replayed {
-            // An identical retry won the race; answer as it was answered.
-            let loaded = self.load_up_to(id, appended.last_version).await?;
-            return Ok(Outcome {
-                state: loaded.state,
-                version: appended.last_version,
-                events: vec![],
-                event_types: vec![],
-                replayed: true,
-            });
-        }
-        let state = events.iter().fold(loaded.state, |s, e| s.evolve(e));
-        Ok(Outcome {
-            state,
-            version: appended.last_version,
-            events,
-            event_types,
-            replayed: false,
-        })
+        Ok((!appended.replayed).then_some((events, event_types, appended.last_version)))
     }
 }
 
@@ -294,4 +354,101 @@ pub fn expected_version(v: u64) -> Result<ExpectedVersion, ServiceError> {
         ));
     }
     Ok(ExpectedVersion::Exact(v))
+}
+
+/// One aggregate kept in memory between commands and caught up from its stream's tail before each: the
+/// district's link registry, whose one stream grows with every link ever made. Replayed whole, every
+/// link cost more than the last; caught up, a link reads only what other processes appended since.
+/// Commands on it run one at a time in a process: all on one stream, they would only conflict.
+#[derive(Debug)]
+pub struct CachedAggregate<A> {
+    repo: Repository<A>,
+    id: String,
+    current: tokio::sync::Mutex<Loaded<A>>,
+}
+
+impl<A: Aggregate> CachedAggregate<A>
+where
+    A::Action: Clone,
+{
+    /// Aggregate `id` of `repo`, read from the store on its first command.
+    pub fn new(repo: Repository<A>, id: impl Into<String>) -> Self {
+        CachedAggregate {
+            repo,
+            id: id.into(),
+            current: tokio::sync::Mutex::new(Loaded {
+                state: A::default(),
+                version: 0,
+            }),
+        }
+    }
+
+    /// Reads the aggregate's stream now, so the first command after a start does not wait for it.
+    pub async fn warm(&self) -> Result<(), ServiceError> {
+        let mut current = self.current.lock().await;
+        self.repo.catch_up(&self.id, &mut current, u64::MAX).await
+    }
+
+    /// Decides and records `action` by `caller`, as [`Repository::execute`] does; a conflict with another
+    /// process is caught up and decided again, up to `attempts` times with back-off. Answers with `view`
+    /// of the state after it (the state itself stays here: copying it would cost what replaying did).
+    #[allow(clippy::too_many_arguments)] // as `Repository::execute`, with the view and the attempts
+    pub async fn execute<R>(
+        &self,
+        caller: &Caller,
+        role: Role,
+        action: A::Action,
+        request_id: Uuid,
+        digest: &[u8],
+        attempts: u32,
+        view: impl Fn(&A) -> R,
+    ) -> Result<(R, oneledger_proto::common::v1::CommandResult), ServiceError> {
+        let repo = &self.repo;
+        if let Some(first) = repo.first_result(&self.id, request_id, digest).await? {
+            return Ok((view(&first.state), first.result()));
+        }
+        let mut current = self.current.lock().await;
+        let mut backoff = Backoff::new(Duration::from_millis(2), Duration::from_millis(50));
+        loop {
+            repo.catch_up(&self.id, &mut current, u64::MAX).await?;
+            let expected = match current.version {
+                0 => ExpectedVersion::NoStream,
+                v => ExpectedVersion::Exact(v),
+            };
+            let recorded = repo
+                .decide_and_append(
+                    &self.id,
+                    &current,
+                    expected,
+                    caller,
+                    role,
+                    action.clone(),
+                    request_id,
+                    digest,
+                )
+                .await;
+            match recorded {
+                Ok(Some((events, event_types, version))) => {
+                    for event in &events {
+                        current.state = std::mem::take(&mut current.state).evolve(event);
+                    }
+                    current.version = version;
+                    let result = oneledger_proto::common::v1::CommandResult {
+                        version,
+                        event_types,
+                        replayed: false,
+                    };
+                    return Ok((view(&current.state), result));
+                }
+                Ok(None) => {
+                    let first = repo.raced_result(&self.id, request_id, digest).await?;
+                    return Ok((view(&first.state), first.result()));
+                }
+                Err(ServiceError::Conflict { .. }) if backoff.failures() < attempts => {
+                    backoff.wait().await
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Running one agency's service: gRPC with health, reflection and the event feed, on a listener the caller
 //! binds (tests bind port 0), until `shutdown` resolves — in-flight calls finish first.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -10,12 +11,13 @@ use oneledger_proto::events::v1::event_feed_service_server::EventFeedServiceServ
 use oneledger_proto::petition::v1::petition_service_server::PetitionServiceServer;
 use oneledger_proto::political_legal::v1::political_legal_service_server::PoliticalLegalServiceServer;
 use oneledger_proto::public_security::v1::public_security_service_server::PublicSecurityServiceServer;
-use oneledger_store::EventStore;
+use oneledger_store::{EventLog, EventStore};
 use tokio::net::TcpListener;
 use tonic_health::ServingStatus;
 
 use crate::auth::{AuthLayer, TokenKeys};
 use crate::feed::Feed;
+use crate::items::ItemLookup;
 use crate::petition::PetitionService;
 use crate::pii::Vault;
 use crate::political_legal::PoliticalLegalService;
@@ -41,6 +43,9 @@ pub struct Settings {
     pub master_key: Option<Vec<u8>>,
     /// The legal calendar.
     pub rules: Arc<Rules>,
+    /// The other agencies' stores this process also runs (`up`: all of them; a standalone service:
+    /// none), so the items a command names can be looked up where they are kept.
+    pub peers: BTreeMap<Agency, Arc<dyn EventLog>>,
 }
 
 /// Why a service could not run.
@@ -69,6 +74,12 @@ pub async fn serve(
         agency: settings.agency,
         district: settings.district.clone(),
         rules: settings.rules.clone(),
+        items: {
+            let mut stores = settings.peers.clone();
+            let own: Arc<dyn EventLog> = store.clone();
+            stores.insert(settings.agency, own);
+            ItemLookup::new(stores)
+        },
     });
     let (health, health_service) = tonic_health::server::health_reporter();
     let reflection = tonic_reflection::server::Builder::configure()
@@ -110,7 +121,15 @@ pub async fn serve(
             )
         }
         Agency::PoliticalLegal => {
-            let svc = PoliticalLegalServiceServer::new(PoliticalLegalService::new(ctx))
+            let service = PoliticalLegalService::new(ctx);
+            // The link registry is read while the service starts, so the first link does not wait.
+            let warming = service.clone();
+            tokio::spawn(async move {
+                if let Err(e) = warming.warm().await {
+                    tracing::warn!(error = %e, "reading the link registry failed; the first link will");
+                }
+            });
+            let svc = PoliticalLegalServiceServer::new(service)
                 .max_decoding_message_size(MAX_REQUEST_BYTES);
             (
                 router.add_service(svc),

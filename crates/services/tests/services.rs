@@ -65,6 +65,15 @@ impl Drop for Running {
 }
 
 async fn start(agency: Agency, store: Arc<dyn EventStore>) -> Result<Running> {
+    start_with(agency, store, Default::default()).await
+}
+
+/// A service that also reads `peers`' stores, as `up` runs them.
+async fn start_with(
+    agency: Agency,
+    store: Arc<dyn EventStore>,
+    peers: std::collections::BTreeMap<Agency, Arc<dyn oneledger_store::EventLog>>,
+) -> Result<Running> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let address = format!("http://{}", listener.local_addr()?);
     let settings = Settings {
@@ -73,6 +82,7 @@ async fn start(agency: Agency, store: Arc<dyn EventStore>) -> Result<Running> {
         token_keys: keys(),
         master_key: Some(MASTER.to_vec()),
         rules: Arc::new(Rules::shipped().unwrap()),
+        peers,
     };
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -1469,6 +1479,140 @@ async fn the_committee_and_the_police_name_only_units_of_the_directory() -> Resu
             .await
             .unwrap_err();
         ensure!(status.code() == Code::PermissionDenied, "{status:?}");
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    ps_db.drop_db().await?;
+    pl_db.drop_db().await?;
+    outcome
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_a_command_names_must_exist_where_it_is_kept() -> Result<()> {
+    let (ps_db, pl_db) = (TestDatabase::create().await?, TestDatabase::create().await?);
+    let outcome = async {
+        let ps_store: Arc<dyn EventStore> = Arc::new(PgEventStore::connect(&ps_db.url).await?);
+        let pl_store: Arc<dyn EventStore> = Arc::new(PgEventStore::connect(&pl_db.url).await?);
+        let peer = |agency: Agency, store: &Arc<dyn EventStore>| {
+            [(agency, store.clone() as Arc<dyn oneledger_store::EventLog>)].into()
+        };
+        let police = start_with(
+            Agency::PublicSecurity,
+            ps_store.clone(),
+            peer(Agency::PoliticalLegal, &pl_store),
+        )
+        .await?;
+        let committee = start_with(
+            Agency::PoliticalLegal,
+            pl_store.clone(),
+            peer(Agency::PublicSecurity, &ps_store),
+        )
+        .await?;
+        let mut ps_client = PublicSecurityServiceClient::new(channel(&police).await?);
+        let mut pl_client = PoliticalLegalServiceClient::new(channel(&committee).await?);
+        let officer = token(Agency::PublicSecurity, STATION, &[Role::PoliceOfficer]);
+        let supervisor = token(Agency::PoliticalLegal, MEETING_OFFICE, &[Role::Supervisor]);
+        let coordinator = token(Agency::PoliticalLegal, COMMITTEE, &[Role::Coordinator]);
+        let dispute = |id: &str| ItemRef {
+            kind: ItemKind::Dispute as i32,
+            id: id.into(),
+        };
+        let order = |subject: ItemRef| pl::IssueSupervisionOrderRequest {
+            request_id: request_id(),
+            subject: Some(subject),
+            to_unit_id: TOWN.into(),
+            due_on: (legal_date(Utc::now()) + Days::new(14)).to_string(),
+            reason: "overdue".into(),
+            requirements: "两周内报告化解进展".into(),
+        };
+        let not_found = |status: tonic::Status, field: &str| {
+            ensure!(
+                status.code() == Code::NotFound && status.message().contains(field),
+                "{field}: {status:?}"
+            );
+            Ok(())
+        };
+        // A supervision order on a dispute nobody reported, a joint handling on a police dispute that
+        // is not in the police's store, a link between two items that do not exist.
+        for subject in ["DNOSUCHDISPUTE", "PS-NOSUCH", "PL-NOSUCH"] {
+            let status = pl_client
+                .issue_supervision_order(authorized(order(dispute(subject)), &supervisor))
+                .await
+                .unwrap_err();
+            not_found(status, "subject")?;
+        }
+        let open = pl::OpenJointHandlingRequest {
+            request_id: request_id(),
+            subject: Some(dispute("PS-NOSUCH")),
+            lead_unit_id: TOWN.into(),
+            co_handlers: vec![pl::CoHandler {
+                unit_id: STATION.into(),
+                role: pl::CoHandlerRole::PoliceStation as i32,
+            }],
+        };
+        not_found(
+            pl_client
+                .open_joint_handling(authorized(open, &coordinator))
+                .await
+                .unwrap_err(),
+            "subject",
+        )?;
+        let link = pl::LinkItemsRequest {
+            request_id: request_id(),
+            anchor: Some(dispute("PL-NOSUCH")),
+            other: Some(dispute("PS-NOSUCH")),
+            reason: "same site".into(),
+        };
+        not_found(
+            pl_client
+                .link_items(authorized(link, &coordinator))
+                .await
+                .unwrap_err(),
+            "anchor",
+        )?;
+        // A station joining a joint handling the committee never opened.
+        let join = ps::ActInJointHandlingRequest {
+            request_id: request_id(),
+            joint_handling_id: "JHNOSUCHJOINTHANDLING".into(),
+            expected_version: 0,
+            action: Some(ps::act_in_joint_handling_request::Action::Join(true)),
+        };
+        not_found(
+            ps_client
+                .act_in_joint_handling(authorized(join, &officer))
+                .await
+                .unwrap_err(),
+            "joint_handling_id",
+        )?;
+        // The refusals wrote nothing.
+        ensure!(pl_store.head().await? == 0 && ps_store.head().await? == 0);
+
+        // A dispute the police did report is found in their store: the order on it is issued.
+        let reported = ps_client
+            .report_dispute(authorized(
+                ps::ReportDisputeRequest {
+                    request_id: request_id(),
+                    report: Some(dispute::Report {
+                        source: dispute::Source::Policing as i32,
+                        title: "工地大门被堵".into(),
+                        category: "劳动保障".into(),
+                        territory_unit_id: TOWN.into(),
+                        collective_size: 12,
+                        ..Default::default()
+                    }),
+                },
+                &officer,
+            ))
+            .await?
+            .into_inner()
+            .dispute
+            .context("the police's dispute")?;
+        pl_client
+            .issue_supervision_order(authorized(
+                order(dispute(&reported.dispute_id)),
+                &supervisor,
+            ))
+            .await?;
         Ok::<_, anyhow::Error>(())
     }
     .await;

@@ -147,3 +147,26 @@ fn given_a_hearing_open_in_re_review_then_the_entry_shows_its_clock_paused() {
         .collect();
     assert_eq!(paused, ["re_review_opinion"], "{:?}", entries[0].deadlines);
 }
+
+#[test]
+fn given_a_station_s_part_in_a_joint_handling_never_opened_then_no_entry_until_the_committee_opens_it()
+ {
+    let [_, police, committee] = history();
+    let rules = Rules::shipped().unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 3, 20).unwrap();
+    let parts = police
+        .into_iter()
+        .filter(|e| e.stream_id.starts_with(streams::POLICE_PARTICIPATION));
+    let mut model = apply_all(parts);
+    let jh = ItemRef::JointHandling(JointHandlingId::from("JH1"));
+    assert!(model.entries(&rules, today).is_empty(), "a reference alone");
+    assert!(model.entry(&jh, &rules, today).is_none());
+    for e in committee
+        .iter()
+        .filter(|e| e.stream_id == "joint_handling-JH1")
+    {
+        model.apply(e).unwrap();
+    }
+    let entry = model.entry(&jh, &rules, today).expect("opened");
+    assert_eq!(entry.police_station, Some(UnitId::from(STATION)));
+}
