@@ -111,7 +111,7 @@ async fn list(
                 root,
                 e.title.chars().take(40).collect(),
                 e.status.clone(),
-                e.responsible_unit_id.clone(),
+                named(&e.unit_names, &e.responsible_unit_id),
                 next_due,
                 if e.overdue {
                     "OVERDUE".into()
@@ -137,6 +137,11 @@ async fn list(
     Ok(())
 }
 
+/// A unit as people read it: its name from the directory, else its id.
+fn named(names: &std::collections::HashMap<String, String>, id: &str) -> String {
+    names.get(id).cloned().unwrap_or_else(|| id.to_owned())
+}
+
 /// Prints changes as they happen, from a cursor.
 async fn watch(client: ClientArgs, after: u64) -> anyhow::Result<()> {
     let request = pb::WatchEntriesRequest {
@@ -147,21 +152,23 @@ async fn watch(client: ClientArgs, after: u64) -> anyhow::Result<()> {
         .watch_entries(authorized(request, &client.token)?)
         .await?
         .into_inner();
+    // One line per change as it comes, so no table: the columns of Chinese text (title, responsible
+    // unit) come last, where their width cannot push another out of line.
     println!(
-        "{:<8}  {:<20}  {:<6}  {:<40}  {:<8}  title",
-        "cursor", "root", "status", "responsible unit", ""
+        "{:<8}  {:<20}  {:<6}  {:<8}  title · responsible unit",
+        "cursor", "root", "status", ""
     );
     while let Some(change) = changes.message().await? {
         let Some(e) = change.entry else { continue };
         let root = e.root.as_ref().map(|r| r.id.clone()).unwrap_or_default();
         println!(
-            "{:<8}  {:<20}  {:<6}  {:<40}  {:<8}  {}",
+            "{:<8}  {:<20}  {:<6}  {:<8}  {} · {}",
             change.cursor,
             root,
             e.status,
-            e.responsible_unit_id,
             if e.overdue { "OVERDUE" } else { "" },
-            e.title.chars().take(50).collect::<String>()
+            e.title.chars().take(50).collect::<String>(),
+            named(&e.unit_names, &e.responsible_unit_id),
         );
     }
     Ok(())
@@ -185,10 +192,21 @@ async fn show(client: ClientArgs, item: String) -> anyhow::Result<()> {
         e.title,
         e.status
     );
+    let unit = |id: &str| match e.unit_names.get(id) {
+        Some(name) => format!("{name} ({id})"),
+        None => id.to_owned(),
+    };
     println!(
         "responsible {}  territorial {}  police {}  risk {}",
-        e.responsible_unit_id, e.territorial_unit_id, e.police_station_id, e.risk_level
+        unit(&e.responsible_unit_id),
+        unit(&e.territorial_unit_id),
+        unit(&e.police_station_id),
+        e.risk_level
     );
+    if !e.co_handling_unit_ids.is_empty() {
+        let co: Vec<String> = e.co_handling_unit_ids.iter().map(|u| unit(u)).collect();
+        println!("co-handling: {}", co.join(", "));
+    }
     println!("items: {}", e.stages.join(", "));
     if !e.supervision_orders.is_empty() {
         println!("supervision: {}", e.supervision_orders.join(", "));
@@ -212,7 +230,7 @@ async fn show(client: ClientArgs, item: String) -> anyhow::Result<()> {
             vec![
                 l.occurred_at.clone(),
                 l.event_type.clone(),
-                l.acting_unit_id.clone(),
+                named(&e.unit_names, &l.acting_unit_id),
             ]
         })
         .collect();
@@ -249,10 +267,10 @@ async fn stats(client: ClientArgs, from: String, to: String, unit: String) -> an
         let mut per_unit: Vec<Vec<String>> = s
             .orders_per_unit
             .iter()
-            .map(|(k, v)| vec![k.clone(), v.to_string()])
+            .map(|(k, v)| vec![named(&s.unit_names, k), k.clone(), v.to_string()])
             .collect();
         per_unit.sort();
-        table(&["unit", "supervision orders"], &per_unit);
+        table(&["unit", "id", "supervision orders"], &per_unit);
     }
     Ok(())
 }

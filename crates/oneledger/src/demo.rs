@@ -1029,6 +1029,11 @@ fn print_statistics(stats: &ledger_pb::GetStatisticsResponse, year: i32) {
     busiest.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     println!("  supervision orders, most supervised units:");
     for (unit, n) in busiest.into_iter().take(5) {
-        println!("    {unit:<40} {n:>4}");
+        // The count first: a Chinese name's width would push a column after it out of line.
+        let name = stats
+            .unit_names
+            .get(unit)
+            .map_or(unit.as_str(), String::as_str);
+        println!("    {n:>4}  {name} ({unit})");
     }
 }

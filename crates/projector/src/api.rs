@@ -12,7 +12,7 @@ use oneledger_auth::{AuthError, AuthLayer, Caller, Role, TokenKeys, caller};
 use oneledger_domain::clock::{CHINA_STANDARD_TIME_SECS, legal_date};
 use oneledger_domain::dispute::RiskLevel;
 use oneledger_domain::statistics::{self, Figure, MatterTally};
-use oneledger_domain::{Agency, ItemKind, ItemRef, Rules, UnitId};
+use oneledger_domain::{Agency, ItemKind, ItemRef, Rules, UnitDirectory, UnitId};
 use oneledger_proto::common::v1 as common;
 use oneledger_proto::convert::{self, WireError};
 use oneledger_proto::directory::v1::directory_service_server::DirectoryServiceServer;
@@ -72,7 +72,7 @@ fn visible(entry: &EntryView, scope: &Scope) -> bool {
             .is_some_and(|t| scope.territories.contains(&t.0))
 }
 
-fn entry_pb(e: &EntryView, with_timeline: bool) -> pb::Entry {
+fn entry_pb(e: &EntryView, with_timeline: bool, directory: &UnitDirectory) -> pb::Entry {
     let unit =
         |u: &Option<oneledger_domain::UnitId>| u.as_ref().map(|u| u.0.clone()).unwrap_or_default();
     pb::Entry {
@@ -136,7 +136,35 @@ fn entry_pb(e: &EntryView, with_timeline: bool) -> pb::Entry {
         } else {
             vec![]
         },
+        unit_names: unit_names(e, with_timeline, directory),
     }
+}
+
+/// The directory's name of every unit an entry shows, by id.
+fn unit_names(
+    e: &EntryView,
+    with_timeline: bool,
+    directory: &UnitDirectory,
+) -> std::collections::HashMap<String, String> {
+    let single = [
+        &e.responsible_unit,
+        &e.territorial_unit,
+        &e.territory,
+        &e.police_station,
+    ];
+    let acting = e
+        .timeline
+        .iter()
+        .filter(|_| with_timeline)
+        .map(|t| UnitId(t.acting_unit.clone()));
+    single
+        .into_iter()
+        .flatten()
+        .cloned()
+        .chain(e.co_handling_units.iter().cloned())
+        .chain(acting)
+        .filter_map(|id| directory.name_of(&id).map(|name| (id.0, name.to_owned())))
+        .collect()
 }
 
 /// Start of a legal (Beijing) day as stored timeline instants are written (UTC, microseconds, `Z`).
@@ -283,7 +311,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
                 if let Some(view) = model.entry(&root_item, &self.rules, today)
                     && passes(&view, &req, min_risk, due_before)
                 {
-                    entries.push(entry_pb(&view, false));
+                    entries.push(entry_pb(&view, false, &self.rules.directory));
                     if entries.len() == page_size {
                         more = true;
                         break;
@@ -320,7 +348,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             .into());
         }
         Ok(Response::new(pb::GetEntryResponse {
-            entry: Some(entry_pb(&view, true)),
+            entry: Some(entry_pb(&view, true, &self.rules.directory)),
         }))
     }
 
@@ -366,7 +394,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
                     }
                     if tx
                         .send(Ok(pb::WatchEntriesResponse {
-                            entry: Some(entry_pb(&view, false)),
+                            entry: Some(entry_pb(&view, false, &api.rules.directory)),
                             cursor: seq,
                         }))
                         .await
@@ -502,6 +530,13 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         Ok(Response::new(pb::GetStatisticsResponse {
             counts: counts.into_iter().collect(),
             rates: rates.into_iter().collect(),
+            unit_names: orders_per_unit
+                .keys()
+                .filter_map(|id| {
+                    let name = self.rules.directory.name_of(&UnitId(id.clone()))?;
+                    Some((id.clone(), name.to_owned()))
+                })
+                .collect(),
             orders_per_unit: orders_per_unit.into_iter().collect(),
         }))
     }

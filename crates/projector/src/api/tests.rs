@@ -130,7 +130,11 @@ async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
             .await
         }
     };
-    assert!(get(STATION).await.is_ok());
+    let seen = get(STATION).await.unwrap().into_inner().entry.unwrap();
+    // Units come with their names from the directory, for people to read.
+    assert_eq!(seen.unit_names[BUREAU], "滨海新区人力资源和社会保障局");
+    assert_eq!(seen.unit_names[STATION], "新港派出所");
+    assert_eq!(seen.unit_names[TOWN], "滨海新区新港街道办事处");
     assert_eq!(
         get("binhai.tax_bureau").await.unwrap_err().code(),
         tonic::Code::PermissionDenied
@@ -288,6 +292,7 @@ async fn an_entry_shows_every_agency_in_one_timeline_and_the_statistics_count_it
         );
     }
     assert_eq!(stats.orders_per_unit.get(TOWN).copied(), Some(1));
+    assert_eq!(stats.unit_names[TOWN], "滨海新区新港街道办事处");
     let april = pb::GetStatisticsRequest {
         from_date: "2026-04-01".into(),
         to_date: "2026-04-30".into(),
