@@ -1157,3 +1157,76 @@ async fn each_petition_in_the_ledger_once(
             .unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_petition_with_new_facts_joins_its_original_s_entry_with_no_link_made_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_ports();
+    let mut process = up(dir.path(), base);
+    for port in base..base + 4 {
+        assert!(serving(port).await);
+    }
+    let d = dir.path();
+    let mut petition = PetitionServiceClient::connect(format!("http://127.0.0.1:{}", base + 1))
+        .await
+        .unwrap();
+    let clerk = token(d, "binhai.petition_office", vec![Role::IntakeClerk]);
+    let original = petition
+        .register_petition(authorized(
+            new_petition("新港街道某小区供暖不达标", "王芳"),
+            &clerk,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .matter_id;
+    let again = petition
+        .register_petition(authorized(
+            pb::RegisterPetitionRequest {
+                same_matter_as: original.clone(),
+                new_facts: true,
+                ..new_petition("供暖不达标，新增室温检测报告", "王芳")
+            },
+            &clerk,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .matter_id;
+    assert_ne!(again, original);
+
+    // The committee's service joins the new matter to the original's entry by itself.
+    let mut ledger = LedgerServiceClient::connect(format!("http://127.0.0.1:{base}"))
+        .await
+        .unwrap();
+    let viewer = token(
+        d,
+        "binhai.political_legal_committee",
+        vec![Role::Coordinator],
+    );
+    let mut joined = None;
+    for _ in 0..100 {
+        let got = ledger
+            .get_entry(authorized(
+                GetEntryRequest {
+                    item: Some(ItemRef {
+                        kind: ItemKind::PetitionMatter as i32,
+                        id: again.clone(),
+                    }),
+                },
+                &viewer,
+            ))
+            .await;
+        if let Ok(e) = got {
+            let e = e.into_inner().entry.unwrap();
+            if e.items.len() == 2 {
+                joined = Some(e);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    process.kill().await.unwrap();
+    let entry = joined.expect("the repeat petition never joined its original's entry");
+    assert_eq!(entry.root.unwrap().id, original);
+}

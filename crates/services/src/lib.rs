@@ -9,6 +9,8 @@
 //! - [`disputes`]: disputes on the wire, shared by two agencies;
 //! - [`public_security`]: public security's service;
 //! - [`political_legal`]: the political-legal committee's service;
+//! - [`items`]: whether the items a command names exist where they are kept;
+//! - [`joiner`]: the committee's service joining repeat petitions to their originals' entries;
 //! - [`feed`]: `ReadEvents` for integrators;
 //! - [`server`]: running a service with authentication, health, reflection and graceful shutdown.
 //!
@@ -24,6 +26,7 @@ pub mod disputes;
 pub mod error;
 pub mod feed;
 pub mod items;
+pub mod joiner;
 pub mod petition;
 pub mod pii;
 pub mod political_legal;

@@ -102,7 +102,7 @@ impl PoliticalLegalService {
     /// Joins a new item to the entry of the subject it names, with a link the service records itself:
     /// what names a subject is about it, so nobody has to link it by hand. Under a request id and digest
     /// derived from the command's, so a retry of the command that made the item joins it once.
-    async fn join_subject(
+    pub(crate) async fn join_subject(
         &self,
         caller: &Caller,
         subject: &ItemRef,

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use oneledger_domain::{Agency, Rules};
+use oneledger_domain::clock::legal_date;
+use oneledger_domain::{Agency, Rules, UnitKind};
 use oneledger_proto::FILE_DESCRIPTOR_SET;
 use oneledger_proto::events::v1::event_feed_service_server::EventFeedServiceServer;
 use oneledger_proto::petition::v1::petition_service_server::PetitionServiceServer;
@@ -15,9 +16,10 @@ use oneledger_store::{EventLog, EventStore};
 use tokio::net::TcpListener;
 use tonic_health::ServingStatus;
 
-use crate::auth::{AuthLayer, TokenKeys};
+use crate::auth::{AuthLayer, Caller, Role, TokenKeys};
 use crate::feed::Feed;
 use crate::items::ItemLookup;
+use crate::joiner;
 use crate::petition::PetitionService;
 use crate::pii::Vault;
 use crate::political_legal::PoliticalLegalService;
@@ -99,6 +101,8 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection)
         .add_service(feed);
+    // The committee's follower of the petition log, stopped with the server.
+    let mut joiner = None;
     let (router, service_name) = match settings.agency {
         Agency::Petition => {
             let key = settings.master_key.as_deref().ok_or_else(|| {
@@ -129,6 +133,14 @@ pub async fn serve(
                     tracing::warn!(error = %e, "reading the link registry failed; the first link will");
                 }
             });
+            if let Some(petitions) = settings.peers.get(&Agency::Petition) {
+                joiner = Some(tokio::spawn(joiner::run(
+                    service.clone(),
+                    petitions.clone(),
+                    store.clone(),
+                    committee_caller(&settings)?,
+                )));
+            }
             let svc = PoliticalLegalServiceServer::new(service)
                 .max_decoding_message_size(MAX_REQUEST_BYTES);
             (
@@ -158,5 +170,28 @@ pub async fn serve(
             shutdown,
         )
         .await?;
+    if let Some(joiner) = joiner {
+        joiner.abort();
+    }
     Ok(())
+}
+
+/// Who the committee's service acts as when it records links of its own: the district's
+/// political-legal committee as the directory lists it.
+fn committee_caller(settings: &Settings) -> Result<Caller, ServeError> {
+    let today = legal_date(chrono::Utc::now());
+    let committee = settings
+        .rules
+        .directory
+        .units()
+        .find(|u| u.kind == UnitKind::PoliticalLegalCommittee && u.is_valid_on(today))
+        .ok_or_else(|| {
+            ServeError::Config("the unit directory lists no political-legal committee".into())
+        })?;
+    Ok(Caller {
+        subject: "subject-joiner".into(),
+        agency: Agency::PoliticalLegal,
+        unit: committee.id.clone(),
+        roles: vec![Role::Coordinator],
+    })
 }
