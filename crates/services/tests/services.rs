@@ -1300,6 +1300,18 @@ async fn a_typo_d_or_wrong_kind_of_unit_is_refused_naming_the_field_and_review_i
             "{territory}: {status:?}"
         );
     }
+    // An accusation against a typo'd unit.
+    let accusation = pb::RegisterPetitionRequest {
+        claim_class: pb::ClaimClass::Accusation as i32,
+        accused_unit_id: "binhai.housing_buerau".into(),
+        ..registration(&request_id())
+    };
+    let status = p
+        .client
+        .register_petition(authorized(accusation, &clerk))
+        .await
+        .unwrap_err();
+    ensure!(bad_field(&status).1 == "accused_unit", "{status:?}");
     // Assignment to a typo'd bureau, and a territorial unit that is a department.
     let registered = p
         .client
@@ -1326,6 +1338,15 @@ async fn a_typo_d_or_wrong_kind_of_unit_is_refused_naming_the_field_and_review_i
         );
     }
 
+    // Diversion to a ghost organ.
+    let divert = act::Action::Divert(act::Divert {
+        diversion: "other_procedure".into(),
+        unit_id: "binhai.people_courtt".into(),
+        channel: "向人民法院起诉".into(),
+    });
+    let status = p.step(&clerk, &id, v, divert).await.unwrap_err();
+    ensure!(bad_field(&status).1 == "to", "{status:?}");
+
     // A token whose unit the directory does not list acts for no one.
     let ghost = token(
         Agency::Petition,
@@ -1346,6 +1367,13 @@ async fn a_typo_d_or_wrong_kind_of_unit_is_refused_naming_the_field_and_review_i
     // level up; by the district government (the bureau's reviewer) → accepted.
     let (id, mut v, _) = p.accepted().await?;
     let handler = p.handler.clone();
+    let extend = act::Action::ExtendHandling(act::Extend {
+        days: 30,
+        approver_unit_id: "binhai.district_govenment".into(),
+        reason: "需现场勘验".into(),
+    });
+    let status = p.step(&handler, &id, v, extend).await.unwrap_err();
+    ensure!(bad_field(&status).1 == "approver", "{status:?}");
     for action in [
         act::Action::IssueHandlingOpinion(act::Opinion {
             outcome: pb::Outcome::NotSupported as i32,
@@ -1420,6 +1448,33 @@ async fn the_committee_and_the_police_name_only_units_of_the_directory() -> Resu
             .into_inner()
             .dispute
             .context("the dispute")?;
+        // Assignment to a ghost department, and to a department as territorial unit.
+        for (responsible, territorial, field) in [
+            ("binhai.housing_buerau", TOWN, "responsible_unit"),
+            (
+                "binhai.housing_bureau",
+                "binhai.housing_bureau",
+                "territorial_unit",
+            ),
+        ] {
+            let assign = pl::ActOnDisputeRequest {
+                request_id: request_id(),
+                dispute_id: subject.dispute_id.clone(),
+                expected_version: 1,
+                step: Some(dispute::Step {
+                    action: Some(dispute::step::Action::Assign(dispute::Assignment {
+                        responsible_unit_id: responsible.into(),
+                        territorial_unit_id: territorial.into(),
+                        due_on: (legal_date(Utc::now()) + Days::new(30)).to_string(),
+                    })),
+                }),
+            };
+            let status = pl_client
+                .act_on_dispute(authorized(assign, &coordinator))
+                .await
+                .unwrap_err();
+            ensure!(bad_field(&status).1 == field, "{field}: {status:?}");
+        }
         let subject = ItemRef {
             kind: ItemKind::Dispute as i32,
             id: subject.dispute_id,
