@@ -16,7 +16,7 @@ use crate::error::DomainError;
 use crate::ids::UnitId;
 
 /// What a decision may consult besides the state: the legal calendar and the district's units.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Rules {
     /// Holidays and swapped working days, for counting periods.
     pub calendar: HolidayCalendar,
