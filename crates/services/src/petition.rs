@@ -13,7 +13,9 @@ use oneledger_domain::petition::{
     PetitionMatter, PriorPetition, Registration,
 };
 use oneledger_domain::policy::{self, Step};
-use oneledger_domain::{Agency, ItemKind, MatterId, PersonRef, UnitId, streams};
+use oneledger_domain::{
+    Agency, Aggregate, Command, ItemKind, MatterId, PersonRef, UnitId, streams,
+};
 use oneledger_proto::petition::v1::{self as pb, act_on_matter_request::Action};
 use oneledger_store::{AppendRequest, EventMetadata, ExpectedVersion, NewEvent, PersonalDataRead};
 use prost::Message as _;
@@ -174,42 +176,6 @@ impl PetitionService {
             }
         };
 
-        // Personal data first, sealed, in each person's own stream: if the matter append then fails, a retry
-        // finds the same people and appends nothing twice.
-        for (i, (person_ref, identity)) in person_refs.iter().zip(&identities).enumerate() {
-            let key = self
-                .vault
-                .key_for_new_data(person_ref)
-                .await?
-                .ok_or_else(|| {
-                    ServiceError::PermissionDenied(format!("person {person_ref} was erased"))
-                })?;
-            let sealed_identity = self.vault.seal(
-                &key,
-                person_ref,
-                &serde_json::to_vec(identity).unwrap_or_default(),
-            )?;
-            let sealed_narrative = match (&narrative, i) {
-                (Some(text), 0) => Some(self.vault.seal(&key, person_ref, text.as_bytes())?),
-                _ => None,
-            };
-            let event = PersonEvent::DataRecorded {
-                at: Utc::now(),
-                person_ref: person_ref.clone(),
-                matter_id: matter_id.clone(),
-                accused_unit: accused_unit.as_ref().map(|u| u.0.clone()),
-                sealed_identity,
-                sealed_narrative,
-            };
-            self.append_person_event(
-                caller,
-                person_ref,
-                &event,
-                derived_request_id(&seed, &(i as u32 + 1).to_be_bytes()),
-            )
-            .await?;
-        }
-
         let registration = Registration {
             matter_id: MatterId(matter_id.clone()),
             channel,
@@ -223,6 +189,50 @@ impl PetitionService {
             accused_unit,
             prior,
         };
+        // Decided once before anything is written: a registration the domain refuses (an empty title, a
+        // territory that is no territory, …) leaves no personal data behind. The matter's own append
+        // below decides again, against its stream.
+        let trial = Command {
+            at: Utc::now(),
+            unit: caller.unit.clone(),
+            action: MatterAction::Register(registration.clone()),
+        };
+        PetitionMatter::default().decide(&trial, &self.ctx.rules)?;
+
+        // Personal data first, sealed, in each person's own stream: if the matter append then fails, a retry
+        // finds the same people and appends nothing twice.
+        for (i, (person_ref, identity)) in person_refs.iter().zip(&identities).enumerate() {
+            let key = self
+                .vault
+                .key_for_new_data(person_ref)
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::PermissionDenied(format!("person {person_ref} was erased"))
+                })?;
+            let identity = serde_json::to_vec(identity)
+                .map_err(|e| ServiceError::Internal(format!("encoding an identity: {e}")))?;
+            let sealed_identity = self.vault.seal(&key, person_ref, &identity)?;
+            let sealed_narrative = match (&narrative, i) {
+                (Some(text), 0) => Some(self.vault.seal(&key, person_ref, text.as_bytes())?),
+                _ => None,
+            };
+            let event = PersonEvent::DataRecorded {
+                at: Utc::now(),
+                person_ref: person_ref.clone(),
+                matter_id: matter_id.clone(),
+                accused_unit: registration.accused_unit.as_ref().map(|u| u.0.clone()),
+                sealed_identity,
+                sealed_narrative,
+            };
+            self.append_person_event(
+                caller,
+                person_ref,
+                &event,
+                derived_request_id(&seed, &(i as u32 + 1).to_be_bytes()),
+            )
+            .await?;
+        }
+
         let outcome = self
             .matters
             .execute(

@@ -1675,3 +1675,92 @@ async fn an_item_a_command_names_must_exist_where_it_is_kept() -> Result<()> {
     pl_db.drop_db().await?;
     outcome
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_registration_writes_nothing_not_even_sealed_personal_data() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = TestDatabase::create().await?;
+    let outcome = async {
+        let stores: [Arc<dyn EventStore>; 2] = [
+            sqlite(&dir, "petition.db").await?,
+            Arc::new(PgEventStore::connect(&db.url).await?),
+        ];
+        for store in stores {
+            let running = start(Agency::Petition, store.clone()).await?;
+            let mut p = Petition::new(&running).await?;
+            let clerk = p.clerk.clone();
+            let refused = [
+                (
+                    "title",
+                    pb::RegisterPetitionRequest {
+                        title: "   ".into(),
+                        ..registration(&request_id())
+                    },
+                ),
+                (
+                    "title",
+                    pb::RegisterPetitionRequest {
+                        title: "欠".repeat(500),
+                        ..registration(&request_id())
+                    },
+                ),
+                (
+                    "collective_size",
+                    pb::RegisterPetitionRequest {
+                        collective_size: 0,
+                        ..registration(&request_id())
+                    },
+                ),
+                (
+                    "territory",
+                    pb::RegisterPetitionRequest {
+                        territory_unit_id: "binhai.xingnag_subdistrict".into(),
+                        ..registration(&request_id())
+                    },
+                ),
+                (
+                    "accused_unit",
+                    pb::RegisterPetitionRequest {
+                        accused_unit_id: "binhai.housing_bureau".into(),
+                        ..registration(&request_id())
+                    },
+                ),
+            ];
+            for (field, request) in refused {
+                let status = p
+                    .client
+                    .register_petition(authorized(request, &clerk))
+                    .await
+                    .unwrap_err();
+                ensure!(
+                    status.code() == Code::InvalidArgument && bad_field(&status).1 == field,
+                    "{field}: {status:?}"
+                );
+            }
+            let unknown = pb::RegisterPetitionRequest {
+                same_matter_as: "PMNOSUCHMATTER".into(),
+                ..registration(&request_id())
+            };
+            let status = p
+                .client
+                .register_petition(authorized(unknown, &clerk))
+                .await
+                .unwrap_err();
+            ensure!(status.code() == Code::NotFound, "{status:?}");
+            ensure!(
+                store.head().await? == 0,
+                "refused registrations wrote {} events",
+                store.head().await?
+            );
+            // And an accepted one writes the person's sealed data and the matter.
+            p.client
+                .register_petition(authorized(registration(&request_id()), &clerk))
+                .await?;
+            ensure!(store.head().await? > 0);
+        }
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    db.drop_db().await?;
+    outcome
+}
