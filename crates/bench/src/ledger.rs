@@ -198,6 +198,7 @@ pub async fn run(
         district: "binhai".into(),
         token_keys: keys.clone(),
         master_key: Some(vec![9; 32]),
+        pseudonym_key: Some(vec![8; 32]),
         rules,
         peers: Default::default(),
     };

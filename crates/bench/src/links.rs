@@ -126,6 +126,7 @@ async fn one_size(dir: &std::path::Path, existing: usize, links: usize) -> Resul
         district: "binhai".into(),
         token_keys: keys.clone(),
         master_key: None,
+        pseudonym_key: None,
         rules,
         peers: Default::default(),
     };

@@ -112,6 +112,10 @@ pub struct ServiceArgs {
     /// Master key wrapping personal-data keys, 64 hex digits (petition service only).
     #[arg(long, env = "ONELEDGER_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<String>,
+    /// Key persons' pseudonyms are derived under, 64 hex digits (petition service only); kept like the
+    /// master key. Changing it gives every person a new ref from then on.
+    #[arg(long, env = "ONELEDGER_PSEUDONYM_KEY", hide_env_values = true)]
+    pub pseudonym_key: Option<String>,
     /// NATS server(s); when set, the service's events are relayed to its JetStream stream.
     #[arg(long, env = "ONELEDGER_NATS_URL")]
     pub nats_url: Option<String>,

@@ -86,15 +86,20 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
     if !oneledger_store::validate::is_token(&args.district) {
         bail!("--district must be lowercase letters, digits and _");
     }
-    let master_key = match (&args.master_key, agency) {
-        (Some(hex_key), _) => {
-            Some(hex::decode(hex_key.trim()).context("--master-key must be 64 hex digits")?)
+    // The petition service keeps personal data: it needs both keys, each 64 hex digits.
+    let petition_key = |value: &Option<String>, flag: &str| -> anyhow::Result<Option<Vec<u8>>> {
+        match (value, agency) {
+            (Some(hex_key), _) => {
+                Ok(Some(hex::decode(hex_key.trim()).with_context(|| {
+                    format!("{flag} must be 64 hex digits")
+                })?))
+            }
+            (None, Agency::Petition) => bail!("the petition service needs {flag} (64 hex digits)"),
+            (None, _) => Ok(None),
         }
-        (None, Agency::Petition) => {
-            bail!("the petition service needs --master-key (64 hex digits)")
-        }
-        (None, _) => None,
     };
+    let master_key = petition_key(&args.master_key, "--master-key")?;
+    let pseudonym_key = petition_key(&args.pseudonym_key, "--pseudonym-key")?;
     let rules = Arc::new(args.rules.load()?);
     let store = oneledger_store::connect(&args.store.database_url)
         .await
@@ -104,6 +109,7 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
         district: args.district.clone(),
         token_keys: token_keys(&args.keys)?,
         master_key,
+        pseudonym_key,
         rules,
         // A standalone service reads no other agency's store.
         peers: Default::default(),

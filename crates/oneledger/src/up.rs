@@ -30,6 +30,9 @@ struct LocalKeys {
     token_key: String,
     /// Master key for personal-data keys, hex.
     master_key: String,
+    /// Key persons' pseudonyms are derived under, hex; added to a keys file written before it existed.
+    #[serde(default)]
+    pseudonym_key: String,
 }
 
 fn random_hex(bytes: usize) -> anyhow::Result<String> {
@@ -43,12 +46,19 @@ fn local_keys(dir: &Path) -> anyhow::Result<LocalKeys> {
     if path.exists() {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        return serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a keys file", path.display()));
+        let mut keys: LocalKeys = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a keys file", path.display()))?;
+        if keys.pseudonym_key.is_empty() {
+            keys.pseudonym_key = random_hex(32)?;
+            std::fs::write(&path, serde_json::to_string_pretty(&keys)?)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        return Ok(keys);
     }
     let keys = LocalKeys {
         token_key: random_hex(32)?,
         master_key: random_hex(32)?,
+        pseudonym_key: random_hex(32)?,
     };
     std::fs::write(&path, serde_json::to_string_pretty(&keys)?)
         .with_context(|| format!("writing {}", path.display()))?;
@@ -133,6 +143,9 @@ pub async fn run(args: UpArgs, stop: CancellationToken) -> anyhow::Result<()> {
             district: args.district.clone(),
             token_keys: token_keys.clone(),
             master_key: Some(hex::decode(&keys.master_key).context("master key in keys.json")?),
+            pseudonym_key: Some(
+                hex::decode(&keys.pseudonym_key).context("pseudonym key in keys.json")?,
+            ),
             rules: rules.clone(),
             peers,
         };
@@ -261,4 +274,24 @@ fn print_welcome(
         "more tokens: oneledger token --token-key $(jq -r .token_key {}/keys.json) --agency … --unit … --role …",
         args.data_dir.display()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_keys_file_from_before_pseudonyms_gains_a_pseudonym_key_once_and_keeps_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = r#"{"token_key": "aa", "master_key": "bb"}"#;
+        std::fs::write(dir.path().join("keys.json"), old).unwrap();
+        let upgraded = local_keys(dir.path()).unwrap();
+        assert_eq!(
+            (upgraded.token_key.as_str(), upgraded.master_key.as_str()),
+            ("aa", "bb")
+        );
+        assert_eq!(upgraded.pseudonym_key.len(), 64);
+        let again = local_keys(dir.path()).unwrap();
+        assert_eq!(again.pseudonym_key, upgraded.pseudonym_key);
+    }
 }

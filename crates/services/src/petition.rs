@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, Role, caller};
 use crate::error::ServiceError;
-use crate::pii::{Identity, PersonEvent, Vault, query_code_digest, same_digest};
+use crate::pii::{Identity, PersonEvent, Pseudonyms, Vault, query_code_digest, same_digest};
 use crate::repo::{
     Context, Outcome, Repository, command_digest, derived_request_id, expected_version, request_id,
 };
@@ -48,15 +48,17 @@ pub struct PetitionService {
     ctx: Arc<Context>,
     matters: Repository<PetitionMatter>,
     vault: Vault,
+    pseudonyms: Pseudonyms,
 }
 
 impl PetitionService {
     /// The service over the petition store.
-    pub fn new(ctx: Arc<Context>, vault: Vault) -> Self {
+    pub fn new(ctx: Arc<Context>, vault: Vault, pseudonyms: Pseudonyms) -> Self {
         PetitionService {
             matters: Repository::new(ctx.clone(), MATTER_STREAM),
             ctx,
             vault,
+            pseudonyms,
         }
     }
 
@@ -148,17 +150,7 @@ impl PetitionService {
         // Everything derived from the request id, so a retry rebuilds the same registration.
         let seed = Sha256::digest(request_id.as_bytes());
         let matter_id = format!("PM{}", hex::encode(&seed[..10]).to_uppercase());
-        let person_refs: Vec<String> = (0..identities.len())
-            .map(|i| {
-                format!(
-                    "p-{}",
-                    hex::encode(
-                        &Sha256::digest([seed.as_slice(), &(i as u32).to_be_bytes()].concat())
-                            [..12]
-                    )
-                )
-            })
-            .collect();
+        let person_refs = self.person_refs(&identities, &seed).await?;
         let query_code = self.vault.query_code(&matter_id)?;
 
         let prior = match optional("same_matter_as", &req.same_matter_as, MAX_ITEM_ID_CHARS)? {
@@ -252,6 +244,34 @@ impl PetitionService {
             matter: Some(self.matter(&outcome.state, Some(caller))),
             result: Some(outcome.result()),
         })
+    }
+
+    /// Each petitioner's ref: their stable pseudonym, or for one given by name alone a ref of this
+    /// petition (derived from the request, so a retry names the same people). Refuses the same person
+    /// named twice.
+    async fn person_refs(
+        &self,
+        identities: &[Identity],
+        seed: &[u8],
+    ) -> Result<Vec<String>, ServiceError> {
+        let mut refs: Vec<String> = Vec::with_capacity(identities.len());
+        for (i, identity) in identities.iter().enumerate() {
+            let person_ref = match self.pseudonyms.current_ref(&self.vault, identity).await? {
+                Some(stable) => stable,
+                None => format!(
+                    "p-{}",
+                    hex::encode(&Sha256::digest([seed, &(i as u32).to_be_bytes()].concat())[..12])
+                ),
+            };
+            if let Some(first) = refs.iter().position(|r| *r == person_ref) {
+                return Err(ServiceError::invalid(
+                    format!("petitioners[{i}]"),
+                    format!("the same person as petitioners[{first}]"),
+                ));
+            }
+            refs.push(person_ref);
+        }
+        Ok(refs)
     }
 
     async fn append_person_event(

@@ -158,6 +158,14 @@ impl Vault {
         self.key(person_ref).await
     }
 
+    /// True when `person_ref`'s key was destroyed: the ref can never carry data again.
+    pub async fn is_erased(&self, person_ref: &str) -> Result<bool, ServiceError> {
+        Ok(matches!(
+            self.store.person_key(person_ref).await?,
+            PersonKey::Erased(_)
+        ))
+    }
+
     /// The data key of `person_ref`; `None` when it never existed or was erased.
     pub async fn key(&self, person_ref: &str) -> Result<Option<DataKey>, ServiceError> {
         match self.store.person_key(person_ref).await? {
@@ -223,4 +231,151 @@ pub fn same_digest(a: &str, b: &str) -> bool {
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
+}
+
+/// Bytes of the pseudonym key.
+pub const PSEUDONYM_KEY_BYTES: usize = 32;
+/// Generations tried past erasures before a person is refused: each erasure ends a pseudonym for good.
+const MAX_GENERATIONS: u32 = 64;
+
+/// Stable pseudonyms (`person_ref`): a keyed hash (HMAC-SHA256, under a key of its own kept like the
+/// master key) of who the person is, so the same person gets the same ref on every petition and the
+/// system can find their earlier matters — while the ref reveals nothing without the key.
+///
+/// Who the person is: the normalised resident ID number (spaces dropped, `x` upper-cased); without
+/// one, the normalised name (white space collapsed, lower-cased) with the normalised phone (digits
+/// only, a leading `86`/`0086` country code dropped). A person given by name alone cannot be told from a
+/// namesake: their ref belongs to this petition alone (derived from the request, as before).
+///
+/// Erasure destroys a ref's key for good; a person who petitions again afterwards gets the next
+/// generation's ref, unlinkable to the erased one.
+#[derive(Clone)]
+pub struct Pseudonyms {
+    key: Vec<u8>,
+}
+
+impl fmt::Debug for Pseudonyms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pseudonyms")
+    }
+}
+
+impl Pseudonyms {
+    /// Pseudonyms under `key` (32 bytes).
+    pub fn new(key: &[u8]) -> Result<Self, String> {
+        if key.len() != PSEUDONYM_KEY_BYTES {
+            return Err(format!(
+                "the pseudonym key must be {PSEUDONYM_KEY_BYTES} bytes"
+            ));
+        }
+        Ok(Pseudonyms { key: key.to_vec() })
+    }
+
+    /// The person's ref in `generation` (0 until their first erasure); `None` for a person given by
+    /// name alone.
+    pub fn person_ref(&self, identity: &Identity, generation: u32) -> Option<String> {
+        let id_number = normalised_id_number(&identity.id_number);
+        let phone = normalised_phone(&identity.phone);
+        let who = if !id_number.is_empty() {
+            format!("id\0{id_number}")
+        } else if !phone.is_empty() {
+            format!("name+phone\0{}\0{phone}", normalised_name(&identity.name))
+        } else {
+            return None;
+        };
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).ok()?;
+        mac.update(who.as_bytes());
+        mac.update(&generation.to_be_bytes());
+        Some(format!(
+            "p-{}",
+            hex::encode(&mac.finalize().into_bytes()[..12])
+        ))
+    }
+
+    /// The first ref of `identity` whose key was never erased.
+    pub async fn current_ref(
+        &self,
+        vault: &Vault,
+        identity: &Identity,
+    ) -> Result<Option<String>, ServiceError> {
+        for generation in 0..MAX_GENERATIONS {
+            let Some(person_ref) = self.person_ref(identity, generation) else {
+                return Ok(None);
+            };
+            if !vault.is_erased(&person_ref).await? {
+                return Ok(Some(person_ref));
+            }
+        }
+        Err(ServiceError::PermissionDenied(
+            "this person's data was erased too many times to record again".into(),
+        ))
+    }
+}
+
+/// A resident ID number as compared: no white space, the check letter upper-cased.
+pub fn normalised_id_number(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// A name as compared: white space collapsed, lower-cased (Latin names; Chinese is unchanged).
+pub fn normalised_name(raw: &str) -> String {
+    raw.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// A phone number as compared: digits only, a leading `0086` or `86` country code dropped.
+pub fn normalised_phone(raw: &str) -> String {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    let national = digits
+        .strip_prefix("0086")
+        .or_else(|| digits.strip_prefix("86").filter(|rest| rest.len() == 11))
+        .unwrap_or(&digits);
+    national.to_owned()
+}
+
+#[cfg(test)]
+mod pseudonym_tests {
+    use super::*;
+
+    fn person(name: &str, id_number: &str, phone: &str) -> Identity {
+        Identity {
+            name: name.into(),
+            id_number: id_number.into(),
+            phone: phone.into(),
+            address: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_same_person_written_differently_gets_one_ref_and_others_another() {
+        let p = Pseudonyms::new(&[3; 32]).unwrap();
+        let a = p.person_ref(&person("张伟", "12011619900101123x", "13800138000"), 0);
+        let b = p.person_ref(&person("张 伟", " 120116 19900101123X", ""), 0);
+        assert!(a.is_some());
+        assert_eq!(a, b, "the ID number decides");
+        let by_phone = p.person_ref(&person("Li  Na", "", "+86 139-0013-9000"), 0);
+        assert_eq!(
+            by_phone,
+            p.person_ref(&person("li na", "", "13900139000"), 0)
+        );
+        assert_ne!(
+            by_phone,
+            p.person_ref(&person("li na", "", "13900139001"), 0)
+        );
+        // a namesake cannot be told apart: no stable ref
+        assert_eq!(p.person_ref(&person("王芳", "", ""), 0), None);
+        // the next generation and another key give other refs, and no ref shows the number
+        assert_ne!(a, p.person_ref(&person("", "12011619900101123X", ""), 1));
+        let other = Pseudonyms::new(&[4; 32]).unwrap();
+        assert_ne!(
+            a,
+            other.person_ref(&person("", "12011619900101123X", ""), 0)
+        );
+        assert!(!a.unwrap().contains("1201161990"));
+    }
 }

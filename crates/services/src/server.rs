@@ -21,7 +21,7 @@ use crate::feed::Feed;
 use crate::items::ItemLookup;
 use crate::joiner;
 use crate::petition::PetitionService;
-use crate::pii::Vault;
+use crate::pii::{Pseudonyms, Vault};
 use crate::political_legal::PoliticalLegalService;
 use crate::public_security::PublicSecurityService;
 use crate::repo::Context;
@@ -43,6 +43,9 @@ pub struct Settings {
     pub token_keys: TokenKeys,
     /// The 32-byte master key wrapping personal-data keys (the petition service needs it).
     pub master_key: Option<Vec<u8>>,
+    /// The 32-byte key persons' pseudonyms are derived under (the petition service needs it); kept like
+    /// the master key, apart from it.
+    pub pseudonym_key: Option<Vec<u8>>,
     /// The legal calendar.
     pub rules: Arc<Rules>,
     /// The other agencies' stores this process also runs (`up`: all of them; a standalone service:
@@ -109,7 +112,11 @@ pub async fn serve(
                 ServeError::Config("the petition service needs a master key".into())
             })?;
             let vault = Vault::new(key, store.clone()).map_err(ServeError::Config)?;
-            let svc = PetitionServiceServer::new(PetitionService::new(ctx, vault))
+            let pseudonym_key = settings.pseudonym_key.as_deref().ok_or_else(|| {
+                ServeError::Config("the petition service needs a pseudonym key".into())
+            })?;
+            let pseudonyms = Pseudonyms::new(pseudonym_key).map_err(ServeError::Config)?;
+            let svc = PetitionServiceServer::new(PetitionService::new(ctx, vault, pseudonyms))
                 .max_decoding_message_size(MAX_REQUEST_BYTES);
             (
                 router.add_service(svc),

@@ -81,6 +81,7 @@ async fn start_with(
         district: "binhai".into(),
         token_keys: keys(),
         master_key: Some(MASTER.to_vec()),
+        pseudonym_key: Some([5; 32].to_vec()),
         rules: Arc::new(Rules::shipped().unwrap()),
         peers,
     };
@@ -116,10 +117,11 @@ async fn sqlite(dir: &tempfile::TempDir, name: &str) -> Result<Arc<dyn EventStor
     ))
 }
 
+/// A petitioner whose resident ID number follows from the phone: two phones, two people.
 fn petitioner(name: &str, phone: &str) -> pb::Petitioner {
     pb::Petitioner {
         name: name.into(),
-        id_number: "120116199001011234".into(),
+        id_number: format!("1201161990{}", &phone[phone.len() - 8..]),
         phone: phone.into(),
         address: "Port Road 8".into(),
     }
@@ -780,6 +782,17 @@ async fn personal_data_is_read_only_with_audit_and_erasure_makes_it_unreadable_f
         .await?
         .into_inner();
     ensure!(after.erased && after.petitioner.is_none());
+    // Erasure ends the pseudonym: the same person petitioning again gets a ref that cannot be tied to
+    // the erased one.
+    let again = client
+        .register_petition(authorized(registration(&request_id()), &clerk))
+        .await?
+        .into_inner();
+    ensure!(
+        again.person_refs[0] != person,
+        "{:?} after erasing {person}",
+        again.person_refs
+    );
     // The matter's history still replays; only the person's sealed fields are gone.
     let viewer = token(Agency::Petition, OFFICE, &[Role::Viewer]);
     let matter = client
@@ -1763,4 +1776,91 @@ async fn a_refused_registration_writes_nothing_not_even_sealed_personal_data() -
     .await;
     db.drop_db().await?;
     outcome
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_person_on_two_petitions_has_one_pseudonym_and_is_never_named_twice_on_one()
+-> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = sqlite(&dir, "petition.db").await?;
+    let running = start(Agency::Petition, store.clone()).await?;
+    let mut client = PetitionServiceClient::new(channel(&running).await?);
+    let clerk = token(Agency::Petition, OFFICE, &[Role::IntakeClerk]);
+    let person = |name: &str, id_number: &str, phone: &str| pb::Petitioner {
+        name: name.into(),
+        id_number: id_number.into(),
+        phone: phone.into(),
+        address: "塘沽街道新港二号路".into(),
+    };
+    let register = |petitioners: Vec<pb::Petitioner>, title: &str| pb::RegisterPetitionRequest {
+        petitioners,
+        collective_size: 2,
+        title: title.into(),
+        ..registration(&request_id())
+    };
+    let accepted = async |petitioners, title| -> Result<pb::RegisterPetitionResponse> {
+        Ok(client
+            .clone()
+            .register_petition(authorized(register(petitioners, title), &clerk))
+            .await?
+            .into_inner())
+    };
+    let first = accepted(
+        vec![
+            person("赵磊", "12011619850315201X", "13602020202"),
+            person("钱芳", "", "022-2532 6688"),
+        ],
+        "港区工地拖欠工资",
+    )
+    .await?;
+    // The same two people, written as another clerk would, on another petition.
+    let second = accepted(
+        vec![
+            person("赵 磊", "12011619850315201x", ""),
+            person("钱芳", "", "+86 02225326688"),
+        ],
+        "港区工地拖欠工资，包工头失联",
+    )
+    .await?;
+    ensure!(
+        first.person_refs == second.person_refs,
+        "{:?} vs {:?}",
+        first.person_refs,
+        second.person_refs
+    );
+    ensure!(first.matter_id != second.matter_id);
+    // One person twice on one petition is refused naming the second, and writes nothing.
+    let head = store.head().await?;
+    let status = client
+        .register_petition(authorized(
+            register(
+                vec![
+                    person("赵磊", "12011619850315201X", ""),
+                    person("Zhao Lei", "120116 19850315201X", ""),
+                ],
+                "重复登记",
+            ),
+            &clerk,
+        ))
+        .await
+        .unwrap_err();
+    ensure!(
+        status.code() == Code::InvalidArgument && bad_field(&status).1 == "petitioners[1]",
+        "{status:?}"
+    );
+    ensure!(store.head().await? == head);
+    // Nothing of who they are is in any event in clear.
+    for event in store.read_all(1, 10_000).await? {
+        let text = serde_json::to_string(&event.data)?;
+        for clear in [
+            "赵磊",
+            "12011619850315201",
+            "13602020202",
+            "25326688",
+            "钱芳",
+        ] {
+            ensure!(!text.contains(clear), "{clear} in {}", event.event_type);
+        }
+    }
+    Ok(())
 }
