@@ -44,6 +44,10 @@ impl Role {
         Role::Auditor,
     ];
 
+    /// The roles that read the whole district's ledger, not one unit's (the committee, the joint meeting
+    /// office, auditors).
+    pub const DISTRICT_WIDE: [Role; 3] = [Role::Coordinator, Role::Supervisor, Role::Auditor];
+
     /// The role's name in tokens.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -54,9 +54,7 @@ fn invalid(field: &str, reason: &str) -> Status {
 }
 
 fn district_wide(caller: &Caller) -> bool {
-    [Role::Coordinator, Role::Supervisor, Role::Auditor]
-        .iter()
-        .any(|r| caller.has(*r))
+    Role::DISTRICT_WIDE.iter().any(|r| caller.has(*r))
 }
 
 /// True when `entry` is in the ledger of `scope`: a unit of it takes part in an item, or the entry arose

@@ -657,8 +657,18 @@ impl pb::petition_service_server::PetitionService for PetitionService {
         let req = request.into_inner();
         let matter_id = required("matter_id", &req.matter_id, MAX_ITEM_ID_CHARS)?;
         let loaded = self.matters.get(&matter_id, "matter").await?;
-        let party = loaded.state.parties().contains(&caller.unit);
-        if !party && !caller.has(Role::Viewer) {
+        // As the ledger shows an entry: to district roles, and to a unit that takes part in the matter
+        // or is above one that does or above the territory where it arose. (An accused unit shown it
+        // that way still never sees the petitioners: `matter` leaves them out for it.)
+        let directory = &self.ctx.rules.directory;
+        let state = &loaded.state;
+        let in_ledger = state
+            .parties()
+            .iter()
+            .chain(state.territory.as_ref())
+            .any(|u| directory.is_at_or_below(u, &caller.unit));
+        let district = Role::DISTRICT_WIDE.iter().any(|r| caller.has(*r));
+        if !(district || in_ledger) {
             return Err(ServiceError::PermissionDenied(
                 "the matter is not in this unit's ledger".into(),
             )

@@ -1864,3 +1864,42 @@ async fn the_same_person_on_two_petitions_has_one_pseudonym_and_is_never_named_t
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_matter_answers_whom_the_ledger_would_show_the_entry_and_no_one_else() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;
+    let mut p = Petition::new(&running).await?;
+    let (id, _, _) = p.accepted().await?;
+    let get = |unit: &str, roles: &[Role]| {
+        let request = authorized(
+            pb::GetMatterRequest {
+                matter_id: id.clone(),
+            },
+            &token(Agency::Petition, unit, roles),
+        );
+        let mut client = p.client.clone();
+        async move { client.get_matter(request).await.map(|_| ()) }
+    };
+    // The bureau handles it; the sub-district is its territory; the district government is above both;
+    // the committee reads the whole district.
+    for (unit, roles) in [
+        (BUREAU, &[Role::Viewer][..]),
+        (TOWN, &[Role::Viewer]),
+        (DISTRICT_GOV, &[Role::Viewer]),
+        (COMMITTEE, &[Role::Coordinator]),
+    ] {
+        get(unit, roles)
+            .await
+            .with_context(|| format!("{unit} should see the matter"))?;
+    }
+    // A peer department's and a police station's viewers see nothing of it.
+    for unit in ["binhai.housing_bureau", STATION] {
+        let refused = get(unit, &[Role::Viewer]).await.unwrap_err();
+        ensure!(
+            refused.code() == Code::PermissionDenied,
+            "{unit}: {refused:?}"
+        );
+    }
+    Ok(())
+}

@@ -143,6 +143,20 @@ impl UnitDirectory {
         seen
     }
 
+    /// True when `unit` is `above` or below it, at any depth: `above`'s ledger holds what `unit` takes
+    /// part in.
+    pub fn is_at_or_below(&self, unit: &UnitId, above: &UnitId) -> bool {
+        let mut at = Some(unit);
+        // The parent chain has no cycle (checked on load), so this ends.
+        while let Some(current) = at {
+            if current == above {
+                return true;
+            }
+            at = self.units.get(current).and_then(|u| u.parent.as_ref());
+        }
+        false
+    }
+
     /// The unit that reviews `id`'s opinions (art. 35), when the directory knows `id`.
     pub fn reviewer_of(&self, id: &UnitId) -> Option<&UnitId> {
         self.units.get(id)?.reviewer()

@@ -121,6 +121,11 @@ fn a_sub_district_s_subtree_holds_what_is_below_it() {
         .map(|c| c.id.clone())
         .collect();
     assert!(children.contains(&u("binhai.judicial.xingang")));
+    let government = u("binhai.district_government");
+    assert!(dir.is_at_or_below(&u("binhai.housing_bureau"), &government));
+    assert!(dir.is_at_or_below(&government, &government));
+    assert!(!dir.is_at_or_below(&government, &u("binhai.housing_bureau")));
+    assert!(!dir.is_at_or_below(&u("binhai.police.xingang"), &government));
 }
 
 #[test]
