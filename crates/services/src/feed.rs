@@ -12,6 +12,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use oneledger_domain::policy::{self, Step};
+use oneledger_domain::{Agency, Role};
 
 use crate::auth::caller;
 use crate::error::ServiceError;
@@ -26,13 +27,15 @@ const FOLLOW_POLL: Duration = Duration::from_millis(500);
 /// The feed over one store.
 #[derive(Debug, Clone)]
 pub struct Feed {
+    /// Whose store it is: only that agency's integrators, and district roles, read it.
+    agency: Agency,
     store: Arc<dyn EventLog>,
 }
 
 impl Feed {
-    /// A feed of `store`, for callers with a valid token.
-    pub fn new(store: Arc<dyn EventLog>) -> Self {
-        Feed { store }
+    /// A feed of `agency`'s `store`.
+    pub fn new(agency: Agency, store: Arc<dyn EventLog>) -> Self {
+        Feed { agency, store }
     }
 }
 
@@ -82,6 +85,14 @@ impl EventFeedService for Feed {
     ) -> Result<Response<Self::ReadEventsStream>, Status> {
         let caller = caller(&request)?;
         caller.require_any(policy::roles(Step::ReadEvents), "reading the event feed")?;
+        // An agency's log is its own: another agency's viewer reads the shared ledger, not this.
+        if caller.agency != self.agency && !Role::DISTRICT_WIDE.iter().any(|r| caller.has(*r)) {
+            return Err(ServiceError::PermissionDenied(format!(
+                "the {} event feed is read by its own agency's systems and by district roles",
+                self.agency
+            ))
+            .into());
+        }
         let req = request.into_inner();
         let batch = match req.max_batch_size as usize {
             0 => DEFAULT_BATCH,

@@ -91,7 +91,7 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .build_v1()
         .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
-    let feed = EventFeedServiceServer::new(Feed::new(store.clone()))
+    let feed = EventFeedServiceServer::new(Feed::new(settings.agency, store.clone()))
         .max_decoding_message_size(MAX_REQUEST_BYTES);
 
     // Every call is authenticated here, once; health, reflection and a petitioner's status query are open.

@@ -1167,6 +1167,13 @@ async fn health_turns_serving_and_read_events_catches_up_then_follows() -> Resul
         follow: true,
         event_type_prefixes: vec!["petition.matter.".into()],
     };
+    // Another agency's viewer reads the shared ledger, not the petition office's own log.
+    let outsider = token(Agency::PublicSecurity, STATION, &[Role::Viewer]);
+    let refused = feed
+        .read_events(authorized(ask.clone(), &outsider))
+        .await
+        .unwrap_err();
+    ensure!(refused.code() == Code::PermissionDenied, "{refused:?}");
     let mut stream = feed
         .read_events(authorized(ask, &viewer))
         .await?
