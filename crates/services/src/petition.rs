@@ -1,7 +1,7 @@
 //! The petition office's service (信访办): petition matters, the public status lookup, and audited access
 //! to personal data.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -391,6 +391,29 @@ impl PetitionService {
                 "an accused unit may never see its accusers (art. 30)".into(),
             ));
         }
+        // Need to know: only a unit handling one of the person's matters reads their data, and only
+        // the narratives of the matters it handles.
+        let mut handled = BTreeSet::new();
+        for matter_id in events.iter().filter_map(|e| match e {
+            PersonEvent::DataRecorded { matter_id, .. } => Some(matter_id),
+            _ => None,
+        }) {
+            let matter = self.matters.load(matter_id).await?.state;
+            if !matter.petitioners_visible_to(&caller.unit) {
+                return Err(ServiceError::PermissionDenied(
+                    "an accused unit may never see its accusers (art. 30)".into(),
+                ));
+            }
+            if matter.needs_to_know_petitioners(&caller.unit) {
+                handled.insert(matter_id.clone());
+            }
+        }
+        if handled.is_empty() {
+            return Err(ServiceError::PermissionDenied(format!(
+                "unit {} handles none of this person's matters",
+                caller.unit
+            )));
+        }
         // The read is recorded before anything is revealed.
         self.ctx
             .store
@@ -424,7 +447,10 @@ impl PetitionService {
                     serde_json::from_slice(&self.vault.open(&key, &person_ref, sealed_identity)?)
                         .map_err(|e| ServiceError::Internal(e.to_string()))?;
                 identity = Some(opened);
-                if let Some(n) = sealed_narrative {
+                if let Some(n) = sealed_narrative
+                    .as_ref()
+                    .filter(|_| handled.contains(matter_id))
+                {
                     let text = String::from_utf8_lossy(&self.vault.open(&key, &person_ref, n)?)
                         .into_owned();
                     narratives.insert(matter_id.clone(), text);

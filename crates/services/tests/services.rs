@@ -748,6 +748,22 @@ async fn personal_data_is_read_only_with_audit_and_erasure_makes_it_unreadable_f
         .await?
         .into_inner();
     ensure!(data.petitioner.as_ref().unwrap().name == "Zhang Wei" && !data.erased);
+    // Need to know: a reader of a unit handling none of the person's matters reads nothing, whatever
+    // its role — a bureau the matter was never routed to, a police station.
+    for (agency, unit) in [
+        (Agency::Petition, BUREAU),
+        (Agency::PublicSecurity, STATION),
+    ] {
+        let outsider = token(agency, unit, &[Role::PiiReader]);
+        let refused = client
+            .get_personal_data(authorized(ask(), &outsider))
+            .await
+            .unwrap_err();
+        ensure!(
+            refused.code() == Code::PermissionDenied,
+            "{unit}: {refused:?}"
+        );
+    }
     ensure!(
         data.narratives
             .get(&registered.matter_id)

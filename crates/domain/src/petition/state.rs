@@ -120,6 +120,22 @@ impl PetitionMatter {
         .collect()
     }
 
+    /// Whether `unit` needs to know who the petitioners are (PIPL arts. 6, 28: the least access the
+    /// purpose needs): the petition office, the responsible unit, the reviewing and re-reviewing units
+    /// and a hearing's organiser — never the accused unit, wherever in the procedure it was named.
+    pub fn needs_to_know_petitioners(&self, unit: &UnitId) -> bool {
+        let handles = [
+            &self.office,
+            &self.responsible_unit,
+            &self.reviewing_unit,
+            &self.re_reviewing_unit,
+            &self.hearing,
+        ]
+        .into_iter()
+        .any(|u| u.as_ref() == Some(unit));
+        handles && self.petitioners_visible_to(unit)
+    }
+
     /// Whether `unit` may ever be shown the petitioners: never the accused unit of an accusation (art. 30).
     pub fn petitioners_visible_to(&self, unit: &UnitId) -> bool {
         self.accused_unit.as_ref() != Some(unit)
