@@ -182,6 +182,9 @@ fn given_a_replied_matter_then_only_the_units_handling_it_need_to_know_its_petit
     let s = review_replied();
     let needs = |unit: &str| s.state.needs_to_know_petitioners(&u(unit));
     assert!(needs(OFFICE) && needs(BUREAU) && needs(DISTRICT_GOV));
-    assert!(!needs(TOWN), "the territory handles no part that needs the person");
+    assert!(
+        !needs(TOWN),
+        "the territory handles no part that needs the person"
+    );
     assert!(!needs(CITY_GOV), "no re-review was asked");
 }
