@@ -85,6 +85,11 @@ impl Caller {
         self.roles.contains(&role)
     }
 
+    /// True when the caller reads the whole district, not one unit's share ([`Role::DISTRICT_WIDE`]).
+    pub fn is_district_wide(&self) -> bool {
+        Role::DISTRICT_WIDE.iter().any(|r| self.has(*r))
+    }
+
     /// Refuses unless the caller has one of `roles`.
     pub fn require_any(&self, roles: &[Role], action: &str) -> Result<(), AuthError> {
         if roles.iter().any(|r| self.has(*r)) {

@@ -118,15 +118,14 @@ impl Aggregate for PoliceParticipation {
                 }
                 id_field("joint_handling_id", joint_handling_id.as_str())?;
                 let today = legal_date(at);
-                let station = rules.directory.get(&command.unit);
-                if !station.is_some_and(|s| {
-                    s.is_valid_on(today) && UnitRequirement::PoliceStation.admits(s.kind)
-                }) {
-                    return Err(DomainError::NotAuthorized {
+                // The acting unit is the token's, not a field: not being a station is not being allowed.
+                rules
+                    .directory
+                    .require("unit", &command.unit, today, UnitRequirement::PoliceStation)
+                    .map_err(|_| DomainError::NotAuthorized {
                         unit: command.unit.clone(),
                         action: "join a joint handling as a police station (the directory lists no such station)",
-                    });
-                }
+                    })?;
                 Ok(vec![PoliceEvent::Joined {
                     at,
                     joint_handling_id: joint_handling_id.clone(),

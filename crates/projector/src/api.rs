@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use oneledger_auth::{AuthError, AuthLayer, Caller, Role, TokenKeys, caller};
+use oneledger_auth::{AuthError, AuthLayer, TokenKeys, caller};
 use oneledger_domain::clock::{CHINA_STANDARD_TIME_SECS, legal_date};
 use oneledger_domain::dispute::RiskLevel;
 use oneledger_domain::statistics::{self, Figure, MatterTally};
@@ -51,10 +51,6 @@ fn unavailable(e: LedgerError) -> Status {
 
 fn invalid(field: &str, reason: &str) -> Status {
     WireError::new(field, reason).into()
-}
-
-fn district_wide(caller: &Caller) -> bool {
-    Role::DISTRICT_WIDE.iter().any(|r| caller.has(*r))
 }
 
 /// True when `entry` is in the ledger of `scope`: a unit of it takes part in an item, or the entry arose
@@ -238,7 +234,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
     ) -> Result<Response<pb::ListEntriesResponse>, Status> {
         let caller = caller(&request)?;
         let req = request.into_inner();
-        let scope = match (req.unit_id.is_empty(), district_wide(&caller)) {
+        let scope = match (req.unit_id.is_empty(), caller.is_district_wide()) {
             (true, true) => None,
             (true, false) => Some(self.scope_of(&caller.unit)),
             (false, district) => {
@@ -339,7 +335,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             .view(&root, legal_date(Utc::now()))
             .await?
             .ok_or_else(|| Status::not_found("entry not found"))?;
-        if !district_wide(&caller) && !visible(&view, &self.scope_of(&caller.unit)) {
+        if !caller.is_district_wide() && !visible(&view, &self.scope_of(&caller.unit)) {
             return Err(AuthError::PermissionDenied(
                 "the entry is not in this unit's ledger".into(),
             )
@@ -359,7 +355,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         let caller = caller(&request)?;
         let mut cursor = request.into_inner().after_cursor;
         let (tx, rx) = mpsc::channel(16);
-        let scope = (!district_wide(&caller)).then(|| self.scope_of(&caller.unit));
+        let scope = (!caller.is_district_wide()).then(|| self.scope_of(&caller.unit));
         let api = self.clone();
         tokio::spawn(async move {
             loop {
@@ -419,7 +415,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         if to < from {
             return Err(invalid("to_date", "not before from_date"));
         }
-        let unit = match (req.unit_id.is_empty(), district_wide(&caller)) {
+        let unit = match (req.unit_id.is_empty(), caller.is_district_wide()) {
             (true, true) => None,
             (true, false) => Some(caller.unit.0.clone()),
             (false, true) => Some(req.unit_id.clone()),

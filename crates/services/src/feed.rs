@@ -11,8 +11,8 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
+use oneledger_domain::Agency;
 use oneledger_domain::policy::{self, Step};
-use oneledger_domain::{Agency, Role};
 
 use crate::auth::caller;
 use crate::error::ServiceError;
@@ -86,7 +86,7 @@ impl EventFeedService for Feed {
         let caller = caller(&request)?;
         caller.require_any(policy::roles(Step::ReadEvents), "reading the event feed")?;
         // An agency's log is its own: another agency's viewer reads the shared ledger, not this.
-        if caller.agency != self.agency && !Role::DISTRICT_WIDE.iter().any(|r| caller.has(*r)) {
+        if caller.agency != self.agency && !caller.is_district_wide() {
             return Err(ServiceError::PermissionDenied(format!(
                 "the {} event feed is read by its own agency's systems and by district roles",
                 self.agency

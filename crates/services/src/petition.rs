@@ -693,8 +693,7 @@ impl pb::petition_service_server::PetitionService for PetitionService {
             .iter()
             .chain(state.territory.as_ref())
             .any(|u| directory.is_at_or_below(u, &caller.unit));
-        let district = Role::DISTRICT_WIDE.iter().any(|r| caller.has(*r));
-        if !(district || in_ledger) {
+        if !(caller.is_district_wide() || in_ledger) {
             return Err(ServiceError::PermissionDenied(
                 "the matter is not in this unit's ledger".into(),
             )

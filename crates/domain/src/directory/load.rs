@@ -87,7 +87,8 @@ pub fn parse(file: &str, text: &str) -> Result<UnitDirectory, DirectoryError> {
     let header_line = 1;
     let headers = reader
         .headers()
-        .map_err(|e| err(header_line, e.to_string()))?;
+        .map_err(|e| err(header_line, e.to_string()))?
+        .clone();
     if headers.iter().ne(COLUMNS) {
         return Err(err(
             header_line,
@@ -106,9 +107,7 @@ pub fn parse(file: &str, text: &str) -> Result<UnitDirectory, DirectoryError> {
         }
         let line = record.position().map_or(line, line_at);
         let row: Row = record
-            .deserialize(Some(
-                reader.headers().map_err(|e| err(line, e.to_string()))?,
-            ))
+            .deserialize(Some(&headers))
             .map_err(|e| err(line, e.to_string()))?;
         let unit = unit(row).map_err(|reason| err(line, reason))?;
         if let Some(first) = lines.insert(unit.id.clone(), line) {

@@ -1,6 +1,6 @@
 //! The ledger API over a real gRPC channel and a SQLite ledger holding the three stores' history.
 
-use oneledger_auth::Claims;
+use oneledger_auth::{Claims, Role};
 use oneledger_proto::ledger::v1::ledger_service_client::LedgerServiceClient;
 use tonic::transport::Channel;
 
