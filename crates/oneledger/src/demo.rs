@@ -59,15 +59,7 @@ impl Caller {
         roles: &[Role],
         message: T,
     ) -> anyhow::Result<tonic::Request<T>> {
-        let now = Utc::now().timestamp();
-        let token = self.keys.mint(&Claims {
-            sub: "demo".into(),
-            agency,
-            unit: unit.into(),
-            roles: roles.to_vec(),
-            exp: now + 3600,
-            iat: now,
-        });
+        let token = demo_token(&self.keys, agency, unit, roles);
         Ok(oneledger_services::auth::authorized(message, &token)?)
     }
 
@@ -839,19 +831,25 @@ fn token_keys(args: &DemoArgs) -> anyhow::Result<TokenKeys> {
     TokenKeys::new(vec![key.into_bytes()]).map_err(anyhow::Error::msg)
 }
 
+/// A token for `unit` acting with `roles` in `agency`'s system, valid for an hour.
+fn demo_token(keys: &TokenKeys, agency: Agency, unit: &str, roles: &[Role]) -> String {
+    let now = Utc::now().timestamp();
+    keys.mint(&Claims {
+        sub: "demo".into(),
+        agency,
+        unit: unit.into(),
+        roles: roles.to_vec(),
+        exp: now + 3600,
+        iat: now,
+    })
+}
+
 /// The district's units in being today, read page by page from the directory API beside the ledger, as
 /// the petition office (every unit may read the directory).
 async fn directory_units(args: &DemoArgs, keys: &TokenKeys) -> anyhow::Result<Units> {
     let mut client = DirectoryServiceClient::new(connect(&args.ledger_address).await?);
-    let now = Utc::now().timestamp();
-    let token = keys.mint(&Claims {
-        sub: "demo".into(),
-        agency: Agency::Petition,
-        unit: format!("{}.petition_office", args.district),
-        roles: vec![Role::Viewer],
-        exp: now + 600,
-        iat: now,
-    });
+    let office = format!("{}.petition_office", args.district);
+    let token = demo_token(keys, Agency::Petition, &office, &[Role::Viewer]);
     let mut listed = Vec::new();
     let mut page_token = String::new();
     loop {
