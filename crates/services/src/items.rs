@@ -47,9 +47,7 @@ impl ItemLookup {
             tracing::debug!(%field, item = %item.key(), "kept by an agency whose store is not readable here; taken on trust");
             return Ok(());
         }
-        Err(ServiceError::NotFound(format!(
-            "{field}: {} does not exist",
-            item.key()
-        )))
+        // Read "<field>: <item> not found": the error adds the last words.
+        Err(ServiceError::NotFound(format!("{field}: {}", item.key())))
     }
 }
