@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use chrono::Utc;
 use futures::future::try_join_all;
 use oneledger_domain::petition::{
-    Channel, ClaimClass, MatterAction, PetitionMatter, PriorPetition, Registration,
+    Channel, ClaimClass, IntakeFindings, MatterAction, PetitionMatter, Registration,
 };
 use oneledger_domain::{
     Agency, Aggregate, Command, DomainEvent, MatterId, PersonRef, Rules, UnitId,
@@ -71,7 +71,10 @@ fn matter_events(rules: &Rules, i: usize) -> Result<Vec<NewEvent>> {
             receipt_number: format!("PMB{i:08}"),
             query_code_digest: "0".repeat(64),
             accused_unit: None,
-            prior: PriorPetition::None,
+            category: None,
+            respondent: None,
+            personal_data: vec![],
+            prior: IntakeFindings::default(),
         }),
     };
     let mut state = PetitionMatter::default();

@@ -59,6 +59,8 @@ pub enum Step<'a> {
     ReadAuditLog,
     /// Read an agency's event feed.
     ReadEvents,
+    /// Read what is held of a person and who read it (PIPL arts. 44–45).
+    ReadAccessReport,
 }
 
 /// The roles that may take `step`; empty when no role may take it through that service.
@@ -68,6 +70,8 @@ pub fn roles(step: Step<'_>) -> &'static [Role] {
         Step::RegisterPetition => CLERK,
         Step::Matter(action) => match action {
             M::Register(_)
+            | M::ConfirmRepeat { .. }
+            | M::DismissRepeat { .. }
             | M::Forward { .. }
             | M::Assign { .. }
             | M::Divert { .. }
@@ -116,6 +120,7 @@ pub fn roles(step: Step<'_>) -> &'static [Role] {
         },
         Step::ReadPersonalData | Step::ErasePerson => PII_READER,
         Step::ReadAuditLog => AUDITOR,
+        Step::ReadAccessReport => &[Role::Auditor, Role::PiiReader],
         Step::ReadEvents => EVENT_READER,
     }
 }

@@ -7,7 +7,7 @@ use oneledger_domain::dispute::{Dispute, DisputeAction, DisputeSource};
 use oneledger_domain::joint::{CoHandlerRole, JointAction, JointHandling};
 use oneledger_domain::link::{LinkAction, LinkRegistry};
 use oneledger_domain::petition::{
-    Channel, ClaimClass, ClaimRoute, MatterAction, PetitionMatter, PriorPetition, Registration,
+    Channel, ClaimClass, ClaimRoute, IntakeFindings, MatterAction, PetitionMatter, Registration,
 };
 use oneledger_domain::police::{PoliceAction, PoliceParticipation};
 use oneledger_domain::supervision::{
@@ -113,7 +113,10 @@ pub fn matter_in_a_hearing() -> Vec<RecordedEvent> {
             receipt_number: "PM2".into(),
             query_code_digest: "d".into(),
             accused_unit: None,
-            prior: PriorPetition::None,
+            category: None,
+            respondent: None,
+            personal_data: vec![],
+            prior: IntakeFindings::default(),
         }),
     );
     let assign = MatterAction::Assign {
@@ -178,7 +181,10 @@ pub fn history() -> [Vec<RecordedEvent>; 3] {
             receipt_number: "PM1".into(),
             query_code_digest: "d".into(),
             accused_unit: None,
-            prior: PriorPetition::None,
+            category: None,
+            respondent: None,
+            personal_data: vec![],
+            prior: IntakeFindings::default(),
         }),
     );
     petition.act::<PetitionMatter>(
@@ -320,7 +326,10 @@ pub fn many_matters(n: usize) -> Vec<RecordedEvent> {
                 receipt_number: format!("PM{i}"),
                 query_code_digest: "d".into(),
                 accused_unit: None,
-                prior: PriorPetition::None,
+                category: None,
+                respondent: None,
+                personal_data: vec![],
+                prior: IntakeFindings::default(),
             }),
         );
         // Earlier matters move on while new ones arrive.

@@ -35,8 +35,8 @@ pub struct ProjectionError {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ItemState {
-    /// A petition matter.
-    PetitionMatter(PetitionMatter),
+    /// A petition matter (boxed: the largest state by far, and most items are not petitions).
+    PetitionMatter(Box<PetitionMatter>),
     /// A dispute (reported by the police or found by screening).
     Dispute(Dispute),
     /// A joint handling, with the parts police stations recorded in their own store.
@@ -241,8 +241,10 @@ impl LedgerModel {
                 let e: MatterEvent = decode(event)?;
                 let item = ItemRef::PetitionMatter(MatterId(id.to_owned()));
                 self.evolve(&item, agency, |s| match s {
-                    Some(ItemState::PetitionMatter(m)) => ItemState::PetitionMatter(m.evolve(&e)),
-                    _ => ItemState::PetitionMatter(PetitionMatter::default().evolve(&e)),
+                    Some(ItemState::PetitionMatter(m)) => {
+                        ItemState::PetitionMatter(Box::new(m.evolve(&e)))
+                    }
+                    _ => ItemState::PetitionMatter(Box::new(PetitionMatter::default().evolve(&e))),
                 });
                 Some(item)
             }

@@ -8,7 +8,9 @@ use oneledger_domain::clock::Deadline;
 use oneledger_domain::dispute::{DisputeSource, RiskLevel};
 use oneledger_domain::ids::MAX_ITEM_ID_CHARS;
 use oneledger_domain::joint::CoHandlerRole;
-use oneledger_domain::petition::{Channel, ClaimClass, ClaimRoute, HandlingOutcome, ReviewOutcome};
+use oneledger_domain::petition::{
+    Channel, ClaimClass, ClaimRoute, HandlingOutcome, IntakeOutcome, PersonalField, ReviewOutcome,
+};
 use oneledger_domain::supervision::EscalationLevel;
 use oneledger_domain::{HolidayCalendar, ItemKind, ItemRef, Unit, UnitKind};
 
@@ -158,6 +160,16 @@ one_to_one!(HandlingOutcome => petition::Outcome,
 });
 one_to_one!(ReviewOutcome => petition::Outcome, "a review opinion upholds, changes or revokes", {
     Upheld => Upheld, Changed => Changed, Revoked => Revoked,
+});
+one_to_one!(PersonalField => petition::PersonalField, "name, id_number, phone, address or narrative", {
+    Name => Name, IdNumber => IdNumber, Phone => Phone, Address => Address, Narrative => Narrative,
+});
+one_to_one!(IntakeOutcome => petition::IntakeOutcome, "an intake outcome", {
+    FirstPetition => FirstPetition,
+    Merged => Merged,
+    NotAcceptedAgain => NotAcceptedAgain,
+    RepeatNewMatter => RepeatNewMatter,
+    PossibleRepeat => PossibleRepeat,
 });
 one_to_one!(DisputeSource => dispute::Source, "a screening, policing or a unit's report", {
     DailyScreening => DailyScreening,

@@ -1,5 +1,6 @@
 //! Repeat petitions join the entry of the matter they name. A petition with new facts is a new matter
-//! `linked_to` the original (art. 36 ¶3; the petition office's own decision at intake), but the link
+//! `linked_to` the original (art. 36 ¶3; the petition office's own decision at intake, or its clerk's
+//! confirmation of a flagged one), but the link
 //! that puts both in one ledger entry lives in the committee's registry, which only the committee's
 //! service writes. So that service follows the petition office's log and records each such link
 //! itself — under a request id derived from the event, so a restart or a second pass joins once.
@@ -85,11 +86,10 @@ async fn pass(
         if prefix != streams::of(oneledger_domain::ItemKind::PetitionMatter) {
             continue;
         }
-        let Ok(MatterEvent::Registered {
-            linked_to: Some(original),
-            ..
-        }) = serde_json::from_value::<MatterEvent>(event.data.clone())
-        else {
+        let Ok(matter_event) = serde_json::from_value::<MatterEvent>(event.data.clone()) else {
+            continue;
+        };
+        let Some(original) = matter_event.joins_root().cloned() else {
             continue;
         };
         let repeat = ItemRef::PetitionMatter(MatterId(id.to_owned()));

@@ -11,6 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
+use oneledger_domain::petition::PersonalField;
 use oneledger_store::{PersonKey, PersonVault};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -35,7 +36,27 @@ pub struct Identity {
     pub address: String,
 }
 
-/// Events of a person's stream in the petition store; they carry sealed data only.
+impl Identity {
+    /// The fields given (not empty), by name.
+    pub fn fields(&self) -> Vec<PersonalField> {
+        [
+            (PersonalField::Name, &self.name),
+            (PersonalField::IdNumber, &self.id_number),
+            (PersonalField::Phone, &self.phone),
+            (PersonalField::Address, &self.address),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.trim().is_empty())
+        .map(|(field, _)| field)
+        .collect()
+    }
+}
+
+/// Events of a person's stream in the petition store; they carry sealed data only. Data given with a
+/// petition is recorded in the matter's own registration now ([`MatterEvent::PersonalDataRecorded`]);
+/// `DataRecorded` is what earlier versions wrote here, still read.
+///
+/// [`MatterEvent::PersonalDataRecorded`]: oneledger_domain::petition::MatterEvent::PersonalDataRecorded
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum PersonEvent {

@@ -131,17 +131,36 @@ impl<A: Aggregate> Repository<A> {
                 .await?;
             let full = page.len() == limit;
             for recorded in page {
-                let event: A::Event = serde_json::from_value(recorded.data).map_err(|e| {
-                    ServiceError::Internal(format!(
-                        "{stream} v{}: unreadable event: {e}",
-                        recorded.stream_version
-                    ))
-                })?;
+                let event = decode::<A>(&stream, recorded.stream_version, recorded.data)?;
                 loaded.state = std::mem::take(&mut loaded.state).evolve(&event);
                 loaded.version = recorded.stream_version;
             }
             if !full {
                 return Ok(());
+            }
+        }
+    }
+
+    /// Every event of aggregate `id`, in order: for reading what the state keeps no copy of.
+    pub async fn events(&self, id: &str) -> Result<Vec<A::Event>, ServiceError> {
+        let stream = self.stream_id(id);
+        let mut events = Vec::new();
+        loop {
+            let page = self
+                .ctx
+                .store
+                .read_stream(&stream, events.len() as u64 + 1, LOAD_PAGE)
+                .await?;
+            let full = page.len() == LOAD_PAGE;
+            for recorded in page {
+                events.push(decode::<A>(
+                    &stream,
+                    recorded.stream_version,
+                    recorded.data,
+                )?);
+            }
+            if !full {
+                return Ok(events);
             }
         }
     }
@@ -310,6 +329,16 @@ impl<A: Aggregate> Repository<A> {
             .await?;
         Ok((!appended.replayed).then_some((events, event_types, appended.last_version)))
     }
+}
+
+/// One recorded event of `stream`, as the aggregate's event.
+fn decode<A: Aggregate>(
+    stream: &str,
+    version: u64,
+    data: serde_json::Value,
+) -> Result<A::Event, ServiceError> {
+    serde_json::from_value(data)
+        .map_err(|e| ServiceError::Internal(format!("{stream} v{version}: unreadable event: {e}")))
 }
 
 /// The digest a command is recognised by on a retry: its method and what it asks (the request's fields,

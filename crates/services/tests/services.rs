@@ -332,7 +332,7 @@ async fn a_petition_goes_through_the_whole_procedure_to_conclusion_and_a_repeat_
             &id,
             v,
             act::Action::DeliverReply(act::Delivery {
-                delivered_on: today,
+                delivered_on: today.clone(),
             }),
         )
         .await?;
@@ -363,7 +363,74 @@ async fn a_petition_goes_through_the_whole_procedure_to_conclusion_and_a_repeat_
         .await;
     ensure!(wrong.unwrap_err().code() == Code::NotFound);
 
-    // The same facts again: not accepted again (art. 36 ¶3).
+    // The same petitioners again about the unit that handled it, nobody naming the original: intake
+    // finds it, but with no category filed it cannot tell the claim, so it flags the registration; the
+    // clerk confirms, and the same facts are not accepted again (art. 36 ¶3), the notice in the response
+    // and in the public status.
+    let flagged = p
+        .client
+        .register_petition(authorized(
+            pb::RegisterPetitionRequest {
+                respondent_unit_id: BUREAU.into(),
+                ..registration(&request_id())
+            },
+            &clerk,
+        ))
+        .await?
+        .into_inner();
+    let intake = flagged
+        .matter
+        .as_ref()
+        .and_then(|m| m.intake.clone())
+        .context("intake")?;
+    ensure!(
+        intake.outcome == pb::IntakeOutcome::PossibleRepeat as i32
+            && intake.original_matter_id == id,
+        "{intake:?}"
+    );
+    let confirmed = p
+        .step(
+            &clerk,
+            &flagged.matter_id,
+            flagged.result.as_ref().context("result")?.version,
+            act::Action::ConfirmRepeat(act::ConfirmRepeat {
+                original_matter_id: id.clone(),
+                new_facts: false,
+            }),
+        )
+        .await?;
+    let matter = confirmed.matter.context("the matter")?;
+    let intake = matter.intake.clone().context("intake")?;
+    ensure!(
+        matter.stage == "not_accepted_again"
+            && intake.outcome == pb::IntakeOutcome::NotAcceptedAgain as i32
+            && !matter.first_petition
+            && matter.linked_to == id,
+        "{matter:?}"
+    );
+    for part in [
+        "第三十六条第三款",
+        "article 36 paragraph 3",
+        id.as_str(),
+        today.as_str(),
+    ] {
+        ensure!(
+            intake.notice.contains(part),
+            "{part} missing: {}",
+            intake.notice
+        );
+    }
+    let status = p
+        .client
+        .get_public_status(pb::GetPublicStatusRequest {
+            receipt_number: flagged.matter_id.clone(),
+            query_code: flagged.query_code.clone(),
+        })
+        .await?
+        .into_inner();
+    ensure!(status.notice == intake.notice, "{status:?}");
+
+    // The clerk naming the original: not accepted again at once.
     let mut again = registration(&request_id());
     again.same_matter_as = id.clone();
     let repeat = p
@@ -373,6 +440,162 @@ async fn a_petition_goes_through_the_whole_procedure_to_conclusion_and_a_repeat_
         .into_inner();
     ensure!(repeat.matter.as_ref().unwrap().stage == "not_accepted_again");
     ensure!(repeat.matter.as_ref().unwrap().linked_to == id);
+    // New facts: a new matter in the original's entry.
+    let mut new_facts = registration(&request_id());
+    new_facts.same_matter_as = id.clone();
+    new_facts.new_facts = true;
+    let fresh = p
+        .client
+        .register_petition(authorized(new_facts, &clerk))
+        .await?
+        .into_inner()
+        .matter
+        .context("the matter")?;
+    ensure!(
+        fresh.stage == "registered"
+            && fresh.linked_to == id
+            && fresh.intake.context("intake")?.outcome == pb::IntakeOutcome::RepeatNewMatter as i32
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_finds_a_petitioners_earlier_matters_by_unit_and_category_on_both_backends()
+-> Result<()> {
+    on_both_backends(async |store| {
+        let running = start(Agency::Petition, store).await?;
+        repeats_found_at_intake(&mut Petition::new(&running).await?).await
+    })
+    .await
+}
+
+/// Runs `check` on a fresh SQLite and a fresh PostgreSQL petition store.
+async fn on_both_backends(
+    mut check: impl AsyncFnMut(Arc<dyn EventStore>) -> Result<()>,
+) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = TestDatabase::create().await?;
+    let outcome = async {
+        check(sqlite(&dir, "petition.db").await?).await?;
+        check(Arc::new(PgEventStore::connect(&db.url).await?)).await
+    }
+    .await;
+    db.drop_db().await?;
+    outcome
+}
+
+/// Registers the same petitioner (孙丽) about `respondent` under `category`: what intake found.
+async fn register_sun_li(
+    p: &mut Petition,
+    category: &str,
+    respondent: &str,
+) -> Result<(pb::RegisterPetitionResponse, pb::Intake)> {
+    let registered = p
+        .client
+        .register_petition(authorized(
+            pb::RegisterPetitionRequest {
+                title: "工地拖欠工资".into(),
+                petitioners: vec![petitioner("孙丽", "13512345678")],
+                collective_size: 1,
+                category: category.into(),
+                respondent_unit_id: respondent.into(),
+                ..registration(&request_id())
+            },
+            &p.clerk,
+        ))
+        .await?
+        .into_inner();
+    let intake = registered
+        .matter
+        .as_ref()
+        .and_then(|m| m.intake.clone())
+        .context("intake")?;
+    Ok((registered, intake))
+}
+
+async fn repeats_found_at_intake(p: &mut Petition) -> Result<()> {
+    use pb::IntakeOutcome as O;
+    let (first, intake) = register_sun_li(p, "劳动保障", BUREAU).await?;
+    ensure!(intake.outcome == O::FirstPetition as i32, "{intake:?}");
+    // The same claim while the first is open: merged into it, one entry.
+    let (merged, intake) = register_sun_li(p, "劳动保障", BUREAU).await?;
+    ensure!(
+        intake.outcome == O::Merged as i32
+            && intake.original_matter_id == first.matter_id
+            && merged.person_refs == first.person_refs
+            && merged.matter.as_ref().is_some_and(|m| m.stage == "merged"),
+        "{intake:?}"
+    );
+    // Another unit, the same category: another claim, a first petition.
+    let (_, intake) = register_sun_li(p, "劳动保障", "binhai.housing_bureau").await?;
+    ensure!(intake.outcome == O::FirstPetition as i32, "{intake:?}");
+    // The same unit, another category: intake cannot tell and flags it; the clerk dismisses the flag.
+    let (flagged, intake) = register_sun_li(p, "消费维权", BUREAU).await?;
+    ensure!(
+        intake.outcome == O::PossibleRepeat as i32 && intake.original_matter_id == first.matter_id,
+        "{intake:?}"
+    );
+    let version = flagged.result.as_ref().context("result")?.version;
+    let wrong = p
+        .step(
+            &p.clerk.clone(),
+            &flagged.matter_id,
+            version,
+            act::Action::ConfirmRepeat(act::ConfirmRepeat {
+                original_matter_id: merged.matter_id.clone(),
+                new_facts: false,
+            }),
+        )
+        .await
+        .unwrap_err();
+    ensure!(wrong.code() == Code::InvalidArgument, "{wrong:?}");
+    let dismissed = p
+        .step(
+            &p.clerk.clone(),
+            &flagged.matter_id,
+            version,
+            act::Action::DismissRepeat(act::Reason {
+                reason: "购买的商品与工资无关".into(),
+            }),
+        )
+        .await?;
+    let matter = dismissed.matter.context("the matter")?;
+    ensure!(
+        matter.first_petition
+            && matter.intake.context("intake")?.outcome == O::FirstPetition as i32
+            && matter.category == "消费维权"
+            && matter.respondent_unit_id == BUREAU
+    );
+    // A flag the clerk confirms: merged into the open original.
+    let (flagged, _) = register_sun_li(p, "住房城建", BUREAU).await?;
+    let confirmed = p
+        .step(
+            &p.clerk.clone(),
+            &flagged.matter_id,
+            flagged.result.as_ref().context("result")?.version,
+            act::Action::ConfirmRepeat(act::ConfirmRepeat {
+                original_matter_id: first.matter_id.clone(),
+                new_facts: false,
+            }),
+        )
+        .await?;
+    ensure!(stage(&confirmed) == "merged", "{confirmed:?}");
+    // A unit that is not in the directory is refused, naming the field, and writes nothing.
+    let refused = p
+        .client
+        .register_petition(authorized(
+            pb::RegisterPetitionRequest {
+                respondent_unit_id: "binhai.no_such_bureau".into(),
+                ..registration(&request_id())
+            },
+            &p.clerk,
+        ))
+        .await
+        .unwrap_err();
+    ensure!(
+        refused.code() == Code::InvalidArgument && bad_field(&refused).1 == "respondent",
+        "{refused:?}"
+    );
     Ok(())
 }
 
@@ -514,7 +737,7 @@ async fn two_clerks_at_one_version_one_wins_and_a_retry_returns_the_first_result
     );
     let loser = outcomes.iter().find_map(|o| o.as_ref().err()).unwrap();
     ensure!(
-        loser.code() == Code::Aborted && loser.message().contains("version 2"),
+        loser.code() == Code::Aborted && loser.message().contains(&format!("version {}", v + 1)),
         "{loser:?}"
     );
 
@@ -733,6 +956,10 @@ async fn personal_data_is_read_only_with_audit_and_erasure_makes_it_unreadable_f
     let ask = || pb::GetPersonalDataRequest {
         person_ref: person.clone(),
         purpose: pb::Purpose::Handling as i32,
+        fields: vec![
+            pb::PersonalField::Name as i32,
+            pb::PersonalField::Narrative as i32,
+        ],
     };
     ensure!(
         client
@@ -782,7 +1009,46 @@ async fn personal_data_is_read_only_with_audit_and_erasure_makes_it_unreadable_f
         .await?
         .into_inner()
         .reads;
-    ensure!(reads.len() == 1 && reads[0].purpose == "handling" && reads[0].unit_id == OFFICE);
+    ensure!(
+        reads.len() == 1
+            && reads[0].purpose == "handling"
+            && reads[0].unit_id == OFFICE
+            && reads[0].fields == "name,narrative",
+        "{reads:?}"
+    );
+    // Only the fields named are returned; a read naming none is refused naming `fields`.
+    let phone_only = client
+        .get_personal_data(authorized(
+            pb::GetPersonalDataRequest {
+                fields: vec![pb::PersonalField::Phone as i32],
+                ..ask()
+            },
+            &reader,
+        ))
+        .await?
+        .into_inner();
+    let petitioner = phone_only.petitioner.context("the phone")?;
+    ensure!(
+        petitioner.phone == "13800138000"
+            && petitioner.name.is_empty()
+            && petitioner.id_number.is_empty()
+            && phone_only.narratives.is_empty(),
+        "{petitioner:?}"
+    );
+    let none = client
+        .get_personal_data(authorized(
+            pb::GetPersonalDataRequest {
+                fields: vec![],
+                ..ask()
+            },
+            &reader,
+        ))
+        .await
+        .unwrap_err();
+    ensure!(
+        none.code() == Code::InvalidArgument && bad_field(&none).1 == "fields",
+        "{none:?}"
+    );
 
     client
         .erase_person(authorized(
@@ -1196,7 +1462,7 @@ async fn health_turns_serving_and_read_events_catches_up_then_follows() -> Resul
         .into_inner();
     let mut seen = Vec::new();
     let mut resume = 0;
-    while seen.len() < 4 {
+    while seen.len() < 6 {
         let batch = tokio::time::timeout(Duration::from_secs(10), stream.message())
             .await??
             .context("stream ended")?;
@@ -1208,9 +1474,11 @@ async fn health_turns_serving_and_read_events_catches_up_then_follows() -> Resul
         seen.extend(batch.events.into_iter().map(|e| e.event_type));
     }
     ensure!(
-        seen[..4]
+        seen[..6]
             == [
                 "petition.matter.registered",
+                "petition.matter.personal_data_recorded",
+                "petition.matter.personal_data_recorded",
                 "petition.matter.assigned",
                 "petition.matter.received",
                 "petition.matter.accepted"
@@ -1714,14 +1982,8 @@ async fn an_item_a_command_names_must_exist_where_it_is_kept() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_registration_writes_nothing_not_even_sealed_personal_data() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let db = TestDatabase::create().await?;
-    let outcome = async {
-        let stores: [Arc<dyn EventStore>; 2] = [
-            sqlite(&dir, "petition.db").await?,
-            Arc::new(PgEventStore::connect(&db.url).await?),
-        ];
-        for store in stores {
+    on_both_backends(async |store| {
+        {
             let running = start(Agency::Petition, store.clone()).await?;
             let mut p = Petition::new(&running).await?;
             let clerk = p.clerk.clone();
@@ -1794,11 +2056,9 @@ async fn a_refused_registration_writes_nothing_not_even_sealed_personal_data() -
                 .await?;
             ensure!(store.head().await? > 0);
         }
-        Ok::<_, anyhow::Error>(())
-    }
-    .await;
-    db.drop_db().await?;
-    outcome
+        Ok(())
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

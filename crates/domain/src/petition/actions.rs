@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 
 use super::{
-    AgreementKind, Channel, ClaimClass, ClaimRoute, Diversion, HandlingOutcome, Obligation,
-    PriorPetition, ReviewOutcome,
+    AgreementKind, Channel, ClaimClass, ClaimRoute, Diversion, HandlingOutcome, IntakeFindings,
+    MatterSummary, Obligation, ReviewOutcome, SealedPersonalData,
 };
 use crate::aggregate::Command;
 use crate::ids::{MatterId, PersonRef, UnitId};
@@ -14,10 +14,26 @@ use crate::ids::{MatterId, PersonRef, UnitId};
 pub type MatterCommand = Command<MatterAction>;
 
 /// The acts on a petition matter.
+// A command is built once per request and moved into one decision, never kept in bulk: the size of its
+// largest variant (a registration with what intake found) costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum MatterAction {
-    /// Register a petition (登记), with intake's finding about earlier petitions.
+    /// Register a petition (登记), with what intake found of the petitioners' earlier matters.
     Register(Registration),
+    /// The clerk confirms that a registration flagged as a possible repeat is one: judged against the
+    /// original as it stands now, as at intake (art. 36 ¶3).
+    ConfirmRepeat {
+        /// The flagged original, as it stands.
+        original: MatterSummary,
+        /// True when the petitioner brings new facts or reasons.
+        new_facts: bool,
+    },
+    /// The clerk finds that a registration flagged as a possible repeat is a claim of its own.
+    DismissRepeat {
+        /// Why it is another claim.
+        reason: String,
+    },
     /// Forward (转送) to the unit responsible (art. 22).
     Forward {
         /// The responsible unit (属事).
@@ -168,6 +184,13 @@ pub struct Registration {
     pub query_code_digest: String,
     /// For an accusation known at intake: the accused unit.
     pub accused_unit: Option<UnitId>,
-    /// Earlier petitions on the same matter.
-    pub prior: PriorPetition,
+    /// The category of the problem (问题类别, e.g. 劳动保障), when intake filed one.
+    pub category: Option<String>,
+    /// The unit the petition is about (被反映单位), when intake named one.
+    pub respondent: Option<UnitId>,
+    /// Each petitioner's personal data, sealed by the service: recorded in the registration's own
+    /// append, so a refused registration leaves none behind.
+    pub personal_data: Vec<SealedPersonalData>,
+    /// What intake found of the petitioners' earlier matters; the domain judges what they mean.
+    pub prior: IntakeFindings,
 }

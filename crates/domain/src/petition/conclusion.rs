@@ -2,7 +2,11 @@
 //! unused, and concluded once the re-review opinion is delivered (`delivery`); either way the
 //! same facts are not accepted again (art. 36 ¶3, checked at `intake`).
 
-use super::{Decision, MatterEvent, PetitionMatter, Step};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{Decision, MatterEvent, PetitionMatter, ReplyKind, Stage, Step};
+use crate::aggregate::Rules;
+use crate::clock::legal_date;
 use crate::error::DomainError;
 use crate::rule::Rule;
 
@@ -41,5 +45,36 @@ impl PetitionMatter {
             window,
             lapsed_after: last_day,
         }])
+    }
+
+    /// The day the matter became final or was concluded, on `today`: recorded, or the day after an
+    /// unused window's last day when the lapse is not recorded yet.
+    pub fn closed_on(&self, rules: &Rules, today: NaiveDate) -> Option<NaiveDate> {
+        if self.final_on.is_some() {
+            return self.final_on;
+        }
+        let window = self.petitioner_window()?;
+        let last_day = self.deadlines.get(&window)?.due(&rules.calendar);
+        (self.stage_on(rules, today) == Stage::Final)
+            .then(|| last_day.succ_opt())
+            .flatten()
+    }
+
+    /// Concluded on the day the re-review opinion was delivered.
+    pub(super) fn concluded(&mut self, at: DateTime<Utc>) {
+        self.stage = Stage::Concluded;
+        let delivered = self
+            .replies
+            .iter()
+            .rev()
+            .find(|(kind, _)| *kind == ReplyKind::ReReview)
+            .map(|(_, on)| *on);
+        self.final_on = Some(delivered.unwrap_or_else(|| legal_date(at)));
+    }
+
+    /// Final from the day after the lapsed window's last day.
+    pub(super) fn became_final(&mut self, lapsed_after: NaiveDate) {
+        self.stage = Stage::Final;
+        self.final_on = lapsed_after.succ_opt();
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     AgreementKind, Channel, ClaimClass, ClaimRoute, Diversion, HandlingOutcome, Obligation,
-    ReplyKind, ReviewOutcome,
+    PersonalField, ReplyKind, ReviewOutcome,
 };
 use crate::aggregate::DomainEvent;
 use crate::clock::DeadlineKind;
@@ -48,6 +48,46 @@ pub enum MatterEvent {
         first_petition: bool,
         /// The root matter this one is linked to (repeat petitions).
         linked_to: Option<MatterId>,
+        /// The category of the problem (问题类别), when filed.
+        #[serde(default)]
+        category: Option<String>,
+        /// The unit the petition is about (被反映单位), when named.
+        #[serde(default)]
+        respondent: Option<UnitId>,
+    },
+    /// One petitioner's personal data, sealed under their own key (nothing in clear): recorded in the
+    /// registration's append, never projected, opened only through the audited personal-data read.
+    PersonalDataRecorded {
+        at: DateTime<Utc>,
+        /// The person.
+        person_ref: PersonRef,
+        /// Which fields were given (names only).
+        fields: Vec<PersonalField>,
+        /// The sealed identity.
+        sealed_identity: String,
+        /// The sealed narrative, when this person gave one.
+        sealed_narrative: Option<String>,
+    },
+    /// Intake could not tell whether this is a repeat of an earlier matter of the same petitioner (the
+    /// same unit, another category or none filed): registered as a first petition until a clerk decides.
+    PossibleRepeatFlagged {
+        at: DateTime<Utc>,
+        /// The earlier matter it may repeat.
+        of: MatterId,
+        /// That matter's receipt number, for the clerk.
+        receipt_number: String,
+    },
+    /// The clerk confirmed the flagged repeat: the matter joins its original's root.
+    RepeatConfirmed {
+        at: DateTime<Utc>,
+        /// The original's root.
+        original: MatterId,
+    },
+    /// The clerk found the flagged registration a claim of its own.
+    RepeatDismissed {
+        at: DateTime<Utc>,
+        /// Why.
+        reason: String,
     },
     /// A repeat petition merged into its open original.
     MergedIntoOriginal {
@@ -62,6 +102,12 @@ pub enum MatterEvent {
         original: MatterId,
         /// The notice given to the petitioner.
         notice: String,
+        /// The original's receipt number.
+        #[serde(default)]
+        original_receipt: String,
+        /// The day the original became final or was concluded.
+        #[serde(default)]
+        closed_on: Option<NaiveDate>,
     },
     /// Forwarded (转送).
     Forwarded {
@@ -237,6 +283,10 @@ impl DomainEvent for MatterEvent {
     fn name(&self) -> &'static str {
         match self {
             MatterEvent::Registered { .. } => "registered",
+            MatterEvent::PersonalDataRecorded { .. } => "personal_data_recorded",
+            MatterEvent::PossibleRepeatFlagged { .. } => "possible_repeat_flagged",
+            MatterEvent::RepeatConfirmed { .. } => "repeat_confirmed",
+            MatterEvent::RepeatDismissed { .. } => "repeat_dismissed",
             MatterEvent::MergedIntoOriginal { .. } => "merged_into_original",
             MatterEvent::NotAcceptedAgain { .. } => "not_accepted_again",
             MatterEvent::Forwarded { .. } => "forwarded",
@@ -265,6 +315,18 @@ impl DomainEvent for MatterEvent {
             MatterEvent::Concluded { .. } => "concluded",
             MatterEvent::BecameFinal { .. } => "became_final",
             MatterEvent::ImplementationRecorded { .. } => "implementation_recorded",
+        }
+    }
+}
+
+impl MatterEvent {
+    /// The root this event joins the matter to, for the ledger's entry: a repeat registered against
+    /// its original, or one a clerk confirmed.
+    pub fn joins_root(&self) -> Option<&MatterId> {
+        match self {
+            MatterEvent::Registered { linked_to, .. } => linked_to.as_ref(),
+            MatterEvent::RepeatConfirmed { original, .. } => Some(original),
+            _ => None,
         }
     }
 }

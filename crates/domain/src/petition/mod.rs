@@ -43,7 +43,11 @@ pub use agreements::{Agreement, AgreementKind, Obligation, Obligor};
 pub use delivery::ReplyKind;
 pub use events::MatterEvent;
 pub use handling::{HandlingOutcome, MAX_EXTENSION_DAYS};
-pub use intake::{COLLECTIVE_THRESHOLD, Channel, MAX_TITLE_CHARS, MatterSummary, PriorPetition};
+pub use intake::{
+    COLLECTIVE_THRESHOLD, Channel, IntakeFindings, IntakeOutcome, MAX_CATEGORY_CHARS,
+    MAX_TITLE_CHARS, MatterSummary, PersonalField, PriorPetition, SealedPersonalData,
+    not_accepted_again_notice,
+};
 pub use review::ReviewOutcome;
 pub use routing::Diversion;
 pub use stage::Stage;
@@ -103,6 +107,11 @@ impl Aggregate for PetitionMatter {
         use MatterAction as A;
         match &command.action {
             A::Register(registration) => self.register(step, registration),
+            A::ConfirmRepeat {
+                original,
+                new_facts,
+            } => self.confirm_repeat(step, original, *new_facts),
+            A::DismissRepeat { reason } => self.dismiss_repeat(step, reason),
             A::Forward {
                 to,
                 territorial_unit,
@@ -173,8 +182,16 @@ impl Aggregate for PetitionMatter {
         use MatterEvent as E;
         match event {
             E::Registered { .. } => self.registered(event),
+            // Sealed data changes nothing of the procedure.
+            E::PersonalDataRecorded { .. } => {}
+            E::PossibleRepeatFlagged { of, .. } => self.possible_repeat_of = Some(of.clone()),
+            E::RepeatConfirmed { original, .. } => self.repeat_confirmed(original),
+            E::RepeatDismissed { .. } => self.possible_repeat_of = None,
             E::MergedIntoOriginal { at, .. } => self.closed_at_intake(Stage::Merged, *at),
-            E::NotAcceptedAgain { at, .. } => self.closed_at_intake(Stage::NotAcceptedAgain, *at),
+            E::NotAcceptedAgain { at, notice, .. } => {
+                self.notice = Some(notice.clone());
+                self.closed_at_intake(Stage::NotAcceptedAgain, *at)
+            }
             E::Forwarded {
                 at,
                 to,
@@ -235,8 +252,8 @@ impl Aggregate for PetitionMatter {
             E::ReReviewOpinionIssued { at, outcome } => {
                 self.re_review_opinion_issued(*at, *outcome)
             }
-            E::Concluded { .. } => self.stage = Stage::Concluded,
-            E::BecameFinal { .. } => self.stage = Stage::Final,
+            E::Concluded { at } => self.concluded(*at),
+            E::BecameFinal { lapsed_after, .. } => self.became_final(*lapsed_after),
             E::ImplementationRecorded { .. } => self.implemented = true,
         }
         self

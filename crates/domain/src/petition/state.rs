@@ -76,6 +76,18 @@ pub struct PetitionMatter {
     pub implemented: bool,
     /// Whether the notice of receipt was sent.
     pub receipt_notice_sent: bool,
+    /// The day it was registered.
+    pub registered_on: Option<NaiveDate>,
+    /// The category of the problem filed at intake (问题类别).
+    pub category: Option<String>,
+    /// The unit the petition is about, named at intake (被反映单位).
+    pub respondent: Option<UnitId>,
+    /// The earlier matter intake flagged this one as a possible repeat of, until a clerk decides.
+    pub possible_repeat_of: Option<MatterId>,
+    /// The notice given when the same facts were not accepted again (art. 36 ¶3).
+    pub notice: Option<String>,
+    /// The day it became final or was concluded, as recorded (see [`PetitionMatter::closed_on`]).
+    pub final_on: Option<NaiveDate>,
 }
 
 impl PetitionMatter {
@@ -102,6 +114,16 @@ impl PetitionMatter {
             matter_id: self.matter_id.clone()?,
             root: self.root()?,
             stage: self.stage_on(rules, today),
+            receipt_number: self.receipt_number.clone(),
+            petitioners: self.petitioners.clone(),
+            category: self.category.clone(),
+            concerns: [&self.respondent, &self.accused_unit, &self.responsible_unit]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+            registered_on: self.registered_on?,
+            closed_on: self.closed_on(rules, today),
         })
     }
 

@@ -9,7 +9,11 @@ fn given_a_claim_for_litigation_when_accepted_then_it_is_channelled_naming_the_c
     s2.ok(
         "2026-03-02",
         OFFICE,
-        MatterAction::Register(registration("m2", ClaimClass::Claim, PriorPetition::None)),
+        MatterAction::Register(registration(
+            "m2",
+            ClaimClass::Claim,
+            IntakeFindings::default(),
+        )),
     )
     .ok(
         "2026-03-03",
@@ -65,7 +69,7 @@ fn given_an_accusation_when_accepted_then_it_goes_to_discipline_and_the_accused_
         MatterAction::Register(registration(
             "m3",
             ClaimClass::Accusation,
-            PriorPetition::None,
+            IntakeFindings::default(),
         )),
     )
     .ok(
@@ -119,7 +123,7 @@ fn given_a_suggestion_when_answered_then_it_closes_without_a_review_window() {
         MatterAction::Register(registration(
             "m4",
             ClaimClass::Suggestion,
-            PriorPetition::None,
+            IntakeFindings::default(),
         )),
     )
     .ok(
@@ -166,7 +170,11 @@ fn given_a_received_matter_when_not_accepted_then_the_competent_channel_must_be_
     s.ok(
         "2026-03-02",
         OFFICE,
-        MatterAction::Register(registration("m5", ClaimClass::Claim, PriorPetition::None)),
+        MatterAction::Register(registration(
+            "m5",
+            ClaimClass::Claim,
+            IntakeFindings::default(),
+        )),
     )
     .ok(
         "2026-03-03",

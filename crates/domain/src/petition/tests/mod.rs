@@ -26,7 +26,7 @@ const TOWN: &str = "binhai.xingang_subdistrict";
 const DISTRICT_GOV: &str = "binhai.district_government";
 const CITY_GOV: &str = "tianjin.city_government";
 
-fn registration(id: &str, class: ClaimClass, prior: PriorPetition) -> Registration {
+fn registration(id: &str, class: ClaimClass, prior: IntakeFindings) -> Registration {
     Registration {
         matter_id: MatterId::from(id),
         channel: Channel::Visit,
@@ -38,6 +38,9 @@ fn registration(id: &str, class: ClaimClass, prior: PriorPetition) -> Registrati
         receipt_number: format!("BH-2026-{id}"),
         query_code_digest: "5f1c0e…".into(),
         accused_unit: None,
+        category: Some("劳动保障".into()),
+        respondent: Some(u(BUREAU)),
+        personal_data: vec![],
         prior,
     }
 }
@@ -54,7 +57,11 @@ fn accepted_claim() -> Scenario {
     s.ok(
         "2026-03-02",
         OFFICE,
-        MatterAction::Register(registration("m1", ClaimClass::Claim, PriorPetition::None)),
+        MatterAction::Register(registration(
+            "m1",
+            ClaimClass::Claim,
+            IntakeFindings::default(),
+        )),
     )
     .ok(
         "2026-03-03",

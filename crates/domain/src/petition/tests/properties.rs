@@ -111,7 +111,11 @@ fn run(steps: &[(u8, usize, u32, u8)]) -> Scenario {
     s.ok(
         "2026-01-05",
         OFFICE,
-        MatterAction::Register(registration("m1", ClaimClass::Claim, PriorPetition::None)),
+        MatterAction::Register(registration(
+            "m1",
+            ClaimClass::Claim,
+            IntakeFindings::default(),
+        )),
     );
     let mut day = d("2026-01-05");
     for &(kind, unit, n, gap) in steps {
@@ -159,13 +163,15 @@ proptest! {
                 };
                 prop_assert!(s.state.decide(&accept, &s.rules).is_err());
             }
-            // … and a new petition on the same facts is not accepted again.
+            // … and a new petition of the same petitioners on the same claim, found by intake's search
+            // with nobody naming the original, is not accepted again, naming the day it closed.
             let summary = s.state.summary(&s.rules, today).unwrap();
+            prop_assert!(summary.closed_on.is_some(), "{:?}", s.state);
             let mut intake = Scenario::new();
             let events = intake.when(
                 "2027-06-01",
                 OFFICE,
-                MatterAction::Register(registration("m2", ClaimClass::Claim, PriorPetition::SameMatter { original: summary, new_facts: false })),
+                MatterAction::Register(registration("m2", ClaimClass::Claim, IntakeFindings { earlier: vec![summary], same_matter_as: None, new_facts: false })),
             ).unwrap();
             let refused_again = matches!(events.last(), Some(MatterEvent::NotAcceptedAgain { .. }));
             prop_assert!(refused_again);

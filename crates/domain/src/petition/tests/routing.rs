@@ -8,7 +8,11 @@ fn given_a_registered_matter_when_forwarded_then_it_stays_open_with_the_responsi
     s.ok(
         "2026-03-02",
         OFFICE,
-        MatterAction::Register(registration("m1", ClaimClass::Claim, PriorPetition::None)),
+        MatterAction::Register(registration(
+            "m1",
+            ClaimClass::Claim,
+            IntakeFindings::default(),
+        )),
     )
     .ok(
         "2026-03-03",
@@ -36,7 +40,11 @@ fn given_a_forwarded_matter_when_another_unit_receives_it_then_it_is_not_authori
     s.ok(
         "2026-03-02",
         OFFICE,
-        MatterAction::Register(registration("m1", ClaimClass::Claim, PriorPetition::None)),
+        MatterAction::Register(registration(
+            "m1",
+            ClaimClass::Claim,
+            IntakeFindings::default(),
+        )),
     )
     .ok(
         "2026-03-03",
@@ -57,7 +65,11 @@ fn given_a_received_matter_when_the_unit_objects_within_5_working_days_then_uphe
     s.ok(
         "2026-03-02",
         OFFICE,
-        MatterAction::Register(registration("m1", ClaimClass::Claim, PriorPetition::None)),
+        MatterAction::Register(registration(
+            "m1",
+            ClaimClass::Claim,
+            IntakeFindings::default(),
+        )),
     )
     .ok(
         "2026-03-03",
@@ -98,7 +110,11 @@ fn given_a_received_matter_when_the_objection_comes_on_the_6th_working_day_then_
     s.ok(
         "2026-03-02",
         OFFICE,
-        MatterAction::Register(registration("m1", ClaimClass::Claim, PriorPetition::None)),
+        MatterAction::Register(registration(
+            "m1",
+            ClaimClass::Claim,
+            IntakeFindings::default(),
+        )),
     )
     .ok(
         "2026-03-03",
@@ -127,7 +143,11 @@ fn given_an_objection_when_not_upheld_then_the_unit_must_proceed() {
     s.ok(
         "2026-03-02",
         OFFICE,
-        MatterAction::Register(registration("m1", ClaimClass::Claim, PriorPetition::None)),
+        MatterAction::Register(registration(
+            "m1",
+            ClaimClass::Claim,
+            IntakeFindings::default(),
+        )),
     )
     .ok(
         "2026-03-03",
