@@ -6,9 +6,12 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use crate::aggregate::Rules;
 use crate::clock::{Deadline, DeadlineKind, HolidayCalendar};
 use crate::dispute::RiskLevel;
-use crate::petition::{COLLECTIVE_THRESHOLD, ClaimRoute, PetitionMatter, ReviewOutcome};
+use crate::petition::{
+    COLLECTIVE_THRESHOLD, ClaimRoute, IntakeOutcome, PetitionMatter, ReviewOutcome, Stage,
+};
 
 /// A figure counted from recorded events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -195,6 +198,118 @@ impl MatterTally {
     }
 }
 
+/// Registrations of a period by what intake found (初信初访 and 重信重访), each counted once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IntakeTally {
+    /// First petitions, flagged ones included until a clerk decides.
+    pub first_petitions: u64,
+    /// Repeat petitions: merged, not accepted again, or new matters in an original's entry.
+    pub repeat_petitions: u64,
+    /// Repeats merged into their open original: counted once, in the original.
+    pub repeats_merged: u64,
+    /// Repeats that became new matters in the original's entry (new facts).
+    pub repeats_as_new_matters: u64,
+    /// Registrations flagged as possible repeats that no clerk has decided yet.
+    pub possible_repeats_undecided: u64,
+}
+
+impl IntakeTally {
+    /// Counts a registration as it stands.
+    pub fn add(&mut self, matter: &PetitionMatter) {
+        let (outcome, _) = matter.intake();
+        match outcome {
+            IntakeOutcome::FirstPetition => self.first_petitions += 1,
+            IntakeOutcome::PossibleRepeat => {
+                self.first_petitions += 1;
+                self.possible_repeats_undecided += 1;
+            }
+            IntakeOutcome::Merged => {
+                self.repeat_petitions += 1;
+                self.repeats_merged += 1;
+            }
+            IntakeOutcome::NotAcceptedAgain => self.repeat_petitions += 1,
+            IntakeOutcome::RepeatNewMatter => {
+                self.repeat_petitions += 1;
+                self.repeats_as_new_matters += 1;
+            }
+        }
+    }
+
+    /// The figures by name.
+    pub fn figures(&self) -> [(&'static str, u64); 5] {
+        [
+            ("first_petitions", self.first_petitions),
+            ("repeat_petitions", self.repeat_petitions),
+            ("repeat_petitions_merged", self.repeats_merged),
+            (
+                "repeat_petitions_as_new_matters",
+                self.repeats_as_new_matters,
+            ),
+            (
+                "possible_repeats_undecided",
+                self.possible_repeats_undecided,
+            ),
+        ]
+    }
+}
+
+/// The ages the backlog of open repeat matters (清仓见底) is counted by, in days since registration:
+/// each bucket's name and its last day (the last has none).
+pub const BACKLOG_AGES: [(&str, Option<i64>); 4] = [
+    ("open_repeat_matters_up_to_90_days", Some(90)),
+    ("open_repeat_matters_91_to_180_days", Some(180)),
+    ("open_repeat_matters_181_to_365_days", Some(365)),
+    ("open_repeat_matters_over_365_days", None),
+];
+
+/// The backlog of open repeat matters on `today`, by age: of `matters` (each in an entry that the same
+/// petitioners petitioned more than once), those still open; a lapsed window counts as final, not open.
+pub fn repeat_backlog<'a>(
+    matters: impl IntoIterator<Item = &'a PetitionMatter>,
+    rules: &Rules,
+    today: NaiveDate,
+) -> [(&'static str, u64); 5] {
+    let mut by_age = [0u64; BACKLOG_AGES.len()];
+    for matter in matters {
+        if matter.stage_on(rules, today).is_closed() || matter.stage == Stage::Unregistered {
+            continue;
+        }
+        let Some(registered) = matter.registered_on else {
+            continue;
+        };
+        let age = (today - registered).num_days();
+        let bucket = BACKLOG_AGES
+            .iter()
+            .position(|(_, last)| last.is_none_or(|last| age <= last))
+            .unwrap_or(BACKLOG_AGES.len() - 1);
+        by_age[bucket] += 1;
+    }
+    [
+        ("open_repeat_matters", by_age.iter().sum()),
+        (BACKLOG_AGES[0].0, by_age[0]),
+        (BACKLOG_AGES[1].0, by_age[1]),
+        (BACKLOG_AGES[2].0, by_age[2]),
+        (BACKLOG_AGES[3].0, by_age[3]),
+    ]
+}
+
+/// Matters lawfully concluded or final in a period whose lapse was never recorded (a window that ran
+/// out unused is final from the day after its last day, recorded or not): recorded conclusions are
+/// counted from their events.
+pub fn lapsed_unrecorded_in<'a>(
+    matters: impl IntoIterator<Item = &'a PetitionMatter>,
+    rules: &Rules,
+    (from, to): (NaiveDate, NaiveDate),
+    today: NaiveDate,
+) -> u64 {
+    matters
+        .into_iter()
+        .filter(|m| m.final_on.is_none())
+        .filter_map(|m| m.closed_on(rules, today))
+        .filter(|day| (from..=to.min(today)).contains(day))
+        .count() as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,5 +365,78 @@ mod tests {
         let rates = tally.rates();
         assert_eq!(rates[3], ("review_overturn_rate", 0.25));
         assert_eq!(rates[4], ("re_review_overturn_rate", 0.0));
+    }
+
+    #[test]
+    fn given_registrations_then_first_and_repeat_petitions_are_each_counted_once_by_what_intake_found()
+     {
+        // given a first petition, a flagged one, a merged repeat and one with new facts
+        let first = PetitionMatter {
+            first_petition: true,
+            stage: Stage::Registered,
+            ..PetitionMatter::default()
+        };
+        let flagged = PetitionMatter {
+            possible_repeat_of: Some("m1".into()),
+            ..first.clone()
+        };
+        let merged = PetitionMatter {
+            stage: Stage::Merged,
+            linked_to: Some("m1".into()),
+            ..PetitionMatter::default()
+        };
+        let new_facts = PetitionMatter {
+            stage: Stage::Registered,
+            linked_to: Some("m1".into()),
+            ..PetitionMatter::default()
+        };
+        // when tallied
+        let mut tally = IntakeTally::default();
+        for m in [&first, &flagged, &merged, &new_facts] {
+            tally.add(m);
+        }
+        // then the flagged one is a first petition until a clerk decides
+        assert_eq!(
+            tally.figures(),
+            [
+                ("first_petitions", 2),
+                ("repeat_petitions", 2),
+                ("repeat_petitions_merged", 1),
+                ("repeat_petitions_as_new_matters", 1),
+                ("possible_repeats_undecided", 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn given_open_and_closed_repeat_matters_then_the_backlog_counts_the_open_ones_by_age() {
+        let rules = Rules::shipped().unwrap();
+        let open_since = |day: &str| PetitionMatter {
+            stage: Stage::Handling,
+            registered_on: Some(d(day)),
+            ..PetitionMatter::default()
+        };
+        let closed = PetitionMatter {
+            stage: Stage::Concluded,
+            ..open_since("2025-01-01")
+        };
+        let matters = [
+            open_since("2026-11-30"),
+            open_since("2026-09-02"), // 90 days before 2026-12-01
+            open_since("2026-09-01"),
+            open_since("2025-12-01"),
+            open_since("2024-06-01"),
+            closed,
+        ];
+        assert_eq!(
+            repeat_backlog(&matters, &rules, d("2026-12-01")),
+            [
+                ("open_repeat_matters", 5),
+                ("open_repeat_matters_up_to_90_days", 2),
+                ("open_repeat_matters_91_to_180_days", 1),
+                ("open_repeat_matters_181_to_365_days", 1),
+                ("open_repeat_matters_over_365_days", 1),
+            ]
+        );
     }
 }

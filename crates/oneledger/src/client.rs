@@ -211,6 +211,12 @@ async fn show(client: ClientArgs, item: String) -> anyhow::Result<()> {
     if !e.supervision_orders.is_empty() {
         println!("supervision: {}", e.supervision_orders.join(", "));
     }
+    for flag in &e.possible_repeats {
+        println!(
+            "{} is a possible repeat of {} (疑似重复信访; a clerk confirms or dismisses it)",
+            flag.matter_id, flag.of_matter_id
+        );
+    }
     println!();
     let deadlines: Vec<Vec<String>> = e
         .deadlines
@@ -293,6 +299,9 @@ pub async fn petition_status(args: PetitionStatusArgs) -> anyhow::Result<()> {
     table(&["deadline", "rule", "due", "met"], &rows);
     for reply in &status.replies {
         println!("reply delivered: {reply}");
+    }
+    if !status.notice.is_empty() {
+        println!("notice: {}", status.notice);
     }
     Ok(())
 }

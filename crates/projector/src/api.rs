@@ -112,6 +112,14 @@ fn entry_pb(e: &EntryView, with_timeline: bool, directory: &UnitDirectory) -> pb
             .map(|(i, level)| format!("{}={}", i.key(), level.map_or("none", |l| l.as_str())))
             .collect(),
         resolution_reports: e.resolution_reports,
+        possible_repeats: e
+            .possible_repeats
+            .iter()
+            .map(|(matter, of)| pb::PossibleRepeat {
+                matter_id: matter.0.clone(),
+                of_matter_id: of.0.clone(),
+            })
+            .collect(),
         timeline: if with_timeline {
             e.timeline
                 .iter()
@@ -488,14 +496,32 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             collective += u64::from(statistics::is_collective(size));
             priority += u64::from(statistics::is_priority(risk));
         }
+        let repeats = self
+            .repeat_figures((&start, &end), (from, to), unit.as_deref())
+            .await?;
         // As with event counts, a count that is absent is zero.
         for (name, n) in [
             ("collective_matters_assigned", collective),
             ("priority_matters_assigned", priority),
-        ] {
+        ]
+        .into_iter()
+        .chain(repeats)
+        {
             if n > 0 {
                 counts.insert(name.into(), n);
             }
+        }
+        // Lawfully concluded (依法终结): after re-review, or final by an unused window, recorded or not.
+        let lawfully: u64 = [
+            Figure::MattersConcluded.as_str(),
+            Figure::MattersFinal.as_str(),
+            "matters_final_unrecorded",
+        ]
+        .iter()
+        .filter_map(|name| counts.get(*name))
+        .sum();
+        if lawfully > 0 {
+            counts.insert("matters_lawfully_concluded".into(), lawfully);
         }
         let rates: BTreeMap<String, f64> = tally
             .rates()
@@ -533,6 +559,64 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
                 .collect(),
             orders_per_unit: orders_per_unit.into_iter().collect(),
         }))
+    }
+}
+
+impl LedgerApi {
+    /// First and repeat petitions registered in the period (RFC 3339 instants, and the same as legal
+    /// days), matters lawfully concluded in it, and today's backlog of open repeat matters by age
+    /// (清仓见底), on `unit` when given.
+    async fn repeat_figures(
+        &self,
+        (start, end): (&str, &str),
+        (from, to): (NaiveDate, NaiveDate),
+        unit: Option<&str>,
+    ) -> Result<Vec<(&'static str, u64)>, Status> {
+        let today = legal_date(Utc::now());
+        let registered = self
+            .ledger
+            .items_with_event(&[".matter.registered"], start, end, unit)
+            .await
+            .map_err(unavailable)?;
+        let mut intake = statistics::IntakeTally::default();
+        for item in &registered {
+            if let ItemState::PetitionMatter(m) = &item.state {
+                intake.add(m);
+            }
+        }
+        let open = self
+            .ledger
+            .open_petition_matters(unit)
+            .await
+            .map_err(unavailable)?;
+        let matters = || {
+            open.iter()
+                .filter_map(|(item, in_entry)| match &item.state {
+                    ItemState::PetitionMatter(m) => Some((m.as_ref(), *in_entry)),
+                    _ => None,
+                })
+        };
+        // A repeat matter: a repeat itself, or in an entry the same petitioners came back to.
+        let backlog = statistics::repeat_backlog(
+            matters()
+                .filter(|(m, in_entry)| !m.first_petition || *in_entry > 1)
+                .map(|(m, _)| m),
+            &self.rules,
+            today,
+        );
+        // Recorded as open, final by a window that lapsed unrecorded in the period.
+        let lapsed = statistics::lapsed_unrecorded_in(
+            matters().map(|(m, _)| m),
+            &self.rules,
+            (from, to),
+            today,
+        );
+        Ok(intake
+            .figures()
+            .into_iter()
+            .chain(backlog)
+            .chain([("matters_final_unrecorded", lapsed)])
+            .collect())
     }
 }
 

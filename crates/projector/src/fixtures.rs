@@ -7,7 +7,8 @@ use oneledger_domain::dispute::{Dispute, DisputeAction, DisputeSource};
 use oneledger_domain::joint::{CoHandlerRole, JointAction, JointHandling};
 use oneledger_domain::link::{LinkAction, LinkRegistry};
 use oneledger_domain::petition::{
-    Channel, ClaimClass, ClaimRoute, IntakeFindings, MatterAction, PetitionMatter, Registration,
+    Channel, ClaimClass, ClaimRoute, IntakeFindings, MatterAction, MatterSummary, PetitionMatter,
+    Registration,
 };
 use oneledger_domain::police::{PoliceAction, PoliceParticipation};
 use oneledger_domain::supervision::{
@@ -346,4 +347,59 @@ pub fn many_matters(n: usize) -> Vec<RecordedEvent> {
         }
     }
     petition.events
+}
+
+/// One petitioner (p-7) petitioning four times about the bureau: a first petition on labour, the same
+/// claim again (merged), another category (flagged as a possible repeat) and the same claim with new
+/// facts (a new matter in the original's entry).
+pub fn repeat_petitions() -> Vec<RecordedEvent> {
+    let mut p = Recorder::new(Agency::Petition);
+    let original = MatterSummary {
+        matter_id: MatterId::from("PM71"),
+        root: MatterId::from("PM71"),
+        stage: oneledger_domain::petition::Stage::Registered,
+        receipt_number: "PM71".into(),
+        petitioners: vec![PersonRef::from("p-7")],
+        category: Some("劳动保障".into()),
+        concerns: [UnitId::from(BUREAU)].into(),
+        registered_on: p.next_date(),
+        closed_on: None,
+    };
+    for (id, category, new_facts) in [
+        ("PM71", "劳动保障", false),
+        ("PM72", "劳动保障", false),
+        ("PM73", "住房城建", false),
+        ("PM74", "劳动保障", true),
+    ] {
+        let earlier = if id == "PM71" {
+            vec![]
+        } else {
+            vec![original.clone()]
+        };
+        p.act::<PetitionMatter>(
+            &format!("petition_matter-{id}"),
+            OFFICE,
+            MatterAction::Register(Registration {
+                matter_id: MatterId::from(id),
+                channel: Channel::Visit,
+                claim_class: ClaimClass::Claim,
+                title: "工地拖欠工资".into(),
+                petitioners: vec![PersonRef::from("p-7")],
+                collective_size: 1,
+                territory: UnitId::from(TOWN),
+                receipt_number: id.into(),
+                query_code_digest: "d".into(),
+                accused_unit: None,
+                category: Some(category.into()),
+                respondent: Some(UnitId::from(BUREAU)),
+                personal_data: vec![],
+                prior: IntakeFindings {
+                    earlier,
+                    same_matter_as: None,
+                    new_facts,
+                },
+            }),
+        );
+    }
+    p.events
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use oneledger_domain::link::LinkEvent;
-use oneledger_domain::{Agency, ItemRef};
+use oneledger_domain::{Agency, ItemKind, ItemRef};
 use oneledger_store::RecordedEvent;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -1022,6 +1022,40 @@ impl SqlLedger {
     ) -> Result<Vec<Item>, LedgerError> {
         self.items_in_period("i.kind = ", &[kind.to_owned()], from, to, unit)
             .await
+    }
+
+    /// Open petition matters (as recorded) on `unit` when given, each with how many petition matters its
+    /// entry holds: the backlog of repeat matters is read from these.
+    pub async fn open_petition_matters(
+        &self,
+        unit: Option<&str>,
+    ) -> Result<Vec<(Item, u64)>, LedgerError> {
+        in_transaction!(&self.db, |tx| {
+            let kind = ItemKind::PetitionMatter.as_str();
+            let mut query = QueryBuilder::new(
+                "SELECT i.state AS state, (SELECT COUNT(*) FROM ledger_items j WHERE j.root = i.root \
+                 AND j.kind = i.kind) AS in_entry FROM ledger_items i WHERE i.kind = ",
+            );
+            query
+                .push_bind(kind)
+                .push(" AND i.closed = ")
+                .push_bind(false);
+            if let Some(unit) = unit {
+                query.push(" AND (i.responsible_unit = ").push_bind(unit);
+                query
+                    .push(" OR i.territorial_unit = ")
+                    .push_bind(unit)
+                    .push(")");
+            }
+            let mut out = Vec::new();
+            for row in query.build().fetch_all(&mut *tx).await? {
+                let state: String = row.try_get("state")?;
+                let in_entry: i64 = row.try_get("in_entry")?;
+                let item = serde_json::from_str::<Item>(&state).map_err(corrupt)?;
+                out.push((item, u64::try_from(in_entry).unwrap_or(0)));
+            }
+            out
+        })
     }
 
     /// Items with an event between two instants (RFC 3339, half-open), on `unit` when given, for which

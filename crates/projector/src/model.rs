@@ -411,6 +411,9 @@ impl LedgerModel {
                     v.collective_size = v.collective_size.max(m.collective_size);
                     let stage = m.stage_on(rules, today);
                     v.stages.push((item.item.clone(), stage.to_string()));
+                    if let (Some(id), Some(of)) = (&m.matter_id, &m.possible_repeat_of) {
+                        v.possible_repeats.push((id.clone(), of.clone()));
+                    }
                     deadlines.extend(m.deadlines.values());
                     (m.title.clone(), stage.is_closed())
                 }
@@ -558,6 +561,8 @@ pub struct EntryView {
     pub resolution_reports: u32,
     /// Every agency's events, in order.
     pub timeline: Vec<TimelineEntry>,
+    /// Petitions flagged at intake as possible repeats (the matter, the one it may repeat).
+    pub possible_repeats: Vec<(MatterId, MatterId)>,
 }
 
 #[cfg(test)]

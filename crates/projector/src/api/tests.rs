@@ -5,7 +5,7 @@ use oneledger_proto::ledger::v1::ledger_service_client::LedgerServiceClient;
 use tonic::transport::Channel;
 
 use super::*;
-use crate::fixtures::{BUREAU, STATION, TOWN, history};
+use crate::fixtures::{BUREAU, STATION, TOWN, history, repeat_petitions};
 
 const KEY: &[u8] = b"ledger-test-key-ledger-test-key-!";
 
@@ -477,4 +477,73 @@ async fn the_directory_lists_units_by_kind_a_page_at_a_time_and_gets_one_with_it
     // A token is needed, as for the ledger.
     let anonymous = c.list_units(dir_pb::ListUnitsRequest::default()).await;
     assert_eq!(anonymous.unwrap_err().code(), tonic::Code::Unauthenticated);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_count_first_and_repeat_petitions_once_and_the_open_repeat_backlog() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut c, _) = client_at(&dir).await;
+    // given one petitioner's four petitions about the bureau, in another store's feed
+    let ledger = SqlLedger::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("ledger.db").display()
+    ))
+    .await
+    .unwrap();
+    // (the petition store's, after the history's own petition events)
+    let after_history: Vec<_> = repeat_petitions()
+        .into_iter()
+        .map(|mut e| {
+            e.position += 10_000;
+            e
+        })
+        .collect();
+    ledger.apply_batch("store:0", &after_history).await.unwrap();
+    // when the district asks for March
+    let stats = c
+        .get_statistics(req(
+            pb::GetStatisticsRequest {
+                from_date: "2026-03-01".into(),
+                to_date: "2026-03-31".into(),
+                unit_id: String::new(),
+            },
+            &token("binhai.political_legal_committee", &[Role::Coordinator]),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let count = |name: &str| stats.counts.get(name).copied().unwrap_or(0);
+    // then the history's own matter and the first and flagged petitions are first petitions; the merged
+    // one and the one with new facts are repeats, each counted once
+    assert_eq!(count("matters_registered"), 5, "{:?}", stats.counts);
+    assert_eq!(count("first_petitions"), 3, "{:?}", stats.counts);
+    assert_eq!(count("repeat_petitions"), 2);
+    assert_eq!(count("repeat_petitions_merged"), 1);
+    assert_eq!(count("repeat_petitions_as_new_matters"), 1);
+    assert_eq!(count("possible_repeats_undecided"), 1);
+    // and the open repeat matter (the one with new facts) is the backlog, in exactly one age
+    assert_eq!(count("open_repeat_matters"), 1);
+    let by_age: u64 = statistics::BACKLOG_AGES
+        .iter()
+        .map(|(name, _)| count(name))
+        .sum();
+    assert_eq!(by_age, 1);
+    // and the flagged one shows on its entry
+    let flagged = c
+        .get_entry(req(
+            pb::GetEntryRequest {
+                item: Some(common::ItemRef {
+                    kind: common::ItemKind::PetitionMatter as i32,
+                    id: "PM73".into(),
+                }),
+            },
+            &token("binhai.political_legal_committee", &[Role::Coordinator]),
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .entry
+        .unwrap();
+    assert_eq!(flagged.possible_repeats.len(), 1);
+    assert_eq!(flagged.possible_repeats[0].of_matter_id, "PM71");
 }
