@@ -33,6 +33,23 @@ where
     list.push_unseparated(")");
 }
 
+/// Appends ` AND` the item `i` is `unit`'s: responsible for it or its territorial unit (the statistics'
+/// notion of a unit's items).
+fn of_unit<DB>(query: &mut QueryBuilder<DB>, unit: &str)
+where
+    DB: sqlx::Database,
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let unit = unit.to_owned();
+    query
+        .push(" AND (i.responsible_unit = ")
+        .push_bind(unit.clone());
+    query
+        .push(" OR i.territorial_unit = ")
+        .push_bind(unit)
+        .push(")");
+}
+
 /// The timeline columns every timeline query selects, in [`TimelineRow`]'s order.
 macro_rules! timeline_columns {
     () => {
@@ -1041,11 +1058,7 @@ impl SqlLedger {
                 .push(" AND i.closed = ")
                 .push_bind(false);
             if let Some(unit) = unit {
-                query.push(" AND (i.responsible_unit = ").push_bind(unit);
-                query
-                    .push(" OR i.territorial_unit = ")
-                    .push_bind(unit)
-                    .push(")");
+                of_unit(&mut query, unit);
             }
             let mut out = Vec::new();
             for row in query.build().fetch_all(&mut *tx).await? {
@@ -1083,11 +1096,7 @@ impl SqlLedger {
             query.push(") AND t.occurred_at >= ").push_bind(from);
             query.push(" AND t.occurred_at < ").push_bind(to);
             if let Some(unit) = unit {
-                query.push(" AND (i.responsible_unit = ").push_bind(unit);
-                query
-                    .push(" OR i.territorial_unit = ")
-                    .push_bind(unit)
-                    .push(")");
+                of_unit(&mut query, unit);
             }
             let rows = query.build().fetch_all(&mut *tx).await?;
             let states = rows
