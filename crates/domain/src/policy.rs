@@ -23,7 +23,7 @@ const POLICE: &[Role] = &[Role::PoliceOfficer];
 const SUPERVISOR: &[Role] = &[Role::Supervisor];
 const PII_READER: &[Role] = &[Role::PiiReader];
 const AUDITOR: &[Role] = &[Role::Auditor];
-const EVENT_READER: &[Role] = &[Role::Viewer, Role::Coordinator, Role::Auditor];
+const EVENT_READER: &[Role] = &[Role::Integrator, Role::Coordinator, Role::Auditor];
 /// No role: the step is not taken through this agency's service.
 const NOBODY: &[Role] = &[];
 

@@ -28,11 +28,14 @@ pub enum Role {
     PiiReader,
     /// Reads the audit log.
     Auditor,
+    /// An agency's own system (an integrator) reading that agency's event log: the log holds every
+    /// matter's pseudonymous petitioners, accusations included, so no unit's staff read it.
+    Integrator,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Role::IntakeClerk,
         Role::Handler,
         Role::Reviewer,
@@ -42,6 +45,7 @@ impl Role {
         Role::Viewer,
         Role::PiiReader,
         Role::Auditor,
+        Role::Integrator,
     ];
 
     /// The roles that read the whole district's ledger, not one unit's (the committee, the joint meeting
@@ -60,6 +64,7 @@ impl Role {
             Role::Viewer => "viewer",
             Role::PiiReader => "pii_reader",
             Role::Auditor => "auditor",
+            Role::Integrator => "integrator",
         }
     }
 }

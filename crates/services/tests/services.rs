@@ -1441,7 +1441,7 @@ async fn health_turns_serving_and_read_events_catches_up_then_follows() -> Resul
 
     let mut p = Petition::new(&running).await?;
     p.accepted().await?;
-    let viewer = token(Agency::Petition, OFFICE, &[Role::Viewer]);
+    let viewer = token(Agency::Petition, OFFICE, &[Role::Integrator]);
     let mut feed = EventFeedServiceClient::new(channel);
     let ask = ReadEventsRequest {
         after_position: 0,
@@ -1449,13 +1449,18 @@ async fn health_turns_serving_and_read_events_catches_up_then_follows() -> Resul
         follow: true,
         event_type_prefixes: vec!["petition.matter.".into()],
     };
-    // Another agency's viewer reads the shared ledger, not the petition office's own log.
-    let outsider = token(Agency::PublicSecurity, STATION, &[Role::Viewer]);
-    let refused = feed
-        .read_events(authorized(ask.clone(), &outsider))
-        .await
-        .unwrap_err();
-    ensure!(refused.code() == Code::PermissionDenied, "{refused:?}");
+    // Another agency's system reads the shared ledger, not the petition office's own log; and no unit's
+    // staff read the log, which names every matter's petitioners (a bureau's viewer may be accused).
+    for outsider in [
+        token(Agency::PublicSecurity, STATION, &[Role::Integrator]),
+        token(Agency::Petition, BUREAU, &[Role::Viewer, Role::Handler]),
+    ] {
+        let refused = feed
+            .read_events(authorized(ask.clone(), &outsider))
+            .await
+            .unwrap_err();
+        ensure!(refused.code() == Code::PermissionDenied, "{refused:?}");
+    }
     let mut stream = feed
         .read_events(authorized(ask, &viewer))
         .await?
@@ -2184,5 +2189,254 @@ async fn get_matter_answers_whom_the_ledger_would_show_the_entry_and_no_one_else
             "{unit}: {refused:?}"
         );
     }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accused_unit_learns_nothing_of_its_accusers_named_at_registration_or_at_acceptance()
+-> Result<()> {
+    use oneledger_proto::events::v1::{
+        ReadEventsRequest, event_feed_service_client::EventFeedServiceClient,
+    };
+    // The district government is above the territory, so it sees the matter in its ledger.
+    const ACCUSED: &str = DISTRICT_GOV;
+    let dir = tempfile::tempdir()?;
+    let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;
+    let mut p = Petition::new(&running).await?;
+    let accusation = || pb::RegisterPetitionRequest {
+        claim_class: pb::ClaimClass::Accusation as i32,
+        title: "举报征地补偿款被截留".into(),
+        ..registration(&request_id())
+    };
+    // Named at registration.
+    let at_registration = p
+        .client
+        .register_petition(authorized(
+            pb::RegisterPetitionRequest {
+                accused_unit_id: ACCUSED.into(),
+                ..accusation()
+            },
+            &p.clerk.clone(),
+        ))
+        .await?
+        .into_inner();
+    // Named by the responsible unit at acceptance.
+    let later = p
+        .client
+        .register_petition(authorized(accusation(), &p.clerk.clone()))
+        .await?
+        .into_inner();
+    let (clerk, handler) = (p.clerk.clone(), p.handler.clone());
+    let mut v = later.result.as_ref().context("result")?.version;
+    let route = act::Route {
+        unit_id: BUREAU.into(),
+        territorial_unit_id: String::new(),
+    };
+    v = version(
+        p.step(&clerk, &later.matter_id, v, act::Action::Assign(route))
+            .await?,
+    );
+    v = version(
+        p.step(
+            &handler,
+            &later.matter_id,
+            v,
+            act::Action::Receive(act::Empty {}),
+        )
+        .await?,
+    );
+    let accept = act::Accept {
+        claim_class: pb::ClaimClass::Accusation as i32,
+        accused_unit_id: ACCUSED.into(),
+        ..Default::default()
+    };
+    p.step(&handler, &later.matter_id, v, act::Action::Accept(accept))
+        .await?;
+
+    let staff = token(
+        Agency::Petition,
+        ACCUSED,
+        &[Role::Viewer, Role::PiiReader, Role::Handler, Role::Reviewer],
+    );
+    for registered in [&at_registration, &later] {
+        let matter = p
+            .client
+            .get_matter(authorized(
+                pb::GetMatterRequest {
+                    matter_id: registered.matter_id.clone(),
+                },
+                &staff,
+            ))
+            .await?
+            .into_inner()
+            .matter
+            .context("the matter")?;
+        ensure!(matter.person_refs.is_empty(), "{matter:?}");
+        for person in &registered.person_refs {
+            let read = p
+                .client
+                .get_personal_data(authorized(
+                    pb::GetPersonalDataRequest {
+                        person_ref: person.clone(),
+                        purpose: pb::Purpose::Review as i32,
+                        fields: vec![pb::PersonalField::Name as i32],
+                    },
+                    &staff,
+                ))
+                .await
+                .unwrap_err();
+            ensure!(read.code() == Code::PermissionDenied, "{read:?}");
+            let report = p
+                .client
+                .get_person_access_report(authorized(
+                    pb::GetPersonAccessReportRequest {
+                        person_ref: person.clone(),
+                    },
+                    &staff,
+                ))
+                .await
+                .unwrap_err();
+            ensure!(report.code() == Code::PermissionDenied, "{report:?}");
+        }
+    }
+    let feed = EventFeedServiceClient::new(channel(&running).await?)
+        .read_events(authorized(
+            ReadEventsRequest {
+                after_position: 0,
+                max_batch_size: 100,
+                follow: false,
+                event_type_prefixes: vec![],
+            },
+            &staff,
+        ))
+        .await
+        .unwrap_err();
+    ensure!(feed.code() == Code::PermissionDenied, "{feed:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persons_access_report_and_erasure_cover_every_one_of_their_matters() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = sqlite(&dir, "petition.db").await?;
+    let running = start(Agency::Petition, store.clone()).await?;
+    let mut p = Petition::new(&running).await?;
+    // Two matters of the same two people; the second with no narrative.
+    let (first, _, _) = p.accepted().await?;
+    let second = p
+        .client
+        .register_petition(authorized(
+            pb::RegisterPetitionRequest {
+                narrative: String::new(),
+                ..registration(&request_id())
+            },
+            &p.clerk.clone(),
+        ))
+        .await?
+        .into_inner();
+    let person = second.person_refs[0].clone();
+    let reader = token(Agency::Petition, OFFICE, &[Role::PiiReader]);
+    let auditor = token(Agency::Petition, OFFICE, &[Role::Auditor]);
+    let read = pb::GetPersonalDataRequest {
+        person_ref: person.clone(),
+        purpose: pb::Purpose::Handling as i32,
+        fields: vec![
+            pb::PersonalField::Phone as i32,
+            pb::PersonalField::Narrative as i32,
+        ],
+    };
+    let data = p
+        .client
+        .get_personal_data(authorized(read.clone(), &reader))
+        .await?
+        .into_inner();
+    ensure!(data.narratives.contains_key(&first) && data.narratives.len() == 1);
+    let reports = p.client.clone();
+    let report = |token: String| {
+        let mut client = reports.clone();
+        let person = person.clone();
+        async move {
+            client
+                .get_person_access_report(authorized(
+                    pb::GetPersonAccessReportRequest { person_ref: person },
+                    &token,
+                ))
+                .await
+                .map(|r| r.into_inner())
+        }
+    };
+    let held = report(auditor.clone()).await?;
+    let matters: Vec<&str> = held.matters.iter().map(|m| m.matter_id.as_str()).collect();
+    ensure!(
+        matters == [first.as_str(), second.matter_id.as_str()],
+        "{matters:?}"
+    );
+    let field = |f: pb::PersonalField| f as i32;
+    ensure!(
+        held.matters[0]
+            .fields
+            .contains(&field(pb::PersonalField::Narrative))
+            && !held.matters[1]
+                .fields
+                .contains(&field(pb::PersonalField::Narrative))
+            && held.matters[1]
+                .fields
+                .contains(&field(pb::PersonalField::IdNumber)),
+        "{held:?}"
+    );
+    ensure!(
+        held.reads.len() == 1 && held.reads[0].fields == "phone,narrative" && !held.erased,
+        "{:?}",
+        held.reads
+    );
+    // A clerk is no auditor; a bureau handles none of these matters at the second.
+    ensure!(report(p.clerk.clone()).await.unwrap_err().code() == Code::PermissionDenied);
+
+    // Erased once: gone from both matters, which still replay.
+    p.client
+        .erase_person(authorized(
+            pb::ErasePersonRequest {
+                request_id: request_id(),
+                person_ref: person.clone(),
+            },
+            &reader,
+        ))
+        .await?;
+    let after = p
+        .client
+        .get_personal_data(authorized(read, &reader))
+        .await?
+        .into_inner();
+    ensure!(after.erased && after.petitioner.is_none() && after.narratives.is_empty());
+    let held = report(auditor).await?;
+    ensure!(held.erased && held.matters.len() == 2);
+    for matter in [&first, &second.matter_id] {
+        ensure!(
+            p.client
+                .get_matter(authorized(
+                    pb::GetMatterRequest {
+                        matter_id: matter.clone(),
+                    },
+                    &p.clerk.clone(),
+                ))
+                .await?
+                .into_inner()
+                .matter
+                .is_some_and(|m| m.person_refs.contains(&person))
+        );
+    }
+    // An unknown person is NOT_FOUND, naming the field.
+    let unknown = p
+        .client
+        .erase_person(authorized(
+            pb::ErasePersonRequest {
+                request_id: request_id(),
+                person_ref: "p-000000000000000000000000".into(),
+            },
+            &reader,
+        ))
+        .await
+        .unwrap_err();
+    ensure!(unknown.code() == Code::NotFound, "{unknown:?}");
     Ok(())
 }
