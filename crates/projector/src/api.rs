@@ -112,6 +112,11 @@ fn entry_pb(e: &EntryView, with_timeline: bool, directory: &UnitDirectory) -> pb
             .map(|(i, level)| format!("{}={}", i.key(), level.map_or("none", |l| l.as_str())))
             .collect(),
         resolution_reports: e.resolution_reports,
+        agreements: e
+            .agreements
+            .iter()
+            .map(|(matter, id, a)| convert::agreement(matter.as_str(), id, a))
+            .collect(),
         possible_repeats: e
             .possible_repeats
             .iter()

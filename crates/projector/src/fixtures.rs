@@ -364,6 +364,7 @@ pub fn repeat_petitions() -> Vec<RecordedEvent> {
         concerns: [UnitId::from(BUREAU)].into(),
         registered_on: p.next_date(),
         closed_on: None,
+        agreements: Default::default(),
     };
     for (id, category, new_facts) in [
         ("PM71", "劳动保障", false),

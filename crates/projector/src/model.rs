@@ -8,7 +8,7 @@ use oneledger_domain::clock::Deadline;
 use oneledger_domain::dispute::{Dispute, DisputeEvent, RiskLevel};
 use oneledger_domain::joint::{JointEvent, JointHandling};
 use oneledger_domain::link::LinkEvent;
-use oneledger_domain::petition::{MatterEvent, PetitionMatter};
+use oneledger_domain::petition::{Agreement, MatterEvent, PetitionMatter};
 use oneledger_domain::police::{PoliceEvent, PoliceParticipation};
 use oneledger_domain::supervision::{EscalationLevel, OrderEvent, SupervisionOrder};
 use oneledger_domain::{
@@ -411,8 +411,17 @@ impl LedgerModel {
                     v.collective_size = v.collective_size.max(m.collective_size);
                     let stage = m.stage_on(rules, today);
                     v.stages.push((item.item.clone(), stage.to_string()));
-                    if let (Some(id), Some(of)) = (&m.matter_id, &m.possible_repeat_of) {
-                        v.possible_repeats.push((id.clone(), of.clone()));
+                    if let Some(id) = &m.matter_id {
+                        v.possible_repeats.extend(
+                            m.possible_repeat_of
+                                .iter()
+                                .map(|of| (id.clone(), of.clone())),
+                        );
+                        v.agreements.extend(
+                            m.agreements
+                                .iter()
+                                .map(|(aid, a)| (id.clone(), aid.clone(), a.clone())),
+                        );
                     }
                     deadlines.extend(m.deadlines.values());
                     (m.title.clone(), stage.is_closed())
@@ -563,6 +572,8 @@ pub struct EntryView {
     pub timeline: Vec<TimelineEntry>,
     /// Petitions flagged at intake as possible repeats (the matter, the one it may repeat).
     pub possible_repeats: Vec<(MatterId, MatterId)>,
+    /// Agreements recorded on the entry's petition matters: the matter, the agreement's id, it.
+    pub agreements: Vec<(MatterId, String, Agreement)>,
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@ use oneledger_domain::dispute::{DisputeSource, RiskLevel};
 use oneledger_domain::ids::MAX_ITEM_ID_CHARS;
 use oneledger_domain::joint::CoHandlerRole;
 use oneledger_domain::petition::{
-    Channel, ClaimClass, ClaimRoute, HandlingOutcome, IntakeOutcome, PersonalField, ReviewOutcome,
+    Agreement, AgreementKind, Channel, ClaimClass, ClaimRoute, HandlingOutcome, IntakeOutcome,
+    Obligor, PersonalField, ReviewOutcome,
 };
 use oneledger_domain::supervision::EscalationLevel;
 use oneledger_domain::{HolidayCalendar, ItemKind, ItemRef, Unit, UnitKind};
@@ -171,6 +172,9 @@ one_to_one!(IntakeOutcome => petition::IntakeOutcome, "an intake outcome", {
     RepeatNewMatter => RepeatNewMatter,
     PossibleRepeat => PossibleRepeat,
 });
+one_to_one!(AgreementKind => common::AgreementKind, "mediation, settlement or cease_petitioning", {
+    Mediation => Mediation, Settlement => Settlement, CeasePetitioning => CeasePetitioning,
+});
 one_to_one!(DisputeSource => dispute::Source, "a screening, policing or a unit's report", {
     DailyScreening => DailyScreening,
     CentralizedScreening => CentralizedScreening,
@@ -270,6 +274,35 @@ pub fn deadline(d: &Deadline, calendar: &HolidayCalendar, today: NaiveDate) -> c
         met_on: d.met_on.map(|m| m.to_string()).unwrap_or_default(),
         overdue: d.is_overdue(calendar, today),
         paused: d.paused_since.is_some(),
+    }
+}
+
+/// An agreement recorded on `matter_id`, as every API shows it: obligations in id order, a petitioner
+/// obligor never named.
+pub fn agreement(matter_id: &str, agreement_id: &str, a: &Agreement) -> common::AgreementRecord {
+    common::AgreementRecord {
+        matter_id: matter_id.to_owned(),
+        agreement_id: agreement_id.to_owned(),
+        kind: common::AgreementKind::from(a.kind) as i32,
+        obligations: a
+            .obligations
+            .values()
+            .map(|(o, state)| common::ObligationRecord {
+                obligation_id: o.obligation_id.clone(),
+                obligor_unit_id: match &o.obligor {
+                    Obligor::Unit(unit) => unit.0.clone(),
+                    Obligor::Petitioner(_) => String::new(),
+                },
+                owed_by_petitioner: matches!(o.obligor, Obligor::Petitioner(_)),
+                description: o.description.clone(),
+                due_on: o.due_on.to_string(),
+                status: match state {
+                    None => common::ObligationStatus::Open,
+                    Some(true) => common::ObligationStatus::Met,
+                    Some(false) => common::ObligationStatus::Breached,
+                } as i32,
+            })
+            .collect(),
     }
 }
 

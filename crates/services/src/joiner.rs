@@ -5,13 +5,21 @@
 //! service writes. So that service follows the petition office's log and records each such link
 //! itself — under a request id derived from the event, so a restart or a second pass joins once.
 //!
+//! An agency's breach of an obligation it took on in a matter's agreement (art. 33) is a recorded fact of
+//! the petition office's; the supervision order it raises is the committee's, raised here the same way,
+//! once per recorded breach.
+//!
 //! It runs where the committee's service can read the petition store (`up`; see `Settings::peers`),
 //! one process at a time under a lease in the committee's store, which also keeps its checkpoint.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Utc;
+
+use oneledger_domain::clock::legal_date;
 use oneledger_domain::petition::MatterEvent;
+use oneledger_domain::supervision::Breach;
 use oneledger_domain::{ItemRef, MatterId, streams};
 use oneledger_retry::Backoff;
 use oneledger_store::{EventLog, EventStore};
@@ -89,20 +97,45 @@ async fn pass(
         let Ok(matter_event) = serde_json::from_value::<MatterEvent>(event.data.clone()) else {
             continue;
         };
-        let Some(original) = matter_event.joins_root().cloned() else {
-            continue;
-        };
-        let repeat = ItemRef::PetitionMatter(MatterId(id.to_owned()));
-        let digest = command_digest("JoinRepeatPetition", &[event.event_id.as_bytes()]);
-        service
-            .join_subject(
-                caller,
-                &ItemRef::PetitionMatter(original),
-                repeat,
-                event.event_id,
-                &digest,
-            )
-            .await?;
+        let matter = ItemRef::PetitionMatter(MatterId(id.to_owned()));
+        if let Some(original) = matter_event.joins_root().cloned() {
+            let digest = command_digest("JoinRepeatPetition", &[event.event_id.as_bytes()]);
+            service
+                .join_subject(
+                    caller,
+                    &ItemRef::PetitionMatter(original),
+                    matter,
+                    event.event_id,
+                    &digest,
+                )
+                .await?;
+        } else if let MatterEvent::ObligationBreached {
+            agreement_id,
+            obligation_id,
+            supervision_due_for: Some(obligor),
+            ..
+        } = matter_event
+        {
+            let breach = Breach {
+                matter,
+                obligor,
+                agreement_id,
+                obligation_id,
+                raised_on: legal_date(Utc::now()),
+            };
+            match service
+                .raise_breach_order(caller, &breach, event.event_id)
+                .await
+            {
+                // A breach the rules refuse an order for (the obligor is no unit in being, or is the
+                // committee itself) is left to a person: retrying would stop every later event.
+                Err(ServiceError::Domain(refusal)) => {
+                    tracing::warn!(matter = %breach.matter.key(), obligor = %breach.obligor, %refusal,
+                        "no supervision order raised for a recorded breach");
+                }
+                other => other?,
+            }
+        }
     }
     if let Some(last) = page.last() {
         committee

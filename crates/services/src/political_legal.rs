@@ -9,10 +9,12 @@ use oneledger_domain::joint::{CoHandlerRole, JointAction, JointHandling};
 use oneledger_domain::link::{LinkAction, LinkRegistry};
 use oneledger_domain::petition::MAX_REASON_CHARS;
 use oneledger_domain::policy::{self, Step};
-use oneledger_domain::supervision::{OrderAction, OrderStage, SupervisionOrder, SupervisionReason};
+use oneledger_domain::supervision::{
+    Breach, OrderAction, OrderStage, SupervisionOrder, SupervisionReason,
+};
 use oneledger_domain::{
-    Agency, DomainError, ItemKind, ItemRef, JointHandlingId, Rule, SupervisionOrderId, UnitId,
-    streams,
+    Agency, DomainError, ItemKind, ItemRef, JointHandlingId, Rule, Rules, SupervisionOrderId,
+    UnitId, streams,
 };
 use oneledger_proto::political_legal::v1::{
     self as pb, act_on_joint_handling_request as jh, act_on_supervision_order_request as so,
@@ -28,8 +30,8 @@ use crate::disputes::Disputes;
 use crate::error::ServiceError;
 use crate::items::ItemLookup;
 use crate::repo::{
-    CachedAggregate, Context, Repository, command_digest, derived_request_id, expected_version,
-    request_id,
+    CachedAggregate, Context, Outcome, Repository, command_digest, derived_request_id,
+    expected_version, request_id,
 };
 use oneledger_proto::common::v1::CommandResult;
 use oneledger_proto::convert::{date, enum_field, item, required};
@@ -50,6 +52,8 @@ pub struct PoliticalLegalService {
     orders: Repository<SupervisionOrder>,
     /// The district's one link registry, kept caught up in memory (see [`CachedAggregate`]).
     links: Arc<CachedAggregate<LinkRegistry>>,
+    /// The calendar and directory, for the orders the service raises itself.
+    rules: Arc<Rules>,
 }
 
 impl PoliticalLegalService {
@@ -64,6 +68,7 @@ impl PoliticalLegalService {
                 Repository::new(ctx.clone(), LINK_STREAM),
                 ctx.district.clone(),
             )),
+            rules: ctx.rules.clone(),
         }
     }
 
@@ -125,6 +130,52 @@ impl PoliticalLegalService {
             })) => Ok(()),
             other => other.map(|_| ()),
         }
+    }
+
+    /// Issues order `id` about `subject` and joins it to the subject's entry, under `request_id` bound to
+    /// `digest`.
+    async fn issue(
+        &self,
+        caller: &Caller,
+        id: &str,
+        subject: &ItemRef,
+        action: OrderAction,
+        request_id: Uuid,
+        digest: &[u8],
+    ) -> Result<Outcome<SupervisionOrder>, ServiceError> {
+        let outcome = self
+            .orders
+            .execute(
+                id,
+                ExpectedVersion::NoStream,
+                caller,
+                caller.acting_role(policy::roles(Step::IssueSupervisionOrder)),
+                action,
+                request_id,
+                digest,
+            )
+            .await?;
+        let order = ItemRef::SupervisionOrder(SupervisionOrderId(id.to_owned()));
+        self.join_subject(caller, subject, order, request_id, digest)
+            .await?;
+        Ok(outcome)
+    }
+
+    /// Raises the supervision order an agency's breach of an agreement calls for (art. 33), once per
+    /// recorded breach (`event_id`): the committee acts on the petition office's record.
+    pub(crate) async fn raise_breach_order(
+        &self,
+        caller: &Caller,
+        breach: &Breach,
+        event_id: Uuid,
+    ) -> Result<(), ServiceError> {
+        let request_id = derived_request_id(event_id.as_bytes(), b"breach-order");
+        let digest = command_digest("RaiseBreachOrder", &[event_id.as_bytes()]);
+        let id = derived_id("SO", request_id);
+        let action = breach.order(SupervisionOrderId(id.clone()), &self.rules);
+        self.issue(caller, &id, &breach.matter, action, request_id, &digest)
+            .await
+            .map(|_| ())
     }
 
     fn writer(&self, request: &Request<impl Sized>) -> Result<Caller, ServiceError> {
@@ -359,19 +410,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
             requirements: req.requirements,
         };
         let outcome = self
-            .orders
-            .execute(
-                &id,
-                ExpectedVersion::NoStream,
-                &caller,
-                caller.acting_role(policy::roles(Step::IssueSupervisionOrder)),
-                action,
-                request_id,
-                &digest,
-            )
-            .await?;
-        let order = ItemRef::SupervisionOrder(SupervisionOrderId(id.clone()));
-        self.join_subject(&caller, &subject, order, request_id, &digest)
+            .issue(&caller, &id, &subject, action, request_id, &digest)
             .await?;
         Ok(Response::new(pb::IssueSupervisionOrderResponse {
             order_id: id,

@@ -183,8 +183,8 @@ pub async fn serve(
     Ok(())
 }
 
-/// Who the committee's service acts as when it records links of its own: the district's
-/// political-legal committee as the directory lists it.
+/// Who the committee's service acts as when it records links and raises breach orders of its own: the
+/// district's political-legal committee as the directory lists it.
 fn committee_caller(settings: &Settings) -> Result<Caller, ServeError> {
     let today = legal_date(chrono::Utc::now());
     let committee = settings
@@ -199,6 +199,7 @@ fn committee_caller(settings: &Settings) -> Result<Caller, ServeError> {
         subject: "subject-joiner".into(),
         agency: Agency::PoliticalLegal,
         unit: committee.id.clone(),
-        roles: vec![Role::Coordinator],
+        // Links are the coordinator's; the orders an agency's breach raises, the supervisor's.
+        roles: vec![Role::Coordinator, Role::Supervisor],
     })
 }

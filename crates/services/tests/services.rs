@@ -11,7 +11,7 @@ use chrono::{Days, Utc};
 use cloudevents::AttributesReader;
 use oneledger_domain::clock::legal_date;
 use oneledger_domain::{Agency, Rules};
-use oneledger_proto::common::v1::{ItemKind, ItemRef};
+use oneledger_proto::common::v1::{self as common_pb, ItemKind, ItemRef};
 use oneledger_proto::dispute::v1 as dispute;
 use oneledger_proto::petition::v1::{
     self as pb, act_on_matter_request as act, petition_service_client::PetitionServiceClient,
@@ -1518,58 +1518,145 @@ async fn health_turns_serving_and_read_events_catches_up_then_follows() -> Resul
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_agency_breaching_a_mediation_agreement_is_named_for_supervision() -> Result<()> {
+async fn an_agency_breaching_an_agreement_gets_a_supervision_order_and_a_repeat_is_shown_the_agreement()
+-> Result<()> {
     let dir = tempfile::tempdir()?;
-    let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;
+    let petition_store = sqlite(&dir, "petition.db").await?;
+    let committee_store = sqlite(&dir, "committee.db").await?;
+    let running = start(Agency::Petition, petition_store.clone()).await?;
+    // The committee's service follows the petition office's log, as `up` runs it.
+    let _committee = start_with(
+        Agency::PoliticalLegal,
+        committee_store.clone(),
+        [(
+            Agency::Petition,
+            petition_store.clone() as Arc<dyn oneledger_store::EventLog>,
+        )]
+        .into(),
+    )
+    .await?;
     let mut p = Petition::new(&running).await?;
     let (id, v, registered) = p.accepted().await?;
     let handler = p.handler.clone();
     let due = (legal_date(Utc::now()) + Days::new(10)).to_string();
-    let agreement = act::Agreement {
-        agreement_id: "a1".into(),
-        mediation: true,
-        obligations: vec![
-            act::Obligation {
-                obligation_id: "pay".into(),
-                obligor_unit_id: TOWN.into(),
-                description: "advance the wages".into(),
-                due_on: due.clone(),
-                ..Default::default()
-            },
-            act::Obligation {
-                obligation_id: "withdraw".into(),
-                obligor_person_ref: registered.person_refs[0].clone(),
-                description: "withdraw the complaint".into(),
-                due_on: due,
-                ..Default::default()
-            },
-        ],
+    let obligation = |id: &str, unit: &str, person: &str| act::Obligation {
+        obligation_id: id.into(),
+        obligor_unit_id: unit.into(),
+        obligor_person_ref: person.into(),
+        description: "按协议先行垫付拖欠工资".into(),
+        due_on: due.clone(),
     };
-    let v = version(
-        p.step(&handler, &id, v, act::Action::RecordAgreement(agreement))
-            .await?,
+    let agreement = |obligations| act::Agreement {
+        agreement_id: "a1".into(),
+        kind: common_pb::AgreementKind::CeasePetitioning as i32,
+        obligations,
+        ..Default::default()
+    };
+    // An obligor the directory does not list is refused, naming the field.
+    let typo = p
+        .step(
+            &handler,
+            &id,
+            v,
+            act::Action::RecordAgreement(agreement(vec![obligation(
+                "pay",
+                "binhai.xingnag_subdistrict",
+                "",
+            )])),
+        )
+        .await
+        .unwrap_err();
+    ensure!(bad_field(&typo).1 == "obligor", "{typo:?}");
+    let mut v = version(
+        p.step(
+            &handler,
+            &id,
+            v,
+            act::Action::RecordAgreement(agreement(vec![
+                obligation("pay", TOWN, ""),
+                obligation("withdraw", "", &registered.person_refs[0]),
+            ])),
+        )
+        .await?,
     );
-    let breach = act::ObligationOutcome {
-        agreement_id: "a1".into(),
-        obligation_id: "pay".into(),
-        met: false,
+    // Both breaches are recorded facts; only the unit's raises an order.
+    for obligation_id in ["withdraw", "pay"] {
+        let breach = act::ObligationOutcome {
+            agreement_id: "a1".into(),
+            obligation_id: obligation_id.into(),
+            met: false,
+        };
+        let r = p
+            .step(&handler, &id, v, act::Action::RecordObligation(breach))
+            .await?;
+        ensure!(
+            r.result.as_ref().context("result")?.event_types
+                == ["petition.matter.obligation_breached"]
+        );
+        v = version(r);
+    }
+    let mut issued = Vec::new();
+    for _ in 0..200 {
+        issued = committee_store
+            .read_all(1, 1000)
+            .await?
+            .into_iter()
+            .filter(|e| e.event_type == "political_legal.supervision_order.issued")
+            .collect();
+        if !issued.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ensure!(issued.len() == 1, "{} orders", issued.len());
+    let order = &issued[0].data;
+    ensure!(
+        order["to_unit"] == TOWN
+            && order["reason"]["kind"] == "agreement_breach"
+            && order["subject"].to_string().contains(&id),
+        "{order}"
+    );
+    // The petitioner comes back on the matter: intake shows the agreement and where it stands.
+    let again = p
+        .client
+        .register_petition(authorized(
+            pb::RegisterPetitionRequest {
+                same_matter_as: id.clone(),
+                ..registration(&request_id())
+            },
+            &p.clerk.clone(),
+        ))
+        .await?
+        .into_inner();
+    let intake = again.matter.and_then(|m| m.intake).context("intake")?;
+    let shown = intake
+        .original_agreements
+        .first()
+        .context("the agreement")?;
+    let status = |o: &str| {
+        shown
+            .obligations
+            .iter()
+            .find(|x| x.obligation_id == o)
+            .map(|x| (x.status, x.owed_by_petitioner, x.obligor_unit_id.clone()))
     };
-    let r = p
-        .step(&handler, &id, v, act::Action::RecordObligation(breach))
-        .await?;
-    ensure!(r.result.unwrap().event_types == ["petition.matter.obligation_breached"]);
-    let events = running_events(&dir).await?;
-    let breached = events
-        .iter()
-        .find(|e| e.event_type == "petition.matter.obligation_breached")
-        .context("breach recorded")?;
-    ensure!(breached.data["supervision_due_for"] == TOWN);
+    ensure!(
+        shown.kind == common_pb::AgreementKind::CeasePetitioning as i32
+            && status("pay")
+                == Some((
+                    common_pb::ObligationStatus::Breached as i32,
+                    false,
+                    TOWN.to_owned()
+                ))
+            && status("withdraw")
+                == Some((
+                    common_pb::ObligationStatus::Breached as i32,
+                    true,
+                    String::new()
+                )),
+        "{intake:?}"
+    );
     Ok(())
-}
-
-async fn running_events(dir: &tempfile::TempDir) -> Result<Vec<oneledger_store::RecordedEvent>> {
-    let store = sqlite(dir, "petition.db").await?;
-    Ok(store.read_all(1, 1000).await?)
 }
 
 /// The field a refusal's BadRequest names, and its message.

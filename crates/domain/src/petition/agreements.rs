@@ -8,11 +8,13 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{Decision, MAX_REASON_CHARS, MatterEvent, PetitionMatter, Stage, Step};
+use crate::directory::UnitRequirement;
 use crate::error::DomainError;
 use crate::ids::{PersonRef, UnitId, id_field, text};
 use crate::rule::Rule;
 
-/// A mediation or settlement agreement (art. 33).
+/// A mediation or settlement agreement (art. 33), or a petitioner's undertaking to cease petitioning
+/// on the matter in return for what the agencies undertake (息诉罢访协议).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AgreementKind {
@@ -20,6 +22,19 @@ pub enum AgreementKind {
     Mediation,
     /// 和解协议.
     Settlement,
+    /// 息诉罢访协议.
+    CeasePetitioning,
+}
+
+impl AgreementKind {
+    /// The kind's stable name: `cease_petitioning`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgreementKind::Mediation => "mediation",
+            AgreementKind::Settlement => "settlement",
+            AgreementKind::CeasePetitioning => "cease_petitioning",
+        }
+    }
 }
 
 /// Who owes an obligation of an agreement.
@@ -88,6 +103,16 @@ impl PetitionMatter {
         for o in obligations {
             id_field("obligation_id", &o.obligation_id)?;
             text("description", &o.description, MAX_REASON_CHARS)?;
+            match &o.obligor {
+                Obligor::Unit(unit) => step.unit("obligor", unit, UnitRequirement::Any)?,
+                Obligor::Petitioner(person) if !self.petitioners.contains(person) => {
+                    return Err(DomainError::invalid(
+                        "obligor",
+                        format!("{person} is not a petitioner of this matter"),
+                    ));
+                }
+                Obligor::Petitioner(_) => {}
+            }
             if !seen.insert(&o.obligation_id) {
                 return Err(DomainError::invalid(
                     "obligation_id",

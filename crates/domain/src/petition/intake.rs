@@ -1,12 +1,14 @@
 //! Intake (登记): registering a petition, and what intake found about the same petitioner's earlier
 //! petitions on the same matter — first petition (初信初访) or repeat (重信重访, art. 36 ¶3).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{ClaimClass, Decision, MatterEvent, PetitionMatter, Registration, Stage, Step};
+use super::{
+    Agreement, ClaimClass, Decision, MatterEvent, PetitionMatter, Registration, Stage, Step,
+};
 use crate::clock::{DeadlineKind, legal_date};
 use crate::directory::UnitRequirement;
 use crate::error::DomainError;
@@ -138,6 +140,8 @@ pub struct MatterSummary {
     pub registered_on: NaiveDate,
     /// The day it became final or was concluded, when it did.
     pub closed_on: Option<NaiveDate>,
+    /// Its agreements by id (art. 33), for intake to show a petitioner who comes back.
+    pub agreements: BTreeMap<String, Agreement>,
 }
 
 impl IntakeFindings {

@@ -124,6 +124,7 @@ impl PetitionMatter {
                 .collect(),
             registered_on: self.registered_on?,
             closed_on: self.closed_on(rules, today),
+            agreements: self.agreements.clone(),
         })
     }
 

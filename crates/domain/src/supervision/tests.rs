@@ -206,3 +206,46 @@ proptest! {
         prop_assert!(s.replays());
     }
 }
+
+#[test]
+fn given_a_units_breach_of_an_agreement_then_its_order_goes_to_that_unit_answered_in_ten_working_days()
+ {
+    // given the town's breach of obligation o2 of agreement a1, raised on Monday 2026-09-28 (before the
+    // National Day holiday)
+    let breach = Breach {
+        matter: ItemRef::PetitionMatter(MatterId::from("m1")),
+        obligor: UnitId::from(TOWN),
+        agreement_id: "a1".into(),
+        obligation_id: "o2".into(),
+        raised_on: d("2026-09-28"),
+    };
+    let mut s = Scenario::new();
+    // when the order it raises is issued
+    let order = breach.order(SupervisionOrderId::from("o9"), &s.rules);
+    let OrderAction::Issue {
+        to_unit,
+        due_on,
+        reason,
+        requirements,
+        ..
+    } = &order
+    else {
+        panic!("{order:?}");
+    };
+    // then it is the town's, for agreement a1, due ten working days later (holidays not counted)
+    assert_eq!(to_unit.as_str(), TOWN);
+    assert_eq!(
+        reason,
+        &SupervisionReason::AgreementBreach {
+            agreement_id: "a1".into()
+        }
+    );
+    assert!(requirements.contains("第三十三条") && requirements.contains("o2"));
+    assert_eq!(
+        *due_on,
+        d("2026-10-16"),
+        "Saturday 10 October is a working day"
+    );
+    s.ok("2026-09-28", OFFICE, order);
+    assert_eq!(s.state.to_unit, Some(UnitId::from(TOWN)));
+}

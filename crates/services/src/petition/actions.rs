@@ -150,10 +150,10 @@ pub(super) async fn matter_action(
             }
             MatterAction::RecordAgreement {
                 agreement_id: a.agreement_id,
-                kind: if a.mediation {
-                    AgreementKind::Mediation
-                } else {
-                    AgreementKind::Settlement
+                kind: match optional_enum_field("record_agreement.kind", a.kind)? {
+                    Some(kind) => kind,
+                    None if a.mediation => AgreementKind::Mediation,
+                    None => AgreementKind::Settlement,
                 },
                 obligations,
             }

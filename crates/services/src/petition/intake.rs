@@ -142,7 +142,7 @@ impl PetitionService {
             matter_id,
             query_code,
             person_refs,
-            matter: Some(self.matter(&outcome.state, Some(caller))),
+            matter: Some(self.matter_with_original(&outcome.state, caller).await?),
             result: Some(outcome.result()),
         })
     }

@@ -14,7 +14,7 @@ use oneledger_domain::ids::MAX_ITEM_ID_CHARS;
 use oneledger_domain::petition::PetitionMatter;
 use oneledger_domain::policy::{self, Step};
 use oneledger_domain::{Agency, ItemKind, UnitId, streams};
-use oneledger_proto::convert::{deadline, optional, required};
+use oneledger_proto::convert::{agreement, deadline, optional, required};
 use oneledger_proto::petition::v1 as pb;
 use oneledger_store::PersonalDataRead;
 use prost::Message as _;
@@ -59,6 +59,27 @@ impl PetitionService {
         let caller = caller(request)?;
         caller.require_agency(Agency::Petition)?;
         Ok(caller)
+    }
+
+    /// The matter as `caller` may see it, with what intake shows of its original (or of the matter it
+    /// may repeat): that matter's agreements and where their obligations stand (art. 33).
+    async fn matter_with_original(
+        &self,
+        m: &PetitionMatter,
+        caller: &Caller,
+    ) -> Result<pb::Matter, ServiceError> {
+        let mut wire = self.matter(m, Some(caller));
+        if let (_, Some(original)) = m.intake() {
+            let original = self.matters.load(original.as_str()).await?.state;
+            if let (Some(intake), Some(id)) = (wire.intake.as_mut(), &original.matter_id) {
+                intake.original_agreements = original
+                    .agreements
+                    .iter()
+                    .map(|(agreement_id, a)| agreement(id.as_str(), agreement_id, a))
+                    .collect();
+            }
+        }
+        Ok(wire)
     }
 
     fn matter(&self, m: &PetitionMatter, caller: Option<&Caller>) -> pb::Matter {
@@ -136,7 +157,7 @@ impl PetitionService {
             return Err(ServiceError::NotFound(format!("matter {matter_id}")));
         }
         Ok(pb::ActOnMatterResponse {
-            matter: Some(self.matter(&outcome.state, Some(caller))),
+            matter: Some(self.matter_with_original(&outcome.state, caller).await?),
             result: Some(outcome.result()),
         })
     }
@@ -153,6 +174,7 @@ fn intake(m: &PetitionMatter) -> pb::Intake {
         outcome: pb::IntakeOutcome::from(outcome) as i32,
         original_matter_id: original.map(|o| o.0.clone()).unwrap_or_default(),
         notice: m.notice.clone().unwrap_or_default(),
+        original_agreements: vec![],
     }
 }
 
@@ -215,7 +237,7 @@ impl pb::petition_service_server::PetitionService for PetitionService {
             .into());
         }
         Ok(Response::new(pb::GetMatterResponse {
-            matter: Some(self.matter(&loaded.state, Some(&caller))),
+            matter: Some(self.matter_with_original(&loaded.state, &caller).await?),
             version: loaded.version,
         }))
     }

@@ -41,6 +41,7 @@ fn earlier(id: &str, root: &str, stage: Stage) -> MatterSummary {
         concerns: [u(BUREAU)].into(),
         registered_on: d("2026-01-05"),
         closed_on: stage.bars_same_facts().then(|| d("2026-05-20")),
+        agreements: Default::default(),
     }
 }
 
