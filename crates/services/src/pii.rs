@@ -82,6 +82,17 @@ pub enum PersonEvent {
         /// The person.
         person_ref: String,
     },
+    /// An earlier ref of the person (recorded before refs were stable, or under a pseudonym key since
+    /// replaced) is theirs: its matters, data and erasure go with `person_ref` from now on. In the
+    /// stream of `person_ref`.
+    RefLinked {
+        /// When.
+        at: DateTime<Utc>,
+        /// The earlier ref.
+        from_ref: String,
+        /// The person's current ref.
+        person_ref: String,
+    },
 }
 
 impl PersonEvent {
@@ -90,6 +101,7 @@ impl PersonEvent {
         match self {
             PersonEvent::DataRecorded { .. } => "petition.person.data_recorded",
             PersonEvent::DataErased { .. } => "petition.person.data_erased",
+            PersonEvent::RefLinked { .. } => "petition.person.ref_linked",
         }
     }
 }
@@ -273,6 +285,7 @@ const MAX_GENERATIONS: u32 = 64;
 #[derive(Clone)]
 pub struct Pseudonyms {
     key: Vec<u8>,
+    key_id: String,
 }
 
 impl fmt::Debug for Pseudonyms {
@@ -289,7 +302,19 @@ impl Pseudonyms {
                 "the pseudonym key must be {PSEUDONYM_KEY_BYTES} bytes"
             ));
         }
-        Ok(Pseudonyms { key: key.to_vec() })
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(key).map_err(|_| "bad pseudonym key".to_owned())?;
+        mac.update(b"oneledger pseudonym key id");
+        let key_id = hex::encode(&mac.finalize().into_bytes()[..8]);
+        Ok(Pseudonyms {
+            key: key.to_vec(),
+            key_id,
+        })
+    }
+
+    /// A fingerprint of the key, naming it without revealing it: whether refs were derived under it.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
     }
 
     /// The person's ref in `generation` (0 until their first erasure); `None` for a person given by

@@ -116,8 +116,23 @@ pub async fn serve(
                 ServeError::Config("the petition service needs a pseudonym key".into())
             })?;
             let pseudonyms = Pseudonyms::new(pseudonym_key).map_err(ServeError::Config)?;
-            let svc = PetitionServiceServer::new(PetitionService::new(ctx, vault, pseudonyms))
-                .max_decoding_message_size(MAX_REQUEST_BYTES);
+            let service = PetitionService::new(ctx, vault, pseudonyms);
+            // Refs recorded before refs were stable, or under a key since replaced, join the person's
+            // current ref (once per key: later starts read on from where the last pass stopped).
+            let relinking = service.clone();
+            tokio::spawn(async move {
+                match relinking.relink_people().await {
+                    Ok(0) => {}
+                    Ok(linked) => {
+                        tracing::info!(linked, "earlier person refs linked to current ones")
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "linking earlier person refs failed; the next start retries")
+                    }
+                }
+            });
+            let svc =
+                PetitionServiceServer::new(service).max_decoding_message_size(MAX_REQUEST_BYTES);
             (
                 router.add_service(svc),
                 "oneledger.petition.v1.PetitionService",

@@ -74,9 +74,15 @@ async fn start_with(
     store: Arc<dyn EventStore>,
     peers: std::collections::BTreeMap<Agency, Arc<dyn oneledger_store::EventLog>>,
 ) -> Result<Running> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let address = format!("http://{}", listener.local_addr()?);
-    let settings = Settings {
+    start_settings(settings(agency, peers), store).await
+}
+
+/// The settings tests run a service with.
+fn settings(
+    agency: Agency,
+    peers: std::collections::BTreeMap<Agency, Arc<dyn oneledger_store::EventLog>>,
+) -> Settings {
+    Settings {
         agency,
         district: "binhai".into(),
         token_keys: keys(),
@@ -84,7 +90,13 @@ async fn start_with(
         pseudonym_key: Some([5; 32].to_vec()),
         rules: Arc::new(Rules::shipped().unwrap()),
         peers,
-    };
+    }
+}
+
+/// A service with `settings` on a free port until dropped.
+async fn start_settings(settings: Settings, store: Arc<dyn EventStore>) -> Result<Running> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let address = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
         let _ = serve(settings, store, listener, async {}, async {
@@ -2525,5 +2537,219 @@ async fn a_persons_access_report_and_erasure_cover_every_one_of_their_matters() 
         .await
         .unwrap_err();
     ensure!(unknown.code() == Code::NotFound, "{unknown:?}");
+    Ok(())
+}
+
+/// Records what a version before stable refs wrote for one petition: the matter's registration naming
+/// a ref of that petition alone, and the person's sealed data in the person's own stream.
+async fn record_as_before_stable_refs(
+    store: &Arc<dyn EventStore>,
+    person_ref: &str,
+    matter_id: &str,
+    who: &pb::Petitioner,
+) -> Result<()> {
+    use oneledger_domain::petition::{Channel as DChannel, ClaimClass as DClass, MatterEvent};
+    use oneledger_domain::{MatterId, PersonRef, UnitId};
+    use oneledger_services::pii::{Identity, PersonEvent, Vault};
+    use oneledger_store::{AppendRequest, EventMetadata, ExpectedVersion, NewEvent};
+    let vault = Vault::new(&MASTER, store.clone()).map_err(anyhow::Error::msg)?;
+    let key = vault.key_for_new_data(person_ref).await?.context("a key")?;
+    let identity = Identity {
+        name: who.name.clone(),
+        id_number: who.id_number.clone(),
+        phone: who.phone.clone(),
+        address: who.address.clone(),
+    };
+    let at = Utc::now();
+    let registered = MatterEvent::Registered {
+        at,
+        matter_id: MatterId::from(matter_id),
+        office: UnitId::from(OFFICE),
+        channel: DChannel::Letter,
+        claim_class: DClass::Claim,
+        title: "拖欠工资（旧台账）".into(),
+        petitioners: vec![PersonRef::from(person_ref)],
+        collective_size: 1,
+        territory: UnitId::from(TOWN),
+        receipt_number: matter_id.into(),
+        query_code_digest: "0".repeat(64),
+        accused_unit: None,
+        first_petition: true,
+        linked_to: None,
+        category: None,
+        respondent: None,
+    };
+    let data = PersonEvent::DataRecorded {
+        at,
+        person_ref: person_ref.into(),
+        matter_id: matter_id.into(),
+        accused_unit: None,
+        sealed_identity: vault.seal(&key, person_ref, &serde_json::to_vec(&identity)?)?,
+        sealed_narrative: Some(vault.seal(&key, person_ref, "旧台账里的陈述".as_bytes())?),
+    };
+    for (stream, event_type, data) in [
+        (
+            format!("person-{person_ref}"),
+            data.event_type().to_owned(),
+            serde_json::to_value(&data)?,
+        ),
+        (
+            format!("petition_matter-{matter_id}"),
+            "petition.matter.registered".to_owned(),
+            serde_json::to_value(&registered)?,
+        ),
+    ] {
+        let request_id = uuid::Uuid::now_v7();
+        store
+            .append(AppendRequest {
+                stream_id: stream,
+                expected_version: ExpectedVersion::Any,
+                events: vec![NewEvent {
+                    event_id: uuid::Uuid::now_v7(),
+                    event_type,
+                    schema_version: 1,
+                    data,
+                    metadata: EventMetadata {
+                        occurred_at: at,
+                        district: "binhai".into(),
+                        agency: Agency::Petition,
+                        acting_unit: OFFICE.into(),
+                        acting_role: "intake_clerk".into(),
+                        correlation_id: request_id,
+                        causation_id: None,
+                    },
+                }],
+                request_id,
+                command: None,
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refs_recorded_before_stable_refs_or_under_a_replaced_key_join_the_persons_current_ref()
+-> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = sqlite(&dir, "petition.db").await?;
+    let who = petitioner("周强", "13722223333");
+    // given a matter recorded before refs were stable
+    record_as_before_stable_refs(&store, "p-0123456789abcdef01234567", "PMLEGACY1", &who).await?;
+    let reader = token(Agency::Petition, OFFICE, &[Role::PiiReader, Role::Auditor]);
+    let clerk = token(Agency::Petition, OFFICE, &[Role::IntakeClerk]);
+    let register = |client: &mut PetitionServiceClient<Channel>| {
+        let mut client = client.clone();
+        let request = pb::RegisterPetitionRequest {
+            petitioners: vec![who.clone()],
+            collective_size: 1,
+            ..registration(&request_id())
+        };
+        let clerk = clerk.clone();
+        async move {
+            Ok::<_, anyhow::Error>(
+                client
+                    .register_petition(authorized(request, &clerk))
+                    .await?
+                    .into_inner(),
+            )
+        }
+    };
+    let matters_of = |client: &mut PetitionServiceClient<Channel>, person: String| {
+        let mut client = client.clone();
+        let reader = reader.clone();
+        async move {
+            let report = client
+                .get_person_access_report(authorized(
+                    pb::GetPersonAccessReportRequest { person_ref: person },
+                    &reader,
+                ))
+                .await?
+                .into_inner();
+            Ok::<_, anyhow::Error>(
+                report
+                    .matters
+                    .into_iter()
+                    .map(|m| m.matter_id)
+                    .collect::<Vec<_>>(),
+            )
+        }
+    };
+    // when the service starts, and the person petitions again
+    let first_key = start(Agency::Petition, store.clone()).await?;
+    let mut client = PetitionServiceClient::new(channel(&first_key).await?);
+    let again = register(&mut client).await?;
+    let current = again.person_refs[0].clone();
+    // then the legacy matter is theirs under the ref they have now: its data reads, for both matters
+    let mut held = vec![];
+    for _ in 0..100 {
+        held = matters_of(&mut client, current.clone()).await?;
+        if held.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    ensure!(held.contains(&"PMLEGACY1".to_owned()), "{held:?}");
+    let read = |person: String| pb::GetPersonalDataRequest {
+        person_ref: person,
+        purpose: pb::Purpose::Handling as i32,
+        fields: vec![
+            pb::PersonalField::Name as i32,
+            pb::PersonalField::Narrative as i32,
+        ],
+    };
+    let data = client
+        .get_personal_data(authorized(read(current.clone()), &reader))
+        .await?
+        .into_inner();
+    ensure!(
+        data.petitioner.as_ref().is_some_and(|p| p.name == "周强")
+            && data.narratives.get("PMLEGACY1").map(String::as_str) == Some("旧台账里的陈述"),
+        "{data:?}"
+    );
+    drop(first_key);
+
+    // when the pseudonym key is replaced and the service restarts
+    let rekeyed = start_settings(
+        Settings {
+            pseudonym_key: Some([6; 32].to_vec()),
+            ..settings(Agency::Petition, Default::default())
+        },
+        store.clone(),
+    )
+    .await?;
+    let mut client = PetitionServiceClient::new(channel(&rekeyed).await?);
+    let after = register(&mut client).await?;
+    let new_ref = after.person_refs[0].clone();
+    ensure!(new_ref != current, "a new key derives a new ref");
+    // then all three matters are the person's under the new ref
+    let mut held = vec![];
+    for _ in 0..100 {
+        held = matters_of(&mut client, new_ref.clone()).await?;
+        if held.len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    ensure!(held.len() == 3, "{held:?}");
+    // and one erasure destroys the data under every ref
+    client
+        .erase_person(authorized(
+            pb::ErasePersonRequest {
+                request_id: request_id(),
+                person_ref: new_ref.clone(),
+            },
+            &reader,
+        ))
+        .await?;
+    for person in [new_ref, current] {
+        let gone = client
+            .get_personal_data(authorized(read(person.clone()), &reader))
+            .await?
+            .into_inner();
+        ensure!(
+            gone.erased && gone.petitioner.is_none(),
+            "{person}: {gone:?}"
+        );
+    }
     Ok(())
 }

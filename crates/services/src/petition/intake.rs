@@ -158,7 +158,11 @@ impl PetitionService {
         let today = legal_date(Utc::now());
         for matter in self.people.matters_of(person_refs).await? {
             let state = self.matters.load(matter.as_str()).await?.state;
-            earlier.extend(state.summary(&self.ctx.rules, today));
+            if let Some(mut summary) = state.summary(&self.ctx.rules, today) {
+                // An earlier matter names its petitioners as they were then: by their refs now.
+                summary.petitioners = self.people.current(&summary.petitioners).await?;
+                earlier.push(summary);
+            }
         }
         let same_matter_as = match &asked.same_matter_as {
             Some(original) => Some(self.summary_of("same_matter_as", original).await?),

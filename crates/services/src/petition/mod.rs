@@ -5,6 +5,7 @@ mod actions;
 mod intake;
 mod people;
 mod personal_data;
+mod relink;
 
 use std::sync::Arc;
 

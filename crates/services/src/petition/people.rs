@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use oneledger_domain::petition::MatterEvent;
-use oneledger_domain::{MatterId, streams};
+use oneledger_domain::{MatterId, PersonRef, streams};
 use oneledger_store::{EventLog, RecordedEvent};
 use serde::Deserialize as _;
 use sha2::{Digest, Sha256};
@@ -41,8 +41,54 @@ pub struct PersonIndex {
 struct IndexState {
     /// The last log position applied.
     position: u64,
-    /// Each person's matters, in registration order.
+    /// Each ref's matters, in registration order.
     matters: HashMap<String, Vec<MatterId>>,
+    /// The earlier refs linked to each ref ([`PersonEvent::RefLinked`]).
+    earlier: HashMap<String, Vec<String>>,
+    /// The ref each earlier ref was linked to.
+    linked_to: HashMap<String, String>,
+}
+
+impl IndexState {
+    /// `person` and every earlier ref linked to it, however many times the key changed.
+    fn refs_of(&self, person: &str) -> Vec<String> {
+        let mut refs = vec![person.to_owned()];
+        let mut next = 0;
+        while let Some(current) = refs.get(next).cloned() {
+            for earlier in self.earlier.get(&current).into_iter().flatten() {
+                if !refs.contains(earlier) {
+                    refs.push(earlier.clone());
+                }
+            }
+            next += 1;
+        }
+        refs
+    }
+
+    /// The person's current ref for any of their refs.
+    fn current(&self, person: &str) -> String {
+        let mut current = person;
+        // Links never form a cycle (a ref is linked once, to a ref derived after it); the bound guards
+        // a corrupt log all the same.
+        for _ in 0..self.linked_to.len() {
+            match self.linked_to.get(current) {
+                Some(next) => current = next,
+                None => break,
+            }
+        }
+        current.to_owned()
+    }
+}
+
+/// What one event says about people.
+enum Fact {
+    /// A person petitioned in a matter.
+    In(String, MatterId),
+    /// An earlier ref is the same person as a current one.
+    Linked {
+        from_ref: String,
+        person_ref: String,
+    },
 }
 
 impl PersonIndex {
@@ -71,29 +117,66 @@ impl PersonIndex {
         guards
     }
 
-    /// The matters of any of `people`, each once, in registration order, as the log stands now.
+    /// The matters of any of `people` (under any of their refs), each once, as the log stands now.
     pub async fn matters_of(&self, people: &[String]) -> Result<Vec<MatterId>, ServiceError> {
         let mut state = self.state.lock().await;
         self.catch_up(&mut state).await?;
         let mut found: Vec<MatterId> = Vec::new();
         for person in people {
-            for matter in state.matters.get(person).into_iter().flatten() {
-                if !found.contains(matter) {
-                    found.push(matter.clone());
+            for r in state.refs_of(person) {
+                for matter in state.matters.get(&r).into_iter().flatten() {
+                    if !found.contains(matter) {
+                        found.push(matter.clone());
+                    }
                 }
             }
         }
         Ok(found)
     }
 
+    /// `person` and every earlier ref of theirs: whose data is theirs, and what their erasure destroys.
+    pub async fn refs_of(&self, person: &str) -> Result<Vec<String>, ServiceError> {
+        let mut state = self.state.lock().await;
+        self.catch_up(&mut state).await?;
+        Ok(state.refs_of(person))
+    }
+
+    /// Each of `refs` as its person's current ref.
+    pub async fn current(&self, refs: &[PersonRef]) -> Result<Vec<PersonRef>, ServiceError> {
+        let mut state = self.state.lock().await;
+        self.catch_up(&mut state).await?;
+        Ok(refs
+            .iter()
+            .map(|r| PersonRef(state.current(r.as_str())))
+            .collect())
+    }
+
+    /// Whether `person` was linked to a later ref.
+    pub async fn is_linked(&self, person: &str) -> Result<bool, ServiceError> {
+        let mut state = self.state.lock().await;
+        self.catch_up(&mut state).await?;
+        Ok(state.linked_to.contains_key(person))
+    }
+
     async fn catch_up(&self, state: &mut IndexState) -> Result<(), ServiceError> {
         loop {
             let page = self.log.read_all(state.position + 1, PAGE).await?;
             for event in &page {
-                for (person, matter) in petitioners_of(event)? {
-                    let matters = state.matters.entry(person).or_default();
-                    if !matters.contains(&matter) {
-                        matters.push(matter);
+                for fact in facts_of(event)? {
+                    match fact {
+                        Fact::In(person, matter) => {
+                            let matters = state.matters.entry(person).or_default();
+                            if !matters.contains(&matter) {
+                                matters.push(matter);
+                            }
+                        }
+                        Fact::Linked {
+                            from_ref,
+                            person_ref,
+                        } => {
+                            state.linked_to.insert(from_ref.clone(), person_ref.clone());
+                            state.earlier.entry(person_ref).or_default().push(from_ref);
+                        }
                     }
                 }
                 state.position = event.position;
@@ -105,9 +188,9 @@ impl PersonIndex {
     }
 }
 
-/// The (person, matter) pairs an event records: a matter's registration, or personal data recorded in a
-/// person's own stream (before data moved into the registration's append).
-fn petitioners_of(event: &RecordedEvent) -> Result<Vec<(String, MatterId)>, ServiceError> {
+/// What an event says about people: a matter's registration names its petitioners; a person's own stream
+/// holds personal data recorded by earlier versions (naming its matter) and links of earlier refs.
+fn facts_of(event: &RecordedEvent) -> Result<Vec<Fact>, ServiceError> {
     let unreadable = |e: serde_json::Error| {
         ServiceError::Internal(format!(
             "{} v{}: unreadable event: {e}",
@@ -123,21 +206,29 @@ fn petitioners_of(event: &RecordedEvent) -> Result<Vec<(String, MatterId)>, Serv
                     ..
                 } => Ok(petitioners
                     .into_iter()
-                    .map(|p| (p.0, matter_id.clone()))
+                    .map(|p| Fact::In(p.0, matter_id.clone()))
                     .collect()),
                 _ => Ok(vec![]),
             }
         }
-        Some((PERSON_STREAM, _)) => {
+        Some((PERSON_STREAM, _)) => Ok(
             match PersonEvent::deserialize(&event.data).map_err(unreadable)? {
                 PersonEvent::DataRecorded {
                     person_ref,
                     matter_id,
                     ..
-                } => Ok(vec![(person_ref, MatterId(matter_id))]),
-                PersonEvent::DataErased { .. } => Ok(vec![]),
-            }
-        }
+                } => vec![Fact::In(person_ref, MatterId(matter_id))],
+                PersonEvent::RefLinked {
+                    from_ref,
+                    person_ref,
+                    ..
+                } => vec![Fact::Linked {
+                    from_ref,
+                    person_ref,
+                }],
+                PersonEvent::DataErased { .. } => vec![],
+            },
+        ),
         _ => Ok(vec![]),
     }
 }

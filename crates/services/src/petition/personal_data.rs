@@ -25,6 +25,8 @@ const MAX_REPORTED_READS: usize = 10_000;
 
 /// What is held of one person for one matter, sealed.
 struct Held {
+    /// The ref it was sealed for (the person's current one, or an earlier one linked to it).
+    sealed_for: String,
     matter_id: MatterId,
     fields: Vec<PersonalField>,
     sealed_identity: String,
@@ -70,14 +72,10 @@ impl PetitionService {
                 "person_ref: person {person_ref}"
             )));
         }
+        let refs = self.people.refs_of(person_ref).await?;
         let mut by_matter: BTreeMap<MatterId, Vec<Held>> = BTreeMap::new();
-        // Data recorded by earlier versions, in the person's own stream.
-        for recorded in self
-            .ctx
-            .store
-            .read_stream(&format!("{PERSON_STREAM}-{person_ref}"), 1, 10_000)
-            .await?
-        {
+        // Data recorded by earlier versions, in the person's own streams.
+        for (sealed_for, recorded) in self.person_streams(&refs).await? {
             let event: PersonEvent = serde_json::from_value(recorded.data)
                 .map_err(|e| ServiceError::Internal(format!("an unreadable person event: {e}")))?;
             if let PersonEvent::DataRecorded {
@@ -91,6 +89,7 @@ impl PetitionService {
                 fields.extend(sealed_narrative.as_ref().map(|_| PersonalField::Narrative));
                 let matter_id = MatterId(matter_id);
                 by_matter.entry(matter_id.clone()).or_default().push(Held {
+                    sealed_for,
                     matter_id,
                     fields,
                     sealed_identity,
@@ -110,9 +109,10 @@ impl PetitionService {
                     sealed_narrative,
                     ..
                 } = event
-                    && whose.as_str() == person_ref
+                    && refs.iter().any(|r| r == whose.as_str())
                 {
                     held.push(Held {
+                        sealed_for: whose.0.clone(),
                         matter_id: id.clone(),
                         fields: fields.clone(),
                         sealed_identity: sealed_identity.clone(),
@@ -126,6 +126,21 @@ impl PetitionService {
             matters.push((state, held));
         }
         Ok(Holdings { matters })
+    }
+
+    /// The events of each of `refs`' own streams, with the ref.
+    async fn person_streams(
+        &self,
+        refs: &[String],
+    ) -> Result<Vec<(String, oneledger_store::RecordedEvent)>, ServiceError> {
+        let mut out = Vec::new();
+        for r in refs {
+            let stream = format!("{PERSON_STREAM}-{r}");
+            for recorded in self.ctx.store.read_stream(&stream, 1, 10_000).await? {
+                out.push((r.clone(), recorded));
+            }
+        }
+        Ok(out)
     }
 
     pub(super) async fn personal_data(
@@ -158,17 +173,27 @@ impl PetitionService {
                 purpose: purpose.into(),
             })
             .await?;
-        let Some(key) = self.vault.key(&person_ref).await? else {
+        if self.vault.is_erased(&person_ref).await? {
             return Ok(pb::GetPersonalDataResponse {
                 petitioner: None,
                 narratives: Default::default(),
                 erased: true,
             });
-        };
+        }
+        let mut keys = BTreeMap::new();
         let mut identity: Option<Identity> = None;
         let mut narratives = BTreeMap::new();
         for held in holdings.matters.iter().flat_map(|(_, held)| held) {
-            let opened = self.vault.open(&key, &person_ref, &held.sealed_identity)?;
+            if !keys.contains_key(&held.sealed_for) {
+                let key = self.vault.key(&held.sealed_for).await?;
+                keys.insert(held.sealed_for.clone(), key);
+            }
+            let Some(Some(key)) = keys.get(&held.sealed_for) else {
+                continue;
+            };
+            let opened = self
+                .vault
+                .open(key, &held.sealed_for, &held.sealed_identity)?;
             identity = Some(
                 serde_json::from_slice(&opened)
                     .map_err(|e| ServiceError::Internal(format!("an unreadable identity: {e}")))?,
@@ -176,7 +201,7 @@ impl PetitionService {
             let wanted =
                 fields.contains(&PersonalField::Narrative) && handled.contains(&held.matter_id);
             if let Some(sealed) = held.sealed_narrative.as_ref().filter(|_| wanted) {
-                let text = self.vault.open(&key, &person_ref, sealed)?;
+                let text = self.vault.open(key, &held.sealed_for, sealed)?;
                 narratives.insert(
                     held.matter_id.0.clone(),
                     String::from_utf8_lossy(&text).into_owned(),
@@ -274,10 +299,13 @@ impl PetitionService {
             )));
         }
         let stream = format!("{PERSON_STREAM}-{person_ref}");
-        // A retry answers from the record: the key is gone and the event written once.
+        // A retry answers from the record: the keys are gone and the event written once.
         if self.ctx.store.request_outcome(request_id).await?.is_none() {
             let at = Utc::now();
-            self.ctx.store.erase_person_key(&person_ref, at).await?;
+            // Every ref of the person: data recorded under an earlier ref is theirs too.
+            for r in self.people.refs_of(&person_ref).await? {
+                self.ctx.store.erase_person_key(&r, at).await?;
+            }
             let event = PersonEvent::DataErased {
                 at,
                 person_ref: person_ref.clone(),
@@ -295,7 +323,7 @@ impl PetitionService {
         })
     }
 
-    async fn append_person_event(
+    pub(super) async fn append_person_event(
         &self,
         caller: &Caller,
         stream: &str,
