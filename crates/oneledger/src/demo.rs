@@ -36,7 +36,8 @@ use tonic::transport::Channel;
 
 use crate::config::DemoArgs;
 use plan::{
-    DisputePlan, MediationPlan, OrderPlan, Outcome, PetitionPath, PetitionPlan, Story, Units,
+    ComeBack, DisputePlan, MediationPlan, OrderPlan, Outcome, PetitionPath, PetitionPlan, Story,
+    Units,
 };
 
 /// Who calls, and through which clients.
@@ -107,12 +108,13 @@ impl Caller {
         Ok(version)
     }
 
-    /// Registers a petition about `p`'s facts by `size` people, naming the earlier matter it repeats.
+    /// Registers a petition of `p`'s petitioner about `p`'s responsible unit under `category`, by `size`
+    /// people. Nobody names an earlier matter: intake finds the petitioner's earlier ones itself.
     async fn register(
         &self,
         p: &PetitionPlan,
         size: u32,
-        same_matter_as: &str,
+        category: &str,
     ) -> anyhow::Result<petition_pb::RegisterPetitionResponse> {
         let request = petition_pb::RegisterPetitionRequest {
             request_id: uuid(),
@@ -120,12 +122,15 @@ impl Caller {
             claim_class: petition_pb::ClaimClass::Claim as i32,
             title: p.title.clone(),
             petitioners: vec![petition_pb::Petitioner {
-                name: "Demo Petitioner".into(),
+                name: p.petitioner.name.clone(),
+                id_number: p.petitioner.id_number.clone(),
+                phone: p.petitioner.phone.clone(),
                 ..Default::default()
             }],
             collective_size: size,
             territory_unit_id: p.territory.clone(),
-            same_matter_as: same_matter_as.to_owned(),
+            category: category.to_owned(),
+            respondent_unit_id: p.responsible.clone(),
             ..Default::default()
         };
         Ok(self
@@ -144,8 +149,60 @@ impl Caller {
 
     /// Registers `p` and takes it along its path; returns its id.
     async fn petition(&self, p: &PetitionPlan) -> anyhow::Result<String> {
+        let id = self.petition_path(p).await?;
+        self.come_back(p).await?;
+        Ok(id)
+    }
+
+    /// The petitioner comes back before the story ends (重信重访), nobody naming the earlier matter:
+    /// about the same claim, or about the same unit under another category, which the clerk decides.
+    async fn come_back(&self, p: &PetitionPlan) -> anyhow::Result<()> {
+        let Some(how) = p.comes_back else {
+            return Ok(());
+        };
+        let category = match how {
+            ComeBack::SameClaim => p.category.as_str(),
+            ComeBack::OtherCategory { .. } => plan::other_category(&p.category),
+        };
+        let again = self.register(p, 1, category).await?;
+        let Some(intake) = again.matter.and_then(|m| m.intake) else {
+            bail!("registration {} tells no intake outcome", again.matter_id);
+        };
+        let ComeBack::OtherCategory { confirmed } = how else {
+            return Ok(());
+        };
+        if intake.outcome != petition_pb::IntakeOutcome::PossibleRepeat as i32 {
+            bail!(
+                "{}: not flagged as a possible repeat: {intake:?}",
+                again.matter_id
+            );
+        }
+        let version = again.result.map(|r| r.version).unwrap_or_default();
+        let decision = if confirmed {
+            act::Action::ConfirmRepeat(act::ConfirmRepeat {
+                original_matter_id: intake.original_matter_id,
+                new_facts: false,
+            })
+        } else {
+            act::Action::DismissRepeat(act::Reason {
+                reason: "反映的是另一诉求".into(),
+            })
+        };
+        self.matter(
+            &self.units.petition_office,
+            Role::IntakeClerk,
+            &again.matter_id,
+            version,
+            decision,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Registers `p` and takes it along its path; returns its id.
+    async fn petition_path(&self, p: &PetitionPlan) -> anyhow::Result<String> {
         let u = &self.units;
-        let registered = self.register(p, p.collective_size, "").await?;
+        let registered = self.register(p, p.collective_size, &p.category).await?;
         let id = registered.matter_id.clone();
         let mut v = registered.result.map(|r| r.version).unwrap_or_default();
         if p.path == PetitionPath::Registered {
@@ -324,8 +381,13 @@ impl Caller {
         re_review.push(deliver());
         self.steps(city, Role::Reviewer, id, v, re_review).await?;
         if p.repeat {
-            // The same facts again after conclusion: not accepted again (art. 36 ¶3).
-            self.register(p, 1, id).await?;
+            // The same facts again after conclusion: intake finds the concluded matter and it is not
+            // accepted again (art. 36 ¶3).
+            let again = self.register(p, 1, &p.category).await?;
+            let stage = again.matter.map(|m| m.stage).unwrap_or_default();
+            if stage != "not_accepted_again" {
+                bail!("{}: a repeat of concluded {id} is {stage}", again.matter_id);
+            }
         }
         Ok(())
     }
@@ -875,7 +937,13 @@ async fn directory_units(args: &DemoArgs, keys: &TokenKeys) -> anyhow::Result<Un
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let keys = token_keys(&args)?;
     let units = directory_units(&args, &keys).await?;
-    let stories = plan::year(args.seed, args.petitions, &units);
+    // Another year of other people on every load: the same people again would come back as repeats.
+    let people_seed = u64::from_le_bytes(
+        uuid::Uuid::new_v4().as_bytes()[..8]
+            .try_into()
+            .context("eight bytes of a UUID")?,
+    );
+    let stories = plan::year(args.seed, people_seed, args.petitions, &units);
     let caller = Caller {
         keys,
         petition: PetitionServiceClient::new(connect(&args.petition_address).await?),
@@ -1012,6 +1080,24 @@ fn progress(done: usize, total: usize, elapsed: Duration) {
 }
 
 fn print_statistics(stats: &ledger_pb::GetStatisticsResponse, year: i32) {
+    println!(
+        "repeat petitions for {year} (初信初访 / 重信重访, art. 36 ¶3), and the backlog today:"
+    );
+    for name in [
+        "first_petitions",
+        "repeat_petitions",
+        "repeat_petitions_merged",
+        "repeat_petitions_refused",
+        "repeat_petitions_as_new_matters",
+        "possible_repeats_undecided",
+        "matters_lawfully_concluded",
+        "open_repeat_matters",
+    ] {
+        println!("  {name:<34} {:>6}", count(stats, name));
+    }
+    for (name, _) in oneledger_domain::statistics::BACKLOG_AGES {
+        println!("    {name:<32} {:>6}", count(stats, name));
+    }
     println!("ledger statistics for {year}:");
     let mut counts: Vec<_> = stats.counts.iter().collect();
     counts.sort();

@@ -798,6 +798,13 @@ async fn the_demo_loads_a_year_whose_statistics_show_the_reports_figures() {
         "re_reviews_requested",
         "joint_handlings_opened",
         "supervision_escalations",
+        // repeat petitions found by intake itself, and the backlog of open repeat matters
+        "first_petitions",
+        "repeat_petitions",
+        "repeat_petitions_merged",
+        "repeat_petitions_as_new_matters",
+        "matters_lawfully_concluded",
+        "open_repeat_matters",
     ] {
         assert!(
             stats.counts.get(name).copied().unwrap_or_default() > 0,

@@ -297,6 +297,75 @@ pub struct PetitionPlan {
     pub repeat: bool,
     /// A supervision order on the matter.
     pub order: Option<OrderPlan>,
+    /// Who petitions (the first of the petitioners, the one intake records).
+    pub petitioner: PetitionerPlan,
+    /// The category intake files the matter under.
+    pub category: String,
+    /// Whether the petitioner comes back before the story ends, nobody naming the earlier matter.
+    pub comes_back: Option<ComeBack>,
+}
+
+/// A petitioner as intake records them: made up, a common surname and given name, a resident ID
+/// number of the district with a valid check digit, a mobile number.
+#[derive(Debug, Clone)]
+pub struct PetitionerPlan {
+    /// Full name.
+    pub name: String,
+    /// Resident ID number.
+    pub id_number: String,
+    /// Mobile number.
+    pub phone: String,
+}
+
+/// How a petitioner comes back on the matter (重信重访), intake finding the earlier matter itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComeBack {
+    /// The same claim (unit and category): merged into the open matter, or a new matter in its entry
+    /// when it was closed another way.
+    SameClaim,
+    /// The same unit under another category: flagged as a possible repeat, which the clerk confirms
+    /// or dismisses.
+    OtherCategory {
+        /// True when the clerk confirms it.
+        confirmed: bool,
+    },
+}
+
+const SURNAMES: [&str; 12] = [
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙",
+];
+const GIVEN_NAMES: [&str; 12] = [
+    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇",
+];
+
+/// A made-up petitioner from `people`.
+fn petitioner(people: &mut Rng) -> PetitionerPlan {
+    let name = format!("{}{}", people.pick(&SURNAMES), people.pick(&GIVEN_NAMES));
+    // 120116: Binhai New Area; born 1950–1999; a sequence number; the GB 11643 check digit.
+    let body = format!(
+        "120116{}{:02}{:02}{:03}",
+        1950 + people.below(50),
+        1 + people.below(12),
+        1 + people.below(28),
+        people.below(1000)
+    );
+    PetitionerPlan {
+        name,
+        id_number: format!("{body}{}", check_digit(&body)),
+        phone: format!("13{:09}", people.below(1_000_000_000)),
+    }
+}
+
+/// The check digit of a resident ID number's first 17 digits (GB 11643-1999, ISO 7064 MOD 11-2).
+fn check_digit(body: &str) -> char {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = body
+        .chars()
+        .filter_map(|c| c.to_digit(10))
+        .zip(WEIGHTS)
+        .map(|(d, w)| d * w)
+        .sum();
+    ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize]
 }
 
 /// One dispute's story in the committee's service.
@@ -362,7 +431,7 @@ fn order_plan(rng: &mut Rng) -> OrderPlan {
     OrderPlan { escalations }
 }
 
-fn petition(rng: &mut Rng, units: &Units, collective: bool) -> PetitionPlan {
+fn petition(rng: &mut Rng, people: &mut Rng, units: &Units, collective: bool) -> PetitionPlan {
     let (subject, department) = *rng.pick(SUBJECTS);
     let t = rng.below(units.territories.len());
     let path = match rng.below(100) {
@@ -409,12 +478,32 @@ fn petition(rng: &mut Rng, units: &Units, collective: bool) -> PetitionPlan {
         hearing: rng.chance(50),
         repeat: rng.chance(50),
         order: None,
+        petitioner: petitioner(people),
+        category: CATEGORIES[department.min(9) / 2].to_owned(),
+        // Drawn from `people`, so the year's figures stay what the plan says.
+        comes_back: match people.below(100) {
+            0..12 => Some(ComeBack::SameClaim),
+            12..16 => Some(ComeBack::OtherCategory { confirmed: true }),
+            16..20 => Some(ComeBack::OtherCategory { confirmed: false }),
+            _ => None,
+        },
     }
 }
 
+/// Another category than `category`, for a petitioner coming back about the same unit.
+pub fn other_category(category: &str) -> &'static str {
+    let at = CATEGORIES.iter().position(|c| *c == category).unwrap_or(0);
+    CATEGORIES[(at + 1) % CATEGORIES.len()]
+}
+
 /// The whole year for `petitions` petitions, decided by `seed`.
-pub fn year(seed: u64, petitions: usize, units: &Units) -> Vec<Story> {
+///
+/// Who petitions is drawn from `people_seed` apart from the rest, so that two loads of one seed into one
+/// system are two years of different people (the same people would come back as repeats) with the same
+/// figures.
+pub fn year(seed: u64, people_seed: u64, petitions: usize, units: &Units) -> Vec<Story> {
     let mut rng = Rng::new(seed);
+    let mut people = Rng::new(people_seed);
     let mut stories = Vec::new();
 
     // The committee's disputes, riskiest first.
@@ -434,7 +523,7 @@ pub fn year(seed: u64, petitions: usize, units: &Units) -> Vec<Story> {
             let collective = priority && index < COLLECTIVE_DISPUTES;
             let mut linked_petition = None;
             if priority && index < PETITION_LINKED {
-                let mut p = petition(&mut rng, units, collective);
+                let mut p = petition(&mut rng, &mut people, units, collective);
                 p.path = PetitionPath::Handling;
                 p.title = subject.to_owned();
                 p.territory = units.territories[t].clone();
@@ -485,7 +574,7 @@ pub fn year(seed: u64, petitions: usize, units: &Units) -> Vec<Story> {
         report::COLLECTIVE as usize - COLLECTIVE_DISPUTES - linked_collective;
     let mut orders_left = report::SUPERVISION_ORDERS as usize - ORDERS_ON_DISPUTES;
     for i in 0..petitions.max(collective_petitions) {
-        let mut p = petition(&mut rng, units, i < collective_petitions);
+        let mut p = petition(&mut rng, &mut people, units, i < collective_petitions);
         if orders_left > 0 && p.path.assigned() && p.path != PetitionPath::NotAccepted {
             p.order = Some(order_plan(&mut rng));
             orders_left -= 1;
@@ -578,7 +667,7 @@ mod tests {
     #[test]
     fn given_any_seed_and_size_then_the_plan_has_the_reports_figures() {
         for (seed, petitions) in [(1, 0), (7, 300), (2024, 2400), (99, 5000)] {
-            let plan = year(seed, petitions, &binhai());
+            let plan = year(seed, seed ^ 1, petitions, &binhai());
             assert_eq!(
                 figures(&plan),
                 [
@@ -597,7 +686,7 @@ mod tests {
     fn given_one_seed_then_the_same_year() {
         let units = binhai();
         let titles = |seed| -> Vec<String> {
-            year(seed, 500, &units)
+            year(seed, 0, 500, &units)
                 .iter()
                 .map(|s| match s {
                     Story::Petition(p) => p.title.clone(),
@@ -608,5 +697,20 @@ mod tests {
         };
         assert_eq!(titles(3), titles(3));
         assert_ne!(titles(3), titles(4));
+    }
+
+    #[test]
+    fn given_a_resident_id_number_then_its_check_digit_is_the_standards() {
+        // the standard's own example, and a number whose check is 0
+        assert_eq!(check_digit("11010519491231002"), 'X');
+        assert_eq!(check_digit("44052418800101001"), '4');
+        let mut people = Rng::new(9);
+        let p = petitioner(&mut people);
+        assert_eq!(p.id_number.len(), 18);
+        assert_eq!(
+            p.id_number.chars().last(),
+            Some(check_digit(&p.id_number[..17]))
+        );
+        assert!(p.id_number.starts_with("120116") && p.phone.len() == 11);
     }
 }
