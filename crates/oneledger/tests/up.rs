@@ -1237,3 +1237,104 @@ async fn a_petition_with_new_facts_joins_its_original_s_entry_with_no_link_made_
     let entry = joined.expect("the repeat petition never joined its original's entry");
     assert_eq!(entry.root.unwrap().id, original);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_person_twice_has_one_ref_and_nothing_of_them_is_in_clear_in_any_file_or_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_ports();
+    let mut process = up(dir.path(), base);
+    for port in base..base + 4 {
+        assert!(serving(port).await);
+    }
+    let clerk = token(
+        dir.path(),
+        "binhai.petition_office",
+        vec![Role::IntakeClerk],
+    );
+    let mut petition = PetitionServiceClient::connect(format!("http://127.0.0.1:{}", base + 1))
+        .await
+        .unwrap();
+    let (name, id_number, phone) = ("欧阳淑珍", "12011619650412356X", "13920001234");
+    let register = |category: &str, id_number: &str, phone: &str| pb::RegisterPetitionRequest {
+        petitioners: vec![pb::Petitioner {
+            name: name.into(),
+            id_number: id_number.into(),
+            phone: phone.into(),
+            address: "塘沽新港三号路八号".into(),
+        }],
+        narrative: "包工头拖欠我们三个月工资，联系不上。".into(),
+        category: category.into(),
+        respondent_unit_id: "binhai.human_resources_bureau".into(),
+        ..new_petition("港区工地拖欠工资", name)
+    };
+    let first = petition
+        .register_petition(authorized(register("劳动保障", id_number, phone), &clerk))
+        .await
+        .unwrap()
+        .into_inner();
+    // The same person as another clerk writes them: the ID number's letter in lower case.
+    let second = petition
+        .register_petition(authorized(
+            register("劳动保障", &id_number.to_lowercase(), ""),
+            &clerk,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(first.person_refs, second.person_refs);
+    let intake = second.matter.unwrap().intake.unwrap();
+    assert_eq!(intake.outcome, pb::IntakeOutcome::Merged as i32);
+    assert_eq!(intake.original_matter_id, first.matter_id);
+
+    // Once the ledger shows both in one entry, stop, and read every file and log `up` wrote.
+    let coordinator = token(
+        dir.path(),
+        "binhai.political_legal_committee",
+        vec![Role::Coordinator],
+    );
+    let mut ledger = LedgerServiceClient::connect(format!("http://127.0.0.1:{base}"))
+        .await
+        .unwrap();
+    let mut items = 0;
+    for _ in 0..100 {
+        let entry = ledger
+            .get_entry(authorized(
+                GetEntryRequest {
+                    item: Some(ItemRef {
+                        kind: ItemKind::PetitionMatter as i32,
+                        id: second.matter_id.clone(),
+                    }),
+                },
+                &coordinator,
+            ))
+            .await;
+        items = entry.map_or(0, |e| e.into_inner().entry.unwrap().items.len());
+        if items == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(items, 2, "the repeat joins its original's entry");
+    process.kill().await.unwrap();
+    process.wait().await.unwrap();
+    let mut read = 0;
+    for file in std::fs::read_dir(dir.path()).unwrap() {
+        let path = file.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        read += 1;
+        for clear in [
+            name,
+            "12011619650412356",
+            phone,
+            "塘沽新港三号路",
+            "联系不上",
+        ] {
+            assert!(
+                !bytes.windows(clear.len()).any(|w| w == clear.as_bytes()),
+                "{clear} in clear in {}",
+                path.display()
+            );
+        }
+    }
+    assert!(read >= 4, "stores, ledger and the log were read");
+}

@@ -1153,7 +1153,7 @@ async fn every_published_event_is_a_cloudevent_without_personal_data_in_clear() 
             "Zhang Wei",
             "Li Na",
             "13800138000",
-            "120116199001011234",
+            petitioner("Zhang Wei", "13800138000").id_number.as_str(),
             "Port Road",
             "not been paid",
         ] {
