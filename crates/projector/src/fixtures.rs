@@ -97,6 +97,46 @@ impl Recorder {
 
 /// A claim taken through review to re-review, where the re-reviewing unit has opened a hearing.
 pub fn matter_in_a_hearing() -> Vec<RecordedEvent> {
+    hearing().events
+}
+
+/// The claim in a hearing, where the re-reviewing unit records a 息诉罢访 agreement: the bureau pays
+/// the wages, the petitioner ceases petitioning; the bureau's obligation is breached.
+pub fn matter_with_a_breached_agreement() -> Vec<RecordedEvent> {
+    use oneledger_domain::petition::{AgreementKind, Obligation, Obligor};
+    let mut p = hearing();
+    let (m, city) = ("petition_matter-PM2", "tianjin.city_government");
+    let due_on = p.next_date() + Duration::days(10);
+    let obligation = |id: &str, obligor: Obligor| Obligation {
+        obligation_id: id.into(),
+        obligor,
+        description: "补发拖欠工资".into(),
+        due_on,
+    };
+    p.act::<PetitionMatter>(
+        m,
+        city,
+        MatterAction::RecordAgreement {
+            agreement_id: "A1".into(),
+            kind: AgreementKind::CeasePetitioning,
+            obligations: vec![
+                obligation("pay", Obligor::Unit(UnitId::from(BUREAU))),
+                obligation("cease", Obligor::Petitioner(PersonRef::from("p-2"))),
+            ],
+        },
+    );
+    p.act::<PetitionMatter>(
+        m,
+        city,
+        MatterAction::RecordObligationBreached {
+            agreement_id: "A1".into(),
+            obligation_id: "pay".into(),
+        },
+    );
+    p.events
+}
+
+fn hearing() -> Recorder {
     let (district, city) = ("binhai.district_government", "tianjin.city_government");
     let mut p = Recorder::new(Agency::Petition);
     let m = "petition_matter-PM2";
@@ -156,7 +196,7 @@ pub fn matter_in_a_hearing() -> Vec<RecordedEvent> {
     };
     p.act::<PetitionMatter>(m, OFFICE, re_review);
     p.act::<PetitionMatter>(m, city, MatterAction::OpenHearing);
-    p.events
+    p
 }
 
 pub fn matter() -> ItemRef {

@@ -1061,6 +1061,17 @@ async fn personal_data_is_read_only_with_audit_and_erasure_makes_it_unreadable_f
         none.code() == Code::InvalidArgument && bad_field(&none).1 == "fields",
         "{none:?}"
     );
+    let no_purpose = client
+        .get_personal_data(authorized(
+            pb::GetPersonalDataRequest {
+                purpose: 0,
+                ..ask()
+            },
+            &reader,
+        ))
+        .await
+        .unwrap_err();
+    ensure!(bad_field(&no_purpose).1 == "purpose", "{no_purpose:?}");
 
     client
         .erase_person(authorized(

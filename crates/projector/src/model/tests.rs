@@ -6,7 +6,9 @@ use oneledger_store::RecordedEvent;
 use proptest::prelude::*;
 
 use super::*;
-use crate::fixtures::{BUREAU, STATION, TOWN, history, matter, matter_in_a_hearing};
+use crate::fixtures::{
+    BUREAU, STATION, TOWN, history, matter, matter_in_a_hearing, matter_with_a_breached_agreement,
+};
 
 fn apply_all(events: impl IntoIterator<Item = RecordedEvent>) -> LedgerModel {
     let mut model = LedgerModel::default();
@@ -146,6 +148,29 @@ fn given_a_hearing_open_in_re_review_then_the_entry_shows_its_clock_paused() {
         .map(|d| d.kind.as_str())
         .collect();
     assert_eq!(paused, ["re_review_opinion"], "{:?}", entries[0].deadlines);
+}
+
+#[test]
+fn given_an_agreement_on_a_matter_then_its_entry_shows_the_agreement_and_where_each_obligation_stands()
+ {
+    // given a 息诉罢访 agreement whose bureau obligation was breached
+    let model = apply_all(matter_with_a_breached_agreement());
+    // when the entry is read
+    let entries = model.entries(
+        &Rules::shipped().unwrap(),
+        NaiveDate::from_ymd_opt(2026, 4, 20).unwrap(),
+    );
+    // then it shows the agreement, the breach, and the petitioner's open obligation
+    let [(matter, id, agreement)] = entries[0].agreements.as_slice() else {
+        panic!("{:?}", entries[0].agreements);
+    };
+    assert_eq!((matter.as_str(), id.as_str()), ("PM2", "A1"));
+    assert_eq!(
+        agreement.kind,
+        oneledger_domain::petition::AgreementKind::CeasePetitioning
+    );
+    assert_eq!(agreement.obligations["pay"].1, Some(false));
+    assert_eq!(agreement.obligations["cease"].1, None);
 }
 
 #[test]
