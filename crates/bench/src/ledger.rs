@@ -218,7 +218,8 @@ pub async fn run(
         let mut feed = StoreFeed::new("store:petition", live_store);
         projector::run(&live, &mut feed, std::future::pending()).await;
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Measured once the petition service serves: it reads its log into the person index first.
+    serving(&svc_address, "oneledger.petition.v1.PetitionService").await?;
     let token = |unit: &str, roles: Vec<Role>| {
         keys.mint(&Claims {
             sub: "bench".into(),
@@ -319,4 +320,27 @@ pub async fn run(
         visible,
         commands,
     })
+}
+
+/// Waits until `service` at `address` reports SERVING.
+async fn serving(address: &str, service: &str) -> anyhow::Result<()> {
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
+    for _ in 0..600 {
+        if let Ok(channel) = tonic::transport::Endpoint::from_shared(address.to_owned())?
+            .connect()
+            .await
+            && let Ok(status) = HealthClient::new(channel)
+                .check(HealthCheckRequest {
+                    service: service.to_owned(),
+                })
+                .await
+            && status.into_inner().status == ServingStatus::Serving as i32
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("{service} at {address} never reported SERVING")
 }

@@ -317,6 +317,11 @@ impl Pseudonyms {
         &self.key_id
     }
 
+    /// How the refs derived under this key are recorded as derived: `hmac:<key id>`.
+    pub fn derivation(&self) -> String {
+        format!("hmac:{}", self.key_id)
+    }
+
     /// The person's ref in `generation` (0 until their first erasure); `None` for a person given by
     /// name alone.
     pub fn person_ref(&self, identity: &Identity, generation: u32) -> Option<String> {

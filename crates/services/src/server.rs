@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use oneledger_domain::clock::legal_date;
 use oneledger_domain::{Agency, Rules, UnitKind};
@@ -12,6 +13,7 @@ use oneledger_proto::events::v1::event_feed_service_server::EventFeedServiceServ
 use oneledger_proto::petition::v1::petition_service_server::PetitionServiceServer;
 use oneledger_proto::political_legal::v1::political_legal_service_server::PoliticalLegalServiceServer;
 use oneledger_proto::public_security::v1::public_security_service_server::PublicSecurityServiceServer;
+use oneledger_retry::Backoff;
 use oneledger_store::{EventLog, EventStore};
 use tokio::net::TcpListener;
 use tonic_health::ServingStatus;
@@ -66,7 +68,8 @@ pub enum ServeError {
 
 /// Serves `settings.agency`'s service over `store` on `listener` until `shutdown`. Health reports
 /// NOT_SERVING until `ready` resolves (the store is migrated before this is called; `ready` waits for
-/// whatever else must exist first, such as the JetStream stream).
+/// whatever else must exist first, such as the JetStream stream) and, for the petition service, until
+/// its person index has read the log.
 pub async fn serve(
     settings: Settings,
     store: Arc<dyn EventStore>,
@@ -106,6 +109,8 @@ pub async fn serve(
         .add_service(feed);
     // The committee's follower of the petition log, stopped with the server.
     let mut joiner = None;
+    // The petition service, whose person index is read before it reports SERVING.
+    let mut people_ready: Option<PetitionService> = None;
     let (router, service_name) = match settings.agency {
         Agency::Petition => {
             let key = settings.master_key.as_deref().ok_or_else(|| {
@@ -117,20 +122,7 @@ pub async fn serve(
             })?;
             let pseudonyms = Pseudonyms::new(pseudonym_key).map_err(ServeError::Config)?;
             let service = PetitionService::new(ctx, vault, pseudonyms);
-            // Refs recorded before refs were stable, or under a key since replaced, join the person's
-            // current ref (once per key: later starts read on from where the last pass stopped).
-            let relinking = service.clone();
-            tokio::spawn(async move {
-                match relinking.relink_people().await {
-                    Ok(0) => {}
-                    Ok(linked) => {
-                        tracing::info!(linked, "earlier person refs linked to current ones")
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "linking earlier person refs failed; the next start retries")
-                    }
-                }
-            });
+            people_ready = Some(service.clone());
             let svc =
                 PetitionServiceServer::new(service).max_decoding_message_size(MAX_REQUEST_BYTES);
             (
@@ -179,10 +171,30 @@ pub async fn serve(
     let reporter = health.clone();
     tokio::spawn(async move {
         ready.await;
+        // Registrations find a person's earlier matters in the index: read the log into it first.
+        if let Some(petitions) = &people_ready {
+            let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+            while let Err(e) = petitions.warm_people().await {
+                tracing::warn!(error = %e, "reading the person index failed; retrying");
+                backoff.wait().await;
+            }
+        }
         for name in ["", service_name] {
             reporter
                 .set_service_status(name, ServingStatus::Serving)
                 .await;
+        }
+        // Then, in the background, refs recorded before refs were stable, or under a key since
+        // replaced, join the person's current ref (once per key: later starts read on from where the
+        // last pass stopped).
+        if let Some(petitions) = people_ready {
+            match petitions.relink_people().await {
+                Ok(0) => {}
+                Ok(linked) => tracing::info!(linked, "earlier person refs linked to current ones"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "linking earlier person refs failed; the next start retries")
+                }
+            }
         }
     });
     tracing::info!(agency = %settings.agency, address = ?listener.local_addr().ok(), "serving");

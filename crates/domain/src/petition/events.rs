@@ -67,6 +67,10 @@ pub enum MatterEvent {
         sealed_identity: String,
         /// The sealed narrative, when this person gave one.
         sealed_narrative: Option<String>,
+        /// How the ref was derived (`hmac:<key id>` under a pseudonym key, `petition` for a ref of this
+        /// petition alone): which refs a new key must link. None when recorded before this was kept.
+        #[serde(default)]
+        derived_under: Option<String>,
     },
     /// Intake could not tell whether this is a repeat of an earlier matter of the same petitioner (the
     /// same unit, another category or none filed): registered as a first petition until a clerk decides.
@@ -283,7 +287,7 @@ impl DomainEvent for MatterEvent {
     fn name(&self) -> &'static str {
         match self {
             MatterEvent::Registered { .. } => "registered",
-            MatterEvent::PersonalDataRecorded { .. } => "personal_data_recorded",
+            MatterEvent::PersonalDataRecorded { .. } => MatterEvent::PERSONAL_DATA_RECORDED,
             MatterEvent::PossibleRepeatFlagged { .. } => "possible_repeat_flagged",
             MatterEvent::RepeatConfirmed { .. } => "repeat_confirmed",
             MatterEvent::RepeatDismissed { .. } => "repeat_dismissed",
@@ -320,6 +324,10 @@ impl DomainEvent for MatterEvent {
 }
 
 impl MatterEvent {
+    /// The name of [`MatterEvent::PersonalDataRecorded`]: readers that want only personal data tell
+    /// its events by type, without decoding the others.
+    pub const PERSONAL_DATA_RECORDED: &'static str = "personal_data_recorded";
+
     /// The root this event joins the matter to, for the ledger's entry: a repeat registered against
     /// its original, or one a clerk confirmed.
     pub fn joins_root(&self) -> Option<&MatterId> {

@@ -84,6 +84,8 @@ pub struct SealedPersonalData {
     pub sealed_identity: String,
     /// The sealed narrative, when this person gave one.
     pub sealed_narrative: Option<String>,
+    /// How the ref was derived, as the service names it.
+    pub derived_under: String,
 }
 
 /// What the service found at intake, for the domain to judge (art. 36 ¶3): the petitioners' earlier
@@ -294,6 +296,7 @@ impl PetitionMatter {
                 fields: p.fields.clone(),
                 sealed_identity: p.sealed_identity.clone(),
                 sealed_narrative: p.sealed_narrative.clone(),
+                derived_under: Some(p.derived_under.clone()),
             });
         let mut events = match r.prior.judge(r) {
             PriorPetition::None => vec![registered(true, None)],

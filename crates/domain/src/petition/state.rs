@@ -76,17 +76,24 @@ pub struct PetitionMatter {
     pub implemented: bool,
     /// Whether the notice of receipt was sent.
     pub receipt_notice_sent: bool,
-    /// The day it was registered.
+    /// The day it was registered. (These later fields are left out of a snapshot while unset, so the
+    /// ledger's stored states, decoded on every list, stay the size they were.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registered_on: Option<NaiveDate>,
     /// The category of the problem filed at intake (问题类别).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     /// The unit the petition is about, named at intake (被反映单位).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub respondent: Option<UnitId>,
     /// The earlier matter intake flagged this one as a possible repeat of, until a clerk decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub possible_repeat_of: Option<MatterId>,
     /// The notice given when the same facts were not accepted again (art. 36 ¶3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
     /// The day it became final or was concluded, as recorded (see [`PetitionMatter::closed_on`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_on: Option<NaiveDate>,
 }
 

@@ -26,6 +26,8 @@ use crate::repo::{command_digest, request_id};
 const MAX_PETITIONERS: usize = 100;
 /// Longest narrative, in characters.
 const MAX_NARRATIVE_CHARS: usize = 20_000;
+/// How a ref of one petition (a person given by name alone) is derived: never linked to another.
+pub(super) const ONE_PETITION: &str = "petition";
 
 /// A registration as the caller asked it, its fields checked.
 struct Asked {
@@ -94,7 +96,7 @@ impl PetitionService {
         // Everything derived from the request id, so a retry rebuilds the same registration.
         let seed = Sha256::digest(request_id.as_bytes());
         let matter_id = format!("PM{}", hex::encode(&seed[..10]).to_uppercase());
-        let person_refs = self.person_refs(&asked.identities, &seed).await?;
+        let (person_refs, derivations) = self.person_refs(&asked.identities, &seed).await?;
         let query_code = self.vault.query_code(&matter_id)?;
 
         // Until this registration is recorded, no other of the same people starts in this process.
@@ -124,7 +126,7 @@ impl PetitionService {
             action: MatterAction::Register(registration.clone()),
         };
         PetitionMatter::default().decide(&trial, &self.ctx.rules)?;
-        registration.personal_data = self.seal(&person_refs, &asked).await?;
+        registration.personal_data = self.seal(&person_refs, &derivations, &asked).await?;
 
         let outcome = self
             .matters
@@ -194,10 +196,12 @@ impl PetitionService {
     async fn seal(
         &self,
         person_refs: &[String],
+        derivations: &[String],
         asked: &Asked,
     ) -> Result<Vec<SealedPersonalData>, ServiceError> {
         let mut sealed = Vec::with_capacity(person_refs.len());
-        for (i, (person_ref, identity)) in person_refs.iter().zip(&asked.identities).enumerate() {
+        let people = person_refs.iter().zip(derivations).zip(&asked.identities);
+        for (i, ((person_ref, derived_under), identity)) in people.enumerate() {
             let key = self
                 .vault
                 .key_for_new_data(person_ref)
@@ -219,28 +223,36 @@ impl PetitionService {
                 sealed_narrative: narrative
                     .map(|text| self.vault.seal(&key, person_ref, text.as_bytes()))
                     .transpose()?,
+                derived_under: derived_under.clone(),
             });
         }
         Ok(sealed)
     }
 
-    /// Each petitioner's ref: their stable pseudonym, or for one given by name alone a ref of this
-    /// petition (derived from the request, so a retry names the same people). Refuses the same person
-    /// named twice.
+    /// Each petitioner's ref and how it was derived: their stable pseudonym (`hmac:<key id>`), or for
+    /// one given by name alone a ref of this petition (`petition`; derived from the request, so a retry
+    /// names the same people). Refuses the same person named twice.
     async fn person_refs(
         &self,
         identities: &[Identity],
         seed: &[u8],
-    ) -> Result<Vec<String>, ServiceError> {
+    ) -> Result<(Vec<String>, Vec<String>), ServiceError> {
         let mut refs: Vec<String> = Vec::with_capacity(identities.len());
+        let mut derivations = Vec::with_capacity(identities.len());
         for (i, identity) in identities.iter().enumerate() {
-            let person_ref = match self.pseudonyms.current_ref(&self.vault, identity).await? {
-                Some(stable) => stable,
-                None => format!(
-                    "p-{}",
-                    hex::encode(&Sha256::digest([seed, &(i as u32).to_be_bytes()].concat())[..12])
-                ),
-            };
+            let (person_ref, derived_under) =
+                match self.pseudonyms.current_ref(&self.vault, identity).await? {
+                    Some(stable) => (stable, self.pseudonyms.derivation()),
+                    None => (
+                        format!(
+                            "p-{}",
+                            hex::encode(
+                                &Sha256::digest([seed, &(i as u32).to_be_bytes()].concat())[..12]
+                            )
+                        ),
+                        ONE_PETITION.to_owned(),
+                    ),
+                };
             if let Some(first) = refs.iter().position(|r| *r == person_ref) {
                 return Err(ServiceError::invalid(
                     format!("petitioners[{i}]"),
@@ -248,7 +260,8 @@ impl PetitionService {
                 ));
             }
             refs.push(person_ref);
+            derivations.push(derived_under);
         }
-        Ok(refs)
+        Ok((refs, derivations))
     }
 }

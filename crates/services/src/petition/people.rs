@@ -47,6 +47,18 @@ struct IndexState {
     earlier: HashMap<String, Vec<String>>,
     /// The ref each earlier ref was linked to.
     linked_to: HashMap<String, String>,
+    /// For each ref with sealed data, how it was derived (None: recorded before that was kept) and
+    /// where its first sealed identity is: what a new pseudonym key must link.
+    sealed: HashMap<String, (Option<String>, SealedAt)>,
+}
+
+/// Where a ref's sealed identity is recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealedAt {
+    /// In a matter's registration.
+    Matter(MatterId),
+    /// In the person's own stream (data recorded by earlier versions).
+    PersonStream,
 }
 
 impl IndexState {
@@ -84,6 +96,8 @@ impl IndexState {
 enum Fact {
     /// A person petitioned in a matter.
     In(String, MatterId),
+    /// A person's identity was sealed there, under a ref derived so.
+    Sealed(String, Option<String>, SealedAt),
     /// An earlier ref is the same person as a current one.
     Linked {
         from_ref: String,
@@ -134,6 +148,12 @@ impl PersonIndex {
         Ok(found)
     }
 
+    /// Reads the log so far, so the first registration does not wait for it.
+    pub async fn warm(&self) -> Result<(), ServiceError> {
+        let mut state = self.state.lock().await;
+        self.catch_up(&mut state).await
+    }
+
     /// `person` and every earlier ref of theirs: whose data is theirs, and what their erasure destroys.
     pub async fn refs_of(&self, person: &str) -> Result<Vec<String>, ServiceError> {
         let mut state = self.state.lock().await;
@@ -151,11 +171,26 @@ impl PersonIndex {
             .collect())
     }
 
-    /// Whether `person` was linked to a later ref.
-    pub async fn is_linked(&self, person: &str) -> Result<bool, ServiceError> {
+    /// The refs with sealed data not derived under `derivation` (nor of one petition, nor linked
+    /// already), with where their identity is sealed: what a pass under a new key must look at.
+    pub async fn to_relink(
+        &self,
+        derivation: &str,
+        one_petition: &str,
+    ) -> Result<Vec<(String, SealedAt)>, ServiceError> {
         let mut state = self.state.lock().await;
         self.catch_up(&mut state).await?;
-        Ok(state.linked_to.contains_key(person))
+        let mut refs: Vec<(String, SealedAt)> = state
+            .sealed
+            .iter()
+            .filter(|(r, (derived, _))| {
+                !matches!(derived.as_deref(), Some(d) if d == derivation || d == one_petition)
+                    && !state.linked_to.contains_key(*r)
+            })
+            .map(|(r, (_, at))| (r.clone(), at.clone()))
+            .collect();
+        refs.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(refs)
     }
 
     async fn catch_up(&self, state: &mut IndexState) -> Result<(), ServiceError> {
@@ -169,6 +204,9 @@ impl PersonIndex {
                             if !matters.contains(&matter) {
                                 matters.push(matter);
                             }
+                        }
+                        Fact::Sealed(person, derived_under, at) => {
+                            state.sealed.entry(person).or_insert((derived_under, at));
                         }
                         Fact::Linked {
                             from_ref,
@@ -188,6 +226,14 @@ impl PersonIndex {
     }
 }
 
+/// The two fields of a registration ([`Registered`](oneledger_domain::petition::MatterEvent::Registered)) the index needs, read without the
+/// rest: the first use reads every registration of the district.
+#[derive(serde::Deserialize)]
+struct Petitioners {
+    matter_id: MatterId,
+    petitioners: Vec<PersonRef>,
+}
+
 /// What an event says about people: a matter's registration names its petitioners; a person's own stream
 /// holds personal data recorded by earlier versions (naming its matter) and links of earlier refs.
 fn facts_of(event: &RecordedEvent) -> Result<Vec<Fact>, ServiceError> {
@@ -197,19 +243,34 @@ fn facts_of(event: &RecordedEvent) -> Result<Vec<Fact>, ServiceError> {
             event.stream_id, event.stream_version
         ))
     };
+    let personal_data = event
+        .event_type
+        .strip_suffix(MatterEvent::PERSONAL_DATA_RECORDED)
+        .is_some_and(|rest| rest.ends_with('.'));
     match streams::split(&event.stream_id) {
-        Some((MATTER_STREAM, _)) if event.stream_version == 1 => {
+        // Told by type, so no other event is decoded.
+        Some((MATTER_STREAM, matter)) if personal_data => {
             match MatterEvent::deserialize(&event.data).map_err(unreadable)? {
-                MatterEvent::Registered {
-                    matter_id,
-                    petitioners,
+                MatterEvent::PersonalDataRecorded {
+                    person_ref,
+                    derived_under,
                     ..
-                } => Ok(petitioners
-                    .into_iter()
-                    .map(|p| Fact::In(p.0, matter_id.clone()))
-                    .collect()),
+                } => Ok(vec![Fact::Sealed(
+                    person_ref.0,
+                    derived_under,
+                    SealedAt::Matter(MatterId(matter.to_owned())),
+                )]),
                 _ => Ok(vec![]),
             }
+        }
+        // A matter's first event is its registration.
+        Some((MATTER_STREAM, _)) if event.stream_version == 1 => {
+            let registered = Petitioners::deserialize(&event.data).map_err(unreadable)?;
+            Ok(registered
+                .petitioners
+                .into_iter()
+                .map(|p| Fact::In(p.0, registered.matter_id.clone()))
+                .collect())
         }
         Some((PERSON_STREAM, _)) => Ok(
             match PersonEvent::deserialize(&event.data).map_err(unreadable)? {
@@ -217,7 +278,10 @@ fn facts_of(event: &RecordedEvent) -> Result<Vec<Fact>, ServiceError> {
                     person_ref,
                     matter_id,
                     ..
-                } => vec![Fact::In(person_ref, MatterId(matter_id))],
+                } => vec![
+                    Fact::In(person_ref.clone(), MatterId(matter_id)),
+                    Fact::Sealed(person_ref, None, SealedAt::PersonStream),
+                ],
                 PersonEvent::RefLinked {
                     from_ref,
                     person_ref,

@@ -1,75 +1,91 @@
 //! Earlier refs of a person, linked to their current one: refs recorded before refs were stable (derived
 //! from the request), and refs derived under a pseudonym key since replaced (re-keying: set a new key and
-//! restart). Each sealed identity in the log is opened once per key, under a lease so one process of
-//! many does it; an identity that now derives another ref is linked to it (`PersonEvent::RefLinked`), so
-//! the person's earlier matters, data and erasure go with the ref they have now.
+//! restart). Every sealed identity records how its ref was derived, so the person index knows which
+//! refs a key has not derived; each such identity is opened once and, when it now derives another ref,
+//! linked to it (`PersonEvent::RefLinked`), so the person's earlier matters, data and erasure go with the
+//! ref they have now. Links are recorded under a request id of the pair, so two processes doing this
+//! at once record each link once.
 //!
 //! Opening identities here is the service's own upgrade, not a person's read: nothing is revealed, and
 //! the count linked is logged. Refs of one petition (a person given by name alone) stay as they are.
 
-use std::time::Duration;
-
 use oneledger_domain::petition::MatterEvent;
-use oneledger_domain::{Agency, Role, UnitKind, streams};
-use oneledger_store::RecordedEvent;
-use serde::Deserialize as _;
+use oneledger_domain::{Agency, Role, UnitKind};
 use uuid::Uuid;
 
-use super::{MATTER_STREAM, PERSON_STREAM, PetitionService};
+use super::intake::ONE_PETITION;
+use super::people::SealedAt;
+use super::{PERSON_STREAM, PetitionService};
 use crate::auth::Caller;
 use crate::error::ServiceError;
 use crate::pii::{Identity, PersonEvent};
 use crate::repo::derived_request_id;
 
-/// How long one pass holds the lease without renewing it (it renews with every page).
-const LEASE: Duration = Duration::from_secs(60);
-/// Events read per page.
-const PAGE: usize = 1000;
-
 impl PetitionService {
-    /// Links every earlier ref whose sealed identity derives another ref under the current key, from
-    /// where the last pass under this key stopped; how many it linked. Nothing when another process
-    /// holds the pass.
+    /// Reads the petition log into the person index, so the first registration does not wait for it.
+    pub async fn warm_people(&self) -> Result<(), ServiceError> {
+        self.people.warm().await
+    }
+
+    /// Links every ref with sealed data that the current key did not derive to the ref its identity
+    /// derives now; how many it linked.
     pub async fn relink_people(&self) -> Result<u64, ServiceError> {
-        let store = &self.ctx.store;
-        let name = format!("person-relink:{}", self.pseudonyms.key_id());
-        let holder = format!("{name}:{}", Uuid::new_v4());
         let caller = self.system_caller()?;
         let mut linked = 0;
-        loop {
-            if !store.acquire_lease(&name, &holder, LEASE).await? {
-                return Ok(linked);
-            }
-            let from = store.checkpoint(&name).await? + 1;
-            let page = store.read_all(from, PAGE).await?;
-            for event in &page {
-                for (person_ref, sealed) in sealed_identities(event)? {
-                    linked += u64::from(self.relink(&caller, &person_ref, &sealed).await?);
-                }
-            }
-            let Some(last) = page.last() else { break };
-            if !store.save_checkpoint(&name, &holder, last.position).await? {
-                return Ok(linked);
-            }
-            if page.len() < PAGE {
-                break;
-            }
+        let derivation = self.pseudonyms.derivation();
+        for (person_ref, at) in self.people.to_relink(&derivation, ONE_PETITION).await? {
+            let Some(sealed) = self.sealed_identity(&person_ref, &at).await? else {
+                continue;
+            };
+            linked += u64::from(self.relink(&caller, &person_ref, &sealed).await?);
         }
-        store.release_lease(&name, &holder).await?;
         Ok(linked)
     }
 
-    /// Links `person_ref` to the ref its identity derives now, unless it is that ref, linked already,
-    /// erased, or a ref of one petition.
+    /// The identity sealed for `person_ref` where the index found it.
+    async fn sealed_identity(
+        &self,
+        person_ref: &str,
+        at: &SealedAt,
+    ) -> Result<Option<String>, ServiceError> {
+        Ok(match at {
+            SealedAt::Matter(matter) => self
+                .matters
+                .events(matter.as_str())
+                .await?
+                .into_iter()
+                .find_map(|e| match e {
+                    MatterEvent::PersonalDataRecorded {
+                        person_ref: whose,
+                        sealed_identity,
+                        ..
+                    } if whose.as_str() == person_ref => Some(sealed_identity),
+                    _ => None,
+                }),
+            SealedAt::PersonStream => {
+                let stream = format!("{PERSON_STREAM}-{person_ref}");
+                let mut found = None;
+                for recorded in self.ctx.store.read_stream(&stream, 1, 10_000).await? {
+                    if let Ok(PersonEvent::DataRecorded {
+                        sealed_identity, ..
+                    }) = serde_json::from_value(recorded.data)
+                    {
+                        found = Some(sealed_identity);
+                        break;
+                    }
+                }
+                found
+            }
+        })
+    }
+
+    /// Links `person_ref` to the ref its identity derives now, unless it is that ref or erased.
     async fn relink(
         &self,
         caller: &Caller,
         person_ref: &str,
         sealed_identity: &str,
     ) -> Result<bool, ServiceError> {
-        if self.people.is_linked(person_ref).await? {
-            return Ok(false);
-        }
         let Some(key) = self.vault.key(person_ref).await? else {
             return Ok(false);
         };
@@ -88,8 +104,11 @@ impl PetitionService {
             person_ref: current.clone(),
         };
         // One link per pair, however many passes see it.
-        let request_id =
+        let request_id: Uuid =
             derived_request_id(format!("{person_ref}\0{current}").as_bytes(), b"ref-linked");
+        if self.ctx.store.request_outcome(request_id).await?.is_some() {
+            return Ok(false);
+        }
         self.append_person_event(
             caller,
             &format!("{PERSON_STREAM}-{current}"),
@@ -118,37 +137,4 @@ impl PetitionService {
             roles: vec![Role::PiiReader],
         })
     }
-}
-
-/// The sealed identities an event holds, by ref: a registration's personal data, or data recorded in
-/// a person's own stream by earlier versions.
-fn sealed_identities(event: &RecordedEvent) -> Result<Vec<(String, String)>, ServiceError> {
-    let unreadable = |e: serde_json::Error| {
-        ServiceError::Internal(format!(
-            "{} v{}: unreadable event: {e}",
-            event.stream_id, event.stream_version
-        ))
-    };
-    Ok(match streams::split(&event.stream_id) {
-        Some((MATTER_STREAM, _)) => match MatterEvent::deserialize(&event.data) {
-            Ok(MatterEvent::PersonalDataRecorded {
-                person_ref,
-                sealed_identity,
-                ..
-            }) => vec![(person_ref.0, sealed_identity)],
-            Ok(_) => vec![],
-            Err(e) => return Err(unreadable(e)),
-        },
-        Some((PERSON_STREAM, _)) => {
-            match PersonEvent::deserialize(&event.data).map_err(unreadable)? {
-                PersonEvent::DataRecorded {
-                    person_ref,
-                    sealed_identity,
-                    ..
-                } => vec![(person_ref, sealed_identity)],
-                _ => vec![],
-            }
-        }
-        _ => vec![],
-    })
 }

@@ -316,6 +316,7 @@ fn given_sealed_personal_data_when_registered_then_it_is_recorded_in_the_same_de
         fields: vec![PersonalField::Name, PersonalField::IdNumber],
         sealed_identity: "c2VhbGVk".into(),
         sealed_narrative: None,
+        derived_under: "hmac:0011".into(),
     };
     let mut r = registration("m18", ClaimClass::Claim, IntakeFindings::default());
     r.personal_data = vec![sealed("p-009")];
