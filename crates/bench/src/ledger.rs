@@ -219,7 +219,12 @@ pub async fn run(
         projector::run(&live, &mut feed, std::future::pending()).await;
     });
     // Measured once the petition service serves: it reads its log into the person index first.
+    let started = Instant::now();
     serving(&svc_address, "oneledger.petition.v1.PetitionService").await?;
+    eprintln!(
+        "petition service SERVING after {:.2} s (its person index read over {head} events)",
+        started.elapsed().as_secs_f64()
+    );
     let token = |unit: &str, roles: Vec<Role>| {
         keys.mint(&Claims {
             sub: "bench".into(),
