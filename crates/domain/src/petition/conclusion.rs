@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Decision, MatterEvent, PetitionMatter, ReplyKind, Stage, Step};
 use crate::aggregate::Rules;
-use crate::clock::legal_date;
+use crate::clock::{DeadlineKind, legal_date};
 use crate::error::DomainError;
 use crate::rule::Rule;
 
@@ -58,6 +58,19 @@ impl PetitionMatter {
         (self.stage_on(rules, today) == Stage::Final)
             .then(|| last_day.succ_opt())
             .flatten()
+    }
+
+    /// Whether the matter was recorded final by the lapse of petitioner window `window` (the review
+    /// window unless a re-review window was ever opened).
+    pub(super) fn final_by(&self, window: DeadlineKind) -> bool {
+        self.stage == Stage::Final
+            && match window {
+                DeadlineKind::ReviewRequest => {
+                    self.deadlines.contains_key(&DeadlineKind::ReviewRequest)
+                        && !self.deadlines.contains_key(&DeadlineKind::ReReviewRequest)
+                }
+                other => self.deadlines.contains_key(&other),
+            }
     }
 
     /// Concluded on the day the re-review opinion was delivered.

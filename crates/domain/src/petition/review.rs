@@ -39,14 +39,17 @@ impl PetitionMatter {
     /// The petitioner asks for review within the window after the handling reply (art. 35); recorded by
     /// the reviewing unit or the petition office.
     pub(super) fn request_review(&self, step: Step<'_>, reviewing_unit: &UnitId) -> Decision {
-        if self.stage == Stage::Replied && self.route == Some(ClaimRoute::PetitionRoute) {
+        let open = self.stage == Stage::Replied && self.route == Some(ClaimRoute::PetitionRoute);
+        // Final by this window's lapse: refused naming the day it closed, as before finality was recorded.
+        if open || self.final_by(DeadlineKind::ReviewRequest) {
             self.require_window(
                 DeadlineKind::ReviewRequest,
                 step.today,
                 step.rules,
                 "a review request",
             )?;
-        } else {
+        }
+        if !open {
             self.require_stage(&[], "a review request", Rule::Art35)?;
         }
         step.unit("reviewing_unit", reviewing_unit, UnitRequirement::Any)?;
@@ -129,14 +132,16 @@ impl PetitionMatter {
     /// The petitioner asks for re-review within the window after the review reply (art. 36), by a unit
     /// above both the responsible and the reviewing unit.
     pub(super) fn request_re_review(&self, step: Step<'_>, re_reviewing_unit: &UnitId) -> Decision {
-        if self.stage == Stage::ReviewReplied {
+        let open = self.stage == Stage::ReviewReplied;
+        if open || self.final_by(DeadlineKind::ReReviewRequest) {
             self.require_window(
                 DeadlineKind::ReReviewRequest,
                 step.today,
                 step.rules,
                 "a re-review request",
             )?;
-        } else {
+        }
+        if !open {
             self.require_stage(&[], "a re-review request", Rule::Art36)?;
         }
         step.unit("re_reviewing_unit", re_reviewing_unit, UnitRequirement::Any)?;

@@ -89,8 +89,9 @@ fn accepted_claim() -> Scenario {
 /// An accepted claim whose handling opinion was delivered on `delivered`.
 fn replied(delivered: &str) -> Scenario {
     let mut s = accepted_claim();
+    // The opinion is issued on the day it is delivered, as a real reply is: never after its delivery.
     s.ok(
-        "2026-04-01",
+        delivered,
         BUREAU,
         MatterAction::IssueHandlingOpinion {
             outcome: HandlingOutcome::NotSupported,
