@@ -160,12 +160,12 @@ impl PetitionService {
         let today = legal_date(Utc::now());
         for matter in self.people.matters_of(person_refs).await? {
             let state = self.matters.load(matter.as_str()).await?.state;
-            if let Some(mut summary) = state.summary(&self.ctx.rules, today) {
-                // An earlier matter names its petitioners as they were then: by their refs now.
-                summary.petitioners = self.people.current(&summary.petitioners).await?;
-                earlier.push(summary);
-            }
+            earlier.extend(state.summary(&self.ctx.rules, today));
         }
+        // An earlier matter names its petitioners as they were then: by their refs now.
+        self.people
+            .make_current(earlier.iter_mut().map(|m| &mut m.petitioners))
+            .await?;
         let same_matter_as = match &asked.same_matter_as {
             Some(original) => Some(self.summary_of("same_matter_as", original).await?),
             None => None,

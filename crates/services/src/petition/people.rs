@@ -161,14 +161,17 @@ impl PersonIndex {
         Ok(state.refs_of(person))
     }
 
-    /// Each of `refs` as its person's current ref.
-    pub async fn current(&self, refs: &[PersonRef]) -> Result<Vec<PersonRef>, ServiceError> {
+    /// Rewrites every ref in `lists` as its person's current ref, under one catch-up.
+    pub async fn make_current<'a>(
+        &self,
+        lists: impl IntoIterator<Item = &'a mut Vec<PersonRef>>,
+    ) -> Result<(), ServiceError> {
         let mut state = self.state.lock().await;
         self.catch_up(&mut state).await?;
-        Ok(refs
-            .iter()
-            .map(|r| PersonRef(state.current(r.as_str())))
-            .collect())
+        for r in lists.into_iter().flatten() {
+            *r = PersonRef(state.current(r.as_str()));
+        }
+        Ok(())
     }
 
     /// The refs with sealed data not derived under `derivation` (nor of one petition, nor linked

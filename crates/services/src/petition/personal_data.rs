@@ -66,13 +66,13 @@ impl Holdings {
 impl PetitionService {
     /// The person's matters and what each holds of them; NOT_FOUND when the system knows no such person.
     async fn holdings(&self, person_ref: &str) -> Result<Holdings, ServiceError> {
-        let ids = self.people.matters_of(&[person_ref.to_owned()]).await?;
+        let refs = self.people.refs_of(person_ref).await?;
+        let ids = self.people.matters_of(&refs).await?;
         if ids.is_empty() {
             return Err(ServiceError::NotFound(format!(
                 "person_ref: person {person_ref}"
             )));
         }
-        let refs = self.people.refs_of(person_ref).await?;
         let mut by_matter: BTreeMap<MatterId, Vec<Held>> = BTreeMap::new();
         // Data recorded by earlier versions, in the person's own streams.
         for (sealed_for, recorded) in self.person_streams(&refs).await? {
