@@ -49,7 +49,7 @@ fn bench_rules() -> Result<Rules> {
     }
     let directory = oneledger_domain::directory::load::parse("bench units", &text)?;
     Ok(Rules::new(
-        oneledger_domain::HolidayCalendar::china(),
+        oneledger_domain::HolidayCalendar::china()?,
         directory,
     ))
 }
@@ -188,7 +188,12 @@ pub async fn run(
     let keys = TokenKeys::new(vec![KEY.to_vec()]).map_err(anyhow::Error::msg)?;
     let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let api_address = format!("http://{}", api_listener.local_addr()?);
-    let api = oneledger_projector::api::LedgerApi::new(ledger.clone(), keys.clone(), rules.clone());
+    let api = oneledger_projector::api::LedgerApi::new(
+        ledger.clone(),
+        keys.clone(),
+        rules.clone(),
+        oneledger_clock::Clock::system(),
+    );
     tokio::spawn(oneledger_projector::api::serve(
         api,
         api_listener,
@@ -203,6 +208,7 @@ pub async fn run(
         master_key: Some(vec![9; 32]),
         pseudonym_key: Some(vec![8; 32]),
         rules,
+        clock: oneledger_clock::Clock::system(),
         peers: Default::default(),
     };
     tokio::spawn(oneledger_services::serve(

@@ -110,6 +110,7 @@ async fn one_size(dir: &std::path::Path, existing: usize, links: usize) -> Resul
         agency: Agency::PoliticalLegal,
         district: "binhai".into(),
         rules: rules.clone(),
+        clock: oneledger_clock::Clock::system(),
         items: Default::default(),
     });
     let started = Instant::now();
@@ -128,6 +129,7 @@ async fn one_size(dir: &std::path::Path, existing: usize, links: usize) -> Resul
         master_key: None,
         pseudonym_key: None,
         rules,
+        clock: oneledger_clock::Clock::system(),
         peers: Default::default(),
     };
     tokio::spawn(oneledger_services::serve(

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::agency::Agency;
-use crate::clock::HolidayCalendar;
+use crate::clock::{CalendarError, HolidayCalendar};
 use crate::directory::{DirectoryError, UnitDirectory};
 use crate::error::DomainError;
 use crate::ids::UnitId;
@@ -35,12 +35,23 @@ impl Rules {
     }
 
     /// Rules with the shipped calendar for mainland China and the shipped Binhai directory.
-    pub fn shipped() -> Result<Self, DirectoryError> {
+    pub fn shipped() -> Result<Self, ReferenceDataError> {
         Ok(Rules::new(
-            HolidayCalendar::china(),
+            HolidayCalendar::china()?,
             UnitDirectory::binhai()?,
         ))
     }
+}
+
+/// Reference data that does not read: the process stops, naming the file's line.
+#[derive(Debug, thiserror::Error)]
+pub enum ReferenceDataError {
+    /// The holiday calendar.
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    /// The unit directory.
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
 }
 
 /// An event of an aggregate: a serde type with a stable type name and schema version.

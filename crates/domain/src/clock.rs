@@ -13,6 +13,67 @@ use serde::{Deserialize, Serialize};
 
 use crate::rule::Rule;
 
+pub mod statutory;
+
+/// A calendar file's header as it is read: the coverage and the source, each declared once.
+#[derive(Debug, Default)]
+struct Header {
+    covers: Option<(i32, i32)>,
+    source: Option<String>,
+}
+
+impl Header {
+    fn covers(&mut self, value: &str) -> Result<(), String> {
+        if self.covers.is_some() {
+            return Err("a second covers line".into());
+        }
+        let (first, last) = value.split_once('-').unwrap_or((value, value));
+        let year = |s: &str| {
+            s.trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|y| (1949..=2100).contains(y))
+        };
+        match (year(first), year(last)) {
+            (Some(first), Some(last)) if first <= last => {
+                self.covers = Some((first, last));
+                Ok(())
+            }
+            _ => Err(format!("covers expects YYYY or YYYY-YYYY, found {value:?}")),
+        }
+    }
+
+    fn source(&mut self, value: &str) -> Result<(), String> {
+        if value.is_empty() {
+            return Err("source names the notices the file transcribes; it is empty".into());
+        }
+        if self.source.replace(value.to_owned()).is_some() {
+            return Err("a second source line".into());
+        }
+        Ok(())
+    }
+
+    fn coverage(&self) -> Result<Coverage, String> {
+        match (&self.covers, &self.source) {
+            (Some((first_year, last_year)), Some(source)) => Ok(Coverage {
+                first_year: *first_year,
+                last_year: *last_year,
+                source: source.clone(),
+            }),
+            (None, _) => Err(
+                "the file must declare the years it covers (covers YYYY-YYYY) before \
+                              its first date"
+                    .into(),
+            ),
+            (_, None) => Err(
+                "the file must name its source (source <the notices>) before its \
+                              first date"
+                    .into(),
+            ),
+        }
+    }
+}
+
 /// Legal days are counted in China Standard Time (UTC+8, no daylight saving).
 pub const CHINA_STANDARD_TIME_SECS: i32 = 8 * 3600;
 
@@ -25,11 +86,69 @@ pub fn legal_date(at: DateTime<Utc>) -> NaiveDate {
 /// The shipped calendar's text: mainland China, 2025 and 2026.
 pub const CHINA_2025_2026: &str = include_str!("../data/holidays-cn.txt");
 
-/// Which days count and which are rest days.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Days before a calendar's coverage ends from which every process warns that the next year's notice
+/// is due (the State Council publishes it in November or December).
+pub const COVERAGE_WARNING_DAYS: i64 = 90;
+
+/// The years a calendar file's notices cover, and where they come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    /// First year covered.
+    pub first_year: i32,
+    /// Last year covered.
+    pub last_year: i32,
+    /// The notices the file transcribes, as its `source` line names them.
+    pub source: String,
+}
+
+impl Coverage {
+    /// True when `day` lies in a covered year.
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        (self.first_year..=self.last_year).contains(&day.year())
+    }
+
+    /// The last day covered: 31 December of the last year.
+    pub fn ends_on(&self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.last_year, 12, 31).unwrap_or(NaiveDate::MAX)
+    }
+
+    /// Days from `today` to the end of coverage (negative once it has ended).
+    pub fn days_left(&self, today: NaiveDate) -> i64 {
+        (self.ends_on() - today).num_days()
+    }
+
+    /// A warning to show from [`COVERAGE_WARNING_DAYS`] before the end, `None` before then.
+    pub fn warning(&self, today: NaiveDate) -> Option<String> {
+        let left = self.days_left(today);
+        let next = self.last_year + 1;
+        if left < 0 {
+            Some(format!(
+                "the holiday calendar ended on {}: deadlines from then on are provisional (statutory \
+                 holidays only) until the {next} notice is loaded with --calendar",
+                self.ends_on()
+            ))
+        } else if left <= COVERAGE_WARNING_DAYS {
+            Some(format!(
+                "the holiday calendar ends on {} ({left} days): load the {next} notice with --calendar; \
+                 deadlines past it are provisional",
+                self.ends_on()
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// Which days count and which are rest days: the yearly notices for the years a file covers, the
+/// statutory holidays ([`statutory`]) for the others.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HolidayCalendar {
     holidays: BTreeSet<NaiveDate>,
     workdays: BTreeSet<NaiveDate>,
+    coverage: Coverage,
+    /// Statutory rest days of the years the file does not cover, read once (each year needs the lunar
+    /// tables; deadlines are counted a day at a time).
+    statutory: BTreeSet<NaiveDate>,
 }
 
 /// A line of a calendar file that cannot be read.
@@ -43,10 +162,17 @@ pub struct CalendarError {
 }
 
 impl HolidayCalendar {
-    /// Reads a calendar: one date a line, `YYYY-MM-DD holiday|workday [name]`; `#` starts a comment.
+    /// Reads a calendar: a `covers YYYY-YYYY` line and a `source` line before any date, then one date a
+    /// line, `YYYY-MM-DD holiday|workday [name]`, each in a covered year; `#` starts a comment. A file
+    /// without a coverage, a date outside it or a covered year with no date is refused, never read as
+    /// an empty calendar.
     pub fn parse(text: &str) -> Result<Self, CalendarError> {
-        let mut calendar = HolidayCalendar::default();
+        let mut header = Header::default();
+        let mut holidays = BTreeSet::new();
+        let mut workdays = BTreeSet::new();
+        let mut last = 0;
         for (i, raw) in text.lines().enumerate() {
+            last = i + 1;
             let line = raw.split('#').next().unwrap_or_default().trim();
             if line.is_empty() {
                 continue;
@@ -55,34 +181,92 @@ impl HolidayCalendar {
                 line: i + 1,
                 reason,
             };
-            let mut parts = line.split_whitespace();
-            let date = parts.next().unwrap_or_default();
-            let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
-                .map_err(|_| err(format!("{date:?} is not a YYYY-MM-DD date")))?;
-            match parts.next() {
-                Some("holiday") => calendar.holidays.insert(date),
-                Some("workday") => calendar.workdays.insert(date),
-                other => return Err(err(format!("expected holiday or workday, found {other:?}"))),
-            };
-            if calendar.holidays.contains(&date) && calendar.workdays.contains(&date) {
-                return Err(err(format!("{date} is both a holiday and a working day")));
+            let (first, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+            let rest = rest.trim();
+            match first {
+                "covers" => header.covers(rest).map_err(err)?,
+                "source" => header.source(rest).map_err(err)?,
+                date => {
+                    let coverage = header.coverage().map_err(err)?;
+                    let date = NaiveDate::parse_from_str(date, "%Y-%m-%d")
+                        .map_err(|_| err(format!("{date:?} is not a YYYY-MM-DD date")))?;
+                    if !coverage.contains(date) {
+                        return Err(err(format!(
+                            "{date} lies outside the years the file covers ({}-{})",
+                            coverage.first_year, coverage.last_year
+                        )));
+                    }
+                    match rest.split_whitespace().next() {
+                        Some("holiday") => holidays.insert(date),
+                        Some("workday") => workdays.insert(date),
+                        other => {
+                            return Err(err(format!(
+                                "expected holiday or workday, found {other:?}"
+                            )));
+                        }
+                    };
+                    if holidays.contains(&date) && workdays.contains(&date) {
+                        return Err(err(format!("{date} is both a holiday and a working day")));
+                    }
+                }
             }
         }
-        Ok(calendar)
+        let end = |reason: String| CalendarError {
+            line: last.max(1),
+            reason,
+        };
+        let coverage = header.coverage().map_err(end)?;
+        if let Some(year) = (coverage.first_year..=coverage.last_year)
+            .find(|y| !holidays.iter().any(|d| d.year() == *y))
+        {
+            return Err(end(format!(
+                "the file covers {year} but lists no holiday of it"
+            )));
+        }
+        Ok(HolidayCalendar::covering(holidays, workdays, coverage))
     }
 
-    /// The shipped calendar for mainland China, 2025–2026.
-    pub fn china() -> Self {
-        // The shipped file is checked by a test; an empty calendar is the safe fallback.
-        Self::parse(CHINA_2025_2026).unwrap_or_default()
+    fn covering(
+        holidays: BTreeSet<NaiveDate>,
+        workdays: BTreeSet<NaiveDate>,
+        coverage: Coverage,
+    ) -> Self {
+        let statutory = statutory::KNOWN_YEARS
+            .filter(|y| !(coverage.first_year..=coverage.last_year).contains(y))
+            .filter_map(statutory::rest_days)
+            .flatten()
+            .collect();
+        HolidayCalendar {
+            holidays,
+            workdays,
+            coverage,
+            statutory,
+        }
+    }
+
+    /// The shipped calendar for mainland China, 2025–2026. An error only if the shipped file is broken,
+    /// which a test rules out.
+    pub fn china() -> Result<Self, CalendarError> {
+        Self::parse(CHINA_2025_2026)
+    }
+
+    /// The years whose notices the calendar holds.
+    pub fn coverage(&self) -> &Coverage {
+        &self.coverage
+    }
+
+    /// True when `day` is counted on a yearly notice, not on the statutory holidays alone.
+    pub fn covers(&self, day: NaiveDate) -> bool {
+        self.coverage.contains(day)
     }
 
     /// True on a day people work: a weekday that is not a holiday, or a weekend day swapped to work.
+    /// Outside the coverage only the statutory holidays and weekends rest: no swapped day is known.
     pub fn is_working_day(&self, day: NaiveDate) -> bool {
         if self.workdays.contains(&day) {
             return true;
         }
-        if self.holidays.contains(&day) {
+        if self.holidays.contains(&day) || self.statutory.contains(&day) {
             return false;
         }
         !matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
@@ -112,6 +296,19 @@ impl HolidayCalendar {
                 day
             }
         }
+    }
+}
+
+impl HolidayCalendar {
+    /// True when [`HolidayCalendar::due`] consulted a day outside the coverage: the last day of a
+    /// calendar-day period (and the days it rolled past), every day of a working-day period.
+    pub fn is_provisional(&self, start: NaiveDate, period: Period) -> bool {
+        let due = self.due(start, period);
+        let first = match period.count {
+            DayCount::Calendar => start + Days::new(u64::from(period.days)),
+            DayCount::Working => start + Days::new(1),
+        };
+        !self.covers(first) || !self.covers(due)
     }
 }
 
@@ -285,24 +482,35 @@ impl Deadline {
     /// The last day, on `calendar`. Extensions and ended pauses add calendar days to the period; a clock
     /// paused now is due no earlier than the end of its pause plus what it had left.
     pub fn due(&self, calendar: &HolidayCalendar) -> NaiveDate {
-        let period = Period {
+        calendar.due(self.started_on, self.counted_period())
+    }
+
+    /// The period as counted: the allowed days plus extensions and ended pauses.
+    fn counted_period(&self) -> Period {
+        Period {
             days: self.period.days + self.extended_by + self.paused_days,
             count: self.period.count,
-        };
-        calendar.due(self.started_on, period)
+        }
+    }
+
+    /// The clock as it stands on `today`: a running pause counted up to `today`.
+    fn as_on(&self, today: NaiveDate) -> Self {
+        let mut clock = self.clone();
+        if let Some(since) = clock.paused_since.take() {
+            clock.paused_days += days_between(since, today);
+        }
+        clock
     }
 
     /// The due date as it stands on `today`, counting a running pause up to `today`.
     pub fn due_on(&self, calendar: &HolidayCalendar, today: NaiveDate) -> NaiveDate {
-        match self.paused_since {
-            Some(since) => {
-                let mut paused = self.clone();
-                paused.paused_days += days_between(since, today);
-                paused.paused_since = None;
-                paused.due(calendar)
-            }
-            None => self.due(calendar),
-        }
+        self.as_on(today).due(calendar)
+    }
+
+    /// True when the due date as it stands on `today` is counted on a year the calendar does not
+    /// cover: it holds the statutory holidays only and moves when that year's notice is loaded.
+    pub fn is_provisional(&self, calendar: &HolidayCalendar, today: NaiveDate) -> bool {
+        calendar.is_provisional(self.started_on, self.as_on(today).counted_period())
     }
 
     /// True once `today` is past the due date and the duty is not met.
@@ -340,7 +548,7 @@ mod tests {
 
     #[test]
     fn the_shipped_calendar_reads() {
-        let calendar = HolidayCalendar::parse(CHINA_2025_2026).unwrap();
+        let calendar = HolidayCalendar::china().unwrap();
         assert!(!calendar.is_working_day(d("2026-10-01")), "National Day");
         assert!(
             calendar.is_working_day(d("2026-10-10")),
@@ -356,17 +564,116 @@ mod tests {
         );
     }
 
+    const HEADER: &str = "covers 2026\nsource a notice\n";
+
+    fn parse_err(body: &str) -> CalendarError {
+        HolidayCalendar::parse(body).unwrap_err()
+    }
+
     #[test]
     fn malformed_calendar_lines_are_named() {
-        let err = HolidayCalendar::parse("2026-01-01 holiday\n2026-13-01 holiday\n").unwrap_err();
-        assert_eq!(err.line, 2);
-        assert!(HolidayCalendar::parse("2026-01-01 feast").is_err());
-        assert!(HolidayCalendar::parse("2026-01-01 holiday\n2026-01-01 workday").is_err());
+        let err = parse_err(&format!("{HEADER}2026-01-01 holiday\n2026-13-01 holiday\n"));
+        assert_eq!(err.line, 4);
+        assert_eq!(parse_err(&format!("{HEADER}2026-01-01 feast")).line, 3);
+        assert_eq!(
+            parse_err(&format!("{HEADER}2026-01-01 holiday\n2026-01-01 workday")).line,
+            4
+        );
+    }
+
+    #[test]
+    fn a_calendar_never_reads_as_empty_or_beyond_its_coverage() {
+        // given files that would have read as an empty calendar or one that claims too much
+        let cases = [
+            ("", 1, "covers"),
+            ("# only a comment\n", 1, "covers"),
+            ("2026-01-01 holiday\n", 1, "covers"),
+            ("covers 2026\n2026-01-01 holiday\n", 2, "source"),
+            ("covers 2026\nsource\n", 2, "source"),
+            ("covers 26\n", 1, "YYYY"),
+            ("covers 2027-2026\n", 1, "YYYY"),
+            ("covers 2026\ncovers 2027\n", 2, "second"),
+            ("covers 2026\nsource n\n2027-01-01 holiday\n", 3, "outside"),
+            (
+                "covers 2025-2026\nsource n\n2026-01-01 holiday\n",
+                3,
+                "2025",
+            ),
+        ];
+        for (text, line, names) in cases {
+            // when it is read, then the refusal names the line and what is wrong
+            let err = parse_err(text);
+            assert_eq!(err.line, line, "{text:?}: {err}");
+            assert!(err.to_string().contains(names), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_shipped_calendar_declares_its_coverage_and_source() {
+        let calendar = HolidayCalendar::china().unwrap();
+        let coverage = calendar.coverage();
+        assert_eq!((coverage.first_year, coverage.last_year), (2025, 2026));
+        assert!(
+            coverage.source.contains("国务院办公厅"),
+            "{}",
+            coverage.source
+        );
+        assert_eq!(coverage.ends_on(), d("2026-12-31"));
+        assert_eq!(coverage.warning(d("2026-10-01")), None);
+        let warning = coverage.warning(d("2026-10-02")).unwrap();
+        assert!(
+            warning.contains("2026-12-31") && warning.contains("2027"),
+            "{warning}"
+        );
+        assert!(coverage.warning(d("2027-01-01")).unwrap().contains("ended"));
+    }
+
+    #[test]
+    fn given_a_period_past_the_coverage_then_it_rolls_past_statutory_days_and_is_provisional() {
+        // given the shipped calendar (2025–2026) and a clock started 2026-12-17
+        let calendar = HolidayCalendar::china().unwrap();
+        let clock = Deadline::statutory(DeadlineKind::ForwardOrAssign, d("2026-12-17")).unwrap();
+        // then day 15, 2027-01-01, is New Year's Day whatever the notice: due Monday 2027-01-04
+        assert_eq!(clock.due(&calendar), d("2027-01-04"));
+        assert!(clock.is_provisional(&calendar, d("2026-12-17")));
+        // and 60 days from 2026-12-08 end on 2027-02-06, lunar New Year: past the eve to the 9th
+        let handling = Deadline::statutory(DeadlineKind::Handling, d("2026-12-08")).unwrap();
+        assert_eq!(handling.due(&calendar), d("2027-02-09"));
+        assert!(handling.is_provisional(&calendar, d("2026-12-08")));
+        // and a clock wholly inside the coverage is not provisional
+        let early = Deadline::statutory(DeadlineKind::ForwardOrAssign, d("2026-11-02")).unwrap();
+        assert!(!early.is_provisional(&calendar, d("2026-11-02")));
+    }
+
+    #[test]
+    fn given_the_2027_notice_loaded_then_provisional_deadlines_are_counted_on_it() {
+        // given a calendar that also covers 2027, with a New Year break to 2027-01-04 and Spring Festival
+        // 2027-02-05..10 (a made-up notice: what matters is that it is read)
+        let text = format!(
+            "covers 2025-2027\nsource with 2027\n{}2027-01-01 holiday\n2027-01-02 holiday\n\
+             2027-01-03 holiday\n2027-01-04 holiday\n{}",
+            CHINA_2025_2026
+                .lines()
+                .filter(|l| !l.starts_with("covers") && !l.starts_with("source"))
+                .map(|l| format!("{l}\n"))
+                .collect::<String>(),
+            (5..=10)
+                .map(|day| format!("2027-02-{day:02} holiday\n"))
+                .collect::<String>()
+        );
+        let calendar = HolidayCalendar::parse(&text).unwrap();
+        let clock = Deadline::statutory(DeadlineKind::ForwardOrAssign, d("2026-12-17")).unwrap();
+        // then the same clocks are due on the notice's days and are no longer provisional
+        assert_eq!(clock.due(&calendar), d("2027-01-05"));
+        assert!(!clock.is_provisional(&calendar, d("2026-12-17")));
+        let handling = Deadline::statutory(DeadlineKind::Handling, d("2026-12-08")).unwrap();
+        assert_eq!(handling.due(&calendar), d("2027-02-11"));
+        assert!(!handling.is_provisional(&calendar, d("2026-12-08")));
     }
 
     #[test]
     fn given_receipt_on_a_monday_when_15_days_end_on_a_weekday_then_that_day_is_due() {
-        let calendar = HolidayCalendar::china();
+        let calendar = HolidayCalendar::china().unwrap();
         // Received Mon 2026-11-02; the day of receipt is not counted: day 15 is Tue 2026-11-17.
         assert_eq!(
             calendar.due(d("2026-11-02"), Period::calendar(15)),
@@ -376,7 +683,7 @@ mod tests {
 
     #[test]
     fn given_a_period_ending_in_the_national_day_holiday_then_it_rolls_to_the_next_working_day() {
-        let calendar = HolidayCalendar::china();
+        let calendar = HolidayCalendar::china().unwrap();
         // 2026-09-16 + 15 days = 2026-10-01 (holiday through 10-07): due 2026-10-08.
         assert_eq!(
             calendar.due(d("2026-09-16"), Period::calendar(15)),
@@ -386,7 +693,7 @@ mod tests {
 
     #[test]
     fn given_a_period_ending_on_a_swapped_working_saturday_then_that_saturday_is_due() {
-        let calendar = HolidayCalendar::china();
+        let calendar = HolidayCalendar::china().unwrap();
         // 2026-09-25 + 15 = Sat 2026-10-10, a working day by swap.
         assert_eq!(
             calendar.due(d("2026-09-25"), Period::calendar(15)),
@@ -396,7 +703,7 @@ mod tests {
 
     #[test]
     fn given_working_days_then_weekends_and_holidays_are_skipped_and_swapped_days_count() {
-        let calendar = HolidayCalendar::china();
+        let calendar = HolidayCalendar::china().unwrap();
         // From Tue 2026-09-29: 30 Wed(1), 10-01..07 holiday, 08 Thu(2), 09 Fri(3), 10 Sat swap(4), 12 Mon(5).
         assert_eq!(
             calendar.due(d("2026-09-29"), Period::working(5)),
@@ -411,7 +718,7 @@ mod tests {
 
     #[test]
     fn given_a_paused_clock_then_the_pause_moves_the_due_date() {
-        let calendar = HolidayCalendar::china();
+        let calendar = HolidayCalendar::china().unwrap();
         let mut deadline =
             Deadline::statutory(DeadlineKind::ReReviewOpinion, d("2026-11-02")).unwrap();
         assert_eq!(deadline.due(&calendar), d("2026-12-02"));
@@ -429,7 +736,7 @@ mod tests {
 
     #[test]
     fn given_an_extension_then_it_adds_to_the_period() {
-        let calendar = HolidayCalendar::china();
+        let calendar = HolidayCalendar::china().unwrap();
         let mut handling = Deadline::statutory(DeadlineKind::Handling, d("2026-03-02")).unwrap();
         assert_eq!(
             handling.due(&calendar),

@@ -41,8 +41,8 @@ pub mod supervision;
 mod testing;
 
 pub use agency::{Agency, UnknownAgency};
-pub use aggregate::{Aggregate, Command, DomainEvent, Rules};
-pub use clock::{Deadline, DeadlineKind, HolidayCalendar, Period};
+pub use aggregate::{Aggregate, Command, DomainEvent, ReferenceDataError, Rules};
+pub use clock::{Coverage, Deadline, DeadlineKind, HolidayCalendar, Period};
 pub use directory::{DirectoryError, Unit, UnitDirectory, UnitKind, UnitRequirement};
 pub use error::DomainError;
 pub use ids::{

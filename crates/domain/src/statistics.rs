@@ -336,7 +336,7 @@ mod tests {
     #[test]
     fn given_a_limit_then_on_time_is_met_by_its_due_date_late_or_still_running() {
         // given a 15-day notice clock from 2026-03-04 (due 2026-03-19)
-        let calendar = HolidayCalendar::china();
+        let calendar = HolidayCalendar::china().unwrap();
         let mut clock = Deadline::statutory(DeadlineKind::ReceiptNotice, d("2026-03-04")).unwrap();
         // then, unmet, it runs until its due date and is late after it
         assert_eq!(on_time(&clock, &calendar, d("2026-03-19")), None);

@@ -393,12 +393,23 @@ impl RulesArgs {
         let calendar = match &self.calendar {
             Some(path) => HolidayCalendar::parse(&read(path)?)
                 .with_context(|| format!("reading {}", path.display()))?,
-            None => HolidayCalendar::china(),
+            None => HolidayCalendar::china().context("the shipped holiday calendar")?,
         };
         let directory = match &self.units {
             Some(path) => directory::load::parse(&path.display().to_string(), &read(path)?)?,
             None => UnitDirectory::binhai().context("the shipped unit directory")?,
         };
+        let coverage = calendar.coverage();
+        tracing::info!(
+            first_year = coverage.first_year,
+            last_year = coverage.last_year,
+            source = %coverage.source,
+            "holiday calendar loaded"
+        );
+        let today = oneledger_clock::Clock::system().today();
+        if let Some(warning) = coverage.warning(today) {
+            tracing::warn!("{warning}");
+        }
         Ok(oneledger_domain::Rules::new(calendar, directory))
     }
 }

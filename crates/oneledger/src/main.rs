@@ -6,6 +6,7 @@ mod demo;
 mod rebuild;
 mod up;
 
+use oneledger_clock::Clock;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -111,6 +112,7 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
         master_key,
         pseudonym_key,
         rules,
+        clock: Clock::system(),
         // A standalone service reads no other agency's store.
         peers: Default::default(),
     };
@@ -195,7 +197,12 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    let api = oneledger_projector::api::LedgerApi::new(ledger, keys, Arc::new(args.rules.load()?));
+    let api = oneledger_projector::api::LedgerApi::new(
+        ledger,
+        keys,
+        Arc::new(args.rules.load()?),
+        Clock::system(),
+    );
     let stopped = stop.cancelled_owned();
     tasks.spawn(async move {
         oneledger_projector::api::serve(api, listener, stopped)

@@ -3,6 +3,7 @@
 //! PostgreSQL server with `--database-url`). Without a broker the projector reads the stores' ordered logs
 //! directly; with `--nats-url` everything goes through JetStream.
 
+use oneledger_clock::Clock;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -147,6 +148,7 @@ pub async fn run(args: UpArgs, stop: CancellationToken) -> anyhow::Result<()> {
                 hex::decode(&keys.pseudonym_key).context("pseudonym key in keys.json")?,
             ),
             rules: rules.clone(),
+            clock: Clock::system(),
             peers,
         };
         let service_store = store.clone();
@@ -211,7 +213,7 @@ pub async fn run(args: UpArgs, stop: CancellationToken) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    let api = LedgerApi::new(ledger, token_keys.clone(), rules);
+    let api = LedgerApi::new(ledger, token_keys.clone(), rules, Clock::system());
     let stop_api = stop.clone().cancelled_owned();
     tasks.spawn(async move {
         serve_ledger(api, listener, stop_api)

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use oneledger_auth::{AuthError, AuthLayer, TokenKeys, caller};
-use oneledger_domain::clock::{CHINA_STANDARD_TIME_SECS, legal_date};
+use oneledger_clock::Clock;
+use oneledger_domain::clock::CHINA_STANDARD_TIME_SECS;
 use oneledger_domain::dispute::RiskLevel;
 use oneledger_domain::statistics::{self, Figure, MatterTally};
 use oneledger_domain::{Agency, ItemKind, ItemRef, Rules, UnitDirectory, UnitId};
@@ -39,6 +40,8 @@ pub struct LedgerApi {
     ledger: SqlLedger,
     keys: TokenKeys,
     rules: Arc<Rules>,
+    /// The day overdue and due soon are judged on.
+    clock: Clock,
 }
 
 fn unavailable(e: LedgerError) -> Status {
@@ -103,6 +106,7 @@ fn entry_pb(e: &EntryView, with_timeline: bool, directory: &UnitDirectory) -> pb
                 met_on: d.met_on.map(|m| m.to_string()).unwrap_or_default(),
                 overdue: d.overdue,
                 paused: d.paused,
+                provisional: d.provisional,
             })
             .collect(),
         overdue: e.overdue,
@@ -200,11 +204,12 @@ impl LedgerApi {
     }
 
     /// The API over `ledger`.
-    pub fn new(ledger: SqlLedger, keys: TokenKeys, rules: Arc<Rules>) -> Self {
+    pub fn new(ledger: SqlLedger, keys: TokenKeys, rules: Arc<Rules>, clock: Clock) -> Self {
         LedgerApi {
             ledger,
             keys,
             rules,
+            clock,
         }
     }
 
@@ -294,7 +299,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             territory: (!req.territory_unit_id.is_empty()).then(|| req.territory_unit_id.clone()),
             title_contains: (!req.title_contains.is_empty()).then(|| req.title_contains.clone()),
         };
-        let today = legal_date(Utc::now());
+        let today = self.clock.today();
         let mut after = req.page_token.clone();
         let mut entries = Vec::new();
         let mut more = true;
@@ -345,7 +350,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             .map_err(unavailable)?
             .ok_or_else(|| Status::not_found("entry not found"))?;
         let view = self
-            .view(&root, legal_date(Utc::now()))
+            .view(&root, self.clock.today())
             .await?
             .ok_or_else(|| Status::not_found("entry not found"))?;
         if !caller.is_district_wide() && !visible(&view, &self.scope_of(&caller.unit)) {
@@ -385,7 +390,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
                         _ = tokio::time::sleep(WATCH_POLL) => continue,
                     }
                 }
-                let today = legal_date(Utc::now());
+                let today = api.clock.today();
                 for (seq, root) in changes {
                     cursor = seq;
                     let view = match api.view(&root, today).await {
@@ -454,7 +459,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             }
         }
 
-        let today = legal_date(Utc::now());
+        let today = self.clock.today();
         let matters = self
             .ledger
             .items_active(
@@ -577,7 +582,7 @@ impl LedgerApi {
         (from, to): (NaiveDate, NaiveDate),
         unit: Option<&str>,
     ) -> Result<Vec<(&'static str, u64)>, Status> {
-        let today = legal_date(Utc::now());
+        let today = self.clock.today();
         let registered = self
             .ledger
             .items_with_event(&[".matter.registered"], start, end, unit)
@@ -650,7 +655,7 @@ pub async fn serve(
     if let Ok(reflection) = reflection {
         router = router.add_service(reflection);
     }
-    let directory = DirectoryApi::new(api.rules.directory.clone());
+    let directory = DirectoryApi::new(api.rules.clone(), api.clock.clone());
     router
         .add_service(DirectoryServiceServer::new(directory))
         .add_service(LedgerServiceServer::new(api))

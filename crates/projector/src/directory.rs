@@ -1,13 +1,13 @@
 //! The directory API (`oneledger.directory.v1.DirectoryService`): the district's units as the process
 //! loaded them, served beside the ledger API so a dashboard or an integrator picks units from a list and
-//! shows their names. Read-only reference data: any authenticated caller may read it.
+//! shows their names, and the holiday calendar's coverage. Read-only reference data: any authenticated
+//! caller may read it.
 
 use std::sync::Arc;
 
-use chrono::Utc;
-use oneledger_domain::clock::legal_date;
+use oneledger_clock::Clock;
 use oneledger_domain::ids::MAX_UNIT_ID_CHARS;
-use oneledger_domain::{Unit, UnitDirectory, UnitId, UnitKind};
+use oneledger_domain::{Rules, Unit, UnitDirectory, UnitId, UnitKind};
 use oneledger_proto::convert::{self, WireError};
 use oneledger_proto::directory::v1::{self as pb, directory_service_server::DirectoryService};
 use tonic::{Request, Response, Status};
@@ -17,22 +17,42 @@ const DEFAULT_PAGE: usize = 200;
 /// Most units per page.
 const MAX_PAGE: usize = 500;
 
-/// The directory API over a loaded directory.
+/// The directory API over a loaded directory and calendar.
 #[derive(Debug, Clone)]
 pub struct DirectoryApi {
     directory: Arc<UnitDirectory>,
+    rules: Arc<Rules>,
+    /// The day units are listed as of, and the calendar's days left are counted from.
+    clock: Clock,
 }
 
 impl DirectoryApi {
-    /// The API over `directory`.
-    pub fn new(directory: Arc<UnitDirectory>) -> Self {
-        DirectoryApi { directory }
+    /// The API over the directory and calendar of `rules`.
+    pub fn new(rules: Arc<Rules>, clock: Clock) -> Self {
+        DirectoryApi {
+            directory: rules.directory.clone(),
+            rules,
+            clock,
+        }
+    }
+
+    fn calendar(&self) -> pb::GetCalendarResponse {
+        let coverage = self.rules.calendar.coverage();
+        let today = self.clock.today();
+        pb::GetCalendarResponse {
+            first_year: coverage.first_year,
+            last_year: coverage.last_year,
+            source: coverage.source.clone(),
+            ends_on: coverage.ends_on().to_string(),
+            days_left: coverage.days_left(today),
+            warning: coverage.warning(today).unwrap_or_default(),
+        }
     }
 
     fn list(&self, r: &pb::ListUnitsRequest) -> Result<pb::ListUnitsResponse, WireError> {
         let kind = convert::optional_enum_field::<UnitKind>("kind", r.kind)?;
         let on = match r.on.trim() {
-            "" => legal_date(Utc::now()),
+            "" => self.clock.today(),
             raw => convert::date("on", raw)?,
         };
         let parent =
@@ -115,5 +135,12 @@ impl DirectoryService for DirectoryApi {
             unit: Some(unit.into()),
             children: self.directory.children(&id).map(Into::into).collect(),
         }))
+    }
+
+    async fn get_calendar(
+        &self,
+        _request: Request<pb::GetCalendarRequest>,
+    ) -> Result<Response<pb::GetCalendarResponse>, Status> {
+        Ok(Response::new(self.calendar()))
     }
 }

@@ -499,6 +499,7 @@ impl LedgerModel {
                     met_on: d.met_on,
                     overdue,
                     paused: d.paused_since.is_some(),
+                    provisional: d.is_provisional(calendar, today),
                 });
             }
             if let Some(lines) = self.timelines.get(&item.item) {
@@ -529,6 +530,8 @@ pub struct DeadlineView {
     pub overdue: bool,
     /// Stopped by an open hearing (art. 36 ¶2): its due date moves on each day the hearing lasts.
     pub paused: bool,
+    /// Counted on a year the holiday calendar does not cover (statutory holidays only).
+    pub provisional: bool,
 }
 
 /// One entry of the ledger: every item linked under one root, as it stands on a day.

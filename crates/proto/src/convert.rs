@@ -274,6 +274,7 @@ pub fn deadline(d: &Deadline, calendar: &HolidayCalendar, today: NaiveDate) -> c
         met_on: d.met_on.map(|m| m.to_string()).unwrap_or_default(),
         overdue: d.is_overdue(calendar, today),
         paused: d.paused_since.is_some(),
+        provisional: d.is_provisional(calendar, today),
     }
 }
 

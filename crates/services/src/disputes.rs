@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
-use oneledger_domain::clock::legal_date;
 use oneledger_domain::dispute::{Dispute, DisputeAction, DisputeSource};
 use oneledger_domain::ids::MAX_ITEM_ID_CHARS;
 use oneledger_domain::policy::{self, Step};
@@ -172,7 +170,7 @@ impl Disputes {
     }
 
     fn to_pb(&self, d: &Dispute) -> pb::Dispute {
-        let today = legal_date(Utc::now());
+        let today = self.ctx.clock.today();
         pb::Dispute {
             dispute_id: d
                 .dispute_id

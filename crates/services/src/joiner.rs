@@ -15,9 +15,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-
-use oneledger_domain::clock::legal_date;
 use oneledger_domain::petition::MatterEvent;
 use oneledger_domain::supervision::Breach;
 use oneledger_domain::{ItemRef, MatterId, streams};
@@ -121,7 +118,7 @@ async fn pass(
                 obligor,
                 agreement_id,
                 obligation_id,
-                raised_on: legal_date(Utc::now()),
+                raised_on: oneledger_domain::clock::legal_date(event.metadata.occurred_at),
             };
             match service
                 .raise_breach_order(caller, &breach, event.event_id)

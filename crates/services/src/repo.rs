@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use oneledger_clock::Clock;
 use oneledger_domain::{Agency, Aggregate, Command, DomainEvent, Rules, streams};
 use oneledger_retry::Backoff;
 use oneledger_store::{
@@ -32,6 +32,8 @@ pub struct Context {
     pub district: String,
     /// The legal calendar.
     pub rules: Arc<Rules>,
+    /// Where "now" comes from: the instant every command is stamped with.
+    pub clock: Clock,
     /// Where the items commands name are looked up.
     pub items: ItemLookup,
 }
@@ -283,7 +285,7 @@ impl<A: Aggregate> Repository<A> {
         request_id: Uuid,
         digest: &[u8],
     ) -> Result<Option<(Vec<A::Event>, Vec<String>, u64)>, ServiceError> {
-        let at = Utc::now();
+        let at = self.ctx.clock.now();
         let command = Command {
             at,
             unit: caller.unit.clone(),

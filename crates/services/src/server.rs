@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use oneledger_domain::clock::legal_date;
+use oneledger_clock::Clock;
 use oneledger_domain::{Agency, Rules, UnitKind};
 use oneledger_proto::FILE_DESCRIPTOR_SET;
 use oneledger_proto::events::v1::event_feed_service_server::EventFeedServiceServer;
@@ -50,6 +50,8 @@ pub struct Settings {
     pub pseudonym_key: Option<Vec<u8>>,
     /// The legal calendar.
     pub rules: Arc<Rules>,
+    /// Where "now" comes from: the system clock in every running process, a driven one in tests.
+    pub clock: Clock,
     /// The other agencies' stores this process also runs (`up`: all of them; a standalone service:
     /// none), so the items a command names can be looked up where they are kept.
     pub peers: BTreeMap<Agency, Arc<dyn EventLog>>,
@@ -82,6 +84,7 @@ pub async fn serve(
         agency: settings.agency,
         district: settings.district.clone(),
         rules: settings.rules.clone(),
+        clock: settings.clock.clone(),
         items: {
             let mut stores = settings.peers.clone();
             let own: Arc<dyn EventLog> = store.clone();
@@ -213,7 +216,7 @@ pub async fn serve(
 /// Who the committee's service acts as when it records links and raises breach orders of its own: the
 /// district's political-legal committee as the directory lists it.
 fn committee_caller(settings: &Settings) -> Result<Caller, ServeError> {
-    let today = legal_date(chrono::Utc::now());
+    let today = settings.clock.today();
     let committee = settings
         .rules
         .directory

@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result, bail, ensure};
 use chrono::{Days, Utc};
 use cloudevents::AttributesReader;
+use oneledger_clock::Clock;
 use oneledger_domain::clock::legal_date;
 use oneledger_domain::{Agency, Rules};
 use oneledger_proto::common::v1::{self as common_pb, ItemKind, ItemRef};
@@ -89,6 +90,7 @@ fn settings(
         master_key: Some(MASTER.to_vec()),
         pseudonym_key: Some([5; 32].to_vec()),
         rules: Arc::new(Rules::shipped().unwrap()),
+        clock: Clock::system(),
         peers,
     }
 }
@@ -636,8 +638,18 @@ async fn a_step_on_a_matter_that_does_not_exist_is_not_found_and_writes_nothing(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_review_after_its_window_is_refused_citing_art_35() -> Result<()> {
+    // given a petition service on a clock the test drives, and a reply delivered the day it is written
     let dir = tempfile::tempdir()?;
-    let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;
+    let (clock, driver) = Clock::driven(Utc::now());
+    let written_on = clock.today();
+    let running = start_settings(
+        Settings {
+            clock,
+            ..settings(Agency::Petition, Default::default())
+        },
+        sqlite(&dir, "petition.db").await?,
+    )
+    .await?;
     let mut p = Petition::new(&running).await?;
     let (id, mut v, _) = p.accepted().await?;
     let handler = p.handler.clone();
@@ -653,18 +665,35 @@ async fn a_review_after_its_window_is_refused_citing_art_35() -> Result<()> {
         )
         .await?,
     );
-    let long_ago = (legal_date(Utc::now()) - Days::new(45)).to_string();
+    // a delivery dated before the opinion is refused citing art. 32
+    let early = p
+        .step(
+            &handler,
+            &id,
+            v,
+            act::Action::DeliverReply(act::Delivery {
+                delivered_on: (written_on - Days::new(1)).to_string(),
+            }),
+        )
+        .await
+        .unwrap_err();
+    ensure!(
+        early.code() == Code::FailedPrecondition && early.message().contains("art. 32"),
+        "{early:?}"
+    );
     v = version(
         p.step(
             &handler,
             &id,
             v,
             act::Action::DeliverReply(act::Delivery {
-                delivered_on: long_ago,
+                delivered_on: written_on.to_string(),
             }),
         )
         .await?,
     );
+    // when 45 days pass and the petitioner asks for review
+    driver.advance(chrono::TimeDelta::days(45));
     let refused = p
         .step(
             &district,

@@ -61,6 +61,25 @@ impl PetitionMatter {
                 format!("{delivered_on} is after today, {today}"),
             ));
         }
+        // A reply is delivered on or after the day it was written: its window (arts. 35–36) counts from
+        // delivery, so a delivery dated before the opinion would open a window on a day that cannot be.
+        let (opinion, rule) = match reply {
+            ReplyKind::Handling => (DeadlineKind::Handling, Rule::Art32),
+            ReplyKind::Review => (DeadlineKind::ReviewOpinion, Rule::Art35),
+            ReplyKind::ReReview => (DeadlineKind::ReReviewOpinion, Rule::Art36),
+        };
+        if let Some(written_on) = self.deadlines.get(&opinion).and_then(|d| d.met_on)
+            && delivered_on < written_on
+        {
+            return Err(self.refuse(
+                rule,
+                format!(
+                    "delivered_on {delivered_on} is before the {} opinion was issued on \
+                     {written_on}: a reply is delivered on or after the day it is written",
+                    reply.as_str().replace('_', "-")
+                ),
+            ));
+        }
         let mut events = vec![MatterEvent::ReplyDelivered {
             at: step.at,
             reply,

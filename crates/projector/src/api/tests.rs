@@ -50,6 +50,7 @@ async fn client_at(
         ledger,
         TokenKeys::new(vec![KEY.to_vec()]).unwrap(),
         Arc::new(Rules::shipped().unwrap()),
+        oneledger_clock::Clock::system(),
     );
     tokio::spawn(serve(api, listener, std::future::pending()));
     for _ in 0..50 {

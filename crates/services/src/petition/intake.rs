@@ -1,8 +1,6 @@
 //! Registration (登记): the petitioners' stable pseudonyms, their earlier matters found for the domain to
 //! judge (art. 36 ¶3), and their personal data sealed into the registration's own append.
 
-use chrono::Utc;
-use oneledger_domain::clock::legal_date;
 use oneledger_domain::ids::{MAX_ITEM_ID_CHARS, MAX_UNIT_ID_CHARS};
 use oneledger_domain::petition::{
     Channel, ClaimClass, IntakeFindings, MAX_CATEGORY_CHARS, MatterAction, MatterSummary,
@@ -121,7 +119,7 @@ impl PetitionService {
         // Decided once before anything is sealed: a registration the domain refuses (an empty title, a
         // territory that is no territory, …) leaves no data key behind. The append decides again.
         let trial = Command {
-            at: Utc::now(),
+            at: self.ctx.clock.now(),
             unit: caller.unit.clone(),
             action: MatterAction::Register(registration.clone()),
         };
@@ -157,7 +155,7 @@ impl PetitionService {
         new_facts: bool,
     ) -> Result<IntakeFindings, ServiceError> {
         let mut earlier = Vec::new();
-        let today = legal_date(Utc::now());
+        let today = self.ctx.clock.today();
         for matter in self.people.matters_of(person_refs).await? {
             let state = self.matters.load(matter.as_str()).await?.state;
             earlier.extend(state.summary(&self.ctx.rules, today));
@@ -188,7 +186,7 @@ impl PetitionService {
         let loaded = self.matters.load(&id).await?;
         loaded
             .state
-            .summary(&self.ctx.rules, legal_date(Utc::now()))
+            .summary(&self.ctx.rules, self.ctx.clock.today())
             .ok_or_else(|| ServiceError::NotFound(format!("{field}: matter {id}")))
     }
 

@@ -9,8 +9,6 @@ mod relink;
 
 use std::sync::Arc;
 
-use chrono::Utc;
-use oneledger_domain::clock::legal_date;
 use oneledger_domain::ids::MAX_ITEM_ID_CHARS;
 use oneledger_domain::petition::PetitionMatter;
 use oneledger_domain::policy::{self, Step};
@@ -84,7 +82,7 @@ impl PetitionService {
     }
 
     fn matter(&self, m: &PetitionMatter, caller: Option<&Caller>) -> pb::Matter {
-        let today = legal_date(Utc::now());
+        let today = self.ctx.clock.today();
         let stage = m.stage_on(&self.ctx.rules, today);
         let hide_people = caller.is_some_and(|c| !m.petitioners_visible_to(&c.unit));
         pb::Matter {
@@ -266,7 +264,7 @@ impl pb::petition_service_server::PetitionService for PetitionService {
             return Err(not_found());
         }
         let m = &loaded.state;
-        let today = legal_date(Utc::now());
+        let today = self.ctx.clock.today();
         Ok(Response::new(pb::GetPublicStatusResponse {
             stage: m.stage_on(&self.ctx.rules, today).to_string(),
             responsible_unit_id: unit(&m.responsible_unit),

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::Utc;
 use oneledger_domain::ids::MAX_ITEM_ID_CHARS;
 use oneledger_domain::petition::{MatterEvent, PersonalField, PetitionMatter};
 use oneledger_domain::policy::{self, Step};
@@ -161,7 +160,7 @@ impl PetitionService {
         self.ctx
             .store
             .record_personal_data_read(&PersonalDataRead {
-                read_at: Utc::now(),
+                read_at: self.ctx.clock.now(),
                 reader: caller.subject.clone(),
                 unit: caller.unit.0.clone(),
                 person_ref: person_ref.clone(),
@@ -245,7 +244,7 @@ impl PetitionService {
         if !caller.has(Role::Auditor) {
             holdings.handled_by(caller)?;
         }
-        let today = oneledger_domain::clock::legal_date(Utc::now());
+        let today = self.ctx.clock.today();
         let matters = holdings
             .matters
             .iter()
@@ -301,7 +300,7 @@ impl PetitionService {
         let stream = format!("{PERSON_STREAM}-{person_ref}");
         // A retry answers from the record: the keys are gone and the event written once.
         if self.ctx.store.request_outcome(request_id).await?.is_none() {
-            let at = Utc::now();
+            let at = self.ctx.clock.now();
             // Every ref of the person: data recorded under an earlier ref is theirs too.
             for r in self.people.refs_of(&person_ref).await? {
                 self.ctx.store.erase_person_key(&r, at).await?;
@@ -330,7 +329,7 @@ impl PetitionService {
         event: &PersonEvent,
         request_id: Uuid,
     ) -> Result<(), ServiceError> {
-        let at = Utc::now();
+        let at = self.ctx.clock.now();
         self.ctx
             .store
             .append(AppendRequest {

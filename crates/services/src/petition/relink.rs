@@ -99,7 +99,7 @@ impl PetitionService {
             return Ok(false);
         }
         let event = PersonEvent::RefLinked {
-            at: chrono::Utc::now(),
+            at: self.ctx.clock.now(),
             from_ref: person_ref.to_owned(),
             person_ref: current.clone(),
         };

@@ -110,6 +110,20 @@ fn replied(delivered: &str) -> Scenario {
 /// A reply delivered on 2026-03-16, reviewed by the district government (upheld), the review opinion
 /// delivered on 2026-04-21: the re-review window is open.
 fn review_replied() -> Scenario {
+    let mut s = review_replied_on("2026-04-20");
+    s.ok(
+        "2026-04-21",
+        DISTRICT_GOV,
+        MatterAction::DeliverReply {
+            delivered_on: d("2026-04-21"),
+        },
+    );
+    s
+}
+
+/// A reply delivered on 2026-03-16 and reviewed by the district government, its review opinion (upheld)
+/// issued on `issued` and not yet delivered.
+fn review_replied_on(issued: &str) -> Scenario {
     let mut s = replied("2026-03-16");
     s.ok(
         "2026-04-01",
@@ -119,17 +133,10 @@ fn review_replied() -> Scenario {
         },
     )
     .ok(
-        "2026-04-20",
+        issued,
         DISTRICT_GOV,
         MatterAction::IssueReviewOpinion {
             outcome: ReviewOutcome::Upheld,
-        },
-    )
-    .ok(
-        "2026-04-21",
-        DISTRICT_GOV,
-        MatterAction::DeliverReply {
-            delivered_on: d("2026-04-21"),
         },
     );
     s

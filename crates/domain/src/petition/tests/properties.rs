@@ -244,5 +244,5 @@ fn random_runs_do_reach_the_final_stages() {
         s
     };
     assert_eq!(s.state.stage, Stage::Concluded);
-    let _ = HolidayCalendar::china();
+    let _ = HolidayCalendar::china().unwrap();
 }

@@ -210,3 +210,34 @@ fn given_a_re_review_window_when_the_request_is_late_then_it_is_refused_citing_a
     assert_eq!((rule, deadline), (Rule::Art36, Some(d("2026-05-21"))));
     assert_eq!(s.state.stage_on(&s.rules, d("2026-05-22")), Stage::Final);
 }
+
+#[test]
+fn given_an_opinion_issued_when_its_delivery_is_dated_before_it_then_it_is_refused_citing_the_rule()
+{
+    // given a handling opinion issued 2026-03-20
+    let mut s = accepted_claim();
+    s.ok(
+        "2026-03-20",
+        BUREAU,
+        MatterAction::IssueHandlingOpinion {
+            outcome: HandlingOutcome::NotSupported,
+        },
+    );
+    // when its delivery is dated the day before, then it is refused citing art. 32, naming both days
+    let deliver = |on: &str| MatterAction::DeliverReply {
+        delivered_on: d(on),
+    };
+    let (rule, _, reason) = refused_rule(s.when("2026-03-25", BUREAU, deliver("2026-03-19")));
+    assert_eq!(rule, Rule::Art32);
+    assert!(
+        reason.contains("delivered_on 2026-03-19") && reason.contains("2026-03-20"),
+        "{reason}"
+    );
+    // and delivered the day it was issued, it is recorded
+    s.ok("2026-03-25", BUREAU, deliver("2026-03-20"));
+    // given a review opinion issued 2026-04-20, a delivery dated 2026-04-19 cites art. 35
+    let mut s = review_replied_on("2026-04-20");
+    let (rule, _, _) = refused_rule(s.when("2026-04-22", DISTRICT_GOV, deliver("2026-04-19")));
+    assert_eq!(rule, Rule::Art35);
+}
+
