@@ -209,6 +209,7 @@ pub async fn run(
         pseudonym_key: Some(vec![8; 32]),
         rules,
         clock: oneledger_clock::Clock::system(),
+        watch: None,
         peers: Default::default(),
     };
     tokio::spawn(oneledger_services::serve(

@@ -130,6 +130,7 @@ async fn one_size(dir: &std::path::Path, existing: usize, links: usize) -> Resul
         pseudonym_key: None,
         rules,
         clock: oneledger_clock::Clock::system(),
+        watch: None,
         peers: Default::default(),
     };
     tokio::spawn(oneledger_services::serve(

@@ -407,6 +407,25 @@ impl DeadlineKind {
         }
     }
 
+    /// The kind a stable name names.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// Every kind.
+    pub const ALL: [DeadlineKind; 10] = [
+        DeadlineKind::ForwardOrAssign,
+        DeadlineKind::ReceiptNotice,
+        DeadlineKind::RoutingObjection,
+        DeadlineKind::Handling,
+        DeadlineKind::ReviewRequest,
+        DeadlineKind::ReviewOpinion,
+        DeadlineKind::ReReviewRequest,
+        DeadlineKind::ReReviewOpinion,
+        DeadlineKind::Resolution,
+        DeadlineKind::SupervisionFeedback,
+    ];
+
     /// The statutory period, where the Regulations fix one.
     pub fn statutory_period(self) -> Option<Period> {
         Some(match self {

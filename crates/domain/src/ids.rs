@@ -193,6 +193,8 @@ pub mod streams {
     pub const PERSON: &str = "person";
     /// The district's links between items (political-legal store).
     pub const LINK: &str = "link";
+    /// An item's deadline watch (political-legal store), `deadline_watch-<item key>`.
+    pub const DEADLINE_WATCH: &str = "deadline_watch";
     /// A police station's part in a joint handling (public-security store), `<joint handling>.<station>`.
     pub const POLICE_PARTICIPATION: &str = "joint_participation";
 

@@ -13,6 +13,7 @@
 //! - [`dispute`]: disputes and risk warnings (矛盾纠纷 / 预警) from screening to verified resolution;
 //! - [`joint`]: joint handling (三同步) by a lead unit and its co-handling units;
 //! - [`supervision`]: supervision orders (督办函) and their escalation ladder;
+//! - [`watch`]: the deadline watch (期限预警): thresholds passed, supervision proposals (督办建议);
 //! - [`police`]: a police station's part in a joint handling, kept in public security's store;
 //! - [`statistics`]: the annual report's figures — which events count as what, on time, collective, priority;
 //! - [`role`], [`policy`]: the roles callers act in, and which steps each role may take;
@@ -39,6 +40,7 @@ pub mod statistics;
 pub mod supervision;
 #[cfg(test)]
 mod testing;
+pub mod watch;
 
 pub use agency::{Agency, UnknownAgency};
 pub use aggregate::{Aggregate, Command, DomainEvent, ReferenceDataError, Rules};

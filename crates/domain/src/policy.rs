@@ -51,6 +51,10 @@ pub enum Step<'a> {
     SupervisionOrder(&'a OrderAction),
     /// Link items that are one matter.
     LinkItems,
+    /// Record what the deadline watch saw: a threshold passed, a proposal made.
+    RecordDeadlineWatch,
+    /// Issue or dismiss a supervision proposal (督办建议).
+    DecideSupervisionProposal,
     /// Read a person's sealed data (always audited).
     ReadPersonalData,
     /// Erase a person (crypto-shredding).
@@ -113,7 +117,9 @@ pub fn roles(step: Step<'_>) -> &'static [Role] {
         Step::OpenJointHandling | Step::LinkItems => COORDINATOR,
         Step::JointHandling(_) => JOINT_MEMBER,
         Step::PoliceParticipation => POLICE,
-        Step::IssueSupervisionOrder => SUPERVISOR,
+        Step::IssueSupervisionOrder
+        | Step::RecordDeadlineWatch
+        | Step::DecideSupervisionProposal => SUPERVISOR,
         Step::SupervisionOrder(action) => match action {
             OrderAction::Acknowledge | OrderAction::SubmitFeedback { .. } => HANDLER,
             _ => SUPERVISOR,

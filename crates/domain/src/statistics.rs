@@ -50,6 +50,12 @@ pub enum Figure {
     ReReviewsRequested,
     /// Joint handlings opened.
     JointHandlingsOpened,
+    /// Supervision proposals (督办建议) the deadline watch made.
+    SupervisionProposals,
+    /// Proposals a supervisor issued.
+    SupervisionProposalsIssued,
+    /// Proposals a supervisor dismissed.
+    SupervisionProposalsDismissed,
 }
 
 impl Figure {
@@ -76,6 +82,9 @@ impl Figure {
             "matter.review_requested" => Figure::ReviewsRequested,
             "matter.re_review_requested" => Figure::ReReviewsRequested,
             "joint_handling.opened" => Figure::JointHandlingsOpened,
+            "deadline_watch.supervision_proposed" => Figure::SupervisionProposals,
+            "deadline_watch.proposal_issued" => Figure::SupervisionProposalsIssued,
+            "deadline_watch.proposal_dismissed" => Figure::SupervisionProposalsDismissed,
             _ => return None,
         })
     }
@@ -100,6 +109,9 @@ impl Figure {
             Figure::ReviewsRequested => "reviews_requested",
             Figure::ReReviewsRequested => "re_reviews_requested",
             Figure::JointHandlingsOpened => "joint_handlings_opened",
+            Figure::SupervisionProposals => "supervision_proposals",
+            Figure::SupervisionProposalsIssued => "supervision_proposals_issued",
+            Figure::SupervisionProposalsDismissed => "supervision_proposals_dismissed",
         }
     }
 }

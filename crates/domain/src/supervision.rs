@@ -52,6 +52,19 @@ pub enum EscalationLevel {
 }
 
 impl EscalationLevel {
+    /// The next level up the ladder, `None` at the top.
+    pub fn next(self) -> Option<Self> {
+        match self {
+            EscalationLevel::Interview => Some(EscalationLevel::PublicNotice),
+            EscalationLevel::PublicNotice => Some(EscalationLevel::ListedSupervision),
+            EscalationLevel::ListedSupervision => Some(EscalationLevel::BackwardInvestigation),
+            EscalationLevel::BackwardInvestigation => {
+                Some(EscalationLevel::AccountabilityRecommendation)
+            }
+            EscalationLevel::AccountabilityRecommendation => None,
+        }
+    }
+
     /// The stable name, as events and the APIs spell it: `listed_supervision`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -145,46 +158,10 @@ pub enum OrderAction {
     },
 }
 
-/// The period a unit in breach of an agreement has to answer the order its breach raises: the
-/// Regulations set none, so the district's practice for written feedback, ten working days.
-pub const BREACH_FEEDBACK: Period = Period::working(10);
-
-/// A unit's breach of an obligation it took on in a matter's agreement (art. 33), as recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Breach {
-    /// The matter whose agreement it is.
-    pub matter: ItemRef,
-    /// The unit in breach.
-    pub obligor: UnitId,
-    /// The agreement.
-    pub agreement_id: String,
-    /// The obligation breached.
-    pub obligation_id: String,
-    /// The day the order is raised, from which its period counts (the breach may have been recorded
-    /// earlier, while the committee's service was catching up).
-    pub raised_on: NaiveDate,
-}
-
-impl Breach {
-    /// The order the breach raises: to the unit in breach, about the matter, answered within
-    /// [`BREACH_FEEDBACK`] of the day it is raised.
-    pub fn order(&self, order_id: SupervisionOrderId, rules: &Rules) -> OrderAction {
-        OrderAction::Issue {
-            order_id,
-            subject: self.matter.clone(),
-            to_unit: self.obligor.clone(),
-            due_on: rules.calendar.due(self.raised_on, BREACH_FEEDBACK),
-            reason: SupervisionReason::AgreementBreach {
-                agreement_id: self.agreement_id.clone(),
-            },
-            requirements: format!(
-                "请履行协议 {} 约定的第 {} 项义务，并于期限内书面反馈履行情况（《信访工作条例》第三十三条）。 \
-                 Perform obligation {} of agreement {} and report in writing by the due date (art. 33).",
-                self.agreement_id, self.obligation_id, self.obligation_id, self.agreement_id
-            ),
-        }
-    }
-}
+/// The period a unit has to answer an order issued from a supervision proposal unless the supervisor
+/// sets a date: the Regulations set none, so the district's practice for written feedback, ten working
+/// days.
+pub const ORDER_FEEDBACK: Period = Period::working(10);
 
 /// Everything that happens to a supervision order.
 ///

@@ -125,6 +125,12 @@ pub struct ServiceArgs {
     /// The calendar and the unit directory.
     #[command(flatten)]
     pub rules: RulesArgs,
+    /// The ledger API the political-legal service's deadline watcher reads; no watcher when unset.
+    #[arg(long, env = "ONELEDGER_LEDGER_ADDRESS")]
+    pub ledger_address: Option<String>,
+    /// The deadline watcher.
+    #[command(flatten)]
+    pub watch: WatchArgs,
 }
 
 /// The reference data every role decides or shows by: the legal calendar and the district's units.
@@ -213,6 +219,33 @@ pub struct UpArgs {
     /// The calendar and the unit directory.
     #[command(flatten)]
     pub rules: RulesArgs,
+    /// The deadline watcher.
+    #[command(flatten)]
+    pub watch: WatchArgs,
+}
+
+/// The deadline watcher's settings (the political-legal committee's service runs it).
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Working days before a deadline's last day that its "due soon" is recorded.
+    #[arg(long, env = "ONELEDGER_DUE_SOON_DAYS", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..=30))]
+    pub due_soon_days: u32,
+    /// Seconds between the watcher's looks at the ledger's deadlines.
+    #[arg(long, env = "ONELEDGER_WATCH_EVERY_SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub watch_every_seconds: u64,
+}
+
+impl WatchArgs {
+    /// The watcher's settings, reading the ledger API at `ledger_address`.
+    pub fn settings(&self, ledger_address: String) -> oneledger_services::watcher::WatchSettings {
+        oneledger_services::watcher::WatchSettings {
+            ledger_address,
+            due_soon: oneledger_domain::Period::working(self.due_soon_days),
+            every: std::time::Duration::from_secs(self.watch_every_seconds),
+        }
+    }
 }
 
 /// The projector's settings.

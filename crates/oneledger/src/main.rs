@@ -1,11 +1,6 @@
 //! The `oneledger` binary: every role of the system as a subcommand (see [`config::Command`]).
 
-mod client;
-mod config;
-mod demo;
-mod rebuild;
-mod up;
-
+use oneledger::{client, demo, rebuild, up};
 use oneledger_clock::Clock;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +14,7 @@ use oneledger_services::{Claims, Role, Settings, TokenKeys};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{Command, Config, KeyArgs, ProjectArgs, RelayArgs, ServiceArgs, TokenArgs};
+use oneledger::config::{Command, Config, KeyArgs, ProjectArgs, RelayArgs, ServiceArgs, TokenArgs};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -30,7 +25,7 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match config.command {
-        Command::Up(args) => up::run(args, shutdown_token()).await,
+        Command::Up(args) => up::run(args, Clock::system(), shutdown_token()).await,
         Command::Project(args) => project(args).await,
         Command::Rebuild(args) => rebuild::run(args).await,
         Command::Petition(args) => service(Agency::Petition, args).await,
@@ -113,6 +108,10 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
         pseudonym_key,
         rules,
         clock: Clock::system(),
+        watch: match (&args.ledger_address, agency) {
+            (Some(address), Agency::PoliticalLegal) => Some(args.watch.settings(address.clone())),
+            _ => None,
+        },
         // A standalone service reads no other agency's store.
         peers: Default::default(),
     };

@@ -85,8 +85,9 @@ async fn checkpoint_retrying(ledger: &SqlLedger, spec: &StreamSpec) -> u64 {
     }
 }
 
-/// Runs until `stop` is cancelled.
-pub async fn run(args: UpArgs, stop: CancellationToken) -> anyhow::Result<()> {
+/// Runs until `stop` is cancelled, reading time from `clock`: the system clock whenever the binary runs
+/// (it has no flag for another), a driven one in the integration tests.
+pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow::Result<()> {
     if !oneledger_store::validate::is_token(&args.district) {
         bail!("--district must be lowercase letters, digits and _");
     }
@@ -148,7 +149,10 @@ pub async fn run(args: UpArgs, stop: CancellationToken) -> anyhow::Result<()> {
                 hex::decode(&keys.pseudonym_key).context("pseudonym key in keys.json")?,
             ),
             rules: rules.clone(),
-            clock: Clock::system(),
+            clock: clock.clone(),
+            // The committee's service watches the deadlines of this process's ledger.
+            watch: (agency == Agency::PoliticalLegal)
+                .then(|| args.watch.settings(format!("http://{}", args.listen))),
             peers,
         };
         let service_store = store.clone();
@@ -213,7 +217,7 @@ pub async fn run(args: UpArgs, stop: CancellationToken) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    let api = LedgerApi::new(ledger, token_keys.clone(), rules, Clock::system());
+    let api = LedgerApi::new(ledger, token_keys.clone(), rules, clock);
     let stop_api = stop.clone().cancelled_owned();
     tasks.spawn(async move {
         serve_ledger(api, listener, stop_api)

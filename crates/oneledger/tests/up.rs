@@ -1338,3 +1338,205 @@ async fn the_same_person_twice_has_one_ref_and_nothing_of_them_is_in_clear_in_an
     }
     assert!(read >= 4, "stores, ledger and the log were read");
 }
+
+/// `up` in the test's own process on a clock the test drives, until the returned token is cancelled.
+async fn up_driven(
+    dir: &std::path::Path,
+    base: u16,
+    clock: oneledger_clock::Clock,
+) -> tokio_util::sync::CancellationToken {
+    use clap::Parser;
+    let config = oneledger::config::Config::try_parse_from([
+        "oneledger",
+        "up",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{base}"),
+        "--watch-every-seconds",
+        "1",
+    ])
+    .unwrap();
+    let oneledger::config::Command::Up(args) = config.command else {
+        unreachable!()
+    };
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(oneledger::up::run(args, clock, stop.clone()));
+    for port in base..base + 4 {
+        assert!(serving(port).await, "port {port} never reported SERVING");
+    }
+    stop
+}
+
+/// The entry of `matter` once `done` holds of it, within 20 s.
+async fn entry_when(
+    base: u16,
+    token: &str,
+    matter: &str,
+    done: impl Fn(&oneledger_proto::ledger::v1::Entry) -> bool,
+) -> oneledger_proto::ledger::v1::Entry {
+    let mut ledger = LedgerServiceClient::connect(format!("http://127.0.0.1:{base}"))
+        .await
+        .unwrap();
+    let mut last = None;
+    for _ in 0..200 {
+        let request = GetEntryRequest {
+            item: Some(ItemRef {
+                kind: ItemKind::PetitionMatter as i32,
+                id: matter.into(),
+            }),
+        };
+        if let Ok(r) = ledger.get_entry(authorized(request, token)).await {
+            let entry = r.into_inner().entry.unwrap();
+            if done(&entry) {
+                return entry;
+            }
+            last = Some(entry);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the entry never got there: {last:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_deadline_threshold_is_recorded_once_and_an_overdue_duty_proposes_supervision() {
+    // given the system on a clock the test drives, at noon on Wednesday 2026-12-16 (Beijing)
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let base = free_ports();
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let (clock, driver) = oneledger_clock::Clock::driven(chrono::Utc::now());
+    driver.set_day(day("2026-12-16"));
+    let stop = up_driven(d, base, clock.clone()).await;
+    let (office, meeting) = ("binhai.petition_office", "binhai.joint_meeting_office");
+    let viewer = agency_token(d, Agency::PoliticalLegal, meeting, vec![Role::Supervisor]);
+
+    // and a petition registered that day: the office must forward or assign it within 15 days, by
+    // Thursday 2026-12-31
+    let mut petition = PetitionServiceClient::connect(format!("http://127.0.0.1:{}", base + 1))
+        .await
+        .unwrap();
+    let clerk = token(d, office, vec![Role::IntakeClerk]);
+    let matter = petition
+        .register_petition(authorized(new_petition("拖欠工资", "王芳"), &clerk))
+        .await
+        .unwrap()
+        .into_inner()
+        .matter_id;
+    let thresholds = |e: &oneledger_proto::ledger::v1::Entry| -> Vec<String> {
+        e.thresholds
+            .iter()
+            .filter(|t| t.kind == "forward_or_assign")
+            .map(|t| format!("{}@{}", t.threshold, t.due_on))
+            .collect()
+    };
+    let entry = entry_when(base, &viewer, &matter, |e| !e.deadlines.is_empty()).await;
+    let forward = entry
+        .deadlines
+        .iter()
+        .find(|x| x.kind == "forward_or_assign")
+        .unwrap();
+    assert_eq!(
+        (forward.due_on.as_str(), forward.duty_unit_id.as_str()),
+        ("2026-12-31", office)
+    );
+    assert!(thresholds(&entry).is_empty(), "nothing is due yet");
+
+    // when the clock reaches Monday the 28th, three working days before: due soon
+    driver.set_day(day("2026-12-28"));
+    entry_when(base, &viewer, &matter, |e| {
+        thresholds(e) == ["due_soon@2026-12-31"]
+    })
+    .await;
+    // then the last day: due today; the day after, New Year's Day: overdue, and a proposal
+    driver.set_day(day("2026-12-31"));
+    entry_when(base, &viewer, &matter, |e| thresholds(e).len() == 2).await;
+    driver.set_day(day("2027-01-01"));
+    let entry = entry_when(base, &viewer, &matter, |e| !e.proposals.is_empty()).await;
+    assert_eq!(
+        thresholds(&entry),
+        [
+            "due_soon@2026-12-31",
+            "due_today@2026-12-31",
+            "overdue@2026-12-31"
+        ]
+    );
+    let proposal = &entry.proposals[0];
+    assert_eq!(
+        (
+            proposal.source.as_str(),
+            proposal.unit_id.as_str(),
+            proposal.article.as_str()
+        ),
+        ("overdue_deadline", office, "art. 22")
+    );
+    assert_eq!(proposal.status, "open");
+    let watch_events = |e: &oneledger_proto::ledger::v1::Entry| {
+        e.timeline
+            .iter()
+            .filter(|l| l.event_type.starts_with("political_legal.deadline_watch."))
+            .count()
+    };
+    assert_eq!(watch_events(&entry), 4, "three thresholds and one proposal");
+
+    // when the system restarts and the watcher looks again on the same day, nothing is recorded twice
+    stop.cancel();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stop = up_driven(d, base, clock.clone()).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let entry = entry_when(base, &viewer, &matter, |e| !e.proposals.is_empty()).await;
+    assert_eq!(watch_events(&entry), 4);
+
+    // when a supervisor issues the proposal, an order goes to the office, joined to the entry
+    let mut committee =
+        PoliticalLegalServiceClient::connect(format!("http://127.0.0.1:{}", base + 3))
+            .await
+            .unwrap();
+    let supervisor = agency_token(d, Agency::PoliticalLegal, meeting, vec![Role::Supervisor]);
+    let issue = pl::IssueSupervisionProposalRequest {
+        request_id: request_id(),
+        proposal_id: proposal.proposal_id.clone(),
+        ..Default::default()
+    };
+    let issued = committee
+        .issue_supervision_proposal(authorized(issue.clone(), &supervisor))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!issued.escalated);
+    // and a retry answers the same order
+    let again = committee
+        .issue_supervision_proposal(authorized(issue, &supervisor))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.order_id, issued.order_id);
+    let entry = entry_when(base, &viewer, &matter, |e| {
+        e.proposals[0].status == "issued" && !e.supervision_orders.is_empty()
+    })
+    .await;
+    assert_eq!(entry.proposals[0].order_id, issued.order_id);
+    // and the statistics count the proposal and its issue
+    let mut ledger = LedgerServiceClient::connect(format!("http://127.0.0.1:{base}"))
+        .await
+        .unwrap();
+    let stats = ledger
+        .get_statistics(authorized(
+            GetStatisticsRequest {
+                from_date: "2026-12-01".into(),
+                to_date: "2027-01-31".into(),
+                unit_id: String::new(),
+            },
+            &viewer,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        stats.counts.get("supervision_proposals"),
+        Some(&1),
+        "{stats:?}"
+    );
+    assert_eq!(stats.counts.get("supervision_proposals_issued"), Some(&1));
+    stop.cancel();
+}

@@ -13,6 +13,7 @@ use oneledger_clock::Clock;
 use oneledger_domain::clock::CHINA_STANDARD_TIME_SECS;
 use oneledger_domain::dispute::RiskLevel;
 use oneledger_domain::statistics::{self, Figure, MatterTally};
+use oneledger_domain::watch::{Proposal, ProposalStatus, proposal_id};
 use oneledger_domain::{Agency, ItemKind, ItemRef, Rules, UnitDirectory, UnitId};
 use oneledger_proto::common::v1 as common;
 use oneledger_proto::convert::{self, WireError};
@@ -107,6 +108,8 @@ fn entry_pb(e: &EntryView, with_timeline: bool, directory: &UnitDirectory) -> pb
                 overdue: d.overdue,
                 paused: d.paused,
                 provisional: d.provisional,
+                item: Some((&d.item).into()),
+                duty_unit_id: unit(&d.duty_of),
             })
             .collect(),
         overdue: e.overdue,
@@ -129,6 +132,18 @@ fn entry_pb(e: &EntryView, with_timeline: bool, directory: &UnitDirectory) -> pb
                 of_matter_id: of.0.clone(),
             })
             .collect(),
+        proposals: e.proposals.iter().map(|(i, p)| proposal_pb(i, p)).collect(),
+        thresholds: e
+            .thresholds
+            .iter()
+            .map(|(item, kind, due_on, t)| pb::ThresholdPassed {
+                item: Some(item.into()),
+                kind: kind.as_str().to_owned(),
+                due_on: due_on.to_string(),
+                threshold: t.as_str().to_owned(),
+                article: kind.rule().citation().to_owned(),
+            })
+            .collect(),
         timeline: if with_timeline {
             e.timeline
                 .iter()
@@ -148,6 +163,32 @@ fn entry_pb(e: &EntryView, with_timeline: bool, directory: &UnitDirectory) -> pb
             vec![]
         },
         unit_names: unit_names(e, with_timeline, directory),
+    }
+}
+
+/// A proposal as the ledger shows it.
+fn proposal_pb(item: &ItemRef, p: &Proposal) -> pb::SupervisionProposal {
+    let (status, order_id, decided_on, dismissal_reason) = match &p.status {
+        ProposalStatus::Open => ("open", String::new(), String::new(), String::new()),
+        ProposalStatus::Issued { order_id, on } => {
+            ("issued", order_id.0.clone(), on.to_string(), String::new())
+        }
+        ProposalStatus::Dismissed { reason, on } => {
+            ("dismissed", String::new(), on.to_string(), reason.clone())
+        }
+    };
+    pb::SupervisionProposal {
+        proposal_id: proposal_id(item, p.number),
+        item: Some(item.into()),
+        source: p.source.as_str().to_owned(),
+        unit_id: p.unit.0.clone(),
+        article: p.source.rule().citation().to_owned(),
+        reason: p.reason.clone(),
+        proposed_on: p.proposed_on.to_string(),
+        status: status.to_owned(),
+        order_id,
+        decided_on,
+        dismissal_reason,
     }
 }
 
@@ -173,6 +214,8 @@ fn unit_names(
         .flatten()
         .cloned()
         .chain(e.co_handling_units.iter().cloned())
+        .chain(e.deadlines.iter().filter_map(|d| d.duty_of.clone()))
+        .chain(e.proposals.iter().map(|(_, p)| p.unit.clone()))
         .chain(acting)
         .filter_map(|id| directory.name_of(&id).map(|name| (id.0, name.to_owned())))
         .collect()

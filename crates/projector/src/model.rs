@@ -4,13 +4,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use oneledger_domain::clock::Deadline;
+use oneledger_domain::clock::{Deadline, DeadlineKind};
 use oneledger_domain::dispute::{Dispute, DisputeEvent, RiskLevel};
 use oneledger_domain::joint::{JointEvent, JointHandling};
 use oneledger_domain::link::LinkEvent;
 use oneledger_domain::petition::{Agreement, MatterEvent, PetitionMatter};
 use oneledger_domain::police::{PoliceEvent, PoliceParticipation};
 use oneledger_domain::supervision::{EscalationLevel, OrderEvent, SupervisionOrder};
+use oneledger_domain::watch::{DeadlineWatch, Proposal, Threshold, WatchEvent};
 use oneledger_domain::{
     Agency, Aggregate, DisputeId, ItemKind, ItemRef, JointHandlingId, MatterId, Rules,
     SupervisionOrderId, UnitId, UnitKind, streams,
@@ -59,6 +60,9 @@ pub struct Item {
     pub agency: Agency,
     /// Its state.
     pub state: ItemState,
+    /// What the deadline watch recorded on it: thresholds passed, supervision proposals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<Box<DeadlineWatch>>,
 }
 
 /// One line of an entry's timeline.
@@ -108,6 +112,10 @@ pub fn item_of(event: &RecordedEvent) -> Option<ItemRef> {
         let jh = id.split_once('.').map_or(id, |(jh, _)| jh);
         return Some(ItemRef::new(ItemKind::JointHandling, jh));
     }
+    if prefix == streams::DEADLINE_WATCH {
+        // `<item key>`: the watch belongs to the item it watches.
+        return ItemRef::from_key(id);
+    }
     Some(ItemRef::new(ItemKind::parse(prefix)?, id))
 }
 
@@ -136,10 +144,14 @@ pub struct ItemSummary {
 impl Item {
     /// False for what only a reference made: a station's part in a joint handling the committee never
     /// opened. Such an item shows in no entry until its own first event arrives.
+    /// The watch's events may also come before the item's own (another agency's feed): they make a
+    /// placeholder that shows once the item's first event arrives.
     pub fn exists(&self) -> bool {
         match &self.state {
             ItemState::JointHandling { handling, .. } => handling.joint_handling_id.is_some(),
-            _ => true,
+            ItemState::PetitionMatter(m) => m.matter_id.is_some(),
+            ItemState::Dispute(d) => d.dispute_id.is_some(),
+            ItemState::SupervisionOrder(o) => o.order_id.is_some(),
         }
     }
 
@@ -304,6 +316,16 @@ impl LedgerModel {
                 });
                 Some(item)
             }
+            (None, streams::DEADLINE_WATCH) => {
+                let e: WatchEvent = decode(event)?;
+                let item = ItemRef::from_key(id).ok_or_else(|| ProjectionError {
+                    event_type: event.event_type.clone(),
+                    position: event.position,
+                    reason: format!("{id:?} names no item"),
+                })?;
+                self.watch(&item, agency, &e);
+                Some(item)
+            }
             (None, streams::LINK) => {
                 let LinkEvent::Linked { root, joined, .. } = decode(event)?;
                 for item in joined {
@@ -337,7 +359,10 @@ impl LedgerModel {
         agency: Agency,
         f: impl FnOnce(Option<ItemState>) -> ItemState,
     ) {
-        let previous = self.items.remove(item).map(|i| i.state);
+        let (previous, watch) = match self.items.remove(item) {
+            Some(i) => (Some(i.state), i.watch),
+            None => (None, None),
+        };
         let state = f(previous);
         self.items.insert(
             item.clone(),
@@ -345,8 +370,35 @@ impl LedgerModel {
                 item: item.clone(),
                 agency,
                 state,
+                watch,
             },
         );
+    }
+
+    /// Applies a watch event to `item`, making a placeholder of its kind if its own events have not
+    /// come yet.
+    fn watch(&mut self, item: &ItemRef, agency: Agency, event: &WatchEvent) {
+        let entry = self.items.entry(item.clone()).or_insert_with(|| Item {
+            item: item.clone(),
+            agency,
+            state: match item.kind() {
+                ItemKind::PetitionMatter => ItemState::PetitionMatter(Box::default()),
+                ItemKind::Dispute => ItemState::Dispute(Dispute::default()),
+                ItemKind::JointHandling => ItemState::JointHandling {
+                    handling: JointHandling::default(),
+                    police: BTreeMap::new(),
+                },
+                ItemKind::SupervisionOrder => {
+                    ItemState::SupervisionOrder(SupervisionOrder::default())
+                }
+            },
+            watch: None,
+        });
+        let watch = entry
+            .watch
+            .take()
+            .map_or_else(DeadlineWatch::default, |w| *w);
+        entry.watch = Some(Box::new(watch.evolve(event)));
     }
 
     /// The root of `item`'s entry.
@@ -396,7 +448,8 @@ impl LedgerModel {
         for item in items {
             v.items.push(item.item.clone());
             v.participants.extend(item.participants());
-            let mut deadlines: Vec<&Deadline> = Vec::new();
+            // Each deadline with the unit whose duty it is.
+            let mut deadlines: Vec<(&Deadline, Option<&UnitId>)> = Vec::new();
             let (title, closed) = match &item.state {
                 ItemState::PetitionMatter(m) => {
                     v.responsible_unit = v
@@ -423,7 +476,7 @@ impl LedgerModel {
                                 .map(|(aid, a)| (id.clone(), aid.clone(), a.clone())),
                         );
                     }
-                    deadlines.extend(m.deadlines.values());
+                    deadlines.extend(m.deadlines.values().map(|d| (d, m.duty_of(d.kind))));
                     (m.title.clone(), stage.is_closed())
                 }
                 ItemState::Dispute(d) => {
@@ -446,7 +499,12 @@ impl LedgerModel {
                     }
                     v.stages
                         .push((item.item.clone(), d.stage.as_str().to_owned()));
-                    deadlines.extend(d.resolution_deadline.iter());
+                    // Resolution is the responsible unit's duty.
+                    deadlines.extend(
+                        d.resolution_deadline
+                            .iter()
+                            .map(|dl| (dl, d.responsible_unit.as_ref())),
+                    );
                     (d.title.clone(), d.stage.is_closed())
                 }
                 ItemState::JointHandling { handling, police } => {
@@ -475,7 +533,8 @@ impl LedgerModel {
                 }
                 ItemState::SupervisionOrder(o) => {
                     v.supervision_orders.push((item.item.clone(), o.escalation));
-                    deadlines.extend(o.feedback_deadline.iter());
+                    // Feedback is the supervised unit's duty.
+                    deadlines.extend(o.feedback_deadline.iter().map(|d| (d, o.to_unit.as_ref())));
                     v.stages
                         .push((item.item.clone(), o.stage.as_str().to_owned()));
                     (
@@ -488,7 +547,21 @@ impl LedgerModel {
                 v.title = title;
             }
             open |= !closed;
-            for d in deadlines {
+            if let Some(watch) = &item.watch {
+                v.proposals.extend(
+                    watch
+                        .proposals
+                        .iter()
+                        .map(|p| (item.item.clone(), p.clone())),
+                );
+                v.thresholds.extend(
+                    watch
+                        .passed
+                        .iter()
+                        .map(|(kind, due, t)| (item.item.clone(), *kind, *due, *t)),
+                );
+            }
+            for (d, duty_of) in deadlines {
                 let due_on = d.due_on(calendar, today);
                 let overdue = d.is_overdue(calendar, today);
                 v.deadlines.push(DeadlineView {
@@ -500,6 +573,7 @@ impl LedgerModel {
                     overdue,
                     paused: d.paused_since.is_some(),
                     provisional: d.is_provisional(calendar, today),
+                    duty_of: duty_of.cloned(),
                 });
             }
             if let Some(lines) = self.timelines.get(&item.item) {
@@ -532,6 +606,8 @@ pub struct DeadlineView {
     pub paused: bool,
     /// Counted on a year the holiday calendar does not cover (statutory holidays only).
     pub provisional: bool,
+    /// The unit whose duty it is; `None` for a petitioner's window or a unit's option.
+    pub duty_of: Option<UnitId>,
 }
 
 /// One entry of the ledger: every item linked under one root, as it stands on a day.
@@ -577,6 +653,10 @@ pub struct EntryView {
     pub possible_repeats: Vec<(MatterId, MatterId)>,
     /// Agreements recorded on the entry's petition matters: the matter, the agreement's id, it.
     pub agreements: Vec<(MatterId, String, Agreement)>,
+    /// Supervision proposals the deadline watch made on the entry's items.
+    pub proposals: Vec<(ItemRef, Proposal)>,
+    /// Thresholds the entry's deadlines passed: the item, the deadline, its due date then, which.
+    pub thresholds: Vec<(ItemRef, DeadlineKind, NaiveDate, Threshold)>,
 }
 
 #[cfg(test)]

@@ -275,6 +275,9 @@ pub fn deadline(d: &Deadline, calendar: &HolidayCalendar, today: NaiveDate) -> c
         overdue: d.is_overdue(calendar, today),
         paused: d.paused_since.is_some(),
         provisional: d.is_provisional(calendar, today),
+        // An item's own API shows its own clocks; the ledger names the item and the unit.
+        item: None,
+        duty_unit_id: String::new(),
     }
 }
 

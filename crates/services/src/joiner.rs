@@ -6,8 +6,8 @@
 //! itself — under a request id derived from the event, so a restart or a second pass joins once.
 //!
 //! An agency's breach of an obligation it took on in a matter's agreement (art. 33) is a recorded fact of
-//! the petition office's; the supervision order it raises is the committee's, raised here the same way,
-//! once per recorded breach.
+//! the petition office's; supervising the unit is the committee's, proposed here the same way, once per
+//! recorded breach, for a supervisor to issue or dismiss.
 //!
 //! It runs where the committee's service can read the petition store (`up`; see `Settings::peers`),
 //! one process at a time under a lease in the committee's store, which also keeps its checkpoint.
@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use oneledger_domain::petition::MatterEvent;
-use oneledger_domain::supervision::Breach;
 use oneledger_domain::{ItemRef, MatterId, streams};
 use oneledger_retry::Backoff;
 use oneledger_store::{EventLog, EventStore};
@@ -113,22 +112,21 @@ async fn pass(
             ..
         } = matter_event
         {
-            let breach = Breach {
-                matter,
-                obligor,
-                agreement_id,
-                obligation_id,
-                raised_on: oneledger_domain::clock::legal_date(event.metadata.occurred_at),
-            };
             match service
-                .raise_breach_order(caller, &breach, event.event_id)
+                .propose_for_breach(
+                    caller,
+                    &matter,
+                    &obligor,
+                    (&agreement_id, &obligation_id),
+                    event.event_id,
+                )
                 .await
             {
-                // A breach the rules refuse an order for (the obligor is no unit in being, or is the
-                // committee itself) is left to a person: retrying would stop every later event.
+                // A breach the rules refuse a proposal for (the obligor is no unit in being) is left to a
+                // person: retrying would stop every later event.
                 Err(ServiceError::Domain(refusal)) => {
-                    tracing::warn!(matter = %breach.matter.key(), obligor = %breach.obligor, %refusal,
-                        "no supervision order raised for a recorded breach");
+                    tracing::warn!(matter = %matter.key(), %obligor, %refusal,
+                        "no supervision proposal made for a recorded breach");
                 }
                 other => other?,
             }

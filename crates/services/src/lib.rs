@@ -9,6 +9,8 @@
 //! - [`disputes`]: disputes on the wire, shared by two agencies;
 //! - [`public_security`]: public security's service;
 //! - [`political_legal`]: the political-legal committee's service;
+//! - [`proposals`]: the deadline watch's records and supervision proposals, issued or dismissed by a person;
+//! - [`watcher`]: the deadline watcher, one per district, reading the ledger;
 //! - [`items`]: whether the items a command names exist where they are kept;
 //! - [`joiner`]: the committee's service joining repeat petitions to their originals' entries;
 //! - [`feed`]: `ReadEvents` for integrators;
@@ -30,9 +32,11 @@ pub mod joiner;
 pub mod petition;
 pub mod pii;
 pub mod political_legal;
+pub mod proposals;
 pub mod public_security;
 pub mod repo;
 pub mod server;
+pub mod watcher;
 
 pub use auth::{Caller, Claims, Role, TokenKeys};
 pub use error::ServiceError;

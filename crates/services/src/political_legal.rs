@@ -3,15 +3,15 @@
 
 use std::sync::Arc;
 
+use oneledger_clock::Clock;
 use oneledger_domain::dispute::DisputeSource;
 use oneledger_domain::ids::{MAX_ITEM_ID_CHARS, MAX_UNIT_ID_CHARS};
 use oneledger_domain::joint::{CoHandlerRole, JointAction, JointHandling};
 use oneledger_domain::link::{LinkAction, LinkRegistry};
 use oneledger_domain::petition::MAX_REASON_CHARS;
 use oneledger_domain::policy::{self, Step};
-use oneledger_domain::supervision::{
-    Breach, OrderAction, OrderStage, SupervisionOrder, SupervisionReason,
-};
+use oneledger_domain::supervision::{OrderAction, OrderStage, SupervisionOrder, SupervisionReason};
+use oneledger_domain::watch::DeadlineWatch;
 use oneledger_domain::{
     Agency, DomainError, ItemKind, ItemRef, JointHandlingId, Rule, Rules, SupervisionOrderId,
     UnitId, streams,
@@ -49,11 +49,15 @@ pub struct PoliticalLegalService {
     disputes: Disputes,
     items: ItemLookup,
     joint: Repository<JointHandling>,
-    orders: Repository<SupervisionOrder>,
+    pub(crate) orders: Repository<SupervisionOrder>,
+    /// Every item's deadline watch: thresholds passed, supervision proposals.
+    pub(crate) watches: Repository<DeadlineWatch>,
     /// The district's one link registry, kept caught up in memory (see [`CachedAggregate`]).
     links: Arc<CachedAggregate<LinkRegistry>>,
-    /// The calendar and directory, for the orders the service raises itself.
-    rules: Arc<Rules>,
+    /// The calendar and directory, for the orders issued from proposals.
+    pub(crate) rules: Arc<Rules>,
+    /// Today, for the orders issued from proposals.
+    pub(crate) clock: Clock,
 }
 
 impl PoliticalLegalService {
@@ -64,6 +68,8 @@ impl PoliticalLegalService {
             items: ctx.items.clone(),
             joint: Repository::new(ctx.clone(), JOINT_STREAM),
             orders: Repository::new(ctx.clone(), ORDER_STREAM),
+            watches: Repository::new(ctx.clone(), streams::DEADLINE_WATCH),
+            clock: ctx.clock.clone(),
             links: Arc::new(CachedAggregate::new(
                 Repository::new(ctx.clone(), LINK_STREAM),
                 ctx.district.clone(),
@@ -134,7 +140,7 @@ impl PoliticalLegalService {
 
     /// Issues order `id` about `subject` and joins it to the subject's entry, under `request_id` bound to
     /// `digest`.
-    async fn issue(
+    pub(crate) async fn issue(
         &self,
         caller: &Caller,
         id: &str,
@@ -161,23 +167,6 @@ impl PoliticalLegalService {
         Ok(outcome)
     }
 
-    /// Raises the supervision order an agency's breach of an agreement calls for (art. 33), once per
-    /// recorded breach (`event_id`): the committee acts on the petition office's record.
-    pub(crate) async fn raise_breach_order(
-        &self,
-        caller: &Caller,
-        breach: &Breach,
-        event_id: Uuid,
-    ) -> Result<(), ServiceError> {
-        let request_id = derived_request_id(event_id.as_bytes(), b"breach-order");
-        let digest = command_digest("RaiseBreachOrder", &[event_id.as_bytes()]);
-        let id = derived_id("SO", request_id);
-        let action = breach.order(SupervisionOrderId(id.clone()), &self.rules);
-        self.issue(caller, &id, &breach.matter, action, request_id, &digest)
-            .await
-            .map(|_| ())
-    }
-
     fn writer(&self, request: &Request<impl Sized>) -> Result<Caller, ServiceError> {
         let caller = caller(request)?;
         caller.require_agency(Agency::PoliticalLegal)?;
@@ -198,7 +187,7 @@ struct Link<'a> {
 }
 
 /// An id derived from a request id, so a retried creation names the same item.
-fn derived_id(prefix: &str, request_id: Uuid) -> String {
+pub(crate) fn derived_id(prefix: &str, request_id: Uuid) -> String {
     format!(
         "{prefix}{}",
         hex::encode(&Sha256::digest(request_id.as_bytes())[..10]).to_uppercase()
@@ -500,6 +489,27 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let (root, result) = self.link(&caller, link).await?;
         Ok(Response::new(pb::LinkItemsResponse {
             root: Some((&root).into()),
+            result: Some(result),
+        }))
+    }
+
+    async fn issue_supervision_proposal(
+        &self,
+        request: Request<pb::IssueSupervisionProposalRequest>,
+    ) -> Result<Response<pb::IssueSupervisionProposalResponse>, Status> {
+        let caller = self.writer(&request)?;
+        Ok(Response::new(
+            self.issue_proposal(&caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn dismiss_supervision_proposal(
+        &self,
+        request: Request<pb::DismissSupervisionProposalRequest>,
+    ) -> Result<Response<pb::DismissSupervisionProposalResponse>, Status> {
+        let caller = self.writer(&request)?;
+        let result = self.dismiss_proposal(&caller, request.get_ref()).await?;
+        Ok(Response::new(pb::DismissSupervisionProposalResponse {
             result: Some(result),
         }))
     }

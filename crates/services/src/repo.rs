@@ -227,7 +227,7 @@ impl<A: Aggregate> Repository<A> {
 
     /// The first result of `request_id` when it was already recorded on `id` under `digest`; refused when
     /// it was recorded for another command.
-    async fn first_result(
+    pub(crate) async fn first_result(
         &self,
         id: &str,
         request_id: Uuid,
@@ -330,6 +330,14 @@ impl<A: Aggregate> Repository<A> {
             })
             .await?;
         Ok((!appended.replayed).then_some((events, event_types, appended.last_version)))
+    }
+}
+
+/// The expectation that a stream is still at `version`, as it was read (no stream when 0).
+pub fn at_version(version: u64) -> ExpectedVersion {
+    match version {
+        0 => ExpectedVersion::NoStream,
+        v => ExpectedVersion::Exact(v),
     }
 }
 
@@ -442,10 +450,7 @@ where
         let mut backoff = Backoff::new(Duration::from_millis(2), Duration::from_millis(50));
         loop {
             repo.catch_up(&self.id, &mut current, u64::MAX).await?;
-            let expected = match current.version {
-                0 => ExpectedVersion::NoStream,
-                v => ExpectedVersion::Exact(v),
-            };
+            let expected = at_version(current.version);
             let recorded = repo
                 .decide_and_append(
                     &self.id,

@@ -27,6 +27,7 @@ use crate::pii::{Pseudonyms, Vault};
 use crate::political_legal::PoliticalLegalService;
 use crate::public_security::PublicSecurityService;
 use crate::repo::Context;
+use crate::watcher::{WatchSettings, Watcher};
 
 /// Largest request accepted; a petition with its narrative is far below it.
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
@@ -52,6 +53,9 @@ pub struct Settings {
     pub rules: Arc<Rules>,
     /// Where "now" comes from: the system clock in every running process, a driven one in tests.
     pub clock: Clock,
+    /// The deadline watcher's settings (the committee's service runs it when set: `up` always, a
+    /// standalone service given the ledger's address).
+    pub watch: Option<WatchSettings>,
     /// The other agencies' stores this process also runs (`up`: all of them; a standalone service:
     /// none), so the items a command names can be looked up where they are kept.
     pub peers: BTreeMap<Agency, Arc<dyn EventLog>>,
@@ -110,8 +114,9 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection)
         .add_service(feed);
-    // The committee's follower of the petition log, stopped with the server.
+    // The committee's follower of the petition log and its deadline watcher, stopped with the server.
     let mut joiner = None;
+    let mut watcher_task = None;
     // The petition service, whose person index is read before it reports SERVING.
     let mut people_ready: Option<PetitionService> = None;
     let (router, service_name) = match settings.agency {
@@ -157,6 +162,18 @@ pub async fn serve(
                     store.clone(),
                     committee_caller(&settings)?,
                 )));
+            }
+            if let Some(watch) = settings.watch.clone() {
+                let watcher = Watcher {
+                    service: service.clone(),
+                    store: store.clone(),
+                    caller: committee_caller(&settings)?,
+                    keys: settings.token_keys.clone(),
+                    rules: settings.rules.clone(),
+                    clock: settings.clock.clone(),
+                    settings: watch,
+                };
+                watcher_task = Some(tokio::spawn(watcher.run()));
             }
             let svc = PoliticalLegalServiceServer::new(service)
                 .max_decoding_message_size(MAX_REQUEST_BYTES);
@@ -207,8 +224,8 @@ pub async fn serve(
             shutdown,
         )
         .await?;
-    if let Some(joiner) = joiner {
-        joiner.abort();
+    for task in [joiner, watcher_task].into_iter().flatten() {
+        task.abort();
     }
     Ok(())
 }

@@ -91,6 +91,7 @@ fn settings(
         pseudonym_key: Some([5; 32].to_vec()),
         rules: Arc::new(Rules::shipped().unwrap()),
         clock: Clock::system(),
+        watch: None,
         peers,
     }
 }
@@ -1570,14 +1571,14 @@ async fn health_turns_serving_and_read_events_catches_up_then_follows() -> Resul
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_agency_breaching_an_agreement_gets_a_supervision_order_and_a_repeat_is_shown_the_agreement()
+async fn an_agency_breaching_an_agreement_gets_a_supervision_proposal_a_supervisor_issues_and_a_repeat_is_shown_the_agreement()
 -> Result<()> {
     let dir = tempfile::tempdir()?;
     let petition_store = sqlite(&dir, "petition.db").await?;
     let committee_store = sqlite(&dir, "committee.db").await?;
     let running = start(Agency::Petition, petition_store.clone()).await?;
     // The committee's service follows the petition office's log, as `up` runs it.
-    let _committee = start_with(
+    let committee = start_with(
         Agency::PoliticalLegal,
         committee_store.clone(),
         [(
@@ -1631,7 +1632,7 @@ async fn an_agency_breaching_an_agreement_gets_a_supervision_order_and_a_repeat_
         )
         .await?,
     );
-    // Both breaches are recorded facts; only the unit's raises an order.
+    // Both breaches are recorded facts; only the unit's proposes supervising it, and nothing is issued.
     for obligation_id in ["withdraw", "pay"] {
         let breach = act::ObligationOutcome {
             agreement_id: "a1".into(),
@@ -1647,19 +1648,59 @@ async fn an_agency_breaching_an_agreement_gets_a_supervision_order_and_a_repeat_
         );
         v = version(r);
     }
-    let mut issued = Vec::new();
-    for _ in 0..200 {
-        issued = committee_store
+    let of_type = async |event_type: &str| -> Result<Vec<oneledger_store::RecordedEvent>> {
+        Ok(committee_store
             .read_all(1, 1000)
             .await?
             .into_iter()
-            .filter(|e| e.event_type == "political_legal.supervision_order.issued")
-            .collect();
-        if !issued.is_empty() {
+            .filter(|e| e.event_type == event_type)
+            .collect())
+    };
+    let mut proposed = Vec::new();
+    for _ in 0..200 {
+        proposed = of_type("political_legal.deadline_watch.supervision_proposed").await?;
+        if !proposed.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    ensure!(proposed.len() == 1, "{} proposals", proposed.len());
+    let proposal = &proposed[0].data;
+    ensure!(
+        proposal["unit"] == TOWN
+            && proposal["source"] == "breached_obligation"
+            && proposal["article"] == "art. 33",
+        "{proposal}"
+    );
+    ensure!(
+        of_type("political_legal.supervision_order.issued")
+            .await?
+            .is_empty()
+    );
+    // A supervisor issues it: the order goes to the town, for the agreement.
+    let mut pl_client = PoliticalLegalServiceClient::new(channel(&committee).await?);
+    let proposal_id = format!("petition_matter:{id}/1");
+    let supervisor = token(Agency::PoliticalLegal, MEETING_OFFICE, &[Role::Supervisor]);
+    let issue = |rid: String| pl::IssueSupervisionProposalRequest {
+        request_id: rid,
+        proposal_id: proposal_id.clone(),
+        ..Default::default()
+    };
+    let handler_token = token(Agency::PoliticalLegal, TOWN, &[Role::Handler]);
+    let denied = pl_client
+        .issue_supervision_proposal(authorized(issue(request_id()), &handler_token))
+        .await
+        .unwrap_err();
+    ensure!(denied.code() == Code::PermissionDenied, "{denied:?}");
+    pl_client
+        .issue_supervision_proposal(authorized(issue(request_id()), &supervisor))
+        .await?;
+    let twice = pl_client
+        .issue_supervision_proposal(authorized(issue(request_id()), &supervisor))
+        .await
+        .unwrap_err();
+    ensure!(twice.code() == Code::FailedPrecondition, "{twice:?}");
+    let issued = of_type("political_legal.supervision_order.issued").await?;
     ensure!(issued.len() == 1, "{} orders", issued.len());
     let order = &issued[0].data;
     ensure!(
@@ -2792,4 +2833,78 @@ async fn refs_recorded_before_stable_refs_or_under_a_replaced_key_join_the_perso
         );
     }
     Ok(())
+}
+
+/// Two deadline watchers racing on `store` over one threshold, then a restarted one.
+async fn racing_watchers_record_once(store: Arc<dyn EventStore>) -> Result<()> {
+    use oneledger_domain::DeadlineKind;
+    use oneledger_domain::watch::Threshold;
+    use oneledger_services::political_legal::PoliticalLegalService;
+    use oneledger_services::proposals::SeenThreshold;
+    use oneledger_services::repo::Context;
+    let context = || {
+        Arc::new(Context {
+            store: store.clone(),
+            agency: Agency::PoliticalLegal,
+            district: "binhai".into(),
+            rules: Arc::new(Rules::shipped().unwrap()),
+            clock: Clock::system(),
+            items: Default::default(),
+        })
+    };
+    let caller = oneledger_services::Caller {
+        subject: "deadline-watcher".into(),
+        agency: Agency::PoliticalLegal,
+        unit: MEETING_OFFICE.into(),
+        roles: vec![Role::Supervisor],
+    };
+    // given a handling deadline of a matter overdue, seen at once by two watchers' services
+    let seen = SeenThreshold {
+        item: oneledger_domain::ItemRef::PetitionMatter("PM-RACE".into()),
+        deadline: DeadlineKind::Handling,
+        due_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+        threshold: Threshold::Overdue,
+        duty_of: Some(BUREAU.into()),
+    };
+    let (first, second) = (
+        PoliticalLegalService::new(context()),
+        PoliticalLegalService::new(context()),
+    );
+    // when both record it at the same moment
+    let (a, b) = tokio::join!(
+        first.record_threshold(&caller, &seen),
+        second.record_threshold(&caller, &seen)
+    );
+    // then exactly one recorded it: one threshold event and one proposal on the item's watch
+    ensure!(
+        a? ^ b?,
+        "exactly one of the racing watchers records the threshold"
+    );
+    let stream = "deadline_watch-petition_matter:PM-RACE";
+    let events = store.read_stream(stream, 1, 100).await?;
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    ensure!(
+        types
+            == [
+                "political_legal.deadline_watch.threshold_passed",
+                "political_legal.deadline_watch.supervision_proposed"
+            ],
+        "{types:?}"
+    );
+    // and a watcher started afresh records nothing more, though it has seen nothing yet
+    let restarted = PoliticalLegalService::new(context());
+    ensure!(!restarted.record_threshold(&caller, &seen).await?);
+    ensure!(store.read_stream(stream, 1, 100).await?.len() == 2);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_and_restarted_deadline_watchers_record_each_threshold_once_on_both_backends()
+-> Result<()> {
+    let dir = tempfile::tempdir()?;
+    racing_watchers_record_once(sqlite(&dir, "political_legal.db").await?).await?;
+    let db = TestDatabase::create().await?;
+    let store: Arc<dyn EventStore> = Arc::new(PgEventStore::connect(&db.url).await?);
+    racing_watchers_record_once(store).await?;
+    db.drop_db().await
 }

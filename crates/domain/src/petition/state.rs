@@ -98,6 +98,22 @@ pub struct PetitionMatter {
 }
 
 impl PetitionMatter {
+    /// The unit whose duty `kind` is on this matter; `None` for a petitioner's window (review or
+    /// re-review request) and a unit's option (routing objection), which nobody is supervised for.
+    pub fn duty_of(&self, kind: DeadlineKind) -> Option<&UnitId> {
+        match kind {
+            DeadlineKind::ForwardOrAssign => self.office.as_ref(),
+            DeadlineKind::ReceiptNotice | DeadlineKind::Handling => self.responsible_unit.as_ref(),
+            DeadlineKind::ReviewOpinion => self.reviewing_unit.as_ref(),
+            DeadlineKind::ReReviewOpinion => self.re_reviewing_unit.as_ref(),
+            DeadlineKind::RoutingObjection
+            | DeadlineKind::ReviewRequest
+            | DeadlineKind::ReReviewRequest
+            | DeadlineKind::Resolution
+            | DeadlineKind::SupervisionFeedback => None,
+        }
+    }
+
     /// The stage on `today`: a reply whose petitioner window has lapsed makes the matter final even before
     /// [`MatterAction::RecordFinality`](super::MatterAction::RecordFinality) records it.
     pub fn stage_on(&self, rules: &Rules, today: NaiveDate) -> Stage {

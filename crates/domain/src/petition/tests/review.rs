@@ -240,4 +240,3 @@ fn given_an_opinion_issued_when_its_delivery_is_dated_before_it_then_it_is_refus
     let (rule, _, _) = refused_rule(s.when("2026-04-22", DISTRICT_GOV, deliver("2026-04-19")));
     assert_eq!(rule, Rule::Art35);
 }
-

@@ -1,0 +1,14 @@
+//! The `oneledger` binary's roles as a library: `main` parses the one configuration and calls them; the
+//! integration tests call them too, so `up` runs in-process on a clock a test drives.
+//!
+//! - [`config`]: the one configuration (clap, with `ONELEDGER_*` variables);
+//! - [`up`]: the whole system in one process;
+//! - [`rebuild`]: replaying every event into a fresh ledger;
+//! - [`client`]: `ledger` and `petition-status`, a running system's reader;
+//! - [`demo`]: a realistic year loaded through the APIs.
+
+pub mod client;
+pub mod config;
+pub mod demo;
+pub mod rebuild;
+pub mod up;
