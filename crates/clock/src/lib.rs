@@ -2,10 +2,11 @@
 //! instant a command is stamped with), the projector and the ledger API (the day overdue is judged on),
 //! the deadline watcher (when a threshold passes).
 //!
-//! A running system reads the system clock and nothing else: the binary builds [`Clock::system`] and
-//! has no flag that builds anything else. Tests build [`Clock::driven`] and move it with the
-//! [`ClockDriver`] it comes with, so a year of deadlines passes in a test without waiting or faking
-//! the process's time. Imported records carry their own dates as data, not through this clock.
+//! A running system reads the system clock and nothing else: the binary builds [`Clock::system`]
+//! except for a demo data directory (`up --demo-clock`, which a production start refuses), where
+//! [`Clock::behind`] runs behind the system clock by an offset the demo shrinks to nothing as it loads
+//! its year. Tests build [`Clock::driven`] and move it with the [`ClockDriver`] it comes with, so a
+//! year of deadlines passes in a test without waiting or faking the process's time.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -16,14 +17,27 @@ use oneledger_domain::clock::legal_date;
 /// Where the current time comes from. Cheap to clone; every clone reads the same source.
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
-    /// `None` for the system clock; otherwise the driven instant in microseconds since the epoch.
-    driven: Option<Arc<AtomicI64>>,
+    source: Source,
+}
+
+/// The three sources; the atomics are microseconds.
+#[derive(Debug, Clone, Default)]
+enum Source {
+    /// The system clock.
+    #[default]
+    System,
+    /// An instant that moves only when driven (tests).
+    Driven(Arc<AtomicI64>),
+    /// The system clock minus an offset (a demo's year).
+    Behind(Arc<AtomicI64>),
 }
 
 impl Clock {
     /// The system clock: what every running process uses.
     pub fn system() -> Self {
-        Clock { driven: None }
+        Clock {
+            source: Source::System,
+        }
     }
 
     /// A clock standing at `start` that moves only when its driver moves it (tests only).
@@ -31,18 +45,39 @@ impl Clock {
         let micros = Arc::new(AtomicI64::new(start.timestamp_micros()));
         (
             Clock {
-                driven: Some(micros.clone()),
+                source: Source::Driven(micros.clone()),
             },
-            ClockDriver { micros },
+            ClockDriver {
+                source: Source::Driven(micros),
+            },
+        )
+    }
+
+    /// A clock running with the system clock, `behind` behind it, until its driver moves it on (a
+    /// demo data directory only).
+    pub fn behind(behind: TimeDelta) -> (Self, ClockDriver) {
+        let micros = Arc::new(AtomicI64::new(behind.num_microseconds().unwrap_or(0)));
+        (
+            Clock {
+                source: Source::Behind(micros.clone()),
+            },
+            ClockDriver {
+                source: Source::Behind(micros),
+            },
         )
     }
 
     /// The current instant.
     pub fn now(&self) -> DateTime<Utc> {
-        match &self.driven {
-            None => Utc::now(),
-            Some(micros) => DateTime::from_timestamp_micros(micros.load(Ordering::SeqCst))
-                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        let at = |micros: i64| {
+            DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MAX_UTC)
+        };
+        match &self.source {
+            Source::System => Utc::now(),
+            Source::Driven(micros) => at(micros.load(Ordering::SeqCst)),
+            Source::Behind(behind) => {
+                at(Utc::now().timestamp_micros() - behind.load(Ordering::SeqCst))
+            }
         }
     }
 
@@ -51,28 +86,52 @@ impl Clock {
         legal_date(self.now())
     }
 
-    /// True for a clock a test drives.
+    /// True for any clock but the system's.
     pub fn is_driven(&self) -> bool {
-        self.driven.is_some()
+        !matches!(self.source, Source::System)
     }
 }
 
-/// Moves a driven clock; held by the test that built it.
+/// Moves a driven or behind clock; held by whoever built it.
 #[derive(Debug, Clone)]
 pub struct ClockDriver {
-    micros: Arc<AtomicI64>,
+    source: Source,
 }
 
 impl ClockDriver {
-    /// Moves the clock to `at` (backwards too: a test may replay a day).
+    /// Moves the clock to `at` (backwards too: a test may replay a day). A clock behind the system's
+    /// keeps running from there.
     pub fn set(&self, at: DateTime<Utc>) {
-        self.micros.store(at.timestamp_micros(), Ordering::SeqCst);
+        match &self.source {
+            Source::System => {}
+            Source::Driven(micros) => micros.store(at.timestamp_micros(), Ordering::SeqCst),
+            Source::Behind(behind) => behind.store(
+                Utc::now().timestamp_micros() - at.timestamp_micros(),
+                Ordering::SeqCst,
+            ),
+        }
     }
 
     /// Moves the clock forward by `by`.
     pub fn advance(&self, by: TimeDelta) {
         let by = by.num_microseconds().unwrap_or(i64::MAX);
-        self.micros.fetch_add(by, Ordering::SeqCst);
+        match &self.source {
+            Source::System => {}
+            Source::Driven(micros) => {
+                micros.fetch_add(by, Ordering::SeqCst);
+            }
+            Source::Behind(behind) => {
+                behind.fetch_sub(by, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// How far behind the system clock the clock is (zero for a driven clock).
+    pub fn behind(&self) -> TimeDelta {
+        match &self.source {
+            Source::Behind(behind) => TimeDelta::microseconds(behind.load(Ordering::SeqCst)),
+            _ => TimeDelta::zero(),
+        }
     }
 
     /// Moves the clock to noon, Beijing time, of `day`: a test that works in legal days starts each at
@@ -107,5 +166,19 @@ mod tests {
         driver.set_day(NaiveDate::from_ymd_opt(2027, 2, 6).unwrap());
         assert_eq!(other.today().to_string(), "2027-02-06");
         assert!(clock.is_driven() && !Clock::system().is_driven());
+    }
+
+    #[test]
+    fn a_clock_behind_runs_with_the_system_clock_and_catches_up_when_moved() {
+        let (clock, driver) = Clock::behind(TimeDelta::days(365));
+        let lag = Utc::now() - clock.now();
+        assert!(
+            (lag - TimeDelta::days(365)).num_seconds().abs() < 5,
+            "{lag}"
+        );
+        driver.set(Utc::now() - TimeDelta::days(30));
+        assert!((driver.behind() - TimeDelta::days(30)).num_seconds().abs() < 5);
+        driver.advance(TimeDelta::days(30));
+        assert!((Utc::now() - clock.now()).num_seconds().abs() < 5);
     }
 }

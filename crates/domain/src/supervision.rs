@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
-use crate::clock::{Deadline, DeadlineKind, Period, days_between, legal_date};
+use crate::clock::{Deadline, DeadlineKind, HolidayCalendar, Period, days_between, legal_date};
 use crate::directory::UnitRequirement;
 use crate::error::DomainError;
 use crate::ids::{ItemRef, SupervisionOrderId, UnitId, id_field, text};
@@ -265,6 +265,15 @@ pub struct SupervisionOrder {
 }
 
 impl SupervisionOrder {
+    /// True when the supervised unit's feedback is past its due date on `today` and the order is open.
+    pub fn is_overdue(&self, calendar: &HolidayCalendar, today: NaiveDate) -> bool {
+        self.stage != OrderStage::Closed
+            && self
+                .feedback_deadline
+                .as_ref()
+                .is_some_and(|d| d.is_overdue(calendar, today))
+    }
+
     fn refuse(&self, reason: impl Into<String>) -> DomainError {
         DomainError::refused(Rule::Arts39To40, self.stage.as_str(), reason)
     }

@@ -118,6 +118,7 @@ async fn list(
                 } else {
                     String::new()
                 },
+                open_proposals(e),
                 e.items.len().to_string(),
             ]
         })
@@ -130,11 +131,20 @@ async fn list(
             "responsible unit",
             "next due",
             "",
+            "proposals",
             "items",
         ],
         &rows,
     );
     Ok(())
+}
+
+/// The entry's open supervision proposals, as a count; empty when none.
+fn open_proposals(e: &pb::Entry) -> String {
+    match e.proposals.iter().filter(|p| p.status == "open").count() {
+        0 => String::new(),
+        n => n.to_string(),
+    }
 }
 
 /// A unit as people read it: its name from the directory, else its id.
@@ -223,11 +233,52 @@ async fn show(client: ClientArgs, item: String) -> anyhow::Result<()> {
         .iter()
         .map(|d| {
             let mut cells = deadline_cells(d);
-            cells.push(if d.overdue { "OVERDUE" } else { "" }.to_owned());
+            cells.push(named(&e.unit_names, &d.duty_unit_id));
+            let flags = [
+                (d.overdue, "OVERDUE"),
+                (d.paused, "paused"),
+                (d.provisional, "provisional"),
+            ];
+            let flags: Vec<&str> = flags.iter().filter(|f| f.0).map(|f| f.1).collect();
+            cells.push(flags.join(" "));
             cells
         })
         .collect();
-    table(&["deadline", "rule", "due", "met", ""], &deadlines);
+    table(&["deadline", "rule", "due", "met", "whose", ""], &deadlines);
+    if !e.thresholds.is_empty() {
+        let passed: Vec<String> = e
+            .thresholds
+            .iter()
+            .map(|t| format!("{} {} ({})", t.kind, t.threshold, t.due_on))
+            .collect();
+        println!("deadline watch: {}", passed.join(", "));
+    }
+    if !e.proposals.is_empty() {
+        println!();
+        let rows: Vec<Vec<String>> = e
+            .proposals
+            .iter()
+            .map(|p| {
+                vec![
+                    p.proposal_id.clone(),
+                    p.status.clone(),
+                    p.article.clone(),
+                    named(&e.unit_names, &p.unit_id),
+                    p.reason.chars().take(60).collect(),
+                ]
+            })
+            .collect();
+        table(
+            &[
+                "supervision proposal (督办建议)",
+                "status",
+                "rule",
+                "unit",
+                "why",
+            ],
+            &rows,
+        );
+    }
     println!();
     let timeline: Vec<Vec<String>> = e
         .timeline

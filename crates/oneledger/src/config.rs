@@ -222,6 +222,12 @@ pub struct UpArgs {
     /// The deadline watcher.
     #[command(flatten)]
     pub watch: WatchArgs,
+    /// Run a demo data directory on a clock a year behind, which `oneledger demo` moves forward as it
+    /// loads its year (served on the port after the services'). Refused on PostgreSQL and on a
+    /// directory holding data from a start without it; a directory started with it is refused
+    /// without it.
+    #[arg(long, env = "ONELEDGER_DEMO_CLOCK")]
+    pub demo_clock: bool,
 }
 
 /// The deadline watcher's settings (the political-legal committee's service runs it).
@@ -409,6 +415,9 @@ pub struct DemoArgs {
     /// The political-legal service.
     #[arg(long, default_value = "http://127.0.0.1:50053")]
     pub political_legal_address: String,
+    /// The demo clock of `up --demo-clock`; without one the year is loaded today.
+    #[arg(long, default_value = "http://127.0.0.1:50054")]
+    pub demo_clock_address: String,
     /// Seconds to wait for the ledger to show the load.
     #[arg(long, default_value_t = 120)]
     pub wait_seconds: u64,

@@ -11,11 +11,14 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use chrono::{Datelike, Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate, Utc};
 use futures::StreamExt;
 use oneledger_domain::Agency;
 use oneledger_domain::clock::legal_date;
 use oneledger_proto::common::v1::{ItemKind, ItemRef};
+use oneledger_proto::demo::v1::{
+    self as demo_pb, demo_clock_service_client::DemoClockServiceClient,
+};
 use oneledger_proto::directory::v1::{
     self as directory_pb, directory_service_client::DirectoryServiceClient,
 };
@@ -964,29 +967,50 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
     }
     let total = stories.len();
+    let mut clock = DemoClock::connect(&args, &caller).await;
+    let weeks = clock.as_ref().map_or(1, DemoClock::weeks);
     eprintln!(
-        "loading a year for {}: {total} stories (seed {}, {} petitions)",
-        args.district, args.seed, args.petitions
+        "loading a year for {}: {total} stories (seed {}, {} petitions){}",
+        args.district,
+        args.seed,
+        args.petitions,
+        match &clock {
+            Some(c) => format!(", over {weeks} weeks from {} on the demo clock", c.start),
+            None =>
+                ", today (no demo clock: start `up --demo-clock` to spread it over a year)".into(),
+        }
     );
     let started = Instant::now();
     let mut done = 0usize;
-    let mut runs = futures::stream::iter(stories.iter().enumerate())
-        .map(|(i, story)| {
-            let caller = caller.clone();
-            async move {
-                caller
-                    .story(story)
-                    .await
-                    .with_context(|| format!("story {i}: {story:?}"))
-            }
-        })
-        .buffer_unordered(args.concurrency.max(1));
-    while let Some(result) = runs.next().await {
-        result?;
-        done += 1;
-        if done.is_multiple_of(50) || done == total {
-            progress(done, total, started.elapsed());
+    // Week by week: the clock moves a week on, then that week's stories run together.
+    for week in 0..weeks {
+        let mut caller = caller.clone();
+        if let Some(clock) = &mut clock {
+            caller.today = clock.set_week(week).await?;
         }
+        let from = total * week / weeks;
+        let to = total * (week + 1) / weeks;
+        let mut runs = futures::stream::iter(stories[from..to].iter().enumerate())
+            .map(|(i, story)| {
+                let caller = caller.clone();
+                async move {
+                    caller
+                        .story(story)
+                        .await
+                        .with_context(|| format!("story {}: {story:?}", from + i))
+                }
+            })
+            .buffer_unordered(args.concurrency.max(1));
+        while let Some(result) = runs.next().await {
+            result?;
+            done += 1;
+            if done.is_multiple_of(50) || done == total {
+                progress(done, total, started.elapsed());
+            }
+        }
+    }
+    if let Some(clock) = &mut clock {
+        clock.catch_up().await?;
     }
     eprintln!();
 
@@ -998,13 +1022,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         let caught_up = FIGURES
             .iter()
             .all(|(name, want)| count(&stats, name) >= count(&before, name) + want);
-        if (caught_up && last.as_ref() == Some(&stats)) || Instant::now() > deadline {
+        // On a demo clock the deadline watcher also has a year of deadlines to look at.
+        let watched = clock.is_none()
+            || count(&stats, "supervision_proposals") > count(&before, "supervision_proposals");
+        if (caught_up && watched && last.as_ref() == Some(&stats)) || Instant::now() > deadline {
             break stats;
         }
         last = Some(stats);
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    print_statistics(&stats, today.year());
+    print_statistics(&stats, &period(today));
 
     println!("\nthis load against the annual report's figures:");
     let mut missed = Vec::new();
@@ -1020,6 +1047,89 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         bail!("the ledger does not show the report's figures: {missed:?}");
     }
     Ok(())
+}
+
+/// The demo clock of `up --demo-clock`, moved a week at a time from where it stands to today.
+struct DemoClock {
+    client: DemoClockServiceClient<Channel>,
+    token: String,
+    /// The first week's day: the first day of the demo's year, or where the clock stood if later.
+    start: NaiveDate,
+    /// Where the clock stands.
+    stands: NaiveDate,
+    /// The system's today.
+    end: NaiveDate,
+}
+
+impl DemoClock {
+    /// The demo clock, if the system runs on one that is at least a week behind.
+    async fn connect(args: &DemoArgs, caller: &Caller) -> Option<Self> {
+        let token = demo_token(
+            &caller.keys,
+            Agency::PoliticalLegal,
+            &caller.units.committee,
+            &[Role::Coordinator],
+        );
+        let channel = connect(&args.demo_clock_address).await.ok()?;
+        let mut client = DemoClockServiceClient::new(channel);
+        let request =
+            oneledger_services::auth::authorized(demo_pb::GetClockRequest {}, &token).ok()?;
+        let state = client.get_clock(request).await.ok()?.into_inner();
+        let stands = NaiveDate::parse_from_str(&state.today, "%Y-%m-%d").ok()?;
+        let end = legal_date(Utc::now());
+        let start = period(end).0.max(stands);
+        ((end - start).num_days() >= 7).then_some(DemoClock {
+            client,
+            token,
+            start,
+            stands,
+            end,
+        })
+    }
+
+    fn weeks(&self) -> usize {
+        usize::try_from((self.end - self.start).num_days() / 7)
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    /// Moves the clock to week `week` of the load; its legal date.
+    async fn set_week(&mut self, week: usize) -> anyhow::Result<NaiveDate> {
+        let day = self.start + Days::new(7 * week as u64);
+        if day <= self.stands {
+            // The clock is there already (it may be past noon of that day).
+            return Ok(self.stands);
+        }
+        self.stands = self
+            .set(demo_pb::SetClockRequest {
+                date: day.to_string(),
+                catch_up: false,
+            })
+            .await?;
+        Ok(self.stands)
+    }
+
+    /// Moves the clock to the system's, where it stays.
+    async fn catch_up(&mut self) -> anyhow::Result<NaiveDate> {
+        self.set(demo_pb::SetClockRequest {
+            date: String::new(),
+            catch_up: true,
+        })
+        .await
+    }
+
+    async fn set(&mut self, request: demo_pb::SetClockRequest) -> anyhow::Result<NaiveDate> {
+        let request = oneledger_services::auth::authorized(request, &self.token)?;
+        let state = self
+            .client
+            .set_clock(request)
+            .await
+            .context("moving the demo clock")?
+            .into_inner()
+            .clock
+            .context("the demo clock's answer")?;
+        Ok(NaiveDate::parse_from_str(&state.today, "%Y-%m-%d")?)
+    }
 }
 
 /// The report's figures by their names in the ledger's statistics.
@@ -1038,25 +1148,29 @@ fn count(stats: &ledger_pb::GetStatisticsResponse, name: &str) -> u64 {
     stats.counts.get(name).copied().unwrap_or_default()
 }
 
-/// The district's statistics for the year of the caller's today.
+/// The demo's year: the twelve months to `today`.
+fn period(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let from = today
+        .checked_sub_months(chrono::Months::new(12))
+        .and_then(|d| d.succ_opt())
+        .unwrap_or(today);
+    (from, today)
+}
+
+/// The district's statistics for the twelve months to the caller's today.
 async fn statistics(
     ledger: &mut LedgerServiceClient<Channel>,
     caller: &Caller,
 ) -> anyhow::Result<ledger_pb::GetStatisticsResponse> {
-    let today = caller.today;
-    let year = |m, d| {
-        NaiveDate::from_ymd_opt(today.year(), m, d)
-            .unwrap_or(today)
-            .to_string()
-    };
+    let (from, to) = period(caller.today);
     // A district-wide reader: the committee's coordinator.
     let request = caller.as_unit(
         Agency::PoliticalLegal,
         &caller.units.committee,
         &[Role::Coordinator],
         ledger_pb::GetStatisticsRequest {
-            from_date: year(1, 1),
-            to_date: year(12, 31),
+            from_date: from.to_string(),
+            to_date: to.to_string(),
             unit_id: String::new(),
         },
     )?;
@@ -1079,7 +1193,8 @@ fn progress(done: usize, total: usize, elapsed: Duration) {
     let _ = std::io::stderr().flush();
 }
 
-fn print_statistics(stats: &ledger_pb::GetStatisticsResponse, year: i32) {
+fn print_statistics(stats: &ledger_pb::GetStatisticsResponse, (from, to): &(NaiveDate, NaiveDate)) {
+    let year = format!("{from} to {to}");
     println!(
         "repeat petitions for {year} (初信初访 / 重信重访, art. 36 ¶3), and the backlog today:"
     );

@@ -5,10 +5,12 @@
 //! - [`up`]: the whole system in one process;
 //! - [`rebuild`]: replaying every event into a fresh ledger;
 //! - [`client`]: `ledger` and `petition-status`, a running system's reader;
-//! - [`demo`]: a realistic year loaded through the APIs.
+//! - [`demo`]: a realistic year loaded through the APIs;
+//! - [`demo_clock`]: `up --demo-clock`, the clock a demo year moves (never a production start's).
 
 pub mod client;
 pub mod config;
 pub mod demo;
+pub mod demo_clock;
 pub mod rebuild;
 pub mod up;

@@ -97,6 +97,12 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
     let token_keys =
         TokenKeys::new(vec![keys.token_key.as_bytes().to_vec()]).map_err(anyhow::Error::msg)?;
     let rules = Arc::new(args.rules.load()?);
+    let (clock, demo_clock) = crate::demo_clock::clock_for(&args, clock)?;
+    // A demo moves its clock a week at a time: the watcher looks often enough to follow it.
+    let watch_every = match demo_clock {
+        Some(_) => Duration::from_secs(args.watch.watch_every_seconds.min(5)),
+        None => Duration::from_secs(args.watch.watch_every_seconds),
+    };
     // Where a part keeps its data: a SQLite file in the data directory, or a database of its own on the
     // PostgreSQL server.
     let url = async |name: &str| -> anyhow::Result<String> {
@@ -151,8 +157,11 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
             rules: rules.clone(),
             clock: clock.clone(),
             // The committee's service watches the deadlines of this process's ledger.
-            watch: (agency == Agency::PoliticalLegal)
-                .then(|| args.watch.settings(format!("http://{}", args.listen))),
+            watch: (agency == Agency::PoliticalLegal).then(|| {
+                let mut watch = args.watch.settings(format!("http://{}", args.listen));
+                watch.every = watch_every;
+                watch
+            }),
             peers,
         };
         let service_store = store.clone();
@@ -217,7 +226,7 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    let api = LedgerApi::new(ledger, token_keys.clone(), rules, clock);
+    let api = LedgerApi::new(ledger, token_keys.clone(), rules.clone(), clock.clone());
     let stop_api = stop.clone().cancelled_owned();
     tasks.spawn(async move {
         serve_ledger(api, listener, stop_api)
@@ -225,6 +234,20 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
             .map_err(anyhow::Error::from)
     });
 
+    if let Some(demo) = demo_clock {
+        let address = next_port(args.listen, 4);
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("binding {address}"))?;
+        let (keys, directory) = (token_keys.clone(), rules.directory.clone());
+        let stop_demo = stop.clone().cancelled_owned();
+        tracing::warn!(%address, today = %clock.today(), "running on a demo clock");
+        tasks.spawn(async move {
+            demo.serve(listener, keys, directory, stop_demo)
+                .await
+                .map_err(anyhow::Error::from)
+        });
+    }
     print_welcome(&args, &token_keys, nats.is_some(), &addresses);
 
     while let Some(result) = tasks.join_next().await {

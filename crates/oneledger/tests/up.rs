@@ -732,10 +732,12 @@ async fn people_read_the_ledger_and_a_petition_status_as_tables() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_loads_a_year_whose_statistics_show_the_reports_figures() {
+async fn the_demo_loads_a_year_over_twelve_months_on_a_demo_clock_whose_statistics_show_the_reports_figures()
+ {
+    // given `up --demo-clock` on a fresh directory: a clock a year behind, which the demo moves
     let dir = tempfile::tempdir().unwrap();
     let base = free_ports();
-    let _process = up(dir.path(), base);
+    let mut process = up_with(dir.path(), base, &["--demo-clock"]);
     for port in base..base + 4 {
         assert!(serving(port).await);
     }
@@ -747,6 +749,7 @@ async fn the_demo_loads_a_year_whose_statistics_show_the_reports_figures() {
         .args(["--petition-address", &address(1)])
         .args(["--public-security-address", &address(2)])
         .args(["--political-legal-address", &address(3)])
+        .args(["--demo-clock-address", &address(4)])
         .output()
         .await
         .unwrap();
@@ -764,11 +767,16 @@ async fn the_demo_loads_a_year_whose_statistics_show_the_reports_figures() {
     );
     let mut ledger = LedgerServiceClient::connect(address(0)).await.unwrap();
     let today = legal_date(chrono::Utc::now());
+    let year_ago = today
+        .checked_sub_months(chrono::Months::new(12))
+        .unwrap()
+        .succ_opt()
+        .unwrap();
     let stats = ledger
         .get_statistics(authorized(
             GetStatisticsRequest {
-                from_date: format!("{}-01-01", chrono::Datelike::year(&today)),
-                to_date: format!("{}-12-31", chrono::Datelike::year(&today)),
+                from_date: year_ago.to_string(),
+                to_date: today.to_string(),
                 unit_id: String::new(),
             },
             &coordinator,
@@ -776,6 +784,57 @@ async fn the_demo_loads_a_year_whose_statistics_show_the_reports_figures() {
         .await
         .unwrap()
         .into_inner();
+    // then the year is spread over its twelve months: the first quarter alone holds a quarter of it
+    let quarter = ledger
+        .get_statistics(authorized(
+            GetStatisticsRequest {
+                from_date: year_ago.to_string(),
+                to_date: (year_ago + chrono::Days::new(90)).to_string(),
+                unit_id: String::new(),
+            },
+            &coordinator,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let registered = |s: &oneledger_proto::ledger::v1::GetStatisticsResponse| {
+        s.counts
+            .get("matters_registered")
+            .copied()
+            .unwrap_or_default()
+    };
+    assert!(
+        registered(&quarter) * 6 > registered(&stats)
+            && registered(&quarter) * 3 < registered(&stats),
+        "{} of {} in the first quarter",
+        registered(&quarter),
+        registered(&stats)
+    );
+    // and what was left open months ago is overdue now, with proposals for the joint meeting office
+    for name in ["matters_overdue", "supervision_proposals"] {
+        assert!(
+            stats.counts.get(name).copied().unwrap_or_default() > 0,
+            "{name}: {stats:?}"
+        );
+    }
+    let overdue = ledger
+        .list_entries(authorized(
+            ListEntriesRequest {
+                overdue_only: true,
+                ..Default::default()
+            },
+            &coordinator,
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    assert!(
+        overdue
+            .iter()
+            .any(|e| e.proposals.iter().any(|p| p.status == "open")),
+        "overdue entries with open proposals"
+    );
     for (name, n) in [
         ("warnings_issued", 206),
         ("supervision_orders_issued", 186),
@@ -818,6 +877,30 @@ async fn the_demo_loads_a_year_whose_statistics_show_the_reports_figures() {
             .any(|k| k.starts_with("re_review_outcomes_")),
         "re-review outcomes are counted: {stats:?}"
     );
+
+    // A start without --demo-clock on the demo's directory is refused, naming the flag
+    process.kill().await.unwrap();
+    let _ = process.wait().await;
+    let refusal = async |dir: &std::path::Path, extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_oneledger"))
+            .arg("up")
+            .args(extra)
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["--listen", &format!("127.0.0.1:{base}")])
+            .output()
+            .await
+            .unwrap();
+        assert!(!out.status.success(), "a start that must be refused ran");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = refusal(dir.path(), &[]).await;
+    assert!(stderr.contains("--demo-clock"), "{stderr}");
+    // and --demo-clock on a directory holding real data is refused
+    let real = tempfile::tempdir().unwrap();
+    std::fs::write(real.path().join("petition.db"), b"").unwrap();
+    let stderr = refusal(real.path(), &["--demo-clock"]).await;
+    assert!(stderr.contains("fresh"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -514,9 +514,11 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             .await
             .map_err(unavailable)?;
         let mut tally = MatterTally::default();
+        let mut overdue = 0;
         for item in &matters {
             if let ItemState::PetitionMatter(m) = &item.state {
                 tally.add(m, &self.rules.calendar, today);
+                overdue += u64::from(m.is_overdue(&self.rules.calendar, today));
             }
         }
         for (prefix, outcomes) in [
@@ -593,11 +595,22 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
             .await
             .map_err(unavailable)?;
         let mut orders_per_unit: BTreeMap<String, u64> = BTreeMap::new();
+        let mut answers_overdue = 0;
         for item in &orders {
-            if let ItemState::SupervisionOrder(o) = &item.state
-                && let Some(to) = &o.to_unit
-            {
-                *orders_per_unit.entry(to.0.clone()).or_default() += 1;
+            if let ItemState::SupervisionOrder(o) = &item.state {
+                answers_overdue += u64::from(o.is_overdue(&self.rules.calendar, today));
+                if let Some(to) = &o.to_unit {
+                    *orders_per_unit.entry(to.0.clone()).or_default() += 1;
+                }
+            }
+        }
+        // As of today, like the backlog: matters with a unit's duty overdue, orders unanswered past due.
+        for (name, n) in [
+            ("matters_overdue", overdue),
+            ("supervision_answers_overdue", answers_overdue),
+        ] {
+            if n > 0 {
+                counts.insert(name.into(), n);
             }
         }
         Ok(Response::new(pb::GetStatisticsResponse {

@@ -8,7 +8,8 @@
 //! - [`public_security::v1`]: public security's `PublicSecurityService`;
 //! - [`political_legal::v1`]: the political-legal committee's `PoliticalLegalService`;
 //! - [`directory::v1`]: the district's units, `DirectoryService`;
-//! - [`ledger::v1`]: the shared ledger's `LedgerService`.
+//! - [`ledger::v1`]: the shared ledger's `LedgerService`;
+//! - [`demo::v1`]: `DemoClockService`, which only a demo start (`up --demo-clock`) serves.
 //!
 //! [`convert`] is the one conversion layer between these types and the domain's.
 //!
@@ -67,6 +68,15 @@ pub mod political_legal {
     /// Version 1.
     pub mod v1 {
         tonic::include_proto!("oneledger.political_legal.v1");
+    }
+}
+
+#[allow(missing_docs, clippy::all)] // generated code documents itself from the proto comments
+/// The demo clock.
+pub mod demo {
+    /// Version 1.
+    pub mod v1 {
+        tonic::include_proto!("oneledger.demo.v1");
     }
 }
 

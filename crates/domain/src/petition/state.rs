@@ -114,6 +114,14 @@ impl PetitionMatter {
         }
     }
 
+    /// True when a unit's duty on the matter is past its last day, unmet, on `today` (a petitioner's
+    /// lapsed window is no one's delay).
+    pub fn is_overdue(&self, calendar: &crate::clock::HolidayCalendar, today: NaiveDate) -> bool {
+        self.deadlines
+            .values()
+            .any(|d| self.duty_of(d.kind).is_some() && d.is_overdue(calendar, today))
+    }
+
     /// The stage on `today`: a reply whose petitioner window has lapsed makes the matter final even before
     /// [`MatterAction::RecordFinality`](super::MatterAction::RecordFinality) records it.
     pub fn stage_on(&self, rules: &Rules, today: NaiveDate) -> Stage {
