@@ -105,6 +105,7 @@ fn matter_events(rules: &Rules, i: usize) -> Result<Vec<NewEvent>> {
                     acting_role: "intake_clerk".into(),
                     correlation_id: Uuid::now_v7(),
                     causation_id: None,
+                    origin: None,
                 },
             });
         }

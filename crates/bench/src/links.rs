@@ -73,6 +73,7 @@ async fn fill(store: &dyn EventStore, n: usize) -> Result<()> {
                     acting_role: "coordinator".into(),
                     correlation_id: Uuid::now_v7(),
                     causation_id: None,
+                    origin: None,
                 },
             });
         }

@@ -121,6 +121,7 @@ fn new_event(n: u64, district: &str) -> NewEvent {
             acting_role: "intake_clerk".into(),
             correlation_id: Uuid::now_v7(),
             causation_id: None,
+            origin: None,
         },
     }
 }

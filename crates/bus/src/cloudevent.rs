@@ -74,6 +74,9 @@ pub struct CloudEvent<'a> {
     correlationid: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     causationid: Option<String>,
+    /// Where an imported record came from (`import <file sha-256> row <n>`); absent for live commands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<&'a str>,
 }
 
 impl<'a> CloudEvent<'a> {
@@ -99,6 +102,7 @@ impl<'a> CloudEvent<'a> {
             requestid: event.request_id.to_string(),
             correlationid: m.correlation_id.to_string(),
             causationid: m.causation_id.map(|c| c.to_string()),
+            origin: m.origin.as_deref(),
         }
     }
 }
@@ -175,6 +179,7 @@ pub fn decode(payload: &[u8]) -> Result<RecordedEvent, BusError> {
             acting_role: text(map, "actingrole")?.to_owned(),
             correlation_id: uuid(map, "correlationid")?,
             causation_id,
+            origin: map.get("origin").and_then(Value::as_str).map(str::to_owned),
         },
         request_id: uuid(map, "requestid")?,
         recorded_at: time(map, "recordedtime")?,
@@ -207,6 +212,7 @@ mod tests {
                 acting_role: "intake_clerk".into(),
                 correlation_id: Uuid::now_v7(),
                 causation_id: Some(Uuid::now_v7()),
+                origin: None,
             },
             request_id: Uuid::now_v7(),
             recorded_at: DateTime::parse_from_rfc3339("2026-03-01T08:00:01Z")
@@ -230,6 +236,15 @@ mod tests {
     fn decode_inverts_encode() {
         let e = sample();
         assert_eq!(decode(&encode(&e)).unwrap(), e);
+        // an imported record's origin is an extension attribute, and reads back
+        let mut imported = sample();
+        imported.metadata.origin = Some("import 3f2a9c row 12".into());
+        assert!(
+            String::from_utf8(encode(&imported))
+                .unwrap()
+                .contains("\"origin\"")
+        );
+        assert_eq!(decode(&encode(&imported)).unwrap(), imported);
     }
 
     #[test]

@@ -37,6 +37,7 @@ fn event(n: u64) -> NewEvent {
             acting_role: "intake_clerk".into(),
             correlation_id: Uuid::now_v7(),
             causation_id: Some(Uuid::now_v7()),
+            origin: None,
         },
     }
 }

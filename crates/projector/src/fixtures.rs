@@ -80,6 +80,7 @@ impl Recorder {
                     acting_role: "handler".into(),
                     correlation_id: Uuid::now_v7(),
                     causation_id: None,
+                    origin: None,
                 },
                 request_id: Uuid::now_v7(),
                 recorded_at: self.clock,

@@ -72,6 +72,7 @@ pub fn envelope(e: &RecordedEvent) -> EventEnvelope {
             .map(|c| c.to_string())
             .unwrap_or_default(),
         data_json: e.data.to_string(),
+        origin: e.metadata.origin.clone().unwrap_or_default(),
     }
 }
 

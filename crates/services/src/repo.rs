@@ -314,6 +314,7 @@ impl<A: Aggregate> Repository<A> {
                         acting_role: role.to_string(),
                         correlation_id: request_id,
                         causation_id: None,
+                        origin: None,
                     },
                 })
             })

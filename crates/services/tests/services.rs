@@ -2698,6 +2698,7 @@ async fn record_as_before_stable_refs(
                         acting_role: "intake_clerk".into(),
                         correlation_id: request_id,
                         causation_id: None,
+                        origin: None,
                     },
                 }],
                 request_id,

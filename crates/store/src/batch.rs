@@ -249,6 +249,7 @@ mod tests {
             acting_role: "intake_clerk".into(),
             correlation_id: Uuid::now_v7(),
             causation_id: None,
+            origin: None,
         };
         AppendRequest {
             stream_id: stream.into(),

@@ -22,6 +22,10 @@ pub struct EventMetadata {
     pub correlation_id: Uuid,
     /// Id of the event or command that caused this one, if any.
     pub causation_id: Option<Uuid>,
+    /// Where the record came from when not a live command, e.g. `import <file sha-256> row 12` for a
+    /// row of a district's existing ledger; `None` for every live command. An imported event's
+    /// `occurred_at` is the row's date, its `recorded_at` the day of the import.
+    pub origin: Option<String>,
 }
 
 /// An event a command produced, not yet in the store.

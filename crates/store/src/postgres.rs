@@ -523,6 +523,7 @@ async fn insert_plan(conn: &mut PgConnection, plan: &batch::Plan<'_>) -> Result<
     let mut request_id = Vec::with_capacity(n);
     let mut correlation_id = Vec::with_capacity(n);
     let mut causation_id = Vec::with_capacity(n);
+    let mut origin = Vec::with_capacity(n);
     for row in &plan.rows {
         let e = row.event;
         position.push(signed(row.position));
@@ -540,6 +541,7 @@ async fn insert_plan(conn: &mut PgConnection, plan: &batch::Plan<'_>) -> Result<
         request_id.push(row.request.request_id);
         correlation_id.push(e.metadata.correlation_id);
         causation_id.push(e.metadata.causation_id);
+        origin.push(e.metadata.origin.as_deref());
     }
     let (st_id, st_version): (Vec<&str>, Vec<i64>) = plan
         .stream_versions
@@ -552,12 +554,12 @@ async fn insert_plan(conn: &mut PgConnection, plan: &batch::Plan<'_>) -> Result<
         "WITH ev AS ( \
            INSERT INTO events (position, stream_id, stream_version, event_id, event_type, schema_version, \
              data, occurred_at, recorded_at, district, agency, acting_unit, acting_role, request_id, \
-             correlation_id, causation_id) \
-           SELECT p, s, v, e, t, sv, d::json, o, $16, di, ag, au, ar, rq, co, ca \
+             correlation_id, causation_id, origin) \
+           SELECT p, s, v, e, t, sv, d::json, o, $16, di, ag, au, ar, rq, co, ca, og \
            FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::int[], \
              $7::text[], $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::text[], \
-             $13::uuid[], $14::uuid[], $15::uuid[]) \
-             AS u(p, s, v, e, t, sv, d, o, di, ag, au, ar, rq, co, ca) \
+             $13::uuid[], $14::uuid[], $15::uuid[], $27::text[]) \
+             AS u(p, s, v, e, t, sv, d, o, di, ag, au, ar, rq, co, ca, og) \
          ), st AS ( \
            INSERT INTO streams (stream_id, version) \
            SELECT * FROM UNNEST($17::text[], $18::bigint[]) \
@@ -597,6 +599,7 @@ async fn insert_plan(conn: &mut PgConnection, plan: &batch::Plan<'_>) -> Result<
     .bind(rq.iter().map(|r| signed(r.appended.first_position)).collect::<Vec<_>>())
     .bind(rq.iter().map(|r| signed(r.appended.last_position)).collect::<Vec<_>>())
     .bind(signed(plan.new_head))
+    .bind(&origin)
     .execute(&mut *conn)
     .await?;
     Ok(())

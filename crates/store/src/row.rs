@@ -11,7 +11,8 @@ use crate::event::{EventMetadata, RecordedEvent};
 macro_rules! event_columns {
     () => {
         "position, stream_id, stream_version, event_id, event_type, schema_version, data, occurred_at, \
-         recorded_at, district, agency, acting_unit, acting_role, request_id, correlation_id, causation_id"
+         recorded_at, district, agency, acting_unit, acting_role, request_id, correlation_id, causation_id, \
+         origin"
     };
 }
 pub(crate) use event_columns;
@@ -21,7 +22,7 @@ macro_rules! pg_event_columns {
     () => {
         "position, stream_id, stream_version, event_id, event_type, schema_version, data::text AS data, \
          occurred_at, recorded_at, district, agency, acting_unit, acting_role, request_id, correlation_id, \
-         causation_id"
+         causation_id, origin"
     };
 }
 pub(crate) use pg_event_columns;
@@ -45,6 +46,7 @@ pub(crate) struct EventRow {
     request_id: Uuid,
     correlation_id: Uuid,
     causation_id: Option<Uuid>,
+    origin: Option<String>,
 }
 
 fn unsigned(value: i64, column: &str) -> Result<u64, StoreError> {
@@ -73,6 +75,7 @@ impl TryFrom<EventRow> for RecordedEvent {
                 acting_role: row.acting_role,
                 correlation_id: row.correlation_id,
                 causation_id: row.causation_id,
+                origin: row.origin,
             },
             stream_id: row.stream_id,
             event_id: row.event_id,
@@ -167,13 +170,14 @@ macro_rules! sqlite_event_json {
     () => {
         "json_array(position, stream_id, stream_version, hex(event_id), event_type, schema_version, \
          json(data), occurred_at, recorded_at, district, agency, acting_unit, acting_role, hex(request_id), \
-         hex(correlation_id), hex(causation_id))"
+         hex(correlation_id), hex(causation_id), origin)"
     };
 }
 pub(crate) use sqlite_event_json;
 
-/// One event as [`sqlite_event_json`] lays it out.
-type JsonEventRow = (
+/// One event as [`sqlite_event_json`] lays it out (a tuple struct: serde reads it from the array).
+#[derive(serde::Deserialize)]
+struct JsonEventRow(
     i64,
     String,
     i64,
@@ -190,6 +194,7 @@ type JsonEventRow = (
     String,
     String,
     String,
+    Option<String>,
 );
 
 /// Decodes a page of [`sqlite_event_json`] rows (a JSON array of them), in position order.
@@ -231,6 +236,7 @@ pub(crate) fn events_from_json(text: &str) -> Result<Vec<RecordedEvent>, StoreEr
                 } else {
                     Some(uuid(&row.15)?)
                 },
+                origin: row.16,
             },
             request_id: uuid(&row.13)?,
             recorded_at: time(&row.8)?,

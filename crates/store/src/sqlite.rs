@@ -323,7 +323,8 @@ async fn write(
                 .push_bind(e.metadata.acting_role.as_str())
                 .push_bind(row.request.request_id)
                 .push_bind(e.metadata.correlation_id)
-                .push_bind(e.metadata.causation_id);
+                .push_bind(e.metadata.causation_id)
+                .push_bind(e.metadata.origin.as_deref());
         });
         if let Err(e) = insert.build().execute(&mut *tx).await {
             if !e

@@ -24,6 +24,7 @@ fn metadata() -> EventMetadata {
         acting_role: "intake_clerk".into(),
         correlation_id: Uuid::now_v7(),
         causation_id: None,
+        origin: None,
     }
 }
 
@@ -114,7 +115,9 @@ conformance!(
 
 async fn appended_events_read_back_with_every_fact(backend: &dyn Backend) -> Result<()> {
     let store = backend.open().await?;
-    let first = request("matter-1", ExpectedVersion::NoStream, 2);
+    let mut first = request("matter-1", ExpectedVersion::NoStream, 2);
+    // An imported record carries where it came from; a live one carries nothing.
+    first.events[1].metadata.origin = Some("import 3f2a9c row 12 (来源编号 XA-0001)".into());
     let appended = store.append(first.clone()).await?;
     ensure!((appended.first_version, appended.last_version) == (1, 2));
     ensure!((appended.first_position, appended.last_position) == (1, 2));
@@ -144,6 +147,11 @@ async fn appended_events_read_back_with_every_fact(backend: &dyn Backend) -> Res
     ensure!(store.read_stream("matter-1", 2, 100).await?.len() == 1);
     let all = store.read_all(1, 100).await?;
     ensure!(all.iter().map(|e| e.position).collect::<Vec<_>>() == vec![1, 2, 3]);
+    let origins: Vec<Option<&str>> = all.iter().map(|e| e.metadata.origin.as_deref()).collect();
+    ensure!(
+        origins == [None, first.events[1].metadata.origin.as_deref(), None],
+        "{origins:?}"
+    );
     ensure!(store.read_all(3, 100).await?.len() == 1);
     ensure!(store.head().await? == 3);
     ensure!(*store.watch_head().borrow() == 3);

@@ -349,6 +349,7 @@ impl PetitionService {
                         acting_role: caller.acting_role(&[Role::PiiReader]).to_string(),
                         correlation_id: request_id,
                         causation_id: None,
+                        origin: None,
                     },
                 }],
                 request_id,
