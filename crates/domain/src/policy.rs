@@ -55,6 +55,8 @@ pub enum Step<'a> {
     RecordDeadlineWatch,
     /// Issue or dismiss a supervision proposal (督办建议).
     DecideSupervisionProposal,
+    /// Import records of a district's existing ledger with their real dates.
+    ImportRecords,
     /// Read a person's sealed data (always audited).
     ReadPersonalData,
     /// Erase a person (crypto-shredding).
@@ -128,6 +130,7 @@ pub fn roles(step: Step<'_>) -> &'static [Role] {
         Step::ReadAuditLog => AUDITOR,
         Step::ReadAccessReport => &[Role::Auditor, Role::PiiReader],
         Step::ReadEvents => EVENT_READER,
+        Step::ImportRecords => &[Role::Importer],
     }
 }
 

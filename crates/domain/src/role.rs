@@ -31,11 +31,14 @@ pub enum Role {
     /// An agency's own system (an integrator) reading that agency's event log: the log holds every
     /// matter's pseudonymous petitioners, accusations included, so no unit's staff read it.
     Integrator,
+    /// Brings a district's existing ledger (台账) in with its real dates: records each step as the
+    /// unit the ledger names did it, every event marked with its origin. Nothing else.
+    Importer,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::IntakeClerk,
         Role::Handler,
         Role::Reviewer,
@@ -46,6 +49,7 @@ impl Role {
         Role::PiiReader,
         Role::Auditor,
         Role::Integrator,
+        Role::Importer,
     ];
 
     /// The roles that read the whole district's ledger, not one unit's (the committee, the joint meeting
@@ -65,6 +69,7 @@ impl Role {
             Role::PiiReader => "pii_reader",
             Role::Auditor => "auditor",
             Role::Integrator => "integrator",
+            Role::Importer => "importer",
         }
     }
 }

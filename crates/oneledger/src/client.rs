@@ -28,7 +28,7 @@ const TABLE_STYLE: TableStyle =
 
 /// Prints rows as a table whose columns line up by display width, so Chinese titles and unit names (two
 /// columns a character) align with Latin text.
-fn table(header: &[&str], rows: &[Vec<String>]) {
+pub fn table(header: &[&str], rows: &[Vec<String>]) {
     let mut table = Table::new();
     table
         .load_style(TABLE_STYLE)

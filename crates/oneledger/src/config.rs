@@ -49,6 +49,10 @@ pub enum Command {
     PetitionStatus(PetitionStatusArgs),
     /// Print a signed bearer token for local use.
     Token(TokenArgs),
+    /// Import a district's existing petition ledger (信访事项台账) with its real dates: CSV or XLSX with
+    /// the template's Chinese headers (docs/import/petition-matters.csv). The whole file is checked
+    /// first; a file with errors writes nothing.
+    Import(ImportArgs),
 }
 
 /// Where an agency's event store lives.
@@ -228,6 +232,35 @@ pub struct UpArgs {
     /// without it.
     #[arg(long, env = "ONELEDGER_DEMO_CLOCK")]
     pub demo_clock: bool,
+}
+
+/// `import`'s settings.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The ledger file: `.csv` (UTF-8) or `.xlsx`, first row the template's header.
+    pub file: std::path::PathBuf,
+    /// Check every row and report every error; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The district.
+    #[arg(long, env = "ONELEDGER_DISTRICT", default_value = "binhai")]
+    pub district: String,
+    /// The petition office importing (the unit that registered and assigned the matters); the
+    /// district's petition office if unset.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// `up`'s data directory, whose keys.json holds the token key.
+    #[arg(long, env = "ONELEDGER_DATA_DIR", default_value = "oneledger-data")]
+    pub data_dir: std::path::PathBuf,
+    /// The token key, instead of the data directory's.
+    #[arg(long, env = "ONELEDGER_TOKEN_KEY", hide_env_values = true)]
+    pub token_key: Option<String>,
+    /// The petition service.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    pub petition_address: String,
+    /// The ledger API (its directory resolves unit names).
+    #[arg(long, default_value = "http://127.0.0.1:50050")]
+    pub ledger_address: String,
 }
 
 /// The deadline watcher's settings (the political-legal committee's service runs it).

@@ -869,7 +869,8 @@ fn uuid() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-async fn connect(address: &str) -> anyhow::Result<Channel> {
+/// A channel to `address`, connected now.
+pub async fn connect(address: &str) -> anyhow::Result<Channel> {
     Channel::from_shared(address.to_owned())
         .context("an address like http://127.0.0.1:50051")?
         .connect()
@@ -879,10 +880,19 @@ async fn connect(address: &str) -> anyhow::Result<Channel> {
 
 /// The token key: given, or `up`'s from its data directory.
 fn token_keys(args: &DemoArgs) -> anyhow::Result<TokenKeys> {
-    let key = match &args.token_key {
-        Some(k) => k.clone(),
+    local_token_keys(&args.data_dir, args.token_key.as_deref())
+}
+
+/// The token key given, else the one in `up`'s data directory: how a command of ours signs its calls
+/// to a system `up` runs.
+pub fn local_token_keys(
+    data_dir: &std::path::Path,
+    token_key: Option<&str>,
+) -> anyhow::Result<TokenKeys> {
+    let key = match token_key {
+        Some(k) => k.to_owned(),
         None => {
-            let path = args.data_dir.join("keys.json");
+            let path = data_dir.join("keys.json");
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {} (or pass --token-key)", path.display()))?;
             let keys: serde_json::Value = serde_json::from_str(&text)
@@ -897,7 +907,7 @@ fn token_keys(args: &DemoArgs) -> anyhow::Result<TokenKeys> {
 }
 
 /// A token for `unit` acting with `roles` in `agency`'s system, valid for an hour.
-fn demo_token(keys: &TokenKeys, agency: Agency, unit: &str, roles: &[Role]) -> String {
+pub fn demo_token(keys: &TokenKeys, agency: Agency, unit: &str, roles: &[Role]) -> String {
     let now = Utc::now().timestamp();
     keys.mint(&Claims {
         sub: "demo".into(),
@@ -912,18 +922,30 @@ fn demo_token(keys: &TokenKeys, agency: Agency, unit: &str, roles: &[Role]) -> S
 /// The district's units in being today, read page by page from the directory API beside the ledger, as
 /// the petition office (every unit may read the directory).
 async fn directory_units(args: &DemoArgs, keys: &TokenKeys) -> anyhow::Result<Units> {
-    let mut client = DirectoryServiceClient::new(connect(&args.ledger_address).await?);
     let office = format!("{}.petition_office", args.district);
     let token = demo_token(keys, Agency::Petition, &office, &[Role::Viewer]);
+    let listed = list_units(&args.ledger_address, &token, false).await?;
+    Units::from_directory(&args.district, &listed)
+}
+
+/// Every unit of the district's directory, from the directory API at `address` (those no longer in
+/// being too, with `include_inactive`).
+pub async fn list_units(
+    address: &str,
+    token: &str,
+    include_inactive: bool,
+) -> anyhow::Result<Vec<directory_pb::Unit>> {
+    let mut client = DirectoryServiceClient::new(connect(address).await?);
     let mut listed = Vec::new();
     let mut page_token = String::new();
     loop {
         let request = directory_pb::ListUnitsRequest {
             page_token,
+            include_inactive,
             ..Default::default()
         };
         let page = client
-            .list_units(oneledger_services::auth::authorized(request, &token)?)
+            .list_units(oneledger_services::auth::authorized(request, token)?)
             .await
             .context("listing the district's units")?
             .into_inner();
@@ -933,7 +955,7 @@ async fn directory_units(args: &DemoArgs, keys: &TokenKeys) -> anyhow::Result<Un
         }
         page_token = page.next_page_token;
     }
-    Units::from_directory(&args.district, &listed)
+    Ok(listed)
 }
 
 /// Loads the year, waits for the ledger, prints its statistics; fails if they miss the report's figures.

@@ -1,6 +1,6 @@
 //! The `oneledger` binary: every role of the system as a subcommand (see [`config::Command`]).
 
-use oneledger::{client, demo, rebuild, up};
+use oneledger::{client, demo, import, rebuild, up};
 use oneledger_clock::Clock;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Ledger(command) => client::run_ledger(command).await,
         Command::PetitionStatus(args) => client::petition_status(args).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Import(args) => import::run(args).await,
     }
 }
 

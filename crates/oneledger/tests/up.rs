@@ -1623,3 +1623,215 @@ async fn each_deadline_threshold_is_recorded_once_and_an_overdue_duty_proposes_s
     assert_eq!(stats.counts.get("supervision_proposals_issued"), Some(&1));
     stop.cancel();
 }
+
+/// `oneledger import` against `up` at `base`, with `dir`'s keys: its output and whether it succeeded.
+async fn import(
+    dir: &std::path::Path,
+    base: u16,
+    file: &std::path::Path,
+    extra: &[&str],
+) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_oneledger"))
+        .arg("import")
+        .arg(file)
+        .args(extra)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["--ledger-address", &format!("http://127.0.0.1:{base}")])
+        .args([
+            "--petition-address",
+            &format!("http://127.0.0.1:{}", base + 1),
+        ])
+        .output()
+        .await
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A petition ledger of `n` rows with the template's headers, registered over the year before today:
+/// a third registered only, a third accepted, a third answered and delivered.
+fn ledger_csv(n: usize, today: chrono::NaiveDate) -> String {
+    let mut csv = String::from(
+        "来源编号,登记日期,信访形式,诉求类别,标题,信访人,人数,发生地,交办日期,责任单位,属地单位,告知日期,受理日期,答复日期,办理结果,送达日期\n",
+    );
+    for i in 0..n {
+        let registered = today - chrono::Days::new((i % 350 + 10) as u64);
+        let day = |n: u64| (registered + chrono::Days::new(n)).to_string();
+        let steps = match i % 3 {
+            0 => ",,,,,,,".to_owned(),
+            1 => format!(
+                "{},滨海新区人力资源和社会保障局,滨海新区新港街道办事处,{},{},,,",
+                day(1),
+                day(2),
+                day(3)
+            ),
+            _ => format!(
+                "{},滨海新区住房和建设委员会,,{},{},{},不予支持,{}",
+                day(1),
+                day(2),
+                day(3),
+                day(5),
+                day(6)
+            ),
+        };
+        csv.push_str(&format!(
+            "T-{i:05},{registered},来访,申诉求决,台账事项{i},信访人{i},1,滨海新区新港街道办事处,{steps}\n"
+        ));
+    }
+    csv
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ten_thousand_row_ledger_is_checked_imported_once_with_its_dates_and_a_bad_row_writes_nothing()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let base = free_ports();
+    let mut process = up(d, base);
+    for port in base..base + 4 {
+        assert!(serving(port).await);
+    }
+    let today = legal_date(chrono::Utc::now());
+    let viewer = agency_token(
+        d,
+        Agency::PoliticalLegal,
+        "binhai.political_legal_committee",
+        vec![Role::Coordinator],
+    );
+    let registered = async || {
+        let mut ledger = LedgerServiceClient::connect(format!("http://127.0.0.1:{base}"))
+            .await
+            .unwrap();
+        let request = GetStatisticsRequest {
+            from_date: (today - chrono::Days::new(400)).to_string(),
+            to_date: today.to_string(),
+            unit_id: String::new(),
+        };
+        let stats = ledger
+            .get_statistics(authorized(request, &viewer))
+            .await
+            .unwrap()
+            .into_inner();
+        stats
+            .counts
+            .get("matters_registered")
+            .copied()
+            .unwrap_or_default()
+    };
+
+    // given a bad row of each kind, beside good rows: each is named by row, column and rule, and nothing
+    // of the file is written, not even its good rows
+    let bad = d.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "来源编号,登记日期,信访形式,诉求类别,标题,信访人,发生地,交办日期,责任单位,受理日期,答复日期,办理结果,送达日期\n\
+         G-1,2026-03-02,来访,申诉求决,好的一行,甲,滨海新区新港街道办事处,,,,,,\n\
+         B-1,2026-13-01,来访,申诉求决,日期错误,乙,滨海新区新港街道办事处,,,,,,\n\
+         B-2,2026-03-02,飞鸽,申诉求决,形式错误,丙,滨海新区新港街道办事处,,,,,,\n\
+         B-3,2026-03-02,来访,申诉求决,单位错误,丁,滨海新区新港街道办事处,2026-03-03,不存在的局,,,,\n\
+         B-4,2026-03-02,来访,申诉求决,送达早于答复,戊,滨海新区新港街道办事处,2026-03-03,滨海新区人力资源和社会保障局,2026-03-06,2026-04-20,支持,2026-04-19\n\
+         B-5,2026-03-02,来访,申诉求决,跳过受理,己,滨海新区新港街道办事处,2026-03-03,滨海新区人力资源和社会保障局,,2026-04-20,支持,\n\
+         B-6,2026-03-02,来访,申诉求决,,庚,滨海新区新港街道办事处,,,,,,\n",
+    )
+    .unwrap();
+    let (ok, out) = import(d, base, &bad, &[]).await;
+    assert!(!ok, "{out}");
+    for expected in [
+        "登记日期",
+        "not an ISO date",
+        "信访形式",
+        "飞鸽",
+        "责任单位",
+        "不存在的局",
+        "送达日期",
+        "art. 32",
+        "答复日期",
+        "accepted_on is empty",
+        "标题",
+        "nothing written",
+    ] {
+        assert!(out.contains(expected), "{expected}: {out}");
+    }
+    let (ok, out) = import(d, base, &std::path::PathBuf::from("no-such-file.csv"), &[]).await;
+    assert!(!ok && out.contains("no-such-file.csv"), "{out}");
+
+    // when a ten-thousand-row ledger is checked, then nothing is written
+    let file = d.join("台账.csv");
+    std::fs::write(&file, ledger_csv(10_000, today)).unwrap();
+    let (ok, out) = import(d, base, &file, &["--dry-run"]).await;
+    assert!(
+        ok && out.contains("10000 rows, 0 with errors; nothing written (dry run)"),
+        "{out}"
+    );
+    // when it is imported, then every row is, once
+    let (ok, out) = import(d, base, &file, &[]).await;
+    assert!(
+        ok && out.contains("10000 matters imported, 0 imported before"),
+        "{out}"
+    );
+    let (ok, out) = import(d, base, &file, &[]).await;
+    assert!(
+        ok && out.contains("0 matters imported, 10000 imported before"),
+        "{out}"
+    );
+    // and the ledger holds them on their own dates: the bad file's good row never arrived
+    let mut shown = 0;
+    for _ in 0..300 {
+        shown = registered().await;
+        if shown >= 10_000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(shown, 10_000);
+    // and each event says where it came from, with its date as the ledger gave it
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(std::fs::read(&file).unwrap()))
+    };
+    let integrator = token(d, "binhai.petition_office", vec![Role::Integrator]);
+    let mut feed =
+        oneledger_proto::events::v1::event_feed_service_client::EventFeedServiceClient::connect(
+            format!("http://127.0.0.1:{}", base + 1),
+        )
+        .await
+        .unwrap();
+    let mut events = feed
+        .read_events(authorized(
+            oneledger_proto::events::v1::ReadEventsRequest {
+                after_position: 0,
+                ..Default::default()
+            },
+            &integrator,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = events.message().await.unwrap().unwrap();
+    let first = first.events.first().cloned().unwrap();
+    assert!(
+        first
+            .origin
+            .starts_with(&format!("import sha256:{sha} row 2 id T-00000")),
+        "{first:?}"
+    );
+    let occurred = first.occurred_at.unwrap();
+    assert_eq!(
+        chrono::DateTime::from_timestamp(occurred.seconds, 0)
+            .unwrap()
+            .date_naive(),
+        today - chrono::Days::new(10)
+    );
+
+    // and a workbook with the same columns imports too, its dates read as dates
+    let xlsx = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/petition-ledger.xlsx");
+    let (ok, out) = import(d, base, &xlsx, &[]).await;
+    assert!(ok && out.contains("2 matters imported"), "{out}");
+    process.kill().await.unwrap();
+}

@@ -582,7 +582,8 @@ impl LedgerModel {
         }
         v.timeline.sort();
         v.closed = !open;
-        v.overdue = v.deadlines.iter().any(|d| d.overdue);
+        // A unit's delay, not a petitioner's window that lapsed unused.
+        v.overdue = v.deadlines.iter().any(|d| d.overdue && d.duty_of.is_some());
         v
     }
 }
@@ -641,7 +642,7 @@ pub struct EntryView {
     pub collective_size: u32,
     /// Every legal deadline.
     pub deadlines: Vec<DeadlineView>,
-    /// True when any deadline is overdue.
+    /// True when a unit's duty is overdue (a lapsed petitioner's window is not).
     pub overdue: bool,
     /// Supervision orders and their escalation level.
     pub supervision_orders: Vec<(ItemRef, Option<EscalationLevel>)>,

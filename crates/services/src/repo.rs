@@ -5,8 +5,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use oneledger_clock::Clock;
-use oneledger_domain::{Agency, Aggregate, Command, DomainEvent, Rules, streams};
+use oneledger_domain::{Agency, Aggregate, Command, DomainEvent, Rules, UnitId, streams};
 use oneledger_retry::Backoff;
 use oneledger_store::{
     AppendRequest, EventMetadata, EventStore, ExpectedVersion, NewEvent, command_fingerprint,
@@ -300,23 +301,7 @@ impl<A: Aggregate> Repository<A> {
             .iter()
             .zip(&event_types)
             .map(|(event, event_type)| {
-                Ok(NewEvent {
-                    event_id: Uuid::now_v7(),
-                    event_type: event_type.clone(),
-                    schema_version: A::Event::SCHEMA_VERSION,
-                    data: serde_json::to_value(event)
-                        .map_err(|e| ServiceError::Internal(e.to_string()))?,
-                    metadata: EventMetadata {
-                        occurred_at: at,
-                        district: self.ctx.district.clone(),
-                        agency: self.ctx.agency,
-                        acting_unit: caller.unit.0.clone(),
-                        acting_role: role.to_string(),
-                        correlation_id: request_id,
-                        causation_id: None,
-                        origin: None,
-                    },
-                })
+                self.new_event(event, event_type, at, &caller.unit, role, request_id, None)
             })
             .collect::<Result<Vec<_>, ServiceError>>()?;
         let appended = self
@@ -332,6 +317,139 @@ impl<A: Aggregate> Repository<A> {
             .await?;
         Ok((!appended.replayed).then_some((events, event_types, appended.last_version)))
     }
+}
+
+impl<A: Aggregate> Repository<A> {
+    /// An event as the store records it: stamped `at`, by `unit` acting as `role`, under `request_id`,
+    /// with its `origin` when it is not a live command.
+    #[allow(clippy::too_many_arguments)] // each is a fact every event records
+    fn new_event(
+        &self,
+        event: &A::Event,
+        event_type: &str,
+        at: DateTime<Utc>,
+        unit: &UnitId,
+        role: Role,
+        request_id: Uuid,
+        origin: Option<&str>,
+    ) -> Result<NewEvent, ServiceError> {
+        Ok(NewEvent {
+            event_id: Uuid::now_v7(),
+            event_type: event_type.to_owned(),
+            schema_version: A::Event::SCHEMA_VERSION,
+            data: serde_json::to_value(event).map_err(|e| ServiceError::Internal(e.to_string()))?,
+            metadata: EventMetadata {
+                occurred_at: at,
+                district: self.ctx.district.clone(),
+                agency: self.ctx.agency,
+                acting_unit: unit.0.clone(),
+                acting_role: role.to_string(),
+                correlation_id: request_id,
+                causation_id: None,
+                origin: origin.map(str::to_owned),
+            },
+        })
+    }
+
+    /// Imports one record of a district's existing ledger as stream `id`: its steps, each taken on its
+    /// own date by the unit the ledger names, decided in order by the same rules as live commands and
+    /// recorded as one append under `request_id` (derived from the record's own id), every event
+    /// carrying `origin`. A dry run decides and writes nothing. A refused step is returned with its
+    /// index, so the caller can name the field it came from.
+    #[allow(clippy::too_many_arguments)] // the record, and how it is recorded
+    pub async fn import(
+        &self,
+        id: &str,
+        steps: Vec<ImportedStep<A::Action>>,
+        role: Role,
+        request_id: Uuid,
+        digest: &[u8],
+        origin: &str,
+        dry_run: bool,
+    ) -> Result<Imported<A>, (Option<usize>, ServiceError)> {
+        if let Some(first) = self
+            .first_result(id, request_id, digest)
+            .await
+            .map_err(|e| (None, e))?
+        {
+            return Ok(Imported::AlreadyImported(first.state));
+        }
+        let loaded = self.load(id).await.map_err(|e| (None, e))?;
+        if loaded.version != 0 {
+            return Err((
+                None,
+                ServiceError::AlreadyExists(format!("{} {id} exists already", self.prefix)),
+            ));
+        }
+        let mut state = loaded.state;
+        let mut new_events = Vec::new();
+        for (i, step) in steps.into_iter().enumerate() {
+            let command = Command {
+                at: step.at,
+                unit: step.unit.clone(),
+                action: step.action,
+            };
+            let events = state
+                .decide(&command, &self.ctx.rules)
+                .map_err(|e| (Some(i), e.into()))?;
+            for event in &events {
+                let event_type = event.event_type(self.ctx.agency);
+                let new = self.new_event(
+                    event,
+                    &event_type,
+                    step.at,
+                    &step.unit,
+                    role,
+                    request_id,
+                    Some(origin),
+                );
+                new_events.push(new.map_err(|e| (Some(i), e))?);
+            }
+            state = events.iter().fold(state, |s, e| s.evolve(e));
+        }
+        if dry_run {
+            return Ok(Imported::Checked(state));
+        }
+        let appended = self
+            .ctx
+            .store
+            .append(AppendRequest {
+                stream_id: self.stream_id(id),
+                expected_version: ExpectedVersion::NoStream,
+                events: new_events,
+                request_id,
+                command: Some(digest.to_vec()),
+            })
+            .await
+            .map_err(|e| (None, e.into()))?;
+        Ok(if appended.replayed {
+            Imported::AlreadyImported(state)
+        } else {
+            Imported::Written(state)
+        })
+    }
+}
+
+/// One step of an imported record: when it was taken, by which unit, and what.
+#[derive(Debug, Clone)]
+pub struct ImportedStep<Action> {
+    /// The step's instant (noon, Beijing, of the ledger's date).
+    pub at: DateTime<Utc>,
+    /// The unit the ledger says took it.
+    pub unit: UnitId,
+    /// The step.
+    pub action: Action,
+}
+
+/// What importing a record did.
+#[derive(Debug, Clone)]
+pub enum Imported<A> {
+    /// Recorded now.
+    Written(A),
+    /// An earlier import recorded it; nothing written.
+    AlreadyImported(A),
+    /// A dry run: it would be recorded so.
+    Checked(A),
 }
 
 /// The expectation that a stream is still at `version`, as it was read (no stream when 0).

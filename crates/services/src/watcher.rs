@@ -176,14 +176,15 @@ impl Watcher {
         }
     }
 
-    /// The threshold an open, running deadline of the ledger stands at today, if any. A paused clock
-    /// (a hearing) stands still: its due date moves every day, so it passes nothing.
+    /// The threshold an open, running deadline of a unit's duty stands at today, if any. A paused clock
+    /// (a hearing) stands still: its due date moves every day, so it passes nothing. A petitioner's
+    /// window is no one's duty: it lapses, and the matter becomes final, without a warning.
     fn threshold_of(
         &self,
         d: &oneledger_proto::common::v1::Deadline,
         today: NaiveDate,
     ) -> Option<SeenThreshold> {
-        if !d.met_on.is_empty() || d.paused {
+        if !d.met_on.is_empty() || d.paused || d.duty_unit_id.trim().is_empty() {
             return None;
         }
         let item = oneledger_proto::convert::item("item", d.item.as_ref()).ok()?;
@@ -195,9 +196,7 @@ impl Watcher {
             deadline,
             due_on,
             threshold,
-            duty_of: Some(d.duty_unit_id.trim())
-                .filter(|u| !u.is_empty())
-                .map(UnitId::from),
+            duty_of: Some(UnitId::from(d.duty_unit_id.trim())),
         })
     }
 

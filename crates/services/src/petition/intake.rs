@@ -28,19 +28,19 @@ const MAX_NARRATIVE_CHARS: usize = 20_000;
 pub(super) const ONE_PETITION: &str = "petition";
 
 /// A registration as the caller asked it, its fields checked.
-struct Asked {
-    identities: Vec<Identity>,
+pub(super) struct Asked {
+    pub(super) identities: Vec<Identity>,
     narrative: Option<String>,
-    channel: Channel,
-    claim_class: ClaimClass,
-    territory: UnitId,
-    accused_unit: Option<UnitId>,
-    respondent: Option<UnitId>,
-    category: Option<String>,
+    pub(super) channel: Channel,
+    pub(super) claim_class: ClaimClass,
+    pub(super) territory: UnitId,
+    pub(super) accused_unit: Option<UnitId>,
+    pub(super) respondent: Option<UnitId>,
+    pub(super) category: Option<String>,
     same_matter_as: Option<String>,
 }
 
-fn asked(req: &pb::RegisterPetitionRequest) -> Result<Asked, ServiceError> {
+pub(super) fn asked(req: &pb::RegisterPetitionRequest) -> Result<Asked, ServiceError> {
     if req.petitioners.is_empty() || req.petitioners.len() > MAX_PETITIONERS {
         return Err(ServiceError::invalid(
             "petitioners",
@@ -191,7 +191,7 @@ impl PetitionService {
     }
 
     /// Each petitioner's data sealed under their own key, the narrative under the first petitioner's.
-    async fn seal(
+    pub(super) async fn seal(
         &self,
         person_refs: &[String],
         derivations: &[String],
@@ -230,7 +230,7 @@ impl PetitionService {
     /// Each petitioner's ref and how it was derived: their stable pseudonym (`hmac:<key id>`), or for
     /// one given by name alone a ref of this petition (`petition`; derived from the request, so a retry
     /// names the same people). Refuses the same person named twice.
-    async fn person_refs(
+    pub(super) async fn person_refs(
         &self,
         identities: &[Identity],
         seed: &[u8],

@@ -2,6 +2,7 @@
 //! to personal data.
 
 mod actions;
+mod import;
 mod intake;
 mod people;
 mod personal_data;
@@ -198,6 +199,16 @@ impl pb::petition_service_server::PetitionService for PetitionService {
         let caller = self.writer(&request)?;
         Ok(Response::new(
             self.register(&caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn import_matters(
+        &self,
+        request: Request<pb::ImportMattersRequest>,
+    ) -> Result<Response<pb::ImportMattersResponse>, Status> {
+        let caller = self.writer(&request)?;
+        Ok(Response::new(
+            self.import(&caller, request.get_ref()).await?,
         ))
     }
 

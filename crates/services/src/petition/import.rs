@@ -1,0 +1,350 @@
+//! Importing a district's existing petition ledger (信访事项台账): each row a matter as far as it went,
+//! every step on its own date and by the unit the ledger names, decided in order by the same rules as a
+//! live command, recorded as one append whose events say where they came from (`origin`). The row's
+//! own id is its request id: importing it again, from this file or another, writes nothing.
+//!
+//! Intake does not look for earlier matters of an imported petitioner: a ledger's rows are history, and
+//! the record of what intake found then is the ledger's own.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use oneledger_domain::ids::{MAX_ITEM_ID_CHARS, MAX_UNIT_ID_CHARS};
+use oneledger_domain::petition::{
+    ClaimClass, ClaimRoute, HandlingOutcome, IntakeFindings, MatterAction, Registration,
+};
+use oneledger_domain::policy::{self, Step};
+use oneledger_domain::{DomainError, MatterId, PersonRef, UnitId};
+use oneledger_proto::common::v1::ImportError;
+use oneledger_proto::convert::{enum_field, optional, required};
+use oneledger_proto::petition::v1 as pb;
+use prost::Message as _;
+use sha2::{Digest, Sha256};
+
+use super::PetitionService;
+use super::intake::asked;
+use crate::auth::Caller;
+use crate::error::ServiceError;
+use crate::pii::query_code_digest;
+use crate::repo::{Imported, ImportedStep, command_digest, derived_request_id};
+
+/// Most rows in one request; the client sends a file in batches.
+pub const MAX_ROWS_PER_REQUEST: usize = 500;
+
+/// A row's step and the field of the row it comes from, for errors.
+type RowStep = (&'static str, ImportedStep<MatterAction>);
+
+impl PetitionService {
+    /// Imports (or, on a dry run, checks) a batch of rows of one file.
+    pub(super) async fn import(
+        &self,
+        caller: &Caller,
+        req: &pb::ImportMattersRequest,
+    ) -> Result<pb::ImportMattersResponse, ServiceError> {
+        caller.require_any(policy::roles(Step::ImportRecords), "importing a ledger")?;
+        let sha = req.file_sha256.trim();
+        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ServiceError::invalid("file_sha256", "64 hex digits"));
+        }
+        if req.rows.is_empty() || req.rows.len() > MAX_ROWS_PER_REQUEST {
+            return Err(ServiceError::invalid(
+                "rows",
+                format!("1 to {MAX_ROWS_PER_REQUEST} rows a request"),
+            ));
+        }
+        let mut results = Vec::with_capacity(req.rows.len());
+        for row in &req.rows {
+            results.push(self.import_row(caller, sha, row, req.dry_run).await?);
+        }
+        Ok(pb::ImportMattersResponse { rows: results })
+    }
+
+    /// One row: its outcome, or its errors as the row's result. Only a store failure is an error of
+    /// the call (retry it; rows recorded before it are not recorded twice).
+    async fn import_row(
+        &self,
+        caller: &Caller,
+        sha: &str,
+        row: &pb::ImportedMatter,
+        dry_run: bool,
+    ) -> Result<pb::ImportRowResult, ServiceError> {
+        let mut result = pb::ImportRowResult {
+            row: row.row,
+            ..Default::default()
+        };
+        let source_id = match required("source_row_id", &row.source_row_id, MAX_ITEM_ID_CHARS) {
+            Ok(id) => id,
+            Err(e) => return Ok(refused(result, None, &[], e.into())),
+        };
+        // The record's identity is its source id, never the line it stands on or the file it is in.
+        let request_id = derived_request_id(format!("import:{source_id}").as_bytes(), b"matter");
+        let seed = Sha256::digest(request_id.as_bytes());
+        let matter_id = format!("PM{}", hex::encode(&seed[..10]).to_uppercase());
+        result.matter_id = matter_id.clone();
+        let steps = match self.steps(caller, row, &matter_id, &seed, dry_run).await {
+            Ok(steps) => steps,
+            Err((field, e)) => return Ok(refused(result, field.map(StepRef::Field), &[], e)),
+        };
+        let fields: Vec<&'static str> = steps.iter().map(|(f, _)| *f).collect();
+        let steps = steps.into_iter().map(|(_, s)| s).collect();
+        let digest = command_digest(
+            "ImportMatter",
+            &[&pb::ImportedMatter {
+                row: 0,
+                ..row.clone()
+            }
+            .encode_to_vec()],
+        );
+        let origin = format!("import sha256:{sha} row {} id {source_id}", row.row);
+        let role = caller.acting_role(policy::roles(Step::ImportRecords));
+        match self
+            .matters
+            .import(
+                &matter_id, steps, role, request_id, &digest, &origin, dry_run,
+            )
+            .await
+        {
+            Ok(Imported::Written(_)) => result.written = true,
+            Ok(Imported::AlreadyImported(_)) => result.already_imported = true,
+            Ok(Imported::Checked(_)) => {}
+            Err((_, ServiceError::Unavailable(e))) => return Err(ServiceError::Unavailable(e)),
+            Err((step, e)) => return Ok(refused(result, step.map(StepRef::Index), &fields, e)),
+        }
+        Ok(result)
+    }
+
+    /// The row's steps in order, each with its date and unit; personal data sealed unless a dry run.
+    async fn steps(
+        &self,
+        caller: &Caller,
+        row: &pb::ImportedMatter,
+        matter_id: &str,
+        seed: &[u8],
+        dry_run: bool,
+    ) -> Result<Vec<RowStep>, (Option<&'static str>, ServiceError)> {
+        let wire = |field: &'static str| {
+            move |e: oneledger_proto::convert::WireError| (Some(field), e.into())
+        };
+        let on = |field: &'static str,
+                  raw: &str|
+         -> Result<Option<DateTime<Utc>>, (Option<&'static str>, ServiceError)> {
+            match raw.trim() {
+                "" => Ok(None),
+                raw => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(4, 0, 0))
+                    .map(|t| Some(t.and_utc()))
+                    .ok_or_else(|| {
+                        (
+                            Some(field),
+                            ServiceError::invalid(
+                                field,
+                                format!("{raw:?} is not an ISO date (YYYY-MM-DD)"),
+                            ),
+                        )
+                    }),
+            }
+        };
+        let registered = on("registered_on", &row.registered_on)?.ok_or_else(|| {
+            (
+                Some("registered_on"),
+                ServiceError::invalid("registered_on", "required"),
+            )
+        })?;
+        if registered > self.ctx.clock.now() {
+            return Err((
+                Some("registered_on"),
+                ServiceError::invalid("registered_on", "after today"),
+            ));
+        }
+        let register = pb::RegisterPetitionRequest {
+            channel: row.channel,
+            claim_class: row.claim_class,
+            title: row.title.clone(),
+            category: row.category.clone(),
+            petitioners: row.petitioners.clone(),
+            collective_size: row.collective_size,
+            territory_unit_id: row.territory_unit_id.clone(),
+            respondent_unit_id: row.respondent_unit_id.clone(),
+            ..Default::default()
+        };
+        let asked = asked(&register).map_err(|e| (None, e))?;
+        let (person_refs, derivations) = self
+            .person_refs(&asked.identities, seed)
+            .await
+            .map_err(|e| (Some("petitioners"), e))?;
+        let query_code = self.vault.query_code(matter_id).map_err(|e| (None, e))?;
+        let personal_data = if dry_run {
+            vec![]
+        } else {
+            self.seal(&person_refs, &derivations, &asked)
+                .await
+                .map_err(|e| (Some("petitioners"), e))?
+        };
+        let registration = Registration {
+            matter_id: MatterId(matter_id.to_owned()),
+            channel: asked.channel,
+            claim_class: asked.claim_class,
+            title: row.title.clone(),
+            petitioners: person_refs.iter().map(|p| PersonRef(p.clone())).collect(),
+            collective_size: row.collective_size,
+            territory: asked.territory.clone(),
+            receipt_number: matter_id.to_owned(),
+            query_code_digest: query_code_digest(&query_code),
+            accused_unit: asked.accused_unit.clone(),
+            category: asked.category.clone(),
+            respondent: asked.respondent.clone(),
+            personal_data,
+            prior: IntakeFindings::default(),
+        };
+        let office = caller.unit.clone();
+        let mut steps: Vec<RowStep> = vec![(
+            "registered_on",
+            ImportedStep {
+                at: registered,
+                unit: office.clone(),
+                action: MatterAction::Register(registration),
+            },
+        )];
+        let unit = |field: &'static str, raw: &str| {
+            optional(field, raw, MAX_UNIT_ID_CHARS)
+                .map(|u| u.map(UnitId))
+                .map_err(wire(field))
+        };
+        let responsible = unit("responsible_unit_id", &row.responsible_unit_id)?;
+        let territorial = unit("territorial_unit_id", &row.territorial_unit_id)?;
+        // Each later step happens only if the one before did: a date after an empty one is a gap.
+        let dated = [
+            ("assigned_on", on("assigned_on", &row.assigned_on)?),
+            (
+                "received_on",
+                on("received_on", &row.received_on)?.or(on("assigned_on", &row.assigned_on)?),
+            ),
+            ("notice_sent_on", on("notice_sent_on", &row.notice_sent_on)?),
+            ("accepted_on", on("accepted_on", &row.accepted_on)?),
+            ("opinion_on", on("opinion_on", &row.opinion_on)?),
+            ("delivered_on", on("delivered_on", &row.delivered_on)?),
+        ];
+        let mut gap: Option<&'static str> = None;
+        for (field, at) in dated {
+            let Some(at) = at else {
+                // The notice may be missing where acceptance follows: the ledger shows it overdue.
+                if field != "notice_sent_on" {
+                    gap = gap.or(Some(field));
+                }
+                continue;
+            };
+            if let Some(missing) = gap {
+                return Err((
+                    Some(field),
+                    ServiceError::invalid(field, format!("given, but {missing} is empty")),
+                ));
+            }
+            let Some(to) = responsible.clone() else {
+                return Err((
+                    Some("responsible_unit_id"),
+                    ServiceError::invalid("responsible_unit_id", format!("required with {field}")),
+                ));
+            };
+            let action = match field {
+                "assigned_on" => MatterAction::Assign {
+                    to: to.clone(),
+                    territorial_unit: territorial.clone(),
+                },
+                "received_on" => MatterAction::Receive,
+                "notice_sent_on" => MatterAction::SendReceiptNotice,
+                "accepted_on" => MatterAction::Accept {
+                    class: ClaimClass::Claim,
+                    route: Some(ClaimRoute::PetitionRoute),
+                    channel: None,
+                    accused_unit: None,
+                },
+                "opinion_on" => MatterAction::IssueHandlingOpinion {
+                    outcome: enum_field::<HandlingOutcome>(
+                        "handling_outcome",
+                        row.handling_outcome,
+                    )
+                    .map_err(wire("handling_outcome"))?,
+                },
+                _ => MatterAction::DeliverReply {
+                    delivered_on: at.date_naive(),
+                },
+            };
+            let by = if field == "assigned_on" {
+                office.clone()
+            } else {
+                to
+            };
+            steps.push((
+                field,
+                ImportedStep {
+                    at,
+                    unit: by,
+                    action,
+                },
+            ));
+        }
+        Ok(steps)
+    }
+}
+
+/// The row's result with the refusal as its error: the field of the step refused (or the one the
+/// refusal names), the rule, the reason.
+fn refused(
+    mut result: pb::ImportRowResult,
+    step: Option<StepRef>,
+    fields: &[&'static str],
+    e: ServiceError,
+) -> pb::ImportRowResult {
+    let step_field = step.and_then(|s| match s {
+        StepRef::Field(f) => Some(f),
+        StepRef::Index(i) => fields.get(i).copied(),
+    });
+    let (field, rule, message) = match e {
+        ServiceError::Domain(DomainError::Refused {
+            rule,
+            reason,
+            deadline,
+            ..
+        }) => (
+            step_field.unwrap_or_default().to_owned(),
+            rule.citation().to_owned(),
+            match deadline {
+                Some(d) => format!("{reason} (the window closed on {d})"),
+                None => reason,
+            },
+        ),
+        ServiceError::Domain(DomainError::Invalid { field, reason }) => {
+            (row_field(field, step_field), String::new(), reason)
+        }
+        ServiceError::Invalid { field, reason } => (field, String::new(), reason),
+        other => (
+            step_field.unwrap_or_default().to_owned(),
+            String::new(),
+            other.to_string(),
+        ),
+    };
+    result.errors.push(ImportError {
+        field,
+        rule,
+        message,
+    });
+    result
+}
+
+/// Where a refusal points in the row: a field by name, or the index of the step refused.
+enum StepRef {
+    Field(&'static str),
+    Index(usize),
+}
+
+/// The row's field a domain field stands for, else the refused step's own.
+fn row_field(domain: &str, step: Option<&'static str>) -> String {
+    match domain {
+        "to" => "responsible_unit_id",
+        "territorial_unit" => "territorial_unit_id",
+        "territory" => "territory_unit_id",
+        "respondent" => "respondent_unit_id",
+        "title" | "category" | "collective_size" | "petitioners" => domain,
+        _ => step.unwrap_or(domain),
+    }
+    .to_owned()
+}
