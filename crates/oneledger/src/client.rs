@@ -71,7 +71,8 @@ pub async fn run_ledger(command: LedgerCommand) -> anyhow::Result<()> {
             from,
             to,
             unit,
-        } => stats(client, from, to, unit).await,
+            exclude_imported,
+        } => stats(client, (from, to), unit, exclude_imported).await,
     }
 }
 
@@ -296,11 +297,17 @@ async fn show(client: ClientArgs, item: String) -> anyhow::Result<()> {
 }
 
 /// Prints a period's statistics.
-async fn stats(client: ClientArgs, from: String, to: String, unit: String) -> anyhow::Result<()> {
+async fn stats(
+    client: ClientArgs,
+    (from, to): (String, String),
+    unit: String,
+    exclude_imported: bool,
+) -> anyhow::Result<()> {
     let request = pb::GetStatisticsRequest {
         from_date: from,
         to_date: to,
         unit_id: unit,
+        exclude_imported,
     };
     let s = ledger(&client)
         .await?

@@ -396,6 +396,9 @@ pub enum LedgerCommand {
         /// Only this unit.
         #[arg(long, default_value = "")]
         unit: String,
+        /// Count only what was recorded live, not what was imported.
+        #[arg(long)]
+        exclude_imported: bool,
     },
 }
 

@@ -1194,6 +1194,7 @@ async fn statistics(
             from_date: from.to_string(),
             to_date: to.to_string(),
             unit_id: String::new(),
+            exclude_imported: false,
         },
     )?;
     Ok(ledger

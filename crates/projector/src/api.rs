@@ -491,7 +491,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         let (start, end) = (day_start(from), day_start(to.succ_opt().unwrap_or(to)));
         let counts_by_type = self
             .ledger
-            .event_counts(&start, &end, unit.as_deref())
+            .event_counts(&start, &end, unit.as_deref(), !req.exclude_imported)
             .await
             .map_err(unavailable)?;
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();

@@ -53,16 +53,17 @@ where
 /// The timeline columns every timeline query selects, in [`TimelineRow`]'s order.
 macro_rules! timeline_columns {
     () => {
-        "agency, position, item, occurred_at, event_type, acting_unit"
+        "agency, position, item, occurred_at, event_type, acting_unit, imported"
     };
 }
 
-/// A timeline row as both backends return it: agency, position, item key, time, type, acting unit.
-type TimelineRow = (String, i64, String, String, String, String);
+/// A timeline row as both backends return it: agency, position, item key, time, type, acting unit,
+/// imported.
+type TimelineRow = (String, i64, String, String, String, String, bool);
 
 /// A timeline row read back.
 fn timeline_entry(
-    (agency, position, item, occurred_at, event_type, acting_unit): TimelineRow,
+    (agency, position, item, occurred_at, event_type, acting_unit, imported): TimelineRow,
 ) -> Result<TimelineEntry, LedgerError> {
     Ok(TimelineEntry {
         occurred_at: chrono::DateTime::parse_from_rfc3339(&occurred_at)
@@ -73,6 +74,7 @@ fn timeline_entry(
         event_type,
         acting_unit,
         item: ItemRef::from_key(&item).ok_or_else(|| corrupt(format!("timeline item {item}")))?,
+        imported,
     })
 }
 
@@ -687,7 +689,8 @@ impl SqlLedger {
             let lines: Vec<&TimelineEntry> = prepared.model.timelines.values().flatten().collect();
             for chunk in lines.chunks(ROW_CHUNK) {
                 let mut query = QueryBuilder::new(
-                    "INSERT INTO ledger_timeline (agency, position, item, occurred_at, event_type, acting_unit) ",
+                    "INSERT INTO ledger_timeline (agency, position, item, occurred_at, event_type, acting_unit, \
+                     imported) ",
                 );
                 query.push_values(chunk, |mut values, line| {
                     values
@@ -699,7 +702,8 @@ impl SqlLedger {
                                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                         )
                         .push_bind(&line.event_type)
-                        .push_bind(&line.acting_unit);
+                        .push_bind(&line.acting_unit)
+                        .push_bind(line.imported);
                 });
                 query.push(" ON CONFLICT (agency, position) DO NOTHING");
                 query.build().execute(&mut *tx).await?;
@@ -988,16 +992,19 @@ impl SqlLedger {
         from: &str,
         to: &str,
         unit: Option<&str>,
+        with_imported: bool,
     ) -> Result<Vec<(String, u64)>, LedgerError> {
+        // `$3` true counts imported lines too; false, live ones only.
         let text = if unit.is_some() {
             "SELECT t.event_type AS event_type, COUNT(*) AS n FROM ledger_timeline t JOIN ledger_items i ON i.item = t.item \
-             WHERE t.occurred_at >= $1 AND t.occurred_at < $2 AND (i.responsible_unit = $3 OR i.territorial_unit = $3) \
-             GROUP BY t.event_type"
+             WHERE t.occurred_at >= $1 AND t.occurred_at < $2 AND ($3 OR NOT t.imported) \
+             AND (i.responsible_unit = $4 OR i.territorial_unit = $4) GROUP BY t.event_type"
         } else {
-            "SELECT event_type, COUNT(*) AS n FROM ledger_timeline WHERE occurred_at >= $1 AND occurred_at < $2 GROUP BY event_type"
+            "SELECT event_type, COUNT(*) AS n FROM ledger_timeline WHERE occurred_at >= $1 AND occurred_at < $2 \
+             AND ($3 OR NOT imported) GROUP BY event_type"
         };
         in_transaction!(&self.db, |tx| {
-            let mut query = sqlx::query(text).bind(from).bind(to);
+            let mut query = sqlx::query(text).bind(from).bind(to).bind(with_imported);
             if let Some(u) = unit {
                 query = query.bind(u);
             }

@@ -80,6 +80,9 @@ pub struct TimelineEntry {
     pub acting_unit: String,
     /// The item it concerns.
     pub item: ItemRef,
+    /// Of an imported record (its event has an origin), not a live command.
+    #[serde(default)]
+    pub imported: bool,
 }
 
 /// The whole ledger.
@@ -347,6 +350,7 @@ impl LedgerModel {
                     event_type: event.event_type.clone(),
                     acting_unit: event.metadata.acting_unit.clone(),
                     item,
+                    imported: event.metadata.origin.is_some(),
                 });
         }
         self.applied.insert(key, event.stream_version);

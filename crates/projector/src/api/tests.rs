@@ -270,6 +270,7 @@ async fn an_entry_shows_every_agency_in_one_timeline_and_the_statistics_count_it
                 from_date: "2026-03-01".into(),
                 to_date: "2026-03-31".into(),
                 unit_id: String::new(),
+                exclude_imported: false,
             },
             &token("binhai.political_legal_committee", &[Role::Coordinator]),
         ))
@@ -298,6 +299,7 @@ async fn an_entry_shows_every_agency_in_one_timeline_and_the_statistics_count_it
         from_date: "2026-04-01".into(),
         to_date: "2026-04-30".into(),
         unit_id: String::new(),
+        exclude_imported: false,
     };
     assert!(
         c.get_statistics(req(
@@ -507,6 +509,7 @@ async fn statistics_count_first_and_repeat_petitions_once_and_the_open_repeat_ba
                 from_date: "2026-03-01".into(),
                 to_date: "2026-03-31".into(),
                 unit_id: String::new(),
+                exclude_imported: false,
             },
             &token("binhai.political_legal_committee", &[Role::Coordinator]),
         ))
