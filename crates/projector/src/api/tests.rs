@@ -31,6 +31,14 @@ async fn client(dir: &tempfile::TempDir) -> LedgerServiceClient<Channel> {
 async fn client_at(
     dir: &tempfile::TempDir,
 ) -> (LedgerServiceClient<Channel>, std::net::SocketAddr) {
+    client_on(dir, oneledger_clock::Clock::system()).await
+}
+
+/// The API over the history, its day read from `clock`.
+async fn client_on(
+    dir: &tempfile::TempDir,
+    clock: oneledger_clock::Clock,
+) -> (LedgerServiceClient<Channel>, std::net::SocketAddr) {
     let ledger = SqlLedger::connect(&format!(
         "sqlite://{}",
         dir.path().join("ledger.db").display()
@@ -50,7 +58,7 @@ async fn client_at(
         ledger,
         TokenKeys::new(vec![KEY.to_vec()]).unwrap(),
         Arc::new(Rules::shipped().unwrap()),
-        oneledger_clock::Clock::system(),
+        clock,
     );
     tokio::spawn(serve(api, listener, std::future::pending()));
     for _ in 0..50 {
@@ -550,4 +558,47 @@ async fn statistics_count_first_and_repeat_petitions_once_and_the_open_repeat_ba
         .unwrap();
     assert_eq!(flagged.possible_repeats.len(), 1);
     assert_eq!(flagged.possible_repeats[0].of_matter_id, "PM71");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_calendar_reports_its_coverage_and_warns_from_ninety_days_before_its_end() {
+    use oneledger_proto::directory::v1::{
+        GetCalendarRequest, directory_service_client::DirectoryServiceClient,
+    };
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let (clock, driver) = oneledger_clock::Clock::driven(chrono::Utc::now());
+    driver.set_day(day("2026-09-01"));
+    let dir = tempfile::tempdir().unwrap();
+    let (_, socket) = client_on(&dir, clock).await;
+    let mut c = DirectoryServiceClient::connect(format!("http://{socket}"))
+        .await
+        .unwrap();
+    let viewer = token(BUREAU, &[Role::Viewer]);
+    let mut ask = async || {
+        c.get_calendar(req(GetCalendarRequest {}, &viewer))
+            .await
+            .unwrap()
+            .into_inner()
+    };
+    // given the shipped calendar, on 2026-09-01: its years and source, and no warning yet
+    let early = ask().await;
+    assert_eq!((early.first_year, early.last_year), (2025, 2026));
+    assert_eq!(
+        (early.ends_on.as_str(), early.days_left),
+        ("2026-12-31", 121)
+    );
+    assert!(early.source.contains("国务院办公厅") && early.warning.is_empty());
+    // when 90 days are left, then it warns, naming the year to load
+    driver.set_day(day("2026-10-02"));
+    let late = ask().await;
+    assert_eq!(late.days_left, 90);
+    assert!(late.warning.contains("2027"), "{}", late.warning);
+    // and past the end it says deadlines are provisional
+    driver.set_day(day("2027-01-05"));
+    let past = ask().await;
+    assert!(
+        past.days_left < 0 && past.warning.contains("provisional"),
+        "{}",
+        past.warning
+    );
 }
