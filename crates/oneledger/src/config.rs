@@ -49,9 +49,9 @@ pub enum Command {
     PetitionStatus(PetitionStatusArgs),
     /// Print a signed bearer token for local use.
     Token(TokenArgs),
-    /// Import a district's existing petition ledger (信访事项台账) with its real dates: CSV or XLSX with
-    /// the template's Chinese headers (docs/import/petition-matters.csv). The whole file is checked
-    /// first; a file with errors writes nothing.
+    /// Import a district's existing petition ledger (信访事项台账) or dispute ledger (矛盾纠纷台账) with its
+    /// real dates: CSV or XLSX with the template's Chinese headers (docs/import/petition-matters.csv,
+    /// docs/import/disputes.csv). The whole file is checked first; a file with errors writes nothing.
     Import(ImportArgs),
 }
 
@@ -245,8 +245,8 @@ pub struct ImportArgs {
     /// The district.
     #[arg(long, env = "ONELEDGER_DISTRICT", default_value = "binhai")]
     pub district: String,
-    /// The petition office importing (the unit that registered and assigned the matters); the
-    /// district's petition office if unset.
+    /// The unit importing: the petition office that registered and assigned the matters, or the
+    /// committee that screened and assigned the disputes; the district's own if unset.
     #[arg(long)]
     pub unit: Option<String>,
     /// `up`'s data directory, whose keys.json holds the token key.
@@ -261,6 +261,9 @@ pub struct ImportArgs {
     /// The ledger API (its directory resolves unit names).
     #[arg(long, default_value = "http://127.0.0.1:50050")]
     pub ledger_address: String,
+    /// The political-legal service (a dispute ledger).
+    #[arg(long, default_value = "http://127.0.0.1:50053")]
+    pub political_legal_address: String,
 }
 
 /// The deadline watcher's settings (the political-legal committee's service runs it).

@@ -113,27 +113,30 @@ impl Column {
 }
 
 /// A file read: its header and its rows, each with its line (the header is line 1).
-struct Sheet {
-    header: Vec<String>,
-    rows: Vec<(u32, Vec<String>)>,
+pub(crate) struct Sheet {
+    pub(crate) header: Vec<String>,
+    pub(crate) rows: Vec<(u32, Vec<String>)>,
 }
 
 /// One error of the file, as a person fixing the file reads it.
-struct RowError {
-    row: u32,
-    column: String,
-    rule: String,
-    message: String,
+pub(crate) struct RowError {
+    pub(crate) row: u32,
+    pub(crate) column: String,
+    pub(crate) rule: String,
+    pub(crate) message: String,
 }
 
-/// Runs the import.
+/// Runs the import: a dispute ledger when its header has 排查日期, a petition ledger otherwise.
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let sha = hex::encode(Sha256::digest(&bytes));
     let sheet = read_sheet(&args.file, &bytes)?;
-    let columns = columns(&sheet.header)?;
     let keys = local_token_keys(&args.data_dir, args.token_key.as_deref())?;
+    if sheet.header.iter().any(|h| h.trim() == "排查日期") {
+        return crate::import_disputes::run(&args, &keys, &sha, &sheet).await;
+    }
+    let columns = columns(&sheet.header)?;
     let office = args
         .unit
         .clone()
@@ -225,7 +228,7 @@ async fn send(
         .into_inner())
 }
 
-fn progress(total: u64, what: &'static str) -> ProgressBar {
+pub(crate) fn progress(total: u64, what: &'static str) -> ProgressBar {
     let bar = ProgressBar::new(total);
     if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows, {per_sec}")
     {
@@ -334,7 +337,10 @@ fn columns(header: &[String]) -> anyhow::Result<Vec<Option<Column>>> {
 }
 
 /// The directory's units by id and by Chinese name, so a ledger may name a unit either way.
-async fn unit_ids(address: &str, token: &str) -> anyhow::Result<HashMap<String, String>> {
+pub(crate) async fn unit_ids(
+    address: &str,
+    token: &str,
+) -> anyhow::Result<HashMap<String, String>> {
     let mut ids = HashMap::new();
     for unit in list_units(address, token, true).await? {
         ids.insert(unit.name.clone(), unit.unit_id.clone());
@@ -446,7 +452,7 @@ const OUTCOMES: &[(&str, i32)] = &[
     ("不予支持", pb::Outcome::NotSupported as i32),
 ];
 
-fn label(value: &str, labels: &[(&str, i32)]) -> Result<i32, String> {
+pub(crate) fn label(value: &str, labels: &[(&str, i32)]) -> Result<i32, String> {
     labels
         .iter()
         .find(|(l, _)| *l == value)
@@ -479,7 +485,7 @@ fn row_errors(answer: &pb::ImportMattersResponse, columns: &[Option<Column>]) ->
         .collect()
 }
 
-fn print_errors(errors: &[RowError]) {
+pub(crate) fn print_errors(errors: &[RowError]) {
     if errors.is_empty() {
         return;
     }

@@ -6,7 +6,8 @@
 //! - [`rebuild`]: replaying every event into a fresh ledger;
 //! - [`client`]: `ledger` and `petition-status`, a running system's reader;
 //! - [`demo`]: a realistic year loaded through the APIs;
-//! - [`import`]: a district's existing petition ledger (CSV/XLSX) brought in with its real dates;
+//! - [`import`] (and `import_disputes`): a district's existing petition or dispute ledger (CSV/XLSX) brought
+//!   in with its real dates;
 //! - [`demo_clock`]: `up --demo-clock`, the clock a demo year moves (never a production start's).
 
 pub mod client;
@@ -14,5 +15,6 @@ pub mod config;
 pub mod demo;
 pub mod demo_clock;
 pub mod import;
+mod import_disputes;
 pub mod rebuild;
 pub mod up;

@@ -1647,6 +1647,10 @@ async fn import(
             "--petition-address",
             &format!("http://127.0.0.1:{}", base + 1),
         ])
+        .args([
+            "--political-legal-address",
+            &format!("http://127.0.0.1:{}", base + 3),
+        ])
         .output()
         .await
         .unwrap();
@@ -1841,5 +1845,40 @@ async fn a_ten_thousand_row_ledger_is_checked_imported_once_with_its_dates_and_a
         .join("tests/data/petition-ledger.xlsx");
     let (ok, out) = import(d, base, &xlsx, &[]).await;
     assert!(ok && out.contains("2 matters imported"), "{out}");
+
+    // and a dispute ledger goes to the committee's store the same way: once, and a bad row writes nothing
+    let disputes =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/import/disputes.csv");
+    let (ok, out) = import(d, base, &disputes, &[]).await;
+    assert!(
+        ok && out.contains("3 disputes imported, 0 imported before"),
+        "{out}"
+    );
+    let (ok, out) = import(d, base, &disputes, &[]).await;
+    assert!(
+        ok && out.contains("0 disputes imported, 3 imported before"),
+        "{out}"
+    );
+    let bad = d.join("bad-disputes.csv");
+    std::fs::write(
+        &bad,
+        "来源编号,排查日期,排查方式,标题,类别,发生地,评估日期,风险等级,预警日期,交办日期,责任单位,属地单位,化解期限\n\
+         D-1,2026-04-07,日常排查,低风险却预警,邻里纠纷,滨海新区新港街道办事处,2026-04-08,低,2026-04-08,,,,\n\
+         D-2,2026-04-07,路边看到,方式错误,邻里纠纷,滨海新区新港街道办事处,,,,,,,\n\
+         D-3,2026-04-07,日常排查,缺少期限,劳动争议,滨海新区新港街道办事处,2026-04-08,高,2026-04-08,2026-04-09,滨海新区人力资源和社会保障局,滨海新区新港街道办事处,\n",
+    )
+    .unwrap();
+    let (ok, out) = import(d, base, &bad, &[]).await;
+    assert!(!ok, "{out}");
+    for expected in [
+        "预警日期",
+        "risk assessment",
+        "排查方式",
+        "路边看到",
+        "化解期限",
+        "nothing written",
+    ] {
+        assert!(out.contains(expected), "{expected}: {out}");
+    }
     process.kill().await.unwrap();
 }

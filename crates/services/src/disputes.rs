@@ -29,6 +29,11 @@ pub struct Disputes {
 }
 
 impl Disputes {
+    /// The store's disputes.
+    pub(crate) fn repo(&self) -> &Repository<Dispute> {
+        &self.repo
+    }
+
     /// Disputes in `ctx`'s store.
     pub fn new(ctx: Arc<Context>) -> Self {
         Disputes {

@@ -6,6 +6,7 @@
 //! - [`repo`]: loading aggregates and executing commands (idempotent, optimistic);
 //! - [`pii`]: sealing personal data under per-person keys, query codes;
 //! - [`petition`]: the petition office's service;
+//! - [`dispute_import`]: a district's existing dispute ledger brought into the committee's store;
 //! - [`disputes`]: disputes on the wire, shared by two agencies;
 //! - [`public_security`]: public security's service;
 //! - [`political_legal`]: the political-legal committee's service;
@@ -13,6 +14,7 @@
 //! - [`watcher`]: the deadline watcher, one per district, reading the ledger;
 //! - [`items`]: whether the items a command names exist where they are kept;
 //! - [`joiner`]: the committee's service joining repeat petitions to their originals' entries;
+//! - [`import`]: what importing a district's existing ledgers shares (dates, errors by row field);
 //! - [`feed`]: `ReadEvents` for integrators;
 //! - [`server`]: running a service with authentication, health, reflection and graceful shutdown.
 //!
@@ -24,9 +26,11 @@
 //! text never reaches a client. Services know nothing of the projector.
 
 pub use oneledger_auth as auth;
+pub mod dispute_import;
 pub mod disputes;
 pub mod error;
 pub mod feed;
+pub mod import;
 pub mod items;
 pub mod joiner;
 pub mod petition;

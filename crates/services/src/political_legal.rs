@@ -503,6 +503,16 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         ))
     }
 
+    async fn import_disputes(
+        &self,
+        request: Request<pb::ImportDisputesRequest>,
+    ) -> Result<Response<pb::ImportDisputesResponse>, Status> {
+        let caller = self.writer(&request)?;
+        Ok(Response::new(
+            self.disputes.import(&caller, request.get_ref()).await?,
+        ))
+    }
+
     async fn dismiss_supervision_proposal(
         &self,
         request: Request<pb::DismissSupervisionProposalRequest>,

@@ -6,14 +6,12 @@
 //! Intake does not look for earlier matters of an imported petitioner: a ledger's rows are history, and
 //! the record of what intake found then is the ledger's own.
 
-use chrono::{DateTime, NaiveDate, Utc};
 use oneledger_domain::ids::{MAX_ITEM_ID_CHARS, MAX_UNIT_ID_CHARS};
 use oneledger_domain::petition::{
     ClaimClass, ClaimRoute, HandlingOutcome, IntakeFindings, MatterAction, Registration,
 };
 use oneledger_domain::policy::{self, Step};
-use oneledger_domain::{DomainError, MatterId, PersonRef, UnitId};
-use oneledger_proto::common::v1::ImportError;
+use oneledger_domain::{MatterId, PersonRef, UnitId};
 use oneledger_proto::convert::{enum_field, optional, required};
 use oneledger_proto::petition::v1 as pb;
 use prost::Message as _;
@@ -23,11 +21,9 @@ use super::PetitionService;
 use super::intake::asked;
 use crate::auth::Caller;
 use crate::error::ServiceError;
+use crate::import::{check_batch, refusal, step_on};
 use crate::pii::query_code_digest;
 use crate::repo::{Imported, ImportedStep, command_digest, derived_request_id};
-
-/// Most rows in one request; the client sends a file in batches.
-pub const MAX_ROWS_PER_REQUEST: usize = 500;
 
 /// A row's step and the field of the row it comes from, for errors.
 type RowStep = (&'static str, ImportedStep<MatterAction>);
@@ -41,15 +37,7 @@ impl PetitionService {
     ) -> Result<pb::ImportMattersResponse, ServiceError> {
         caller.require_any(policy::roles(Step::ImportRecords), "importing a ledger")?;
         let sha = req.file_sha256.trim();
-        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(ServiceError::invalid("file_sha256", "64 hex digits"));
-        }
-        if req.rows.is_empty() || req.rows.len() > MAX_ROWS_PER_REQUEST {
-            return Err(ServiceError::invalid(
-                "rows",
-                format!("1 to {MAX_ROWS_PER_REQUEST} rows a request"),
-            ));
-        }
+        check_batch(sha, req.rows.len())?;
         let mut results = Vec::with_capacity(req.rows.len());
         for row in &req.rows {
             results.push(self.import_row(caller, sha, row, req.dry_run).await?);
@@ -72,7 +60,7 @@ impl PetitionService {
         };
         let source_id = match required("source_row_id", &row.source_row_id, MAX_ITEM_ID_CHARS) {
             Ok(id) => id,
-            Err(e) => return Ok(refused(result, None, &[], e.into())),
+            Err(e) => return Ok(with_error(result, refusal(None, e.into()))),
         };
         // The record's identity is its source id, never the line it stands on or the file it is in.
         let request_id = derived_request_id(format!("import:{source_id}").as_bytes(), b"matter");
@@ -81,7 +69,7 @@ impl PetitionService {
         result.matter_id = matter_id.clone();
         let steps = match self.steps(caller, row, &matter_id, &seed, dry_run).await {
             Ok(steps) => steps,
-            Err((field, e)) => return Ok(refused(result, field.map(StepRef::Field), &[], e)),
+            Err((field, e)) => return Ok(with_error(result, refusal(field, e))),
         };
         let fields: Vec<&'static str> = steps.iter().map(|(f, _)| *f).collect();
         let steps = steps.into_iter().map(|(_, s)| s).collect();
@@ -106,7 +94,10 @@ impl PetitionService {
             Ok(Imported::AlreadyImported(_)) => result.already_imported = true,
             Ok(Imported::Checked(_)) => {}
             Err((_, ServiceError::Unavailable(e))) => return Err(ServiceError::Unavailable(e)),
-            Err((step, e)) => return Ok(refused(result, step.map(StepRef::Index), &fields, e)),
+            Err((step, e)) => {
+                let field = step.and_then(|i| fields.get(i).copied());
+                return Ok(with_error(result, refusal(field, e)));
+            }
         }
         Ok(result)
     }
@@ -123,26 +114,7 @@ impl PetitionService {
         let wire = |field: &'static str| {
             move |e: oneledger_proto::convert::WireError| (Some(field), e.into())
         };
-        let on = |field: &'static str,
-                  raw: &str|
-         -> Result<Option<DateTime<Utc>>, (Option<&'static str>, ServiceError)> {
-            match raw.trim() {
-                "" => Ok(None),
-                raw => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                    .ok()
-                    .and_then(|d| d.and_hms_opt(4, 0, 0))
-                    .map(|t| Some(t.and_utc()))
-                    .ok_or_else(|| {
-                        (
-                            Some(field),
-                            ServiceError::invalid(
-                                field,
-                                format!("{raw:?} is not an ISO date (YYYY-MM-DD)"),
-                            ),
-                        )
-                    }),
-            }
-        };
+        let on = |field: &'static str, raw: &str| step_on(field, raw).map_err(|e| (Some(field), e));
         let registered = on("registered_on", &row.registered_on)?.ok_or_else(|| {
             (
                 Some("registered_on"),
@@ -286,65 +258,10 @@ impl PetitionService {
     }
 }
 
-/// The row's result with the refusal as its error: the field of the step refused (or the one the
-/// refusal names), the rule, the reason.
-fn refused(
+fn with_error(
     mut result: pb::ImportRowResult,
-    step: Option<StepRef>,
-    fields: &[&'static str],
-    e: ServiceError,
+    error: oneledger_proto::common::v1::ImportError,
 ) -> pb::ImportRowResult {
-    let step_field = step.and_then(|s| match s {
-        StepRef::Field(f) => Some(f),
-        StepRef::Index(i) => fields.get(i).copied(),
-    });
-    let (field, rule, message) = match e {
-        ServiceError::Domain(DomainError::Refused {
-            rule,
-            reason,
-            deadline,
-            ..
-        }) => (
-            step_field.unwrap_or_default().to_owned(),
-            rule.citation().to_owned(),
-            match deadline {
-                Some(d) => format!("{reason} (the window closed on {d})"),
-                None => reason,
-            },
-        ),
-        ServiceError::Domain(DomainError::Invalid { field, reason }) => {
-            (row_field(field, step_field), String::new(), reason)
-        }
-        ServiceError::Invalid { field, reason } => (field, String::new(), reason),
-        other => (
-            step_field.unwrap_or_default().to_owned(),
-            String::new(),
-            other.to_string(),
-        ),
-    };
-    result.errors.push(ImportError {
-        field,
-        rule,
-        message,
-    });
+    result.errors.push(error);
     result
-}
-
-/// Where a refusal points in the row: a field by name, or the index of the step refused.
-enum StepRef {
-    Field(&'static str),
-    Index(usize),
-}
-
-/// The row's field a domain field stands for, else the refused step's own.
-fn row_field(domain: &str, step: Option<&'static str>) -> String {
-    match domain {
-        "to" => "responsible_unit_id",
-        "territorial_unit" => "territorial_unit_id",
-        "territory" => "territory_unit_id",
-        "respondent" => "respondent_unit_id",
-        "title" | "category" | "collective_size" | "petitioners" => domain,
-        _ => step.unwrap_or(domain),
-    }
-    .to_owned()
 }

@@ -1,0 +1,88 @@
+//! What every import shares: a row's dates read as the instants its steps are stamped with, and a
+//! refusal told as a row's error, by the field of the row it comes from.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use oneledger_domain::DomainError;
+use oneledger_proto::common::v1::ImportError;
+
+use crate::error::ServiceError;
+
+/// Most rows in one import request; the client sends a file in batches.
+pub const MAX_ROWS_PER_REQUEST: usize = 500;
+
+/// The instant a step dated `raw` (an ISO date, or empty for a step not taken) is stamped with: noon,
+/// Beijing time, so no time zone moves it to another legal day.
+pub fn step_on(field: &'static str, raw: &str) -> Result<Option<DateTime<Utc>>, ServiceError> {
+    match raw.trim() {
+        "" => Ok(None),
+        raw => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(4, 0, 0))
+            .map(|t| Some(t.and_utc()))
+            .ok_or_else(|| {
+                ServiceError::invalid(field, format!("{raw:?} is not an ISO date (YYYY-MM-DD)"))
+            }),
+    }
+}
+
+/// Checks a request's file hash and its number of rows.
+pub fn check_batch(sha: &str, rows: usize) -> Result<(), ServiceError> {
+    if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ServiceError::invalid("file_sha256", "64 hex digits"));
+    }
+    if rows == 0 || rows > MAX_ROWS_PER_REQUEST {
+        return Err(ServiceError::invalid(
+            "rows",
+            format!("1 to {MAX_ROWS_PER_REQUEST} rows a request"),
+        ));
+    }
+    Ok(())
+}
+
+/// A refusal as a row's error: the field of the step refused (`step`), or the one the refusal names,
+/// the rule, the reason.
+pub fn refusal(step: Option<&'static str>, e: ServiceError) -> ImportError {
+    let (field, rule, message) = match e {
+        ServiceError::Domain(DomainError::Refused {
+            rule,
+            reason,
+            deadline,
+            ..
+        }) => (
+            step.unwrap_or_default().to_owned(),
+            rule.citation().to_owned(),
+            match deadline {
+                Some(d) => format!("{reason} (the window closed on {d})"),
+                None => reason,
+            },
+        ),
+        ServiceError::Domain(DomainError::Invalid { field, reason }) => {
+            (row_field(field, step), String::new(), reason)
+        }
+        ServiceError::Invalid { field, reason } => (field, String::new(), reason),
+        other => (
+            step.unwrap_or_default().to_owned(),
+            String::new(),
+            other.to_string(),
+        ),
+    };
+    ImportError {
+        field,
+        rule,
+        message,
+    }
+}
+
+/// The row's field a domain field stands for, else the refused step's own.
+fn row_field(domain: &str, step: Option<&'static str>) -> String {
+    match domain {
+        "to" | "responsible_unit" => "responsible_unit_id",
+        "territorial_unit" => "territorial_unit_id",
+        "territory" => "territory_unit_id",
+        "respondent" => "respondent_unit_id",
+        "due_on" => "resolution_due_on",
+        "title" | "category" | "collective_size" | "petitioners" | "summary" => domain,
+        _ => step.unwrap_or(domain),
+    }
+    .to_owned()
+}
