@@ -57,7 +57,7 @@ const REQUIRED: [&str; 7] = [
 ];
 
 /// Rows per request to the service.
-const BATCH: usize = 200;
+pub(crate) const BATCH: usize = 200;
 
 /// What a column fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,28 +157,63 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
             Err(e) => errors.push(e),
         }
     }
-    let mut client = PetitionServiceClient::new(connect(&args.petition_address).await?);
+    let client = PetitionServiceClient::new(connect(&args.petition_address).await?);
+    let mut target = Matters {
+        client,
+        token,
+        columns,
+    };
+    check_then_import(&mut target, &args, &sha, &rows, errors, sheet.rows.len()).await
+}
+
+/// Where a ledger's rows go, and what its service answers of them: a petition ledger or a dispute
+/// ledger, driven alike by [`check_then_import`].
+pub(crate) trait Target {
+    /// A row as the import API takes it.
+    type Row: Clone;
+    /// What the import API answers of a batch.
+    type Answer;
+    /// What the rows are, in the summary: "matters", "disputes".
+    const WHAT: &'static str;
+    /// Sends a batch, checking it only on a dry run.
+    async fn send(
+        &mut self,
+        sha: &str,
+        rows: &[Self::Row],
+        dry_run: bool,
+    ) -> anyhow::Result<Self::Answer>;
+    /// The service's errors of the batch, by column.
+    fn errors(&self, answer: &Self::Answer) -> Vec<RowError>;
+    /// Rows written now, and rows imported before.
+    fn counts(answer: &Self::Answer) -> (usize, usize);
+}
+
+/// The whole file checked first (every row, nothing written); a file with errors lists them and stops;
+/// then imported in batches. `errors` are those of the rows' own text, found before sending.
+pub(crate) async fn check_then_import<T: Target>(
+    target: &mut T,
+    args: &ImportArgs,
+    sha: &str,
+    rows: &[T::Row],
+    mut errors: Vec<RowError>,
+    file_rows: usize,
+) -> anyhow::Result<()> {
     let total = rows.len() as u64;
-    // The dry run: every row checked by the service, nothing written.
     let bar = progress(total, "checking");
     for batch in rows.chunks(BATCH) {
-        let answer = send(&mut client, &token, &sha, batch, true).await?;
-        errors.extend(row_errors(&answer, &columns));
+        let answer = target.send(sha, batch, true).await?;
+        errors.extend(target.errors(&answer));
         bar.inc(batch.len() as u64);
     }
     bar.finish_and_clear();
     errors.sort_by_key(|e| e.row);
     if !errors.is_empty() || args.dry_run {
         print_errors(&errors);
+        let bad: std::collections::BTreeSet<u32> = errors.iter().map(|e| e.row).collect();
         println!(
-            "{}: {} rows, {} with errors; nothing written{}",
+            "{}: {file_rows} rows, {} with errors; nothing written{}",
             args.file.display(),
-            sheet.rows.len(),
-            errors
-                .iter()
-                .map(|e| e.row)
-                .collect::<std::collections::BTreeSet<_>>()
-                .len(),
+            bad.len(),
             if args.dry_run { " (dry run)" } else { "" }
         );
         if errors.is_empty() {
@@ -189,24 +224,59 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let bar = progress(total, "importing");
     let (mut written, mut again) = (0usize, 0usize);
     for batch in rows.chunks(BATCH) {
-        let answer = send(&mut client, &token, &sha, batch, false).await?;
-        let refused: Vec<RowError> = row_errors(&answer, &columns);
+        let answer = target.send(sha, batch, false).await?;
+        let refused = target.errors(&answer);
         if !refused.is_empty() {
             // Checked a moment ago: only what changed since (a unit ended, a row imported by
             // another run with other contents) lands here.
             print_errors(&refused);
             bail!("rows were refused while importing; the rows before them are imported");
         }
-        written += answer.rows.iter().filter(|r| r.written).count();
-        again += answer.rows.iter().filter(|r| r.already_imported).count();
+        let (w, a) = T::counts(&answer);
+        (written, again) = (written + w, again + a);
         bar.inc(batch.len() as u64);
     }
     bar.finish_and_clear();
     println!(
-        "{}: {written} matters imported, {again} imported before (nothing written again); sha256 {sha}",
-        args.file.display()
+        "{}: {written} {} imported, {again} imported before (nothing written again); sha256 {sha}",
+        args.file.display(),
+        T::WHAT
     );
     Ok(())
+}
+
+/// A petition ledger's rows, to the petition service.
+struct Matters {
+    client: PetitionServiceClient<tonic::transport::Channel>,
+    token: String,
+    columns: Vec<Option<Column>>,
+}
+
+impl Target for Matters {
+    type Row = pb::ImportedMatter;
+    type Answer = pb::ImportMattersResponse;
+    const WHAT: &'static str = "matters";
+
+    async fn send(
+        &mut self,
+        sha: &str,
+        rows: &[Self::Row],
+        dry_run: bool,
+    ) -> anyhow::Result<Self::Answer> {
+        send(&mut self.client, &self.token, sha, rows, dry_run).await
+    }
+
+    fn errors(&self, answer: &Self::Answer) -> Vec<RowError> {
+        row_errors(answer, &self.columns)
+    }
+
+    fn counts(answer: &Self::Answer) -> (usize, usize) {
+        let written = answer.rows.iter().filter(|r| r.written).count();
+        (
+            written,
+            answer.rows.iter().filter(|r| r.already_imported).count(),
+        )
+    }
 }
 
 async fn send(

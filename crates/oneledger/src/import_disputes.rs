@@ -13,7 +13,7 @@ use oneledger_services::{Role, TokenKeys};
 
 use crate::config::ImportArgs;
 use crate::demo::{connect, demo_token};
-use crate::import::{RowError, Sheet, label, print_errors, progress, unit_ids};
+use crate::import::{RowError, Sheet, Target, check_then_import, label, unit_ids};
 
 /// The template's columns: each header and the import API's field it fills.
 const COLUMNS: [(&str, &str); 17] = [
@@ -52,9 +52,6 @@ const RISKS: &[(&str, i32)] = &[
     ("重大", dispute::RiskLevel::Major as i32),
 ];
 
-/// Rows per request.
-const BATCH: usize = 200;
-
 /// Checks the whole file, then imports it if it has no error.
 pub(crate) async fn run(
     args: &ImportArgs,
@@ -82,55 +79,47 @@ pub(crate) async fn run(
             Err(e) => errors.push(e),
         }
     }
-    let mut client =
-        PoliticalLegalServiceClient::new(connect(&args.political_legal_address).await?);
-    let bar = progress(rows.len() as u64, "checking");
-    for batch in rows.chunks(BATCH) {
-        errors.extend(row_errors(
-            &send(&mut client, &token, sha, batch, true).await?,
-            &fields,
-        ));
-        bar.inc(batch.len() as u64);
+    let client = PoliticalLegalServiceClient::new(connect(&args.political_legal_address).await?);
+    let mut target = Disputes {
+        client,
+        token,
+        fields,
+    };
+    check_then_import(&mut target, args, sha, &rows, errors, sheet.rows.len()).await
+}
+
+/// A dispute ledger's rows, to the committee's service.
+struct Disputes {
+    client: PoliticalLegalServiceClient<tonic::transport::Channel>,
+    token: String,
+    fields: Vec<&'static str>,
+}
+
+impl Target for Disputes {
+    type Row = pb::ImportedDispute;
+    type Answer = pb::ImportDisputesResponse;
+    const WHAT: &'static str = "disputes";
+
+    async fn send(
+        &mut self,
+        sha: &str,
+        rows: &[Self::Row],
+        dry_run: bool,
+    ) -> anyhow::Result<Self::Answer> {
+        send(&mut self.client, &self.token, sha, rows, dry_run).await
     }
-    bar.finish_and_clear();
-    errors.sort_by_key(|e| e.row);
-    if !errors.is_empty() || args.dry_run {
-        print_errors(&errors);
-        let bad = errors
-            .iter()
-            .map(|e| e.row)
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
-        println!(
-            "{}: {} rows, {bad} with errors; nothing written{}",
-            args.file.display(),
-            sheet.rows.len(),
-            if args.dry_run { " (dry run)" } else { "" }
-        );
-        if errors.is_empty() {
-            return Ok(());
-        }
-        bail!("the file has errors: fix them and run again");
+
+    fn errors(&self, answer: &Self::Answer) -> Vec<RowError> {
+        row_errors(answer, &self.fields)
     }
-    let bar = progress(rows.len() as u64, "importing");
-    let (mut written, mut again) = (0usize, 0usize);
-    for batch in rows.chunks(BATCH) {
-        let answer = send(&mut client, &token, sha, batch, false).await?;
-        let refused = row_errors(&answer, &fields);
-        if !refused.is_empty() {
-            print_errors(&refused);
-            bail!("rows were refused while importing; the rows before them are imported");
-        }
-        written += answer.rows.iter().filter(|r| r.written).count();
-        again += answer.rows.iter().filter(|r| r.already_imported).count();
-        bar.inc(batch.len() as u64);
+
+    fn counts(answer: &Self::Answer) -> (usize, usize) {
+        let written = answer.rows.iter().filter(|r| r.written).count();
+        (
+            written,
+            answer.rows.iter().filter(|r| r.already_imported).count(),
+        )
     }
-    bar.finish_and_clear();
-    println!(
-        "{}: {written} disputes imported, {again} imported before (nothing written again); sha256 {sha}",
-        args.file.display()
-    );
-    Ok(())
 }
 
 async fn send(
