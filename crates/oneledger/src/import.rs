@@ -126,7 +126,8 @@ pub(crate) struct RowError {
     pub(crate) message: String,
 }
 
-/// Runs the import: a dispute ledger when its header has 排查日期, a petition ledger otherwise.
+/// Runs the import: a dispute ledger when its header has 排查日期, a supervision ledger when it has
+/// 督办事项来源编号, a petition ledger otherwise.
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
@@ -134,7 +135,16 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let sheet = read_sheet(&args.file, &bytes)?;
     let keys = local_token_keys(&args.data_dir, args.token_key.as_deref())?;
     if sheet.header.iter().any(|h| h.trim() == "排查日期") {
-        return crate::import_disputes::run(&args, &keys, &sha, &sheet).await;
+        return crate::import_committee::run::<crate::import_committee::DisputeLedger>(
+            &args, &keys, &sha, &sheet,
+        )
+        .await;
+    }
+    if sheet.header.iter().any(|h| h.trim() == "督办事项来源编号") {
+        return crate::import_committee::run::<crate::import_committee::OrderLedger>(
+            &args, &keys, &sha, &sheet,
+        )
+        .await;
     }
     let columns = columns(&sheet.header)?;
     let office = args

@@ -6,7 +6,8 @@
 //! - [`rebuild`]: replaying every event into a fresh ledger;
 //! - [`client`]: `ledger` and `petition-status`, a running system's reader;
 //! - [`demo`]: a realistic year loaded through the APIs;
-//! - [`import`] (and `import_disputes`): a district's existing petition or dispute ledger (CSV/XLSX) brought
+//! - [`import`] (and `import_committee`): a district's existing petition, dispute or
+//!   supervision ledger (CSV/XLSX) brought
 //!   in with its real dates;
 //! - [`demo_clock`]: `up --demo-clock`, the clock a demo year moves (never a production start's).
 
@@ -15,6 +16,6 @@ pub mod config;
 pub mod demo;
 pub mod demo_clock;
 pub mod import;
-mod import_disputes;
+mod import_committee;
 pub mod rebuild;
 pub mod up;

@@ -7,17 +7,16 @@
 use oneledger_domain::dispute::{DisputeAction, DisputeSource, RiskLevel};
 use oneledger_domain::ids::{MAX_ITEM_ID_CHARS, MAX_UNIT_ID_CHARS};
 use oneledger_domain::policy::{self, Step};
-use oneledger_domain::{Agency, DisputeId, UnitId};
+use oneledger_domain::{DisputeId, UnitId};
 use oneledger_proto::convert::{enum_field, optional, required};
 use oneledger_proto::political_legal::v1 as pb;
 use prost::Message as _;
-use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
 use crate::disputes::Disputes;
 use crate::error::ServiceError;
-use crate::import::{check_batch, refusal, step_on};
-use crate::repo::{Imported, ImportedStep, command_digest, derived_request_id};
+use crate::import::{check_batch, imported, imported_dispute_id, refusal, step_on};
+use crate::repo::{Imported, ImportedStep, command_digest};
 
 /// A row's step and the field of the row it comes from, for errors.
 type RowStep = (&'static str, ImportedStep<DisputeAction>);
@@ -58,13 +57,8 @@ impl Disputes {
             Ok(id) => id,
             Err(e) => return Ok(fail(result, None, e.into())),
         };
-        let request_id = derived_request_id(format!("import:{source_id}").as_bytes(), b"dispute");
-        let seed = Sha256::digest(request_id.as_bytes());
-        let dispute_id = format!(
-            "{}-D{}",
-            Agency::PoliticalLegal.id_namespace(),
-            hex::encode(&seed[..10]).to_uppercase()
-        );
+        let request_id = imported("dispute", &source_id).0;
+        let dispute_id = imported_dispute_id(&source_id);
         result.dispute_id = dispute_id.clone();
         let steps = match steps(caller, row, &dispute_id) {
             Ok(steps) => steps,

@@ -6,6 +6,37 @@ use oneledger_domain::DomainError;
 use oneledger_proto::common::v1::ImportError;
 
 use crate::error::ServiceError;
+use crate::repo::derived_request_id;
+
+/// The request id of the imported record `source_id` of kind `label` (`matter`, `dispute`, `order`),
+/// and the hash its item id is made from: the same on every import, so an imported item's id is known
+/// from its ledger's own id (an order names its subject so).
+pub fn imported(label: &str, source_id: &str) -> (uuid::Uuid, [u8; 10]) {
+    use sha2::Digest;
+    let request_id = derived_request_id(format!("import:{source_id}").as_bytes(), label.as_bytes());
+    let seed = sha2::Sha256::digest(request_id.as_bytes());
+    let mut short = [0u8; 10];
+    short.copy_from_slice(&seed[..10]);
+    (request_id, short)
+}
+
+/// The id of the petition matter imported as `source_id`.
+pub fn imported_matter_id(source_id: &str) -> String {
+    format!(
+        "PM{}",
+        hex::encode(imported("matter", source_id).1).to_uppercase()
+    )
+}
+
+/// The id of the dispute imported into the committee's store as `source_id`.
+pub fn imported_dispute_id(source_id: &str) -> String {
+    let short = imported("dispute", source_id).1;
+    format!(
+        "{}-D{}",
+        oneledger_domain::Agency::PoliticalLegal.id_namespace(),
+        hex::encode(short).to_uppercase()
+    )
+}
 
 /// Most rows in one import request; the client sends a file in batches.
 pub const MAX_ROWS_PER_REQUEST: usize = 500;
@@ -77,11 +108,13 @@ pub fn refusal(step: Option<&'static str>, e: ServiceError) -> ImportError {
 fn row_field(domain: &str, step: Option<&'static str>) -> String {
     match domain {
         "to" | "responsible_unit" => "responsible_unit_id",
+        "to_unit" => "to_unit_id",
         "territorial_unit" => "territorial_unit_id",
         "territory" => "territory_unit_id",
         "respondent" => "respondent_unit_id",
         "due_on" => "resolution_due_on",
-        "title" | "category" | "collective_size" | "petitioners" | "summary" => domain,
+        "title" | "category" | "collective_size" | "petitioners" | "summary" | "requirements"
+        | "reason" => domain,
         _ => step.unwrap_or(domain),
     }
     .to_owned()

@@ -10,6 +10,7 @@
 //! - [`disputes`]: disputes on the wire, shared by two agencies;
 //! - [`public_security`]: public security's service;
 //! - [`political_legal`]: the political-legal committee's service;
+//! - [`order_import`]: a district's existing supervision ledger, each order about an item imported before;
 //! - [`proposals`]: the deadline watch's records and supervision proposals, issued or dismissed by a person;
 //! - [`watcher`]: the deadline watcher, one per district, reading the ledger;
 //! - [`items`]: whether the items a command names exist where they are kept;
@@ -33,6 +34,7 @@ pub mod feed;
 pub mod import;
 pub mod items;
 pub mod joiner;
+pub mod order_import;
 pub mod petition;
 pub mod pii;
 pub mod political_legal;

@@ -47,7 +47,7 @@ pub const LINK_STREAM: &str = streams::LINK;
 #[derive(Debug, Clone)]
 pub struct PoliticalLegalService {
     disputes: Disputes,
-    items: ItemLookup,
+    pub(crate) items: ItemLookup,
     joint: Repository<JointHandling>,
     pub(crate) orders: Repository<SupervisionOrder>,
     /// Every item's deadline watch: thresholds passed, supervision proposals.
@@ -510,6 +510,16 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let caller = self.writer(&request)?;
         Ok(Response::new(
             self.disputes.import(&caller, request.get_ref()).await?,
+        ))
+    }
+
+    async fn import_orders(
+        &self,
+        request: Request<pb::ImportOrdersRequest>,
+    ) -> Result<Response<pb::ImportOrdersResponse>, Status> {
+        let caller = self.writer(&request)?;
+        Ok(Response::new(
+            PoliticalLegalService::import_orders(self, &caller, request.get_ref()).await?,
         ))
     }
 

@@ -21,7 +21,7 @@ use super::PetitionService;
 use super::intake::asked;
 use crate::auth::Caller;
 use crate::error::ServiceError;
-use crate::import::{check_batch, refusal, step_on};
+use crate::import::{check_batch, imported_matter_id, refusal, step_on};
 use crate::pii::query_code_digest;
 use crate::repo::{Imported, ImportedStep, command_digest, derived_request_id};
 
@@ -65,7 +65,7 @@ impl PetitionService {
         // The record's identity is its source id, never the line it stands on or the file it is in.
         let request_id = derived_request_id(format!("import:{source_id}").as_bytes(), b"matter");
         let seed = Sha256::digest(request_id.as_bytes());
-        let matter_id = format!("PM{}", hex::encode(&seed[..10]).to_uppercase());
+        let matter_id = imported_matter_id(&source_id);
         result.matter_id = matter_id.clone();
         let steps = match self.steps(caller, row, &matter_id, &seed, dry_run).await {
             Ok(steps) => steps,
