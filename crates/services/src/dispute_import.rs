@@ -15,7 +15,7 @@ use prost::Message as _;
 use crate::auth::Caller;
 use crate::disputes::Disputes;
 use crate::error::ServiceError;
-use crate::import::{check_batch, imported, imported_dispute_id, refusal, step_on};
+use crate::import::{check_batch, imported, imported_dispute_id, refusal, step_on, taken};
 use crate::repo::{Imported, ImportedStep, command_digest};
 
 /// A row's step and the field of the row it comes from, for errors.
@@ -158,21 +158,8 @@ fn steps(
         ),
         ("verified_on", on("verified_on", &row.verified_on)?),
     ];
-    let mut gap: Option<&'static str> = None;
-    for (field, at) in dated {
-        let Some(at) = at else {
-            // A low risk is not warned of: the warning's absence is no gap.
-            if field != "warned_on" {
-                gap = gap.or(Some(field));
-            }
-            continue;
-        };
-        if let Some(missing) = gap {
-            return Err((
-                Some(field),
-                ServiceError::invalid(field, format!("given, but {missing} is empty")),
-            ));
-        }
+    // A low risk is not warned of: the warning's absence is no gap.
+    for (field, at) in taken(&dated, &["warned_on"])? {
         let (by, action) = match field {
             "assessed_on" => (
                 committee.clone(),

@@ -56,6 +56,36 @@ pub fn step_on(field: &'static str, raw: &str) -> Result<Option<DateTime<Utc>>, 
     }
 }
 
+/// A refusal of a row: the row's field it points at, if any, and why.
+pub type RowRefusal = (Option<&'static str>, ServiceError);
+
+/// The steps a row took, in order: each dated field with its instant, the empty ones left out. A step
+/// happens only if the one before it did, so a date after an empty one is refused as a gap, naming both;
+/// the fields in `may_skip` (a step a matter may go without, like the notice of receipt) make no gap.
+pub fn taken(
+    dated: &[(&'static str, Option<DateTime<Utc>>)],
+    may_skip: &[&str],
+) -> Result<Vec<(&'static str, DateTime<Utc>)>, RowRefusal> {
+    let mut gap: Option<&'static str> = None;
+    let mut out = Vec::new();
+    for (field, at) in dated {
+        let Some(at) = at else {
+            if !may_skip.contains(field) {
+                gap = gap.or(Some(field));
+            }
+            continue;
+        };
+        if let Some(missing) = gap {
+            return Err((
+                Some(field),
+                ServiceError::invalid(*field, format!("given, but {missing} is empty")),
+            ));
+        }
+        out.push((*field, *at));
+    }
+    Ok(out)
+}
+
 /// Checks a request's file hash and its number of rows.
 pub fn check_batch(sha: &str, rows: usize) -> Result<(), ServiceError> {
     if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -14,7 +14,7 @@ use prost::Message as _;
 use crate::auth::Caller;
 use crate::error::ServiceError;
 use crate::import::{
-    check_batch, imported, imported_dispute_id, imported_matter_id, refusal, step_on,
+    check_batch, imported, imported_dispute_id, imported_matter_id, refusal, step_on, taken,
 };
 use crate::political_legal::PoliticalLegalService;
 use crate::repo::{Imported, ImportedStep, command_digest};
@@ -205,18 +205,7 @@ fn order_steps(
         ("feedback_on", on("feedback_on", &row.feedback_on)?),
         ("closed_on", on("closed_on", &row.closed_on)?),
     ];
-    let mut gap: Option<&'static str> = None;
-    for (field, at) in dated {
-        let Some(at) = at else {
-            gap = gap.or(Some(field));
-            continue;
-        };
-        if let Some(missing) = gap {
-            return Err((
-                Some(field),
-                ServiceError::invalid(field, format!("given, but {missing} is empty")),
-            ));
-        }
+    for (field, at) in taken(&dated, &[])? {
         let (unit, action) = match field {
             "acknowledged_on" => (to_unit.clone(), OrderAction::Acknowledge),
             "feedback_on" => (

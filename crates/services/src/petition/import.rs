@@ -21,7 +21,7 @@ use super::PetitionService;
 use super::intake::asked;
 use crate::auth::Caller;
 use crate::error::ServiceError;
-use crate::import::{check_batch, imported_matter_id, refusal, step_on};
+use crate::import::{check_batch, imported_matter_id, refusal, step_on, taken};
 use crate::pii::query_code_digest;
 use crate::repo::{Imported, ImportedStep, command_digest, derived_request_id};
 
@@ -195,21 +195,8 @@ impl PetitionService {
             ("opinion_on", on("opinion_on", &row.opinion_on)?),
             ("delivered_on", on("delivered_on", &row.delivered_on)?),
         ];
-        let mut gap: Option<&'static str> = None;
-        for (field, at) in dated {
-            let Some(at) = at else {
-                // The notice may be missing where acceptance follows: the ledger shows it overdue.
-                if field != "notice_sent_on" {
-                    gap = gap.or(Some(field));
-                }
-                continue;
-            };
-            if let Some(missing) = gap {
-                return Err((
-                    Some(field),
-                    ServiceError::invalid(field, format!("given, but {missing} is empty")),
-                ));
-            }
+        // The notice may be missing where acceptance follows: the ledger shows it overdue.
+        for (field, at) in taken(&dated, &["notice_sent_on"])? {
             let Some(to) = responsible.clone() else {
                 return Err((
                     Some("responsible_unit_id"),
