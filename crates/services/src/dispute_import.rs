@@ -159,7 +159,7 @@ fn steps(
         ("verified_on", on("verified_on", &row.verified_on)?),
     ];
     // A low risk is not warned of: the warning's absence is no gap.
-    for (field, at) in taken(&dated, &["warned_on"])? {
+    for (field, at) in taken(("reported_on", reported), &dated, &["warned_on"])? {
         let (by, action) = match field {
             "assessed_on" => (
                 committee.clone(),

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use oneledger_domain::DomainError;
+use oneledger_domain::clock::legal_date;
 use oneledger_proto::common::v1::ImportError;
 
 use crate::error::ServiceError;
@@ -59,14 +60,18 @@ pub fn step_on(field: &'static str, raw: &str) -> Result<Option<DateTime<Utc>>, 
 /// A refusal of a row: the row's field it points at, if any, and why.
 pub type RowRefusal = (Option<&'static str>, ServiceError);
 
-/// The steps a row took, in order: each dated field with its instant, the empty ones left out. A step
-/// happens only if the one before it did, so a date after an empty one is refused as a gap, naming both;
-/// the fields in `may_skip` (a step a matter may go without, like the notice of receipt) make no gap.
+/// The steps a row took after its first (`first`, always taken), in order: each dated field with its
+/// instant, the empty ones left out. A step happens only if the one before it did, so a date after an
+/// empty one is refused as a gap, naming both, and never before the step it follows, so a date earlier
+/// than the last one taken is refused, naming both; the fields in `may_skip` (a step a matter may go
+/// without, like the notice of receipt) make no gap.
 pub fn taken(
+    first: (&'static str, DateTime<Utc>),
     dated: &[(&'static str, Option<DateTime<Utc>>)],
     may_skip: &[&str],
 ) -> Result<Vec<(&'static str, DateTime<Utc>)>, RowRefusal> {
     let mut gap: Option<&'static str> = None;
+    let mut last = first;
     let mut out = Vec::new();
     for (field, at) in dated {
         let Some(at) = at else {
@@ -81,6 +86,17 @@ pub fn taken(
                 ServiceError::invalid(*field, format!("given, but {missing} is empty")),
             ));
         }
+        if *at < last.1 {
+            let (day, before) = (legal_date(*at), legal_date(last.1));
+            return Err((
+                Some(field),
+                ServiceError::invalid(
+                    *field,
+                    format!("{day} is before {} ({before}), the step it follows", last.0),
+                ),
+            ));
+        }
+        last = (field, *at);
         out.push((*field, *at));
     }
     Ok(out)
@@ -148,4 +164,53 @@ fn row_field(domain: &str, step: Option<&'static str>) -> String {
         _ => step.unwrap_or(domain),
     }
     .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(raw: &str) -> Option<DateTime<Utc>> {
+        step_on("any", raw).unwrap()
+    }
+
+    #[test]
+    fn steps_in_order_are_taken_and_the_empty_skippable_one_left_out() {
+        // Given a row assessed, not warned, assigned after it
+        let first = ("reported_on", day("2026-03-02").unwrap());
+        let dated = [
+            ("assessed_on", day("2026-03-02")),
+            ("warned_on", None),
+            ("assigned_on", day("2026-03-05")),
+        ];
+        // When its steps are read
+        let steps = taken(first, &dated, &["warned_on"]).unwrap();
+        // Then both dated steps are taken, in order
+        let fields: Vec<_> = steps.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, ["assessed_on", "assigned_on"]);
+    }
+
+    #[test]
+    fn a_date_after_an_empty_step_is_a_gap_naming_both() {
+        let first = ("reported_on", day("2026-03-02").unwrap());
+        let dated = [("assessed_on", None), ("assigned_on", day("2026-03-05"))];
+        let (field, e) = taken(first, &dated, &[]).unwrap_err();
+        assert_eq!(field, Some("assigned_on"));
+        assert!(e.to_string().contains("assessed_on is empty"), "{e}");
+    }
+
+    #[test]
+    fn a_step_dated_before_the_one_it_follows_is_refused_naming_both_dates() {
+        // Given a row assigned three days before it was reported
+        let first = ("reported_on", day("2026-03-05").unwrap());
+        let dated = [("assessed_on", day("2026-03-02"))];
+        // When its steps are read, the later field is refused with both dates
+        let (field, e) = taken(first, &dated, &[]).unwrap_err();
+        assert_eq!(field, Some("assessed_on"));
+        let message = e.to_string();
+        assert!(
+            message.contains("2026-03-02 is before reported_on (2026-03-05)"),
+            "{message}"
+        );
+    }
 }

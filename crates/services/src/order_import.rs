@@ -205,7 +205,7 @@ fn order_steps(
         ("feedback_on", on("feedback_on", &row.feedback_on)?),
         ("closed_on", on("closed_on", &row.closed_on)?),
     ];
-    for (field, at) in taken(&dated, &[])? {
+    for (field, at) in taken(("issued_on", issued), &dated, &[])? {
         let (unit, action) = match field {
             "acknowledged_on" => (to_unit.clone(), OrderAction::Acknowledge),
             "feedback_on" => (

@@ -196,7 +196,7 @@ impl PetitionService {
             ("delivered_on", on("delivered_on", &row.delivered_on)?),
         ];
         // The notice may be missing where acceptance follows: the ledger shows it overdue.
-        for (field, at) in taken(&dated, &["notice_sent_on"])? {
+        for (field, at) in taken(("registered_on", registered), &dated, &["notice_sent_on"])? {
             let Some(to) = responsible.clone() else {
                 return Err((
                     Some("responsible_unit_id"),
