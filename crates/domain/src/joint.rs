@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{Aggregate, Command, DomainEvent, Rules};
 use crate::clock::legal_date;
-use crate::directory::UnitRequirement;
+use crate::directory::{UnitKind, UnitRequirement};
 use crate::error::DomainError;
 use crate::ids::{ItemRef, JointHandlingId, UnitId, id_field, text};
 use crate::rule::Rule;
@@ -33,6 +33,25 @@ pub enum CoHandlerRole {
     MediationBody,
     /// Another department.
     Department,
+}
+
+impl CoHandlerRole {
+    /// The part a unit of `kind` takes when a record names the unit without its part (an imported
+    /// ledger's 协同单位): a station as the police station, a sub-district or town as the territorial
+    /// unit, any other body as a department.
+    pub fn of_kind(kind: UnitKind) -> Self {
+        match kind {
+            UnitKind::PoliceStation => Self::PoliceStation,
+            UnitKind::JudicialOffice => Self::JudicialOffice,
+            UnitKind::PeopleTribunal => Self::PeoplesTribunal,
+            UnitKind::ProcuratorateOffice => Self::ProcuratorateOffice,
+            UnitKind::MediationBody => Self::MediationBody,
+            UnitKind::Subdistrict | UnitKind::Town | UnitKind::DevelopmentZone => {
+                Self::TerritorialUnit
+            }
+            _ => Self::Department,
+        }
+    }
 }
 
 /// A task of the joint handling.
@@ -294,8 +313,12 @@ impl JointHandling {
                 format!("{doer} is not part of this joint handling"),
             ));
         }
-        if due_on <= legal_date(at) {
-            return Err(DomainError::invalid("due_on", "must be after today"));
+        let set_on = legal_date(at);
+        if due_on <= set_on {
+            return Err(DomainError::invalid(
+                "due_on",
+                format!("{due_on} must be after the day the task is set ({set_on})"),
+            ));
         }
         Ok(JointEvent::TaskAdded {
             at,

@@ -49,9 +49,10 @@ pub enum Command {
     PetitionStatus(PetitionStatusArgs),
     /// Print a signed bearer token for local use.
     Token(TokenArgs),
-    /// Import a district's existing petition ledger (信访事项台账) or dispute ledger (矛盾纠纷台账) with its
-    /// real dates: CSV or XLSX with the template's Chinese headers (docs/import/petition-matters.csv,
-    /// docs/import/disputes.csv). The whole file is checked first; a file with errors writes nothing.
+    /// Import a district's existing petition ledger (信访事项台账), dispute ledger (矛盾纠纷台账),
+    /// supervision ledger (督办台账) or joint-handling ledger (联合处置台账) with its real dates: CSV or
+    /// XLSX with the template's Chinese headers (docs/import/*.csv). The whole file is checked first; a
+    /// file with errors writes nothing.
     Import(ImportArgs),
 }
 

@@ -127,7 +127,7 @@ pub(crate) struct RowError {
 }
 
 /// Runs the import: a dispute ledger when its header has 排查日期, a supervision ledger when it has
-/// 督办事项来源编号, a petition ledger otherwise.
+/// 督办事项来源编号, a joint-handling ledger when it has 处置事项来源编号, a petition ledger otherwise.
 pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
@@ -142,6 +142,12 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     }
     if sheet.header.iter().any(|h| h.trim() == "督办事项来源编号") {
         return crate::import_committee::run::<crate::import_committee::OrderLedger>(
+            &args, &keys, &sha, &sheet,
+        )
+        .await;
+    }
+    if sheet.header.iter().any(|h| h.trim() == "处置事项来源编号") {
+        return crate::import_committee::run::<crate::import_joint::JointLedger>(
             &args, &keys, &sha, &sheet,
         )
         .await;
@@ -446,26 +452,14 @@ fn matter(
         let (Some(column), Some(value)) = (column, cells.get(i)) else {
             continue;
         };
-        let value = value.trim();
         let header = COLUMNS
             .iter()
             .find(|(_, c)| c == column)
             .map_or("", |(h, _)| *h);
-        let bad = |message: String| RowError {
-            row: line,
-            column: header.to_owned(),
-            rule: String::new(),
-            message,
-        };
-        let unit = || -> Result<String, RowError> {
-            match value {
-                "" => Ok(String::new()),
-                v => units
-                    .get(v)
-                    .cloned()
-                    .ok_or_else(|| bad(format!("{v:?} is no unit of the district's directory"))),
-            }
-        };
+        let cell = Cell::new(line, header, value);
+        let value = cell.value;
+        let bad = |message| cell.bad(message);
+        let unit = || cell.unit(units);
         match column {
             Column::SourceRowId => m.source_row_id = value.to_owned(),
             Column::RegisteredOn => m.registered_on = value.to_owned(),
@@ -476,14 +470,7 @@ fn matter(
             Column::Name => petitioner.name = value.to_owned(),
             Column::IdNumber => petitioner.id_number = value.to_owned(),
             Column::Phone => petitioner.phone = value.to_owned(),
-            Column::CollectiveSize => {
-                m.collective_size = match value {
-                    "" => 1,
-                    v => v
-                        .parse()
-                        .map_err(|_| bad(format!("{v:?} is not a number of people")))?,
-                }
-            }
+            Column::CollectiveSize => m.collective_size = cell.people()?,
             Column::Territory => m.territory_unit_id = unit()?,
             Column::Respondent => m.respondent_unit_id = unit()?,
             Column::AssignedOn => m.assigned_on = value.to_owned(),
@@ -531,6 +518,64 @@ const OUTCOMES: &[(&str, i32)] = &[
     ("解释说明", pb::Outcome::Explained as i32),
     ("不予支持", pb::Outcome::NotSupported as i32),
 ];
+
+/// One cell of a row as the import reads it: its line and header name its errors.
+pub(crate) struct Cell<'a> {
+    line: u32,
+    header: &'a str,
+    /// Its text, trimmed.
+    pub(crate) value: &'a str,
+}
+
+impl<'a> Cell<'a> {
+    pub(crate) fn new(line: u32, header: &'a str, value: &'a str) -> Self {
+        Cell {
+            line,
+            header,
+            value: value.trim(),
+        }
+    }
+
+    /// An error of this cell.
+    pub(crate) fn bad(&self, message: String) -> RowError {
+        RowError {
+            row: self.line,
+            column: self.header.to_owned(),
+            rule: String::new(),
+            message,
+        }
+    }
+
+    /// The id of the unit named `name` (or by its id) in this cell, which the directory must know.
+    pub(crate) fn unit_named(
+        &self,
+        name: &str,
+        units: &HashMap<String, String>,
+    ) -> Result<String, RowError> {
+        units
+            .get(name)
+            .cloned()
+            .ok_or_else(|| self.bad(format!("{name:?} is no unit of the district's directory")))
+    }
+
+    /// The id of the unit the cell names; empty when it names none.
+    pub(crate) fn unit(&self, units: &HashMap<String, String>) -> Result<String, RowError> {
+        match self.value {
+            "" => Ok(String::new()),
+            name => self.unit_named(name, units),
+        }
+    }
+
+    /// A number of people; one when empty.
+    pub(crate) fn people(&self) -> Result<u32, RowError> {
+        match self.value {
+            "" => Ok(1),
+            v => v
+                .parse()
+                .map_err(|_| self.bad(format!("{v:?} is not a number of people"))),
+        }
+    }
+}
 
 pub(crate) fn label(value: &str, labels: &[(&str, i32)]) -> Result<i32, String> {
     labels

@@ -17,7 +17,7 @@ use tonic::transport::Channel;
 
 use crate::config::ImportArgs;
 use crate::demo::{connect, demo_token};
-use crate::import::{RowError, Sheet, Target, check_then_import, label, unit_ids};
+use crate::import::{Cell, RowError, Sheet, Target, check_then_import, label, unit_ids};
 
 /// One of the committee's ledgers: its columns, its rows, its import call.
 pub(crate) trait Ledger {
@@ -47,6 +47,35 @@ pub(crate) trait Ledger {
     fn results(answer: &Self::Answer) -> Vec<(u32, &[ImportError], bool, bool)>;
 }
 
+/// A committee ledger's import call and its rows' outcomes: the same for each import RPC but for its
+/// request type and method.
+macro_rules! import_calls {
+    ($request:ident, $method:ident) => {
+        async fn send(
+            client: &mut PoliticalLegalServiceClient<Channel>,
+            request: tonic::Request<(String, bool, Vec<Self::Row>)>,
+        ) -> Result<Self::Answer, tonic::Status> {
+            let (metadata, extensions, (file_sha256, dry_run, rows)) = request.into_parts();
+            let request = pb::$request {
+                file_sha256,
+                dry_run,
+                rows,
+            };
+            let request = tonic::Request::from_parts(metadata, extensions, request);
+            Ok(client.$method(request).await?.into_inner())
+        }
+
+        fn results(answer: &Self::Answer) -> Vec<(u32, &[ImportError], bool, bool)> {
+            answer
+                .rows
+                .iter()
+                .map(|r| (r.row, r.errors.as_slice(), r.written, r.already_imported))
+                .collect()
+        }
+    };
+}
+pub(crate) use import_calls;
+
 /// A dispute ledger.
 pub(crate) struct DisputeLedger;
 /// A supervision ledger.
@@ -74,27 +103,7 @@ impl Ledger for DisputeLedger {
         dispute_row(line, cells, fields, units)
     }
 
-    async fn send(
-        client: &mut PoliticalLegalServiceClient<Channel>,
-        request: tonic::Request<(String, bool, Vec<Self::Row>)>,
-    ) -> Result<Self::Answer, tonic::Status> {
-        let (metadata, extensions, (file_sha256, dry_run, rows)) = request.into_parts();
-        let request = pb::ImportDisputesRequest {
-            file_sha256,
-            dry_run,
-            rows,
-        };
-        let request = tonic::Request::from_parts(metadata, extensions, request);
-        Ok(client.import_disputes(request).await?.into_inner())
-    }
-
-    fn results(answer: &Self::Answer) -> Vec<(u32, &[ImportError], bool, bool)> {
-        answer
-            .rows
-            .iter()
-            .map(|r| (r.row, r.errors.as_slice(), r.written, r.already_imported))
-            .collect()
-    }
+    import_calls!(ImportDisputesRequest, import_disputes);
 }
 
 impl Ledger for OrderLedger {
@@ -113,27 +122,7 @@ impl Ledger for OrderLedger {
         order_row(line, cells, fields, units)
     }
 
-    async fn send(
-        client: &mut PoliticalLegalServiceClient<Channel>,
-        request: tonic::Request<(String, bool, Vec<Self::Row>)>,
-    ) -> Result<Self::Answer, tonic::Status> {
-        let (metadata, extensions, (file_sha256, dry_run, rows)) = request.into_parts();
-        let request = pb::ImportOrdersRequest {
-            file_sha256,
-            dry_run,
-            rows,
-        };
-        let request = tonic::Request::from_parts(metadata, extensions, request);
-        Ok(client.import_orders(request).await?.into_inner())
-    }
-
-    fn results(answer: &Self::Answer) -> Vec<(u32, &[ImportError], bool, bool)> {
-        answer
-            .rows
-            .iter()
-            .map(|r| (r.row, r.errors.as_slice(), r.written, r.already_imported))
-            .collect()
-    }
+    import_calls!(ImportOrdersRequest, import_orders);
 }
 
 /// Checks the whole file, then imports it if it has no error.
@@ -224,6 +213,14 @@ impl<L: Ledger> Target for Committee<L> {
         let written = results.iter().filter(|r| r.2).count();
         (written, results.iter().filter(|r| r.3).count())
     }
+}
+
+/// The header of `field` among `columns`.
+pub(crate) fn header_of(columns: &[(&'static str, &'static str)], field: &str) -> &'static str {
+    columns
+        .iter()
+        .find(|(_, f)| *f == field)
+        .map_or("", |(h, _)| *h)
 }
 
 /// Each header's field; refuses an unknown column, one named twice, or a missing required one.
@@ -345,24 +342,10 @@ fn dispute_row(
         ..Default::default()
     };
     for (field, value) in fields.iter().zip(cells) {
-        let value = value.trim();
-        let header = DISPUTE_COLUMNS
-            .iter()
-            .find(|(_, f)| f == field)
-            .map_or("", |(h, _)| *h);
-        let bad = |message: String| RowError {
-            row: line,
-            column: header.to_owned(),
-            rule: String::new(),
-            message,
-        };
-        let unit = || match value {
-            "" => Ok(String::new()),
-            v => units
-                .get(v)
-                .cloned()
-                .ok_or_else(|| bad(format!("{v:?} is no unit of the district's directory"))),
-        };
+        let cell = Cell::new(line, header_of(&DISPUTE_COLUMNS, field), value);
+        let value = cell.value;
+        let bad = |message| cell.bad(message);
+        let unit = || cell.unit(units);
         let text = value.to_owned();
         match *field {
             "source_row_id" => d.source_row_id = text,
@@ -371,14 +354,7 @@ fn dispute_row(
             "title" => d.title = text,
             "category" => d.category = text,
             "territory_unit_id" => d.territory_unit_id = unit()?,
-            "collective_size" => {
-                d.collective_size = match value {
-                    "" => 1,
-                    v => v
-                        .parse()
-                        .map_err(|_| bad(format!("{v:?} is not a number of people")))?,
-                }
-            }
+            "collective_size" => d.collective_size = cell.people()?,
             "assessed_on" => d.assessed_on = text,
             "risk_level" if !value.is_empty() => d.risk_level = label(value, RISKS).map_err(bad)?,
             "warned_on" => d.warned_on = text,
@@ -406,28 +382,16 @@ fn order_row(
         ..Default::default()
     };
     for (field, value) in fields.iter().zip(cells) {
-        let value = value.trim();
-        let header = ORDER_COLUMNS
-            .iter()
-            .find(|(_, f)| f == field)
-            .map_or("", |(h, _)| *h);
-        let bad = |message: String| RowError {
-            row: line,
-            column: header.to_owned(),
-            rule: String::new(),
-            message,
-        };
+        let cell = Cell::new(line, header_of(&ORDER_COLUMNS, field), value);
+        let value = cell.value;
+        let bad = |message| cell.bad(message);
         let text = value.to_owned();
         match *field {
             "source_row_id" => o.source_row_id = text,
             "subject_kind" => o.subject_kind = label(value, KINDS).map_err(bad)?,
             "subject_source_row_id" => o.subject_source_row_id = text,
             "issued_on" => o.issued_on = text,
-            "to_unit_id" => {
-                o.to_unit_id = units.get(value).cloned().ok_or_else(|| {
-                    bad(format!("{value:?} is no unit of the district's directory"))
-                })?
-            }
+            "to_unit_id" => o.to_unit_id = cell.unit_named(value, units)?,
             "due_on" => o.due_on = text,
             "reason" if !value.is_empty() => {
                 o.reason = REASONS

@@ -6,9 +6,8 @@
 //! - [`rebuild`]: replaying every event into a fresh ledger;
 //! - [`client`]: `ledger` and `petition-status`, a running system's reader;
 //! - [`demo`]: a realistic year loaded through the APIs;
-//! - [`import`] (and `import_committee`): a district's existing petition, dispute or
-//!   supervision ledger (CSV/XLSX) brought
-//!   in with its real dates;
+//! - [`import`] (with `import_committee` and `import_joint`): a district's existing petition, dispute,
+//!   supervision or joint-handling ledger (CSV/XLSX) brought in with its real dates;
 //! - [`demo_clock`]: `up --demo-clock`, the clock a demo year moves (never a production start's).
 
 pub mod client;
@@ -17,5 +16,6 @@ pub mod demo;
 pub mod demo_clock;
 pub mod import;
 mod import_committee;
+mod import_joint;
 pub mod rebuild;
 pub mod up;

@@ -1759,7 +1759,7 @@ async fn a_ten_thousand_row_ledger_is_checked_imported_once_with_its_dates_and_a
         "责任单位",
         "不存在的局",
         "送达日期",
-        "art. 32",
+        "2026-04-19 is before opinion_on (2026-04-20)",
         "答复日期",
         "accepted_on is empty",
         "标题",
@@ -1859,6 +1859,104 @@ async fn a_ten_thousand_row_ledger_is_checked_imported_once_with_its_dates_and_a
         ok && out.contains("0 disputes imported, 3 imported before"),
         "{out}"
     );
+    // and the petition template's matters, then the supervision and joint-handling ledgers about
+    // them and the disputes: each once, joined to its subject's entry with its units and dates
+    let template = |name: &str| {
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs/import")
+            .join(name)
+    };
+    let (ok, out) = import(d, base, &template("petition-matters.csv"), &[]).await;
+    assert!(ok && out.contains("3 matters imported"), "{out}");
+    let (ok, out) = import(d, base, &template("supervision-orders.csv"), &[]).await;
+    assert!(ok && out.contains("2 orders imported"), "{out}");
+    let joint = template("joint-handlings.csv");
+    let (ok, out) = import(d, base, &joint, &[]).await;
+    assert!(
+        ok && out.contains("2 joint handlings imported, 0 imported before"),
+        "{out}"
+    );
+    let (ok, out) = import(d, base, &joint, &[]).await;
+    assert!(
+        ok && out.contains("0 joint handlings imported, 2 imported before"),
+        "{out}"
+    );
+    let coordinator = token(
+        d,
+        "binhai.political_legal_committee",
+        vec![Role::Coordinator],
+    );
+    let entry_titled = async |title: &str| {
+        let mut ledger = LedgerServiceClient::connect(format!("http://127.0.0.1:{base}"))
+            .await
+            .unwrap();
+        for _ in 0..100 {
+            let request = ListEntriesRequest {
+                title_contains: title.into(),
+                ..Default::default()
+            };
+            let found = ledger
+                .list_entries(authorized(request, &coordinator))
+                .await
+                .unwrap()
+                .into_inner()
+                .entries;
+            if let Some(e) = found.into_iter().find(|e| {
+                e.items
+                    .iter()
+                    .any(|i| i.kind == ItemKind::JointHandling as i32)
+                    && !e.supervision_orders.is_empty()
+            }) {
+                return e;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("no entry {title} with its joint handling and order");
+    };
+    let property = entry_titled("小区物业收费争议").await;
+    for station in ["binhai.police.tanggu", "binhai.judicial.tanggu"] {
+        assert!(
+            property.co_handling_unit_ids.iter().any(|u| u == station),
+            "{station}: {property:?}"
+        );
+    }
+    let lift = entry_titled("小区电梯长期停运").await;
+    assert!(
+        lift.co_handling_unit_ids
+            .iter()
+            .any(|u| u == "binhai.tanggu_subdistrict"),
+        "{lift:?}"
+    );
+    // and a bad joint-handling row of each kind is named by its column, and writes nothing
+    let bad = d.join("bad-joint.csv");
+    std::fs::write(
+        &bad,
+        "来源编号,处置事项类型,处置事项来源编号,启动日期,牵头单位,协同单位,任务内容,任务单位,任务期限,任务完成日期,化解报告日期,办结日期\n\
+         LH-B1,矛盾纠纷,MD-NONE,2026-10-15,滨海新区塘沽街道办事处,塘沽派出所,,,,,,\n\
+         LH-B2,矛盾纠纷,MD-2026-0001,2026-04-10,滨海新区新港街道办事处,不存在的所,,,,,,\n\
+         LH-B3,矛盾纠纷,MD-2026-0001,2026-04-10,滨海新区新港街道办事处,新港派出所,调解,新港派出所,2026-04-09,,,\n\
+         LH-B4,矛盾纠纷,MD-2026-0001,2026-04-10,滨海新区新港街道办事处,新港派出所,调解,新港派出所,2026-04-20,2026-04-08,,\n\
+         LH-B5,矛盾纠纷,MD-2026-0001,2026-04-10,滨海新区新港街道办事处,新港派出所,,,,,,2026-04-30\n\
+         LH-G1,矛盾纠纷,MD-2026-0001,2026-04-10,滨海新区新港街道办事处,新港派出所,,,,,,\n",
+    )
+    .unwrap();
+    let (ok, out) = import(d, base, &bad, &[]).await;
+    assert!(!ok, "{out}");
+    for expected in [
+        "处置事项来源编号",
+        "MD-NONE",
+        "协同单位",
+        "不存在的所",
+        "任务期限",
+        "2026-04-09 must be after the day the task is set (2026-04-10)",
+        "任务完成日期",
+        "2026-04-08 is before",
+        "办结日期",
+        "reported_on is empty",
+        "nothing written",
+    ] {
+        assert!(out.contains(expected), "{expected}: {out}");
+    }
     let bad = d.join("bad-disputes.csv");
     std::fs::write(
         &bad,

@@ -15,8 +15,10 @@ use prost::Message as _;
 use crate::auth::Caller;
 use crate::disputes::Disputes;
 use crate::error::ServiceError;
-use crate::import::{check_batch, imported, imported_dispute_id, refusal, step_on, taken};
-use crate::repo::{Imported, ImportedStep, command_digest};
+use crate::import::{
+    self, RowRecord, check_batch, imported, imported_dispute_id, refusal, step_on, taken,
+};
+use crate::repo::{ImportedStep, command_digest};
 
 /// A row's step and the field of the row it comes from, for errors.
 type RowStep = (&'static str, ImportedStep<DisputeAction>);
@@ -50,7 +52,7 @@ impl Disputes {
             ..Default::default()
         };
         let fail = |mut result: pb::ImportDisputeResult, field, e| {
-            result.errors.push(refusal(field, e));
+            result.errors.push(refusal(field, e, &[]));
             result
         };
         let source_id = match required("source_row_id", &row.source_row_id, MAX_ITEM_ID_CHARS) {
@@ -64,40 +66,23 @@ impl Disputes {
             Ok(steps) => steps,
             Err((field, e)) => return Ok(fail(result, field, e)),
         };
-        let fields: Vec<&'static str> = steps.iter().map(|(f, _)| *f).collect();
-        let steps = steps.into_iter().map(|(_, s)| s).collect();
-        let digest = command_digest(
-            "ImportDispute",
-            &[&pb::ImportedDispute {
-                row: 0,
-                ..row.clone()
-            }
-            .encode_to_vec()],
-        );
-        let origin = format!("import sha256:{sha} row {} id {source_id}", row.row);
-        let role = caller.acting_role(policy::roles(Step::ImportRecords));
-        match self
-            .repo()
-            .import(
-                &dispute_id,
-                steps,
-                role,
-                request_id,
-                &digest,
-                &origin,
-                dry_run,
-            )
-            .await
-        {
-            Ok(Imported::Written(_)) => result.written = true,
-            Ok(Imported::AlreadyImported(_)) => result.already_imported = true,
-            Ok(Imported::Checked(_)) => {}
-            Err((_, ServiceError::Unavailable(e))) => return Err(ServiceError::Unavailable(e)),
-            Err((step, e)) => {
-                let field = step.and_then(|i| fields.get(i).copied());
-                return Ok(fail(result, field, e));
-            }
-        }
+        let line = pb::ImportedDispute {
+            row: 0,
+            ..row.clone()
+        };
+        let digest = command_digest("ImportDispute", &[&line.encode_to_vec()]);
+        let record = RowRecord {
+            line: row.row,
+            source_id: &source_id,
+            sha,
+            id: &dispute_id,
+            request_id,
+            digest: &digest,
+            steps,
+        };
+        let outcome = import::record(self.repo(), caller, record, dry_run, &[]).await?;
+        let r = &mut result;
+        outcome.apply(&mut r.written, &mut r.already_imported, &mut r.errors);
         Ok(result)
     }
 }

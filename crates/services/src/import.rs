@@ -6,8 +6,12 @@ use oneledger_domain::DomainError;
 use oneledger_domain::clock::legal_date;
 use oneledger_proto::common::v1::ImportError;
 
+use oneledger_domain::aggregate::Aggregate;
+use oneledger_domain::policy::{self, Step};
+
+use crate::auth::Caller;
 use crate::error::ServiceError;
-use crate::repo::derived_request_id;
+use crate::repo::{Imported, ImportedStep, Repository, derived_request_id};
 
 /// The request id of the imported record `source_id` of kind `label` (`matter`, `dispute`, `order`),
 /// and the hash its item id is made from: the same on every import, so an imported item's id is known
@@ -116,9 +120,10 @@ pub fn check_batch(sha: &str, rows: usize) -> Result<(), ServiceError> {
     Ok(())
 }
 
-/// A refusal as a row's error: the field of the step refused (`step`), or the one the refusal names,
+/// A refusal as a row's error: the field of the step refused (`step`), or the one the refusal names
+/// (a domain field the import's `names` give the row's name of, else the one every import shares),
 /// the rule, the reason.
-pub fn refusal(step: Option<&'static str>, e: ServiceError) -> ImportError {
+pub fn refusal(step: Option<&'static str>, e: ServiceError, names: FieldNames) -> ImportError {
     let (field, rule, message) = match e {
         ServiceError::Domain(DomainError::Refused {
             rule,
@@ -134,7 +139,9 @@ pub fn refusal(step: Option<&'static str>, e: ServiceError) -> ImportError {
             },
         ),
         ServiceError::Domain(DomainError::Invalid { field, reason }) => {
-            (row_field(field, step), String::new(), reason)
+            let named = names.iter().find(|(domain, _)| *domain == field);
+            let field = named.map_or_else(|| row_field(field, step), |(_, row)| (*row).to_owned());
+            (field, String::new(), reason)
         }
         ServiceError::Invalid { field, reason } => (field, String::new(), reason),
         other => (
@@ -148,6 +155,97 @@ pub fn refusal(step: Option<&'static str>, e: ServiceError) -> ImportError {
         rule,
         message,
     }
+}
+
+/// An import's own names of the domain's fields: (domain field, row field).
+pub type FieldNames = &'static [(&'static str, &'static str)];
+
+/// A row's record, as every import writes it.
+pub struct RowRecord<'a, Action> {
+    /// The row's line in the file, for its events' origin.
+    pub line: u32,
+    /// The row's own id in its ledger (来源编号), for its events' origin.
+    pub source_id: &'a str,
+    /// The file's SHA-256, for its events' origin.
+    pub sha: &'a str,
+    /// The id of the item it records.
+    pub id: &'a str,
+    /// The request id its 来源编号 derives ([`imported`]).
+    pub request_id: uuid::Uuid,
+    /// The digest of the row's content without its line, bound to the request id.
+    pub digest: &'a [u8],
+    /// Its steps in order, each with the row's field it comes from.
+    pub steps: Vec<(&'static str, ImportedStep<Action>)>,
+}
+
+/// What became of a row.
+pub enum RowOutcome {
+    /// This call recorded it.
+    Written,
+    /// An earlier import recorded it.
+    AlreadyImported,
+    /// A dry run found nothing wrong with it.
+    Checked,
+    /// Refused, as the row's error.
+    Refused(ImportError),
+}
+
+impl RowOutcome {
+    /// Sets a row result's flags and errors; true when the row is recorded (now or before).
+    pub fn apply(
+        self,
+        written: &mut bool,
+        before: &mut bool,
+        errors: &mut Vec<ImportError>,
+    ) -> bool {
+        match self {
+            RowOutcome::Written => *written = true,
+            RowOutcome::AlreadyImported => *before = true,
+            RowOutcome::Checked => {}
+            RowOutcome::Refused(error) => errors.push(error),
+        }
+        *written || *before
+    }
+}
+
+/// Records a row in `repo` (on a dry run decides it and writes nothing), its events stamped with its
+/// origin, acting in the importer's role. Only a store that cannot be reached fails the call (retry
+/// it: rows recorded before are not recorded twice); any other refusal is the row's error.
+pub async fn record<A: Aggregate>(
+    repo: &Repository<A>,
+    caller: &Caller,
+    row: RowRecord<'_, A::Action>,
+    dry_run: bool,
+    names: FieldNames,
+) -> Result<RowOutcome, ServiceError> {
+    let fields: Vec<&'static str> = row.steps.iter().map(|(f, _)| *f).collect();
+    let steps = row.steps.into_iter().map(|(_, s)| s).collect();
+    let origin = format!(
+        "import sha256:{} row {} id {}",
+        row.sha, row.line, row.source_id
+    );
+    let role = caller.acting_role(policy::roles(Step::ImportRecords));
+    let imported = repo
+        .import(
+            row.id,
+            steps,
+            role,
+            row.request_id,
+            row.digest,
+            &origin,
+            dry_run,
+        )
+        .await;
+    Ok(match imported {
+        Ok(Imported::Written(_)) => RowOutcome::Written,
+        Ok(Imported::AlreadyImported(_)) => RowOutcome::AlreadyImported,
+        Ok(Imported::Checked(_)) => RowOutcome::Checked,
+        Err((_, ServiceError::Unavailable(e))) => return Err(ServiceError::Unavailable(e)),
+        Err((step, e)) => {
+            let field = step.and_then(|i| fields.get(i).copied());
+            RowOutcome::Refused(refusal(field, e, names))
+        }
+    })
 }
 
 /// The row's field a domain field stands for, else the refused step's own.

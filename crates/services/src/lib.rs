@@ -34,6 +34,7 @@ pub mod feed;
 pub mod import;
 pub mod items;
 pub mod joiner;
+pub mod joint_import;
 pub mod order_import;
 pub mod petition;
 pub mod pii;

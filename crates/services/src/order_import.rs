@@ -14,10 +14,14 @@ use prost::Message as _;
 use crate::auth::Caller;
 use crate::error::ServiceError;
 use crate::import::{
-    check_batch, imported, imported_dispute_id, imported_matter_id, refusal, step_on, taken,
+    self, FieldNames, RowRecord, check_batch, imported, imported_dispute_id, imported_matter_id,
+    refusal, step_on, taken,
 };
 use crate::political_legal::PoliticalLegalService;
-use crate::repo::{Imported, ImportedStep, command_digest};
+use crate::repo::{ImportedStep, command_digest};
+
+/// An order's due date is its own field, not a dispute's resolution date.
+const NAMES: FieldNames = &[("due_on", "due_on")];
 
 /// A row's step and the field of the row it comes from, for errors.
 type RowStep = (&'static str, ImportedStep<OrderAction>);
@@ -51,12 +55,7 @@ impl PoliticalLegalService {
             ..Default::default()
         };
         let fail = |mut result: pb::ImportOrderResult, field, e| {
-            let mut error = refusal(field, e);
-            // An order's due date is its own field, not a dispute's resolution date.
-            if error.field == "resolution_due_on" {
-                error.field = "due_on".into();
-            }
-            result.errors.push(error);
+            result.errors.push(refusal(field, e, NAMES));
             result
         };
         let source_id = match required("source_row_id", &row.source_row_id, MAX_ITEM_ID_CHARS) {
@@ -66,7 +65,10 @@ impl PoliticalLegalService {
         let (request_id, short) = imported("order", &source_id);
         let order_id = format!("SO{}", hex::encode(short).to_uppercase());
         result.order_id = order_id.clone();
-        let subject = match self.imported_subject(row).await {
+        let subject = match self
+            .imported_subject(row.subject_kind, &row.subject_source_row_id)
+            .await
+        {
             Ok(subject) => subject,
             Err(e) => return Ok(fail(result, Some("subject_source_row_id"), e)),
         };
@@ -74,49 +76,39 @@ impl PoliticalLegalService {
             Ok(steps) => steps,
             Err((field, e)) => return Ok(fail(result, field, e)),
         };
-        let fields: Vec<&'static str> = steps.iter().map(|(f, _)| *f).collect();
-        let steps = steps.into_iter().map(|(_, s)| s).collect();
-        let digest = command_digest(
-            "ImportOrder",
-            &[&pb::ImportedOrder {
-                row: 0,
-                ..row.clone()
-            }
-            .encode_to_vec()],
-        );
-        let origin = format!("import sha256:{sha} row {} id {source_id}", row.row);
-        let role = caller.acting_role(policy::roles(Step::ImportRecords));
-        let imported = self
-            .orders
-            .import(
-                &order_id, steps, role, request_id, &digest, &origin, dry_run,
-            )
-            .await;
-        match imported {
-            Ok(Imported::Written(_)) => result.written = true,
-            Ok(Imported::AlreadyImported(_)) => result.already_imported = true,
-            Ok(Imported::Checked(_)) => return Ok(result),
-            Err((_, ServiceError::Unavailable(e))) => return Err(ServiceError::Unavailable(e)),
-            Err((step, e)) => {
-                let field = step.and_then(|i| fields.get(i).copied());
-                return Ok(fail(result, field, e));
-            }
+        let line = pb::ImportedOrder {
+            row: 0,
+            ..row.clone()
+        };
+        let digest = command_digest("ImportOrder", &[&line.encode_to_vec()]);
+        let record = RowRecord {
+            line: row.row,
+            source_id: &source_id,
+            sha,
+            id: &order_id,
+            request_id,
+            digest: &digest,
+            steps,
+        };
+        let outcome = import::record(&self.orders, caller, record, dry_run, NAMES).await?;
+        let r = &mut result;
+        if outcome.apply(&mut r.written, &mut r.already_imported, &mut r.errors) {
+            // Joined to its subject's entry as a live order is (again on a re-import: a link made once).
+            let order = ItemRef::SupervisionOrder(SupervisionOrderId(order_id));
+            self.join_subject(caller, &subject, order, request_id, &digest)
+                .await?;
         }
-        // Joined to its subject's entry as a live order is (again on a re-import: a link made once).
-        let order = ItemRef::SupervisionOrder(SupervisionOrderId(order_id));
-        self.join_subject(caller, &subject, order, request_id, &digest)
-            .await?;
         Ok(result)
     }
 
-    /// The imported item the row names, which must exist.
-    async fn imported_subject(&self, row: &pb::ImportedOrder) -> Result<ItemRef, ServiceError> {
-        let kind: ItemKind = enum_field("subject_kind", row.subject_kind)?;
-        let source = required(
-            "subject_source_row_id",
-            &row.subject_source_row_id,
-            MAX_ITEM_ID_CHARS,
-        )?;
+    /// The imported item a row names by its kind and its own 来源编号 (`source`), which must exist.
+    pub(crate) async fn imported_subject(
+        &self,
+        kind: i32,
+        source: &str,
+    ) -> Result<ItemRef, ServiceError> {
+        let kind: ItemKind = enum_field("subject_kind", kind)?;
+        let source = required("subject_source_row_id", source, MAX_ITEM_ID_CHARS)?;
         let subject = match kind {
             ItemKind::PetitionMatter => ItemRef::new(kind, imported_matter_id(&source)),
             ItemKind::Dispute => ItemRef::new(kind, imported_dispute_id(&source)),

@@ -48,7 +48,7 @@ pub const LINK_STREAM: &str = streams::LINK;
 pub struct PoliticalLegalService {
     disputes: Disputes,
     pub(crate) items: ItemLookup,
-    joint: Repository<JointHandling>,
+    pub(crate) joint: Repository<JointHandling>,
     pub(crate) orders: Repository<SupervisionOrder>,
     /// Every item's deadline watch: thresholds passed, supervision proposals.
     pub(crate) watches: Repository<DeadlineWatch>,
@@ -253,18 +253,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let digest = command_digest("OpenJointHandling", &[&req.encode_to_vec()]);
         let request_id = request_id(&req.request_id)?;
         let id = derived_id("JH", request_id);
-        let mut co_handlers = Vec::with_capacity(req.co_handlers.len());
-        for (i, c) in req.co_handlers.iter().enumerate() {
-            let role: CoHandlerRole = enum_field(&format!("co_handlers[{i}].role"), c.role)?;
-            co_handlers.push((
-                UnitId(required(
-                    &format!("co_handlers[{i}].unit_id"),
-                    &c.unit_id,
-                    MAX_UNIT_ID_CHARS,
-                )?),
-                role,
-            ));
-        }
+        let co_handlers = co_handlers(&req.co_handlers, |_| None)?;
         let subject = item("subject", req.subject.as_ref())?;
         self.items.require("subject", &subject).await?;
         let action = JointAction::Open {
@@ -523,6 +512,16 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         ))
     }
 
+    async fn import_joint_handlings(
+        &self,
+        request: Request<pb::ImportJointHandlingsRequest>,
+    ) -> Result<Response<pb::ImportJointHandlingsResponse>, Status> {
+        let caller = self.writer(&request)?;
+        Ok(Response::new(
+            PoliticalLegalService::import_joint_handlings(self, &caller, request.get_ref()).await?,
+        ))
+    }
+
     async fn dismiss_supervision_proposal(
         &self,
         request: Request<pb::DismissSupervisionProposalRequest>,
@@ -533,4 +532,23 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
             result: Some(result),
         }))
     }
+}
+
+/// The co-handling units of a request in the domain's terms. A role left unspecified is refused unless
+/// `part_of` knows the part the unit plays (an import reads it from the unit's kind).
+pub(crate) fn co_handlers(
+    list: &[pb::CoHandler],
+    part_of: impl Fn(&UnitId) -> Option<CoHandlerRole>,
+) -> Result<Vec<(UnitId, CoHandlerRole)>, ServiceError> {
+    let mut out = Vec::with_capacity(list.len());
+    for (i, c) in list.iter().enumerate() {
+        let field = format!("co_handlers[{i}].unit_id");
+        let unit = UnitId(required(&field, &c.unit_id, MAX_UNIT_ID_CHARS)?);
+        let role = match (c.role, part_of(&unit)) {
+            (0, Some(part)) => part,
+            (role, _) => enum_field(&format!("co_handlers[{i}].role"), role)?,
+        };
+        out.push((unit, role));
+    }
+    Ok(out)
 }

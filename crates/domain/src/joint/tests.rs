@@ -153,3 +153,28 @@ fn given_an_opening_when_a_unit_appears_twice_then_the_field_is_named() {
     s = s.clone();
     assert_eq!(s, JointHandling::default());
 }
+
+#[test]
+fn given_units_named_without_their_part_then_each_takes_the_part_its_kind_plays() {
+    // Given the shipped directory's station, judicial office, sub-district and bureau
+    let directory = Rules::shipped().unwrap().directory;
+    let part = |id: &str| CoHandlerRole::of_kind(directory.get(&u(id)).unwrap().kind);
+    // Then each takes the part its kind plays in a joint handling
+    assert_eq!(part("binhai.police.tanggu"), CoHandlerRole::PoliceStation);
+    assert_eq!(
+        part("binhai.judicial.tanggu"),
+        CoHandlerRole::JudicialOffice
+    );
+    assert_eq!(
+        part("binhai.tribunal.tanggu"),
+        CoHandlerRole::PeoplesTribunal
+    );
+    assert_eq!(
+        part("binhai.tanggu_subdistrict"),
+        CoHandlerRole::TerritorialUnit
+    );
+    assert_eq!(
+        part("binhai.human_resources_bureau"),
+        CoHandlerRole::Department
+    );
+}

@@ -21,9 +21,9 @@ use super::PetitionService;
 use super::intake::asked;
 use crate::auth::Caller;
 use crate::error::ServiceError;
-use crate::import::{check_batch, imported_matter_id, refusal, step_on, taken};
+use crate::import::{self, RowRecord, check_batch, imported_matter_id, refusal, step_on, taken};
 use crate::pii::query_code_digest;
-use crate::repo::{Imported, ImportedStep, command_digest, derived_request_id};
+use crate::repo::{ImportedStep, command_digest, derived_request_id};
 
 /// A row's step and the field of the row it comes from, for errors.
 type RowStep = (&'static str, ImportedStep<MatterAction>);
@@ -60,7 +60,7 @@ impl PetitionService {
         };
         let source_id = match required("source_row_id", &row.source_row_id, MAX_ITEM_ID_CHARS) {
             Ok(id) => id,
-            Err(e) => return Ok(with_error(result, refusal(None, e.into()))),
+            Err(e) => return Ok(with_error(result, refusal(None, e.into(), &[]))),
         };
         // The record's identity is its source id, never the line it stands on or the file it is in.
         let request_id = derived_request_id(format!("import:{source_id}").as_bytes(), b"matter");
@@ -69,36 +69,25 @@ impl PetitionService {
         result.matter_id = matter_id.clone();
         let steps = match self.steps(caller, row, &matter_id, &seed, dry_run).await {
             Ok(steps) => steps,
-            Err((field, e)) => return Ok(with_error(result, refusal(field, e))),
+            Err((field, e)) => return Ok(with_error(result, refusal(field, e, &[]))),
         };
-        let fields: Vec<&'static str> = steps.iter().map(|(f, _)| *f).collect();
-        let steps = steps.into_iter().map(|(_, s)| s).collect();
-        let digest = command_digest(
-            "ImportMatter",
-            &[&pb::ImportedMatter {
-                row: 0,
-                ..row.clone()
-            }
-            .encode_to_vec()],
-        );
-        let origin = format!("import sha256:{sha} row {} id {source_id}", row.row);
-        let role = caller.acting_role(policy::roles(Step::ImportRecords));
-        match self
-            .matters
-            .import(
-                &matter_id, steps, role, request_id, &digest, &origin, dry_run,
-            )
-            .await
-        {
-            Ok(Imported::Written(_)) => result.written = true,
-            Ok(Imported::AlreadyImported(_)) => result.already_imported = true,
-            Ok(Imported::Checked(_)) => {}
-            Err((_, ServiceError::Unavailable(e))) => return Err(ServiceError::Unavailable(e)),
-            Err((step, e)) => {
-                let field = step.and_then(|i| fields.get(i).copied());
-                return Ok(with_error(result, refusal(field, e)));
-            }
-        }
+        let line = pb::ImportedMatter {
+            row: 0,
+            ..row.clone()
+        };
+        let digest = command_digest("ImportMatter", &[&line.encode_to_vec()]);
+        let record = RowRecord {
+            line: row.row,
+            source_id: &source_id,
+            sha,
+            id: &matter_id,
+            request_id,
+            digest: &digest,
+            steps,
+        };
+        let outcome = import::record(&self.matters, caller, record, dry_run, &[]).await?;
+        let r = &mut result;
+        outcome.apply(&mut r.written, &mut r.already_imported, &mut r.errors);
         Ok(result)
     }
 
