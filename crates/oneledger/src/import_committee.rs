@@ -306,8 +306,8 @@ const ORDER_COLUMNS: [(&str, &str); 13] = [
     ("备注", "note"),
 ];
 
-/// 督办事项类型 as a ledger writes it.
-const KINDS: &[(&str, i32)] = &[
+/// The kind of an imported record's subject as a ledger writes it (督办事项类型, 处置事项类型).
+pub(crate) const SUBJECT_KINDS: &[(&str, i32)] = &[
     ("信访事项", ItemKind::PetitionMatter as i32),
     ("矛盾纠纷", ItemKind::Dispute as i32),
 ];
@@ -388,7 +388,7 @@ fn order_row(
         let text = value.to_owned();
         match *field {
             "source_row_id" => o.source_row_id = text,
-            "subject_kind" => o.subject_kind = label(value, KINDS).map_err(bad)?,
+            "subject_kind" => o.subject_kind = label(value, SUBJECT_KINDS).map_err(bad)?,
             "subject_source_row_id" => o.subject_source_row_id = text,
             "issued_on" => o.issued_on = text,
             "to_unit_id" => o.to_unit_id = cell.unit_named(value, units)?,

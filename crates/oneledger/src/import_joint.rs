@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 
-use oneledger_proto::common::v1::{ImportError, ItemKind};
+use oneledger_proto::common::v1::ImportError;
 use oneledger_proto::political_legal::v1::{
     self as pb, CoHandlerRole, political_legal_service_client::PoliticalLegalServiceClient,
 };
 use tonic::transport::Channel;
 
 use crate::import::{Cell, RowError, label};
-use crate::import_committee::{Ledger, header_of, import_calls};
+use crate::import_committee::{Ledger, SUBJECT_KINDS, header_of, import_calls};
 
 /// A joint-handling ledger.
 pub(crate) struct JointLedger;
@@ -33,12 +33,6 @@ const COLUMNS: [(&str, &str); 15] = [
     ("化解情况", "resolution_summary"),
     ("办结日期", "closed_on"),
     ("备注", "note"),
-];
-
-/// 处置事项类型 as a ledger writes it.
-const KINDS: &[(&str, i32)] = &[
-    ("信访事项", ItemKind::PetitionMatter as i32),
-    ("矛盾纠纷", ItemKind::Dispute as i32),
 ];
 
 /// A co-handler's part as a ledger writes it after the unit's name, `塘沽派出所（派出所）`.
@@ -84,7 +78,7 @@ impl Ledger for JointLedger {
             let text = value.to_owned();
             match *field {
                 "source_row_id" => j.source_row_id = text,
-                "subject_kind" => j.subject_kind = label(value, KINDS).map_err(bad)?,
+                "subject_kind" => j.subject_kind = label(value, SUBJECT_KINDS).map_err(bad)?,
                 "subject_source_row_id" => j.subject_source_row_id = text,
                 "opened_on" => j.opened_on = text,
                 "lead_unit_id" => j.lead_unit_id = unit(value)?,
