@@ -26,6 +26,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // The generated code names another package by a relative path that assumes one module per
+        // package segment; `google.type` sits at the crate root instead (`type` is a keyword, so
+        // `google_type`).
+        .extern_path(".google.type", "crate::google_type")
         .compile_fds(fds)?;
     Ok(())
 }

@@ -16,8 +16,8 @@ use oneledger_domain::{
 use oneledger_projector::feed::StoreFeed;
 use oneledger_projector::{SqlLedger, projector};
 use oneledger_proto::common::v1::{ItemKind, ItemRef};
-use oneledger_proto::ledger::v1::{
-    GetEntryRequest, ListEntriesRequest, ledger_service_client::LedgerServiceClient,
+use oneledger_proto::ledger::v2::{
+    EntryFilter, GetEntryRequest, ListEntriesRequest, ledger_service_client::LedgerServiceClient,
 };
 use oneledger_proto::petition::v1 as pb;
 use oneledger_services::auth::authorized;
@@ -194,9 +194,10 @@ pub async fn run(
         keys.clone(),
         rules.clone(),
         oneledger_clock::Clock::system(),
-    );
+    )?;
     tokio::spawn(oneledger_projector::api::serve(
         api,
+        oneledger_projector::api::WebSettings::default(),
         api_listener,
         std::future::pending(),
     ));
@@ -252,7 +253,10 @@ pub async fn run(
     for i in 0..200 {
         let request = authorized(
             ListEntriesRequest {
-                unit_id: unit(i * 37),
+                filter: Some(EntryFilter {
+                    unit_id: unit(i * 37),
+                    ..Default::default()
+                }),
                 page_size: 50,
                 ..Default::default()
             },

@@ -208,6 +208,9 @@ pub struct UpArgs {
     /// next three ports.
     #[arg(long, env = "ONELEDGER_LISTEN", default_value = "127.0.0.1:50050")]
     pub listen: SocketAddr,
+    /// What browsers of other origins may do on the ledger's port.
+    #[command(flatten)]
+    pub web: WebArgs,
     /// The district: lowercase letters, digits and `_`.
     #[arg(long, env = "ONELEDGER_DISTRICT", default_value = "binhai")]
     pub district: String,
@@ -310,6 +313,9 @@ pub struct ProjectArgs {
     /// Address of the ledger API.
     #[arg(long, env = "ONELEDGER_LISTEN", default_value = "127.0.0.1:50050")]
     pub listen: SocketAddr,
+    /// What browsers of other origins may do on the ledger's port.
+    #[command(flatten)]
+    pub web: WebArgs,
     /// Stream replicas, should the projector be first to create a stream: 1 on a single server, 3 on a
     /// cluster.
     #[arg(long, env = "ONELEDGER_STREAM_REPLICAS", default_value_t = 1)]
@@ -356,16 +362,10 @@ pub enum LedgerCommand {
         /// Who asks, and where.
         #[command(flatten)]
         client: ClientArgs,
-        /// Only this unit's ledger.
-        #[arg(long, default_value = "")]
-        unit: String,
-        /// Only open or closed entries.
-        #[arg(long, default_value = "")]
-        status: String,
-        /// Only entries with an overdue deadline.
-        #[arg(long)]
-        overdue: bool,
-        /// Entries to show.
+        /// Which entries, in what order.
+        #[command(flatten)]
+        filter: EntryFilterArgs,
+        /// Entries to show (every page is read until this many).
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
@@ -391,19 +391,127 @@ pub enum LedgerCommand {
         /// Who asks, and where.
         #[command(flatten)]
         client: ClientArgs,
-        /// First day (ISO date).
-        #[arg(long)]
-        from: String,
-        /// Last day (ISO date).
-        #[arg(long)]
-        to: String,
-        /// Only this unit.
-        #[arg(long, default_value = "")]
-        unit: String,
-        /// Count only what was recorded live, not what was imported.
-        #[arg(long)]
-        exclude_imported: bool,
+        /// The period and unit.
+        #[command(flatten)]
+        period: PeriodArgs,
     },
+    /// Write a list of entries (the default) or the statistics (`--stats`) as a spreadsheet with
+    /// Chinese headers, in a unit ledger's column order; the ledger records the export.
+    Export {
+        /// Who asks, and where.
+        #[command(flatten)]
+        client: ClientArgs,
+        /// xlsx or csv.
+        #[arg(long, value_enum, default_value_t = ExportFormatArg::Xlsx)]
+        format: ExportFormatArg,
+        /// The file to write; the name the ledger gives (e.g. 台账-20261202-0930.xlsx) by default.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Which entries, in what order.
+        #[command(flatten)]
+        filter: EntryFilterArgs,
+        /// Export the statistics of `--from`/`--to` instead of a list.
+        #[arg(long, requires_all = ["from", "to"])]
+        stats: bool,
+        /// First day of the statistics (ISO date).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day of the statistics (ISO date).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+    },
+}
+
+/// Which entries a list or an export holds, and in what order.
+#[derive(Debug, Clone, Args)]
+pub struct EntryFilterArgs {
+    /// Only this unit's ledger (with the units below it).
+    #[arg(long, default_value = "")]
+    pub unit: String,
+    /// Only entries arising in this zone, sub-district or town.
+    #[arg(long, default_value = "")]
+    pub territory: String,
+    /// Only open or closed entries.
+    #[arg(long, value_enum)]
+    pub status: Option<StatusArg>,
+    /// Only entries with an overdue deadline of a unit's duty.
+    #[arg(long)]
+    pub overdue: bool,
+    /// Only entries with an open deadline due on or before this day (ISO date).
+    #[arg(long)]
+    pub due_before: Option<chrono::NaiveDate>,
+    /// Only entries assessed at this risk or higher: low, medium, high or major.
+    #[arg(long, value_enum)]
+    pub min_risk: Option<RiskArg>,
+    /// Only entries whose title holds this text.
+    #[arg(long, default_value = "")]
+    pub title: String,
+    /// The order.
+    #[arg(long, value_enum, default_value_t = OrderArg::Root)]
+    pub order: OrderArg,
+}
+
+/// A period and a unit of statistics.
+#[derive(Debug, Clone, Args)]
+pub struct PeriodArgs {
+    /// First day (ISO date).
+    #[arg(long)]
+    pub from: chrono::NaiveDate,
+    /// Last day (ISO date).
+    #[arg(long)]
+    pub to: chrono::NaiveDate,
+    /// Only this unit.
+    #[arg(long, default_value = "")]
+    pub unit: String,
+    /// Count only what was recorded live, not what was imported.
+    #[arg(long)]
+    pub exclude_imported: bool,
+}
+
+/// An entry's status in a filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusArg {
+    /// 未办结.
+    Open,
+    /// 已办结.
+    Closed,
+}
+
+/// A risk level in a filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RiskArg {
+    /// 低.
+    Low,
+    /// 中.
+    Medium,
+    /// 高.
+    High,
+    /// 重大.
+    Major,
+}
+
+/// The order of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OrderArg {
+    /// By root item.
+    Root,
+    /// Earliest open deadline first.
+    NextDue,
+    /// Highest risk first.
+    Risk,
+    /// Latest change first.
+    LastChange,
+    /// Latest registered first.
+    Registered,
+}
+
+/// A spreadsheet format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormatArg {
+    /// Excel workbook.
+    Xlsx,
+    /// UTF-8 CSV with a byte-order mark.
+    Csv,
 }
 
 /// A petitioner's lookup.
@@ -494,4 +602,43 @@ impl RulesArgs {
         }
         Ok(oneledger_domain::Rules::new(calendar, directory))
     }
+}
+
+/// Browsers on the ledger's port.
+#[derive(Debug, Clone, Args)]
+pub struct WebArgs {
+    /// An origin whose pages may call the ledger API from a browser (CORS), e.g.
+    /// `https://dashboard.binhai.gov.cn`; repeat, or separate by commas. None by default: only the
+    /// dashboard the port serves itself calls it.
+    #[arg(
+        long = "allow-origin",
+        env = "ONELEDGER_ALLOW_ORIGINS",
+        value_delimiter = ',',
+        value_parser = parse_origin
+    )]
+    pub allow_origins: Vec<http::HeaderValue>,
+}
+
+impl WebArgs {
+    /// The ledger's web settings.
+    pub fn settings(&self) -> oneledger_projector::api::WebSettings {
+        oneledger_projector::api::WebSettings {
+            allow_origins: self.allow_origins.clone(),
+        }
+    }
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, nothing after.
+fn parse_origin(raw: &str) -> Result<http::HeaderValue, String> {
+    let raw = raw.trim();
+    let rest = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"))
+        .ok_or_else(|| format!("{raw:?} is not an origin: it starts with https:// or http://"))?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) || raw.ends_with(':') {
+        return Err(format!(
+            "{raw:?} is not an origin: scheme, host and port only, e.g. https://dashboard.example.gov.cn"
+        ));
+    }
+    http::HeaderValue::from_str(raw).map_err(|_| format!("{raw:?} is not an origin"))
 }

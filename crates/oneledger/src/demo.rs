@@ -16,6 +16,7 @@ use futures::StreamExt;
 use oneledger_domain::Agency;
 use oneledger_domain::clock::legal_date;
 use oneledger_proto::common::v1::{ItemKind, ItemRef};
+use oneledger_proto::convert::ledger as wire;
 use oneledger_proto::demo::v1::{
     self as demo_pb, demo_clock_service_client::DemoClockServiceClient,
 };
@@ -23,7 +24,7 @@ use oneledger_proto::directory::v1::{
     self as directory_pb, directory_service_client::DirectoryServiceClient,
 };
 use oneledger_proto::dispute::v1 as dispute;
-use oneledger_proto::ledger::v1::{self as ledger_pb, ledger_service_client::LedgerServiceClient};
+use oneledger_proto::ledger::v2::{self as ledger_pb, ledger_service_client::LedgerServiceClient};
 use oneledger_proto::petition::v1::{
     self as petition_pb, act_on_matter_request as act,
     petition_service_client::PetitionServiceClient,
@@ -1166,8 +1167,20 @@ const FIGURES: [(&str, u64); 5] = [
     ("priority_matters_assigned", plan::report::PRIORITY),
 ];
 
+/// The figure of that name (a count; zero for a rate or a name the statistics lack).
 fn count(stats: &ledger_pb::GetStatisticsResponse, name: &str) -> u64 {
-    stats.counts.get(name).copied().unwrap_or_default()
+    figures(stats)
+        .into_iter()
+        .find(|row| row.name == name)
+        .and_then(|row| row.value.parse().ok())
+        .unwrap_or(0)
+}
+
+fn figures(stats: &ledger_pb::GetStatisticsResponse) -> Vec<wire::FigureRow> {
+    wire::figure_rows(
+        &stats.figures.unwrap_or_default(),
+        &stats.rates.unwrap_or_default(),
+    )
 }
 
 /// The demo's year: the twelve months to `today`.
@@ -1191,8 +1204,8 @@ async fn statistics(
         &caller.units.committee,
         &[Role::Coordinator],
         ledger_pb::GetStatisticsRequest {
-            from_date: from.to_string(),
-            to_date: to.to_string(),
+            from_date: Some(wire::date(from)),
+            to_date: Some(wire::date(to)),
             unit_id: String::new(),
             exclude_imported: false,
         },
@@ -1237,25 +1250,16 @@ fn print_statistics(stats: &ledger_pb::GetStatisticsResponse, (from, to): &(Naiv
         println!("    {name:<32} {:>6}", count(stats, name));
     }
     println!("ledger statistics for {year}:");
-    let mut counts: Vec<_> = stats.counts.iter().collect();
-    counts.sort();
-    for (name, n) in counts {
-        println!("  {name:<30} {n:>6}");
+    for row in figures(stats) {
+        println!("  {:<36} {:>7}  {}", row.name, row.value, row.zh);
     }
-    let mut rates: Vec<_> = stats.rates.iter().collect();
-    rates.sort_by(|a, b| a.0.cmp(b.0));
-    for (name, r) in rates {
-        println!("  {name:<30} {:>5.1}%", r * 100.0);
-    }
-    let mut busiest: Vec<_> = stats.orders_per_unit.iter().collect();
-    busiest.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     println!("  supervision orders, most supervised units:");
-    for (unit, n) in busiest.into_iter().take(5) {
+    for u in stats.units.iter().take(5) {
         // The count first: a Chinese name's width would push a column after it out of line.
-        let name = stats
-            .unit_names
-            .get(unit)
-            .map_or(unit.as_str(), String::as_str);
-        println!("    {n:>4}  {name} ({unit})");
+        let unit = u.unit.clone().unwrap_or_default();
+        println!(
+            "    {:>4}  {} ({})",
+            u.supervision_orders, unit.name, unit.unit_id
+        );
     }
 }

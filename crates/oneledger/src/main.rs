@@ -202,10 +202,11 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
         keys,
         Arc::new(args.rules.load()?),
         Clock::system(),
-    );
+    )?;
     let stopped = stop.cancelled_owned();
+    let web = args.web.settings();
     tasks.spawn(async move {
-        oneledger_projector::api::serve(api, listener, stopped)
+        oneledger_projector::api::serve(api, web, listener, stopped)
             .await
             .map_err(anyhow::Error::from)
     });

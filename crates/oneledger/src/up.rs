@@ -226,10 +226,11 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    let api = LedgerApi::new(ledger, token_keys.clone(), rules.clone(), clock.clone());
+    let api = LedgerApi::new(ledger, token_keys.clone(), rules.clone(), clock.clone())?;
     let stop_api = stop.clone().cancelled_owned();
+    let web = args.web.settings();
     tasks.spawn(async move {
-        serve_ledger(api, listener, stop_api)
+        serve_ledger(api, web, listener, stop_api)
             .await
             .map_err(anyhow::Error::from)
     });

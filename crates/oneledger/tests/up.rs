@@ -12,10 +12,11 @@ use oneledger_auth::{Role, TokenKeys};
 use oneledger_domain::Agency;
 use oneledger_domain::clock::legal_date;
 use oneledger_proto::common::v1::{ItemKind, ItemRef};
+use oneledger_proto::convert::ledger as wire;
 use oneledger_proto::dispute::v1 as dispute;
-use oneledger_proto::ledger::v1::{
-    GetEntryRequest, GetStatisticsRequest, ListEntriesRequest,
-    ledger_service_client::LedgerServiceClient,
+use oneledger_proto::ledger::v2::{
+    self as ledger_pb, EntryFilter, GetEntryRequest, GetStatisticsRequest, GetStatisticsResponse,
+    ListEntriesRequest, ledger_service_client::LedgerServiceClient,
 };
 use oneledger_proto::petition::v1::{self as pb, petition_service_client::PetitionServiceClient};
 use oneledger_proto::political_legal::v1::{
@@ -29,6 +30,27 @@ use tokio::process::{Child, Command};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
+
+/// A legal day on the ledger's wire.
+fn wire_day(d: chrono::NaiveDate) -> Option<oneledger_proto::google_type::Date> {
+    Some(wire::date(d))
+}
+
+/// A figure of the ledger's statistics by its field name.
+fn figure(s: &GetStatisticsResponse, name: &str) -> u64 {
+    wire::figure_rows(&s.figures.unwrap_or_default(), &s.rates.unwrap_or_default())
+        .into_iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no figure {name}"))
+        .value
+        .parse()
+        .unwrap_or(0)
+}
+
+/// A unit's id on a ledger entry; empty when absent.
+fn unit_id(u: &Option<ledger_pb::Unit>) -> &str {
+    u.as_ref().map_or("", |u| u.unit_id.as_str())
+}
 
 /// A base port whose next three ports are free too.
 fn free_ports() -> u16 {
@@ -443,7 +465,7 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
             if e.items.len() == 4
                 && e.supervision_orders
                     .iter()
-                    .any(|o| o.ends_with("=listed_supervision"))
+                    .any(|o| o.escalation() == pl::Escalation::ListedSupervision)
             {
                 entry = Some(e);
                 break;
@@ -452,21 +474,21 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let entry = entry.expect("the entry gathers all four items");
-    assert_eq!(entry.root.unwrap().id, matter);
+    assert_eq!(entry.root.as_ref().unwrap().id, matter);
     assert_eq!(
         (
-            entry.responsible_unit_id.as_str(),
-            entry.territorial_unit_id.as_str()
+            unit_id(&entry.responsible_unit),
+            unit_id(&entry.territorial_unit)
         ),
         (bureau, town)
     );
-    assert_eq!(entry.police_station_id, station);
-    assert_eq!(entry.risk_level, "high");
+    assert_eq!(unit_id(&entry.police_station), station);
+    assert_eq!(entry.risk_level(), dispute::RiskLevel::High);
     assert!(
         entry
             .deadlines
             .iter()
-            .any(|d| d.kind == "handling" && d.article == "art. 34")
+            .any(|d| d.kind() == ledger_pb::DeadlineKind::Handling && d.article == "art. 34")
     );
     let agencies: std::collections::BTreeSet<i32> =
         entry.timeline.iter().map(|l| l.agency).collect();
@@ -475,15 +497,15 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
         entry
             .timeline
             .windows(2)
-            .all(|w| w[0].occurred_at <= w[1].occurred_at)
+            .all(|w| w[0].occurred_at.unwrap().seconds <= w[1].occurred_at.unwrap().seconds)
     );
 
-    let today = legal_date(chrono::Utc::now()).to_string();
+    let today = legal_date(chrono::Utc::now());
     let stats = ledger
         .get_statistics(authorized(
             GetStatisticsRequest {
-                from_date: today.clone(),
-                to_date: today,
+                from_date: wire_day(today),
+                to_date: wire_day(today),
                 unit_id: String::new(),
                 exclude_imported: false,
             },
@@ -501,13 +523,14 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
         ("supervision_escalations", 2),
     ] {
         assert_eq!(
-            stats.counts.get(name).copied(),
+            Some(figure(&stats, name)),
             Some(n),
             "{name}: {:?}",
-            stats.counts
+            stats.figures
         );
     }
-    assert_eq!(stats.orders_per_unit.get(town).copied(), Some(1));
+    let town_row = stats.units.iter().find(|u| unit_id(&u.unit) == town);
+    assert_eq!(town_row.map(|u| u.supervision_orders), Some(1));
     process.kill().await.unwrap();
 }
 
@@ -679,7 +702,10 @@ async fn people_read_the_ledger_and_a_petition_status_as_tables() {
             .min()
             .map(|at| width(&line[..at]))
     };
-    let columns: Vec<_> = list
+    // After the table, how many of how many the query matched.
+    let (table, shown) = list.trim_end().rsplit_once('\n').unwrap();
+    assert_eq!(shown, "2 of 2", "{list}");
+    let columns: Vec<_> = table
         .lines()
         .filter(|l| !l.starts_with('-'))
         .map(status_column)
@@ -776,8 +802,8 @@ async fn the_demo_loads_a_year_over_twelve_months_on_a_demo_clock_whose_statisti
     let stats = ledger
         .get_statistics(authorized(
             GetStatisticsRequest {
-                from_date: year_ago.to_string(),
-                to_date: today.to_string(),
+                from_date: wire_day(year_ago),
+                to_date: wire_day(today),
                 unit_id: String::new(),
                 exclude_imported: false,
             },
@@ -790,8 +816,8 @@ async fn the_demo_loads_a_year_over_twelve_months_on_a_demo_clock_whose_statisti
     let quarter = ledger
         .get_statistics(authorized(
             GetStatisticsRequest {
-                from_date: year_ago.to_string(),
-                to_date: (year_ago + chrono::Days::new(90)).to_string(),
+                from_date: wire_day(year_ago),
+                to_date: wire_day(year_ago + chrono::Days::new(90)),
                 unit_id: String::new(),
                 exclude_imported: false,
             },
@@ -800,12 +826,8 @@ async fn the_demo_loads_a_year_over_twelve_months_on_a_demo_clock_whose_statisti
         .await
         .unwrap()
         .into_inner();
-    let registered = |s: &oneledger_proto::ledger::v1::GetStatisticsResponse| {
-        s.counts
-            .get("matters_registered")
-            .copied()
-            .unwrap_or_default()
-    };
+    let registered =
+        |s: &oneledger_proto::ledger::v2::GetStatisticsResponse| figure(s, "matters_registered");
     assert!(
         registered(&quarter) * 6 > registered(&stats)
             && registered(&quarter) * 3 < registered(&stats),
@@ -815,15 +837,15 @@ async fn the_demo_loads_a_year_over_twelve_months_on_a_demo_clock_whose_statisti
     );
     // and what was left open months ago is overdue now, with proposals for the joint meeting office
     for name in ["matters_overdue", "supervision_proposals"] {
-        assert!(
-            stats.counts.get(name).copied().unwrap_or_default() > 0,
-            "{name}: {stats:?}"
-        );
+        assert!(figure(&stats, name) > 0, "{name}: {stats:?}");
     }
     let overdue = ledger
         .list_entries(authorized(
             ListEntriesRequest {
-                overdue_only: true,
+                filter: Some(EntryFilter {
+                    overdue_only: true,
+                    ..Default::default()
+                }),
                 ..Default::default()
             },
             &coordinator,
@@ -833,9 +855,10 @@ async fn the_demo_loads_a_year_over_twelve_months_on_a_demo_clock_whose_statisti
         .into_inner()
         .entries;
     assert!(
-        overdue
+        overdue.iter().any(|e| e
+            .proposals
             .iter()
-            .any(|e| e.proposals.iter().any(|p| p.status == "open")),
+            .any(|p| p.status() == ledger_pb::ProposalStatus::Open)),
         "overdue entries with open proposals"
     );
     for (name, n) in [
@@ -845,11 +868,7 @@ async fn the_demo_loads_a_year_over_twelve_months_on_a_demo_clock_whose_statisti
         ("collective_matters_assigned", 111),
         ("priority_matters_assigned", 110),
     ] {
-        assert_eq!(
-            stats.counts.get(name).copied(),
-            Some(n),
-            "{name}: {stats:?}"
-        );
+        assert_eq!(Some(figure(&stats, name)), Some(n), "{name}: {stats:?}");
         assert!(stdout.contains(name), "the demo prints {name}");
     }
     for name in [
@@ -868,16 +887,12 @@ async fn the_demo_loads_a_year_over_twelve_months_on_a_demo_clock_whose_statisti
         "matters_lawfully_concluded",
         "open_repeat_matters",
     ] {
-        assert!(
-            stats.counts.get(name).copied().unwrap_or_default() > 0,
-            "the year has {name}: {stats:?}"
-        );
+        assert!(figure(&stats, name) > 0, "the year has {name}: {stats:?}");
     }
     assert!(
-        stats
-            .counts
-            .keys()
-            .any(|k| k.starts_with("re_review_outcomes_")),
+        ["upheld", "changed", "revoked"]
+            .iter()
+            .any(|o| figure(&stats, &format!("re_review_outcomes_{o}")) > 0),
         "re-review outcomes are counted: {stats:?}"
     );
 
@@ -1207,14 +1222,14 @@ async fn each_petition_in_the_ledger_once(
     let mut ledger = LedgerServiceClient::connect(format!("http://127.0.0.1:{base}"))
         .await
         .unwrap();
-    let today = legal_date(chrono::Utc::now()).to_string();
+    let today = legal_date(chrono::Utc::now());
     let mut seen = 0;
     for _ in 0..tries {
         let stats = ledger
             .get_statistics(authorized(
                 GetStatisticsRequest {
-                    from_date: today.clone(),
-                    to_date: today.clone(),
+                    from_date: wire_day(today),
+                    to_date: wire_day(today),
                     unit_id: String::new(),
                     exclude_imported: false,
                 },
@@ -1223,7 +1238,7 @@ async fn each_petition_in_the_ledger_once(
             .await;
         seen = stats
             .ok()
-            .and_then(|s| s.into_inner().counts.get("matters_registered").copied())
+            .map(|s| figure(&s.into_inner(), "matters_registered"))
             .unwrap_or_default();
         if seen >= ids.len() as u64 {
             break;
@@ -1460,8 +1475,8 @@ async fn entry_when(
     base: u16,
     token: &str,
     matter: &str,
-    done: impl Fn(&oneledger_proto::ledger::v1::Entry) -> bool,
-) -> oneledger_proto::ledger::v1::Entry {
+    done: impl Fn(&oneledger_proto::ledger::v2::Entry) -> bool,
+) -> oneledger_proto::ledger::v2::Entry {
     let mut ledger = LedgerServiceClient::connect(format!("http://127.0.0.1:{base}"))
         .await
         .unwrap();
@@ -1510,22 +1525,32 @@ async fn each_deadline_threshold_is_recorded_once_and_an_overdue_duty_proposes_s
         .unwrap()
         .into_inner()
         .matter_id;
-    let thresholds = |e: &oneledger_proto::ledger::v1::Entry| -> Vec<String> {
+    let thresholds = |e: &oneledger_proto::ledger::v2::Entry| -> Vec<String> {
         e.thresholds
             .iter()
-            .filter(|t| t.kind == "forward_or_assign")
-            .map(|t| format!("{}@{}", t.threshold, t.due_on))
+            .filter(|t| t.kind() == ledger_pb::DeadlineKind::ForwardOrAssign)
+            .map(|t| {
+                let threshold = t.threshold().as_str_name().trim_start_matches("THRESHOLD_");
+                let d = t.due_on.unwrap();
+                format!(
+                    "{}@{:04}-{:02}-{:02}",
+                    threshold.to_ascii_lowercase(),
+                    d.year,
+                    d.month,
+                    d.day
+                )
+            })
             .collect()
     };
     let entry = entry_when(base, &viewer, &matter, |e| !e.deadlines.is_empty()).await;
     let forward = entry
         .deadlines
         .iter()
-        .find(|x| x.kind == "forward_or_assign")
+        .find(|x| x.kind() == ledger_pb::DeadlineKind::ForwardOrAssign)
         .unwrap();
     assert_eq!(
-        (forward.due_on.as_str(), forward.duty_unit_id.as_str()),
-        ("2026-12-31", office)
+        (forward.due_on, unit_id(&forward.duty_unit)),
+        (wire_day(day("2026-12-31")), office)
     );
     assert!(thresholds(&entry).is_empty(), "nothing is due yet");
 
@@ -1551,14 +1576,18 @@ async fn each_deadline_threshold_is_recorded_once_and_an_overdue_duty_proposes_s
     let proposal = &entry.proposals[0];
     assert_eq!(
         (
-            proposal.source.as_str(),
-            proposal.unit_id.as_str(),
+            proposal.source(),
+            unit_id(&proposal.unit),
             proposal.article.as_str()
         ),
-        ("overdue_deadline", office, "art. 22")
+        (
+            ledger_pb::ProposalSource::OverdueDeadline,
+            office,
+            "art. 22"
+        )
     );
-    assert_eq!(proposal.status, "open");
-    let watch_events = |e: &oneledger_proto::ledger::v1::Entry| {
+    assert_eq!(proposal.status(), ledger_pb::ProposalStatus::Open);
+    let watch_events = |e: &oneledger_proto::ledger::v2::Entry| {
         e.timeline
             .iter()
             .filter(|l| l.event_type.starts_with("political_legal.deadline_watch."))
@@ -1599,7 +1628,8 @@ async fn each_deadline_threshold_is_recorded_once_and_an_overdue_duty_proposes_s
         .into_inner();
     assert_eq!(again.order_id, issued.order_id);
     let entry = entry_when(base, &viewer, &matter, |e| {
-        e.proposals[0].status == "issued" && !e.supervision_orders.is_empty()
+        e.proposals[0].status() == ledger_pb::ProposalStatus::Issued
+            && !e.supervision_orders.is_empty()
     })
     .await;
     assert_eq!(entry.proposals[0].order_id, issued.order_id);
@@ -1610,8 +1640,8 @@ async fn each_deadline_threshold_is_recorded_once_and_an_overdue_duty_proposes_s
     let stats = ledger
         .get_statistics(authorized(
             GetStatisticsRequest {
-                from_date: "2026-12-01".into(),
-                to_date: "2027-01-31".into(),
+                from_date: wire_day(day("2026-12-01")),
+                to_date: wire_day(day("2027-01-31")),
                 unit_id: String::new(),
                 exclude_imported: false,
             },
@@ -1620,12 +1650,8 @@ async fn each_deadline_threshold_is_recorded_once_and_an_overdue_duty_proposes_s
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        stats.counts.get("supervision_proposals"),
-        Some(&1),
-        "{stats:?}"
-    );
-    assert_eq!(stats.counts.get("supervision_proposals_issued"), Some(&1));
+    assert_eq!(figure(&stats, "supervision_proposals"), 1, "{stats:?}");
+    assert_eq!(figure(&stats, "supervision_proposals_issued"), 1);
     stop.cancel();
 }
 
@@ -1717,8 +1743,8 @@ async fn a_ten_thousand_row_ledger_is_checked_imported_once_with_its_dates_and_a
             .await
             .unwrap();
         let request = GetStatisticsRequest {
-            from_date: (today - chrono::Days::new(400)).to_string(),
-            to_date: today.to_string(),
+            from_date: wire_day(today - chrono::Days::new(400)),
+            to_date: wire_day(today),
             unit_id: String::new(),
             exclude_imported,
         };
@@ -1727,11 +1753,7 @@ async fn a_ten_thousand_row_ledger_is_checked_imported_once_with_its_dates_and_a
             .await
             .unwrap()
             .into_inner();
-        stats
-            .counts
-            .get("matters_registered")
-            .copied()
-            .unwrap_or_default()
+        figure(&stats, "matters_registered")
     };
 
     // given a bad row of each kind, beside good rows: each is named by row, column and rule, and nothing
@@ -1892,7 +1914,10 @@ async fn a_ten_thousand_row_ledger_is_checked_imported_once_with_its_dates_and_a
             .unwrap();
         for _ in 0..100 {
             let request = ListEntriesRequest {
-                title_contains: title.into(),
+                filter: Some(EntryFilter {
+                    title_contains: title.into(),
+                    ..Default::default()
+                }),
                 ..Default::default()
             };
             let found = ledger
@@ -1904,7 +1929,7 @@ async fn a_ten_thousand_row_ledger_is_checked_imported_once_with_its_dates_and_a
             if let Some(e) = found.into_iter().find(|e| {
                 e.items
                     .iter()
-                    .any(|i| i.kind == ItemKind::JointHandling as i32)
+                    .any(|i| i.item.as_ref().unwrap().kind == ItemKind::JointHandling as i32)
                     && !e.supervision_orders.is_empty()
             }) {
                 return e;
@@ -1916,15 +1941,18 @@ async fn a_ten_thousand_row_ledger_is_checked_imported_once_with_its_dates_and_a
     let property = entry_titled("小区物业收费争议").await;
     for station in ["binhai.police.tanggu", "binhai.judicial.tanggu"] {
         assert!(
-            property.co_handling_unit_ids.iter().any(|u| u == station),
+            property
+                .co_handling_units
+                .iter()
+                .any(|u| u.unit_id == station),
             "{station}: {property:?}"
         );
     }
     let lift = entry_titled("小区电梯长期停运").await;
     assert!(
-        lift.co_handling_unit_ids
+        lift.co_handling_units
             .iter()
-            .any(|u| u == "binhai.tanggu_subdistrict"),
+            .any(|u| u.unit_id == "binhai.tanggu_subdistrict"),
         "{lift:?}"
     );
     // and a bad joint-handling row of each kind is named by its column, and writes nothing

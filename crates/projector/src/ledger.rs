@@ -800,6 +800,29 @@ pub struct ListFilter {
     pub title_contains: Option<String>,
 }
 
+/// One recorded export of the ledger (who, what, when).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportRecord {
+    /// Its id (UUIDv7).
+    pub export_id: String,
+    /// When it was made.
+    pub exported_at: chrono::DateTime<chrono::Utc>,
+    /// The token's subject.
+    pub subject: String,
+    /// The caller's unit.
+    pub unit: String,
+    /// The caller's roles, comma-separated.
+    pub roles: String,
+    /// What was exported: the query as JSON.
+    pub what: String,
+    /// `xlsx` or `csv`.
+    pub format: String,
+    /// Rows written.
+    pub rows: u32,
+    /// The change cursor it was read at.
+    pub as_of: u64,
+}
+
 /// The entries a unit's ledger holds: those with an item any of `units` takes part in (responsible,
 /// territorial or another part), and those arising in any of `territories`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -936,7 +959,30 @@ impl SqlLedger {
                     model.items.insert(item.item.clone(), item);
                 }
             }
-            if with_timeline {
+            if !with_timeline {
+                for chunk in keys.chunks(IN_CHUNK) {
+                    let mut query = QueryBuilder::new(
+                        "SELECT item, MIN(occurred_at), MAX(occurred_at) FROM ledger_timeline \
+                         WHERE item IN ",
+                    );
+                    in_list(&mut query, chunk);
+                    query.push(" GROUP BY item");
+                    for (item, first, last) in query
+                        .build_query_as::<(String, String, String)>()
+                        .fetch_all(&mut *tx)
+                        .await?
+                    {
+                        let at = |t: &str| {
+                            chrono::DateTime::parse_from_rfc3339(t)
+                                .map(|t| t.to_utc())
+                                .map_err(corrupt)
+                        };
+                        let item = ItemRef::from_key(&item)
+                            .ok_or_else(|| corrupt(format!("timeline item {item}")))?;
+                        model.spans.insert(item, (at(&first)?, at(&last)?));
+                    }
+                }
+            } else {
                 for chunk in keys.chunks(IN_CHUNK) {
                     let mut query = QueryBuilder::new(concat!(
                         "SELECT ",
@@ -959,6 +1005,73 @@ impl SqlLedger {
                 }
             }
             model
+        })
+    }
+
+    /// The latest change's sequence (0 before any): what a list was read at, and where a watch that
+    /// follows it resumes.
+    pub async fn latest_change(&self) -> Result<u64, LedgerError> {
+        in_transaction!(&self.db, |tx| {
+            let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM ledger_changes")
+                .fetch_one(&mut *tx)
+                .await?;
+            u64::try_from(seq.unwrap_or(0)).unwrap_or(0)
+        })
+    }
+
+    /// Records one export: who made it, of what, when, and at which change.
+    pub async fn record_export(&self, export: &ExportRecord) -> Result<(), LedgerError> {
+        in_transaction!(write & self.db, |tx| {
+            sqlx::query(
+                "INSERT INTO ledger_exports (export_id, exported_at, subject, unit, roles, what, \
+                 format, row_count, as_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&export.export_id)
+            .bind(
+                export
+                    .exported_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            )
+            .bind(&export.subject)
+            .bind(&export.unit)
+            .bind(&export.roles)
+            .bind(&export.what)
+            .bind(&export.format)
+            .bind(i64::from(export.rows))
+            .bind(i64::try_from(export.as_of).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await?;
+        })
+    }
+
+    /// Every export recorded, oldest first.
+    pub async fn exports(&self) -> Result<Vec<ExportRecord>, LedgerError> {
+        in_transaction!(&self.db, |tx| {
+            let rows = sqlx::query(
+                "SELECT export_id, exported_at, subject, unit, roles, what, format, row_count, as_of \
+                 FROM ledger_exports ORDER BY exported_at, export_id",
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let at: String = row.try_get("exported_at")?;
+                let (n, as_of): (i64, i64) = (row.try_get("row_count")?, row.try_get("as_of")?);
+                out.push(ExportRecord {
+                    export_id: row.try_get("export_id")?,
+                    exported_at: chrono::DateTime::parse_from_rfc3339(&at)
+                        .map_err(corrupt)?
+                        .to_utc(),
+                    subject: row.try_get("subject")?,
+                    unit: row.try_get("unit")?,
+                    roles: row.try_get("roles")?,
+                    what: row.try_get("what")?,
+                    format: row.try_get("format")?,
+                    rows: u32::try_from(n).map_err(corrupt)?,
+                    as_of: u64::try_from(as_of).map_err(corrupt)?,
+                });
+            }
+            out
         })
     }
 

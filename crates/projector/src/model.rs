@@ -96,6 +96,10 @@ pub struct LedgerModel {
     pub timelines: BTreeMap<ItemRef, BTreeSet<TimelineEntry>>,
     /// Last version applied of every stream: applying an event again changes nothing.
     pub applied: BTreeMap<(Agency, String), u64>,
+    /// The first and the latest event time of every item, where the timelines were not read (a list
+    /// orders and shows entries by them without reading every line).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub spans: BTreeMap<ItemRef, (DateTime<Utc>, DateTime<Utc>)>,
 }
 
 fn decode<E: serde::de::DeserializeOwned>(event: &RecordedEvent) -> Result<E, ProjectionError> {
@@ -467,7 +471,8 @@ impl LedgerModel {
                     v.territory = v.territory.take().or_else(|| m.territory.clone());
                     v.collective_size = v.collective_size.max(m.collective_size);
                     let stage = m.stage_on(rules, today);
-                    v.stages.push((item.item.clone(), stage.to_string()));
+                    v.stages
+                        .push(StageView::of(item, stage.as_str(), stage.is_closed()));
                     if let Some(id) = &m.matter_id {
                         v.possible_repeats.extend(
                             m.possible_repeat_of
@@ -502,7 +507,7 @@ impl LedgerModel {
                         v.police_station = v.police_station.take().or(Some(reporter.clone()));
                     }
                     v.stages
-                        .push((item.item.clone(), d.stage.as_str().to_owned()));
+                        .push(StageView::of(item, d.stage.as_str(), d.stage.is_closed()));
                     // Resolution is the responsible unit's duty.
                     deadlines.extend(
                         d.resolution_deadline
@@ -522,29 +527,30 @@ impl LedgerModel {
                         .extend(handling.co_handlers.keys().cloned());
                     v.co_handling_units.extend(police.keys().cloned());
                     v.resolution_reports += u32::from(handling.reported);
-                    v.stages.push((
-                        item.item.clone(),
-                        if handling.closed {
-                            "closed".into()
-                        } else {
-                            "open".into()
-                        },
-                    ));
+                    let stage = if handling.closed { "closed" } else { "open" };
+                    v.stages.push(StageView::of(item, stage, handling.closed));
                     (
                         String::new(),
                         handling.closed || handling.joint_handling_id.is_none(),
                     )
                 }
                 ItemState::SupervisionOrder(o) => {
-                    v.supervision_orders.push((item.item.clone(), o.escalation));
+                    let closed = o.stage == oneledger_domain::supervision::OrderStage::Closed;
+                    v.supervision_orders.push(OrderView {
+                        item: item.item.clone(),
+                        stage: o.stage.as_str().to_owned(),
+                        escalation: o.escalation,
+                        to_unit: o.to_unit.clone(),
+                        answer_due_on: o
+                            .feedback_deadline
+                            .as_ref()
+                            .map(|d| d.due_on(calendar, today)),
+                        answer_overdue: o.is_overdue(calendar, today),
+                    });
                     // Feedback is the supervised unit's duty.
                     deadlines.extend(o.feedback_deadline.iter().map(|d| (d, o.to_unit.as_ref())));
-                    v.stages
-                        .push((item.item.clone(), o.stage.as_str().to_owned()));
-                    (
-                        String::new(),
-                        o.stage == oneledger_domain::supervision::OrderStage::Closed,
-                    )
+                    v.stages.push(StageView::of(item, o.stage.as_str(), closed));
+                    (String::new(), closed)
                 }
             };
             if (v.title.is_empty() || item.item == root) && !title.is_empty() {
@@ -570,7 +576,7 @@ impl LedgerModel {
                 let overdue = d.is_overdue(calendar, today);
                 v.deadlines.push(DeadlineView {
                     item: item.item.clone(),
-                    kind: d.kind.as_str().to_owned(),
+                    kind: d.kind,
                     article: d.kind.rule().citation().to_owned(),
                     due_on,
                     met_on: d.met_on,
@@ -580,8 +586,19 @@ impl LedgerModel {
                     duty_of: duty_of.cloned(),
                 });
             }
-            if let Some(lines) = self.timelines.get(&item.item) {
-                v.timeline.extend(lines.iter().cloned());
+            let span = match self.timelines.get(&item.item) {
+                Some(lines) => {
+                    v.timeline.extend(lines.iter().cloned());
+                    lines
+                        .first()
+                        .zip(lines.last())
+                        .map(|(a, b)| (a.occurred_at, b.occurred_at))
+                }
+                None => self.spans.get(&item.item).copied(),
+            };
+            if let Some((first, last)) = span {
+                v.registered_at = Some(v.registered_at.map_or(first, |r| r.min(first)));
+                v.last_changed_at = Some(v.last_changed_at.map_or(last, |l| l.max(last)));
             }
         }
         v.timeline.sort();
@@ -598,7 +615,7 @@ pub struct DeadlineView {
     /// The item it belongs to.
     pub item: ItemRef,
     /// What it limits.
-    pub kind: String,
+    pub kind: DeadlineKind,
     /// The rule.
     pub article: String,
     /// Last day, as of the day asked.
@@ -637,7 +654,7 @@ pub struct EntryView {
     /// Every unit taking part in any item: who sees the entry besides district roles and territories.
     pub participants: BTreeSet<UnitId>,
     /// Each item's internal stage.
-    pub stages: Vec<(ItemRef, String)>,
+    pub stages: Vec<StageView>,
     /// Closed when every item is.
     pub closed: bool,
     /// Highest assessed risk.
@@ -649,7 +666,7 @@ pub struct EntryView {
     /// True when a unit's duty is overdue (a lapsed petitioner's window is not).
     pub overdue: bool,
     /// Supervision orders and their escalation level.
-    pub supervision_orders: Vec<(ItemRef, Option<EscalationLevel>)>,
+    pub supervision_orders: Vec<OrderView>,
     /// Resolution reports submitted.
     pub resolution_reports: u32,
     /// Every agency's events, in order.
@@ -662,7 +679,52 @@ pub struct EntryView {
     pub proposals: Vec<(ItemRef, Proposal)>,
     /// Thresholds the entry's deadlines passed: the item, the deadline, its due date then, which.
     pub thresholds: Vec<(ItemRef, DeadlineKind, NaiveDate, Threshold)>,
+    /// The first event of any of its items.
+    pub registered_at: Option<DateTime<Utc>>,
+    /// The latest event of any of its items.
+    pub last_changed_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]
 mod tests;
+
+/// An item of an entry with the stage it stands at on the day asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageView {
+    /// The item.
+    pub item: ItemRef,
+    /// Whose procedure it follows.
+    pub agency: Agency,
+    /// Its stage's stable name, e.g. `handling`.
+    pub stage: String,
+    /// Closed (办结).
+    pub closed: bool,
+}
+
+impl StageView {
+    fn of(item: &Item, stage: &str, closed: bool) -> Self {
+        StageView {
+            item: item.item.clone(),
+            agency: item.agency,
+            stage: stage.to_owned(),
+            closed,
+        }
+    }
+}
+
+/// A supervision order of an entry as it stands on the day asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderView {
+    /// The order.
+    pub item: ItemRef,
+    /// Its stage's stable name, e.g. `acknowledged`.
+    pub stage: String,
+    /// Its rung of the ladder, once escalated.
+    pub escalation: Option<EscalationLevel>,
+    /// The supervised unit.
+    pub to_unit: Option<UnitId>,
+    /// When its answer is due.
+    pub answer_due_on: Option<NaiveDate>,
+    /// Its answer is overdue.
+    pub answer_overdue: bool,
+}

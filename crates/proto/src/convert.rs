@@ -13,7 +13,9 @@ use oneledger_domain::petition::{
     Obligor, PersonalField, ReviewOutcome,
 };
 use oneledger_domain::supervision::EscalationLevel;
-use oneledger_domain::{HolidayCalendar, ItemKind, ItemRef, Unit, UnitKind};
+use oneledger_domain::{Agency, HolidayCalendar, ItemKind, ItemRef, Unit, UnitKind};
+
+pub mod ledger;
 
 use crate::common::v1 as common;
 use crate::directory::v1 as directory;
@@ -115,6 +117,9 @@ macro_rules! one_to_one {
     };
 }
 
+one_to_one!(Agency => common::Agency, "petition, public_security or political_legal", {
+    Petition => Petition, PublicSecurity => PublicSecurity, PoliticalLegal => PoliticalLegal,
+});
 one_to_one!(ItemKind => common::ItemKind, "an item kind", {
     PetitionMatter => PetitionMatter,
     Dispute => Dispute,

@@ -8,7 +8,8 @@
 //! - [`public_security::v1`]: public security's `PublicSecurityService`;
 //! - [`political_legal::v1`]: the political-legal committee's `PoliticalLegalService`;
 //! - [`directory::v1`]: the district's units, `DirectoryService`;
-//! - [`ledger::v1`]: the shared ledger's `LedgerService`;
+//! - [`ledger::v2`]: the shared ledger's `LedgerService`;
+//! - [`google_type`]: `google.type.Date`, the legal day on the ledger's wire;
 //! - [`demo::v1`]: `DemoClockService`, which only a demo start (`up --demo-clock`) serves.
 //!
 //! [`convert`] is the one conversion layer between these types and the domain's.
@@ -16,6 +17,7 @@
 //! [`FILE_DESCRIPTOR_SET`] holds every compiled file, for gRPC reflection.
 
 pub mod convert;
+pub mod reflection;
 
 #[allow(missing_docs, clippy::all)] // generated code documents itself from the proto comments
 /// Shared types.
@@ -92,9 +94,28 @@ pub mod directory {
 #[allow(missing_docs, clippy::all)] // generated code documents itself from the proto comments
 /// The shared ledger's API.
 pub mod ledger {
-    /// Version 1.
-    pub mod v1 {
-        tonic::include_proto!("oneledger.ledger.v1");
+    /// Version 2: typed enums, dates and named statistics (v1's strings are gone).
+    pub mod v2 {
+        tonic::include_proto!("oneledger.ledger.v2");
+    }
+}
+
+/// Google's common types (`google.type`), vendored under `proto/google/`.
+pub mod google_type {
+    /// `google.type.Date`, the legal (Beijing) day on the ledger's wire. Written here rather than
+    /// generated: prost maps the package to this path (see `build.rs`) and, for an extern package,
+    /// generates nothing; the message is three fixed fields that googleapis never changes.
+    #[derive(Clone, Copy, PartialEq, Eq, Hash, ::prost::Message)]
+    pub struct Date {
+        /// Year, 1 to 9999.
+        #[prost(int32, tag = "1")]
+        pub year: i32,
+        /// Month, 1 to 12.
+        #[prost(int32, tag = "2")]
+        pub month: i32,
+        /// Day of the month, 1 to 31.
+        #[prost(int32, tag = "3")]
+        pub day: i32,
     }
 }
 

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use oneledger_clock::Clock;
 use oneledger_domain::{Agency, Rules, UnitKind};
-use oneledger_proto::FILE_DESCRIPTOR_SET;
 use oneledger_proto::events::v1::event_feed_service_server::EventFeedServiceServer;
 use oneledger_proto::petition::v1::petition_service_server::PetitionServiceServer;
 use oneledger_proto::political_legal::v1::political_legal_service_server::PoliticalLegalServiceServer;
@@ -97,10 +96,17 @@ pub async fn serve(
         },
     });
     let (health, health_service) = tonic_health::server::health_reporter();
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
+    let own_service = match settings.agency {
+        Agency::Petition => "oneledger.petition.v1.PetitionService",
+        Agency::PublicSecurity => "oneledger.public_security.v1.PublicSecurityService",
+        Agency::PoliticalLegal => "oneledger.political_legal.v1.PoliticalLegalService",
+    };
+    // Reflection lists what this port serves: its agency's service and the event feed.
+    let (reflection, reflection_alpha) = oneledger_proto::reflection::for_services(&[
+        own_service,
+        "oneledger.events.v1.EventFeedService",
+    ])
+    .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
     let feed = EventFeedServiceServer::new(Feed::new(settings.agency, store.clone()))
         .max_decoding_message_size(MAX_REQUEST_BYTES);
 
@@ -113,6 +119,7 @@ pub async fn serve(
         ))
         .add_service(health_service)
         .add_service(reflection)
+        .add_service(reflection_alpha)
         .add_service(feed);
     // The committee's follower of the petition log and its deadline watcher, stopped with the server.
     let mut joiner = None;
@@ -133,18 +140,12 @@ pub async fn serve(
             people_ready = Some(service.clone());
             let svc =
                 PetitionServiceServer::new(service).max_decoding_message_size(MAX_REQUEST_BYTES);
-            (
-                router.add_service(svc),
-                "oneledger.petition.v1.PetitionService",
-            )
+            (router.add_service(svc), own_service)
         }
         Agency::PublicSecurity => {
             let svc = PublicSecurityServiceServer::new(PublicSecurityService::new(ctx))
                 .max_decoding_message_size(MAX_REQUEST_BYTES);
-            (
-                router.add_service(svc),
-                "oneledger.public_security.v1.PublicSecurityService",
-            )
+            (router.add_service(svc), own_service)
         }
         Agency::PoliticalLegal => {
             let service = PoliticalLegalService::new(ctx);
@@ -177,10 +178,7 @@ pub async fn serve(
             }
             let svc = PoliticalLegalServiceServer::new(service)
                 .max_decoding_message_size(MAX_REQUEST_BYTES);
-            (
-                router.add_service(svc),
-                "oneledger.political_legal.v1.PoliticalLegalService",
-            )
+            (router.add_service(svc), own_service)
         }
     };
     for name in ["", service_name] {

@@ -19,7 +19,10 @@ use oneledger_clock::Clock;
 use oneledger_domain::clock::{DeadlineKind, Period};
 use oneledger_domain::watch::Threshold;
 use oneledger_domain::{Rules, UnitId};
-use oneledger_proto::ledger::v1::{ListEntriesRequest, ledger_service_client::LedgerServiceClient};
+use oneledger_proto::convert::{FromWire, ledger as wire};
+use oneledger_proto::ledger::v2::{
+    self as ledger_pb, EntryFilter, ListEntriesRequest, ledger_service_client::LedgerServiceClient,
+};
 use oneledger_retry::Backoff;
 use oneledger_store::{EventStore, StoreError};
 use tonic::transport::Channel;
@@ -137,7 +140,10 @@ impl Watcher {
         let mut page_token = String::new();
         loop {
             let request = ListEntriesRequest {
-                due_before: horizon.to_string(),
+                filter: Some(EntryFilter {
+                    due_before: Some(wire::date(horizon)),
+                    ..Default::default()
+                }),
                 page_size: PAGE,
                 page_token: page_token.clone(),
                 ..Default::default()
@@ -179,24 +185,24 @@ impl Watcher {
     /// The threshold an open, running deadline of a unit's duty stands at today, if any. A paused clock
     /// (a hearing) stands still: its due date moves every day, so it passes nothing. A petitioner's
     /// window is no one's duty: it lapses, and the matter becomes final, without a warning.
-    fn threshold_of(
-        &self,
-        d: &oneledger_proto::common::v1::Deadline,
-        today: NaiveDate,
-    ) -> Option<SeenThreshold> {
-        if !d.met_on.is_empty() || d.paused || d.duty_unit_id.trim().is_empty() {
+    fn threshold_of(&self, d: &ledger_pb::Deadline, today: NaiveDate) -> Option<SeenThreshold> {
+        let duty = d
+            .duty_unit
+            .as_ref()
+            .filter(|u| !u.unit_id.trim().is_empty())?;
+        if d.met_on.is_some() || d.paused {
             return None;
         }
         let item = oneledger_proto::convert::item("item", d.item.as_ref()).ok()?;
-        let deadline = DeadlineKind::parse(&d.kind)?;
-        let due_on = NaiveDate::parse_from_str(&d.due_on, "%Y-%m-%d").ok()?;
+        let deadline = DeadlineKind::from_wire(ledger_pb::DeadlineKind::try_from(d.kind).ok()?)?;
+        let due_on = wire::day("due_on", d.due_on.as_ref()).ok()??;
         let threshold = Threshold::on(due_on, today, &self.rules.calendar, self.settings.due_soon)?;
         Some(SeenThreshold {
             item,
             deadline,
             due_on,
             threshold,
-            duty_of: Some(UnitId::from(d.duty_unit_id.trim())),
+            duty_of: Some(UnitId::from(duty.unit_id.trim())),
         })
     }
 

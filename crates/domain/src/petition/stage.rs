@@ -58,6 +58,33 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// Every stage, in the order of the procedure.
+    pub const ALL: [Stage; 23] = [
+        Stage::Unregistered,
+        Stage::Registered,
+        Stage::Forwarded,
+        Stage::Assigned,
+        Stage::Received,
+        Stage::RoutingObjected,
+        Stage::Handling,
+        Stage::OpinionIssued,
+        Stage::Replied,
+        Stage::UnderReview,
+        Stage::ReviewOpinionIssued,
+        Stage::ReviewReplied,
+        Stage::UnderReReview,
+        Stage::ReReviewOpinionIssued,
+        Stage::Concluded,
+        Stage::Final,
+        Stage::Channelled,
+        Stage::Diverted,
+        Stage::NotAccepted,
+        Stage::ReferredToDiscipline,
+        Stage::Answered,
+        Stage::Merged,
+        Stage::NotAcceptedAgain,
+    ];
+
     /// True when the matter is closed (办结).
     pub fn is_closed(self) -> bool {
         matches!(
@@ -121,31 +148,7 @@ mod tests {
 
     #[test]
     fn a_stage_is_named_as_serde_names_it() {
-        for stage in [
-            Stage::Unregistered,
-            Stage::Registered,
-            Stage::Forwarded,
-            Stage::Assigned,
-            Stage::Received,
-            Stage::RoutingObjected,
-            Stage::Handling,
-            Stage::OpinionIssued,
-            Stage::Replied,
-            Stage::UnderReview,
-            Stage::ReviewOpinionIssued,
-            Stage::ReviewReplied,
-            Stage::UnderReReview,
-            Stage::ReReviewOpinionIssued,
-            Stage::Concluded,
-            Stage::Final,
-            Stage::Channelled,
-            Stage::Diverted,
-            Stage::NotAccepted,
-            Stage::ReferredToDiscipline,
-            Stage::Answered,
-            Stage::Merged,
-            Stage::NotAcceptedAgain,
-        ] {
+        for stage in Stage::ALL {
             assert_eq!(serde_json::to_value(stage).unwrap(), stage.as_str());
         }
     }

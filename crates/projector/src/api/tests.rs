@@ -1,7 +1,10 @@
 //! The ledger API over a real gRPC channel and a SQLite ledger holding the three stores' history.
 
 use oneledger_auth::{Claims, Role};
-use oneledger_proto::ledger::v1::ledger_service_client::LedgerServiceClient;
+use oneledger_domain::Agency;
+use oneledger_proto::common::v1 as common;
+use oneledger_proto::convert::ledger as wire;
+use oneledger_proto::ledger::v2::ledger_service_client::LedgerServiceClient;
 use tonic::transport::Channel;
 
 use super::*;
@@ -18,6 +21,36 @@ fn token(unit: &str, roles: &[Role]) -> String {
         exp: Utc::now().timestamp() + 600,
         iat: 0,
     })
+}
+
+/// A list request with this filter, in root order.
+fn list(filter: pb::EntryFilter) -> pb::ListEntriesRequest {
+    pb::ListEntriesRequest {
+        filter: Some(filter),
+        ..Default::default()
+    }
+}
+
+/// An ISO day on the wire.
+fn day(iso: &str) -> Option<oneledger_proto::google_type::Date> {
+    Some(wire::date(
+        chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d").unwrap(),
+    ))
+}
+
+/// A figure of the statistics by its field name.
+fn figure(stats: &pb::GetStatisticsResponse, name: &str) -> u64 {
+    wire::figure_rows(&stats.figures.unwrap(), &stats.rates.unwrap())
+        .into_iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no figure {name}"))
+        .value
+        .parse()
+        .unwrap()
+}
+
+fn coordinator() -> String {
+    token("binhai.political_legal_committee", &[Role::Coordinator])
 }
 
 fn req<T>(message: T, token: &str) -> Request<T> {
@@ -59,8 +92,18 @@ async fn client_on(
         TokenKeys::new(vec![KEY.to_vec()]).unwrap(),
         Arc::new(Rules::shipped().unwrap()),
         clock,
-    );
-    tokio::spawn(serve(api, listener, std::future::pending()));
+    )
+    .unwrap();
+    tokio::spawn(serve(
+        api,
+        WebSettings {
+            allow_origins: vec![http::HeaderValue::from_static(
+                "https://dashboard.example.gov.cn",
+            )],
+        },
+        listener,
+        std::future::pending(),
+    ));
     for _ in 0..50 {
         if let Ok(c) = LedgerServiceClient::connect(address.clone()).await {
             return (c, socket);
@@ -112,10 +155,10 @@ async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
     ] {
         let listed = c
             .list_entries(req(
-                pb::ListEntriesRequest {
+                list(pb::EntryFilter {
                     unit_id: asked.into(),
                     ..Default::default()
-                },
+                }),
                 &token(unit, &[Role::Viewer]),
             ))
             .await
@@ -141,17 +184,18 @@ async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
     };
     let seen = get(STATION).await.unwrap().into_inner().entry.unwrap();
     // Units come with their names from the directory, for people to read.
-    assert_eq!(seen.unit_names[BUREAU], "滨海新区人力资源和社会保障局");
-    assert_eq!(seen.unit_names[STATION], "新港派出所");
-    assert_eq!(seen.unit_names[TOWN], "滨海新区新港街道办事处");
+    let name = |u: &Option<pb::Unit>| u.as_ref().unwrap().name.clone();
+    assert_eq!(name(&seen.responsible_unit), "滨海新区人力资源和社会保障局");
+    assert_eq!(name(&seen.police_station), "新港派出所");
+    assert_eq!(name(&seen.territorial_unit), "滨海新区新港街道办事处");
     assert_eq!(
         get("binhai.tax_bureau").await.unwrap_err().code(),
         tonic::Code::PermissionDenied
     );
-    let ghost = pb::ListEntriesRequest {
+    let ghost = list(pb::EntryFilter {
         unit_id: "binhai.human_resouces_bureau".into(),
         ..Default::default()
-    };
+    });
     assert_eq!(
         c.list_entries(req(
             ghost,
@@ -162,10 +206,10 @@ async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
         .code(),
         tonic::Code::InvalidArgument
     );
-    let peek = pb::ListEntriesRequest {
+    let peek = list(pb::EntryFilter {
         unit_id: BUREAU.into(),
         ..Default::default()
-    };
+    });
     assert_eq!(
         c.list_entries(req(peek, &token("binhai.tax_bureau", &[Role::Viewer])))
             .await
@@ -173,12 +217,12 @@ async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
             .code(),
         tonic::Code::PermissionDenied
     );
-    let filtered = pb::ListEntriesRequest {
-        stage: "handling".into(),
-        status: "open".into(),
+    let filtered = list(pb::EntryFilter {
+        stage: pb::ItemStage::MatterHandling as i32,
+        status: pb::EntryStatus::Open as i32,
         title_contains: "wages".into(),
         ..Default::default()
-    };
+    });
     assert_eq!(
         c.list_entries(req(
             filtered,
@@ -191,10 +235,10 @@ async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
         .len(),
         1
     );
-    let none = pb::ListEntriesRequest {
-        status: "closed".into(),
+    let none = list(pb::EntryFilter {
+        status: pb::EntryStatus::Closed as i32,
         ..Default::default()
-    };
+    });
     assert!(
         c.list_entries(req(
             none,
@@ -206,20 +250,54 @@ async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
         .entries
         .is_empty()
     );
-    let bad = pb::ListEntriesRequest {
-        min_risk: "extreme".into(),
-        ..Default::default()
-    };
-    assert_eq!(
-        c.list_entries(req(
-            bad,
-            &token("binhai.political_legal_committee", &[Role::Coordinator])
-        ))
-        .await
-        .unwrap_err()
-        .code(),
-        tonic::Code::InvalidArgument
-    );
+    for (bad, field) in [
+        (
+            pb::EntryFilter {
+                min_risk: 9,
+                ..Default::default()
+            },
+            "filter.min_risk",
+        ),
+        (
+            pb::EntryFilter {
+                stage: 999,
+                ..Default::default()
+            },
+            "filter.stage",
+        ),
+        (
+            pb::EntryFilter {
+                due_before: Some(oneledger_proto::google_type::Date {
+                    year: 2026,
+                    month: 2,
+                    day: 30,
+                }),
+                ..Default::default()
+            },
+            "filter.due_before",
+        ),
+        (
+            pb::EntryFilter {
+                territory_unit_id: BUREAU.into(),
+                ..Default::default()
+            },
+            "filter.territory_unit_id",
+        ),
+        (
+            pb::EntryFilter {
+                title_contains: "欠".repeat(101),
+                ..Default::default()
+            },
+            "filter.title_contains",
+        ),
+    ] {
+        let status = c
+            .list_entries(req(list(bad), &coordinator()))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{field}");
+        assert!(status.message().contains(field), "{field}: {status:?}");
+    }
     assert_eq!(
         c.list_entries(Request::new(pb::ListEntriesRequest::default()))
             .await
@@ -250,14 +328,12 @@ async fn an_entry_shows_every_agency_in_one_timeline_and_the_statistics_count_it
         .entry
         .unwrap();
     assert_eq!(entry.root.unwrap().id, "PM1");
+    let id = |u: &Option<pb::Unit>| u.as_ref().unwrap().unit_id.clone();
     assert_eq!(
-        (
-            entry.responsible_unit_id.as_str(),
-            entry.territorial_unit_id.as_str()
-        ),
-        (BUREAU, TOWN)
+        (id(&entry.responsible_unit), id(&entry.territorial_unit)),
+        (BUREAU.to_owned(), TOWN.to_owned())
     );
-    assert_eq!(entry.police_station_id, STATION);
+    assert_eq!(id(&entry.police_station), STATION);
     let agencies: std::collections::BTreeSet<i32> =
         entry.timeline.iter().map(|l| l.agency).collect();
     assert_eq!(agencies.len(), 3, "all three agencies in one timeline");
@@ -265,18 +341,33 @@ async fn an_entry_shows_every_agency_in_one_timeline_and_the_statistics_count_it
         entry
             .deadlines
             .iter()
-            .any(|d| d.kind == "handling" && d.article == "art. 34")
+            .any(|d| d.kind() == pb::DeadlineKind::Handling && d.article == "art. 34")
     );
+    let orders: Vec<_> = entry
+        .supervision_orders
+        .iter()
+        .map(|o| (o.order_id.as_str(), o.escalation()))
+        .collect();
     assert_eq!(
-        entry.supervision_orders,
-        ["supervision_order:SO1=listed_supervision"]
+        orders,
+        [(
+            "SO1",
+            oneledger_proto::political_legal::v1::Escalation::ListedSupervision
+        )]
     );
+    let stages: Vec<_> = entry.items.iter().map(|i| i.stage()).collect();
+    assert!(
+        stages.contains(&pb::ItemStage::MatterHandling),
+        "{stages:?}"
+    );
+    let (first, last) = (entry.registered_at.unwrap(), entry.last_changed_at.unwrap());
+    assert!(last.seconds >= first.seconds);
 
     let stats = c
         .get_statistics(req(
             pb::GetStatisticsRequest {
-                from_date: "2026-03-01".into(),
-                to_date: "2026-03-31".into(),
+                from_date: day("2026-03-01"),
+                to_date: day("2026-03-31"),
                 unit_id: String::new(),
                 exclude_imported: false,
             },
@@ -294,32 +385,31 @@ async fn an_entry_shows_every_agency_in_one_timeline_and_the_statistics_count_it
         ("supervision_escalations", 2),
         ("collective_matters_assigned", 1),
     ] {
-        assert_eq!(
-            stats.counts.get(name).copied(),
-            Some(n),
-            "{name}: {:?}",
-            stats.counts
-        );
+        assert_eq!(figure(&stats, name), n, "{name}: {:?}", stats.figures);
     }
-    assert_eq!(stats.orders_per_unit.get(TOWN).copied(), Some(1));
-    assert_eq!(stats.unit_names[TOWN], "滨海新区新港街道办事处");
+    let town = stats
+        .units
+        .iter()
+        .find(|u| u.unit.as_ref().unwrap().unit_id == TOWN)
+        .expect("a row for the town");
+    assert_eq!(town.supervision_orders, 1);
+    assert_eq!(town.unit.as_ref().unwrap().name, "滨海新区新港街道办事处");
+    assert_eq!(stats.months.len(), 1);
+    assert_eq!(stats.months[0].matters_registered, 1);
     let april = pb::GetStatisticsRequest {
-        from_date: "2026-04-01".into(),
-        to_date: "2026-04-30".into(),
+        from_date: day("2026-04-01"),
+        to_date: day("2026-04-30"),
         unit_id: String::new(),
         exclude_imported: false,
     };
-    assert!(
-        c.get_statistics(req(
-            april,
-            &token("binhai.political_legal_committee", &[Role::Coordinator])
-        ))
+    let april = c
+        .get_statistics(req(april, &coordinator()))
         .await
         .unwrap()
-        .into_inner()
-        .counts
-        .is_empty()
-    );
+        .into_inner();
+    // Every figure is there, zero included.
+    assert_eq!(figure(&april, "matters_registered"), 0);
+    assert_eq!(figure(&april, "warnings_issued"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,7 +444,7 @@ async fn a_browser_reaches_the_ledger_over_grpc_web() {
     body.extend((message.len() as u32).to_be_bytes());
     body.extend(message);
     let head = format!(
-        "POST /oneledger.ledger.v1.LedgerService/ListEntries HTTP/1.1\r\nhost: {socket}\r\n\
+        "POST /oneledger.ledger.v2.LedgerService/ListEntries HTTP/1.1\r\nhost: {socket}\r\n\
          content-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\nauthorization: Bearer {}\r\n\
          content-length: {}\r\nconnection: close\r\n\r\n",
         token("binhai.political_legal_committee", &[Role::Coordinator]),
@@ -492,30 +582,15 @@ async fn the_directory_lists_units_by_kind_a_page_at_a_time_and_gets_one_with_it
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statistics_count_first_and_repeat_petitions_once_and_the_open_repeat_backlog() {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut c, _) = client_at(&dir).await;
     // given one petitioner's four petitions about the bureau, in another store's feed
-    let ledger = SqlLedger::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("ledger.db").display()
-    ))
-    .await
-    .unwrap();
-    // (the petition store's, after the history's own petition events)
-    let after_history: Vec<_> = repeat_petitions()
-        .into_iter()
-        .map(|mut e| {
-            e.position += 10_000;
-            e
-        })
-        .collect();
-    ledger.apply_batch("store:0", &after_history).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut c, _) = client_with_repeats(&dir).await;
     // when the district asks for March
     let stats = c
         .get_statistics(req(
             pb::GetStatisticsRequest {
-                from_date: "2026-03-01".into(),
-                to_date: "2026-03-31".into(),
+                from_date: day("2026-03-01"),
+                to_date: day("2026-03-31"),
                 unit_id: String::new(),
                 exclude_imported: false,
             },
@@ -524,18 +599,18 @@ async fn statistics_count_first_and_repeat_petitions_once_and_the_open_repeat_ba
         .await
         .unwrap()
         .into_inner();
-    let count = |name: &str| stats.counts.get(name).copied().unwrap_or(0);
+    let count = |name: &str| figure(&stats, name);
     // then the history's own matter and the first and flagged petitions are first petitions; the merged
     // one and the one with new facts are repeats, each counted once
-    assert_eq!(count("matters_registered"), 5, "{:?}", stats.counts);
-    assert_eq!(count("first_petitions"), 3, "{:?}", stats.counts);
+    assert_eq!(count("matters_registered"), 5, "{:?}", stats.figures);
+    assert_eq!(count("first_petitions"), 3, "{:?}", stats.figures);
     assert_eq!(count("repeat_petitions"), 2);
     assert_eq!(count("repeat_petitions_merged"), 1);
     assert_eq!(count("repeat_petitions_as_new_matters"), 1);
     assert_eq!(count("possible_repeats_undecided"), 1);
     // and the open repeat matter (the one with new facts) is the backlog, in exactly one age
     assert_eq!(count("open_repeat_matters"), 1);
-    let by_age: u64 = statistics::BACKLOG_AGES
+    let by_age: u64 = oneledger_domain::statistics::BACKLOG_AGES
         .iter()
         .map(|(name, _)| count(name))
         .sum();
@@ -601,4 +676,332 @@ async fn the_calendar_reports_its_coverage_and_warns_from_ninety_days_before_its
         "{}",
         past.warning
     );
+}
+
+/// The API over the history and the repeat petitions: several entries to page through.
+async fn client_with_repeats(
+    dir: &tempfile::TempDir,
+) -> (LedgerServiceClient<Channel>, std::net::SocketAddr) {
+    let (c, socket) = client_at(dir).await;
+    let ledger = SqlLedger::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("ledger.db").display()
+    ))
+    .await
+    .unwrap();
+    let after_history: Vec<_> = repeat_petitions()
+        .into_iter()
+        .map(|mut e| {
+            e.position += 10_000;
+            e
+        })
+        .collect();
+    ledger.apply_batch("store:0", &after_history).await.unwrap();
+    (c, socket)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_in_any_order_cover_every_entry_once_and_a_token_serves_only_its_own_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut c, _) = client_with_repeats(&dir).await;
+    let everything = c
+        .list_entries(req(pb::ListEntriesRequest::default(), &coordinator()))
+        .await
+        .unwrap()
+        .into_inner();
+    let roots = |entries: &[pb::Entry]| -> Vec<String> {
+        entries
+            .iter()
+            .map(|e| e.root.as_ref().unwrap().id.clone())
+            .collect()
+    };
+    let total = everything.total_size as usize;
+    assert!(total >= 3, "{:?}", roots(&everything.entries));
+    assert_eq!(everything.entries.len(), total);
+    assert!(everything.next_page_token.is_empty());
+    for order in [
+        pb::EntryOrder::Root,
+        pb::EntryOrder::NextDue,
+        pb::EntryOrder::Risk,
+        pb::EntryOrder::LastChange,
+        pb::EntryOrder::Registered,
+    ] {
+        // given pages of one entry in this order
+        let mut seen = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let page = c
+                .list_entries(req(
+                    pb::ListEntriesRequest {
+                        order_by: order as i32,
+                        page_size: 1,
+                        page_token: page_token.clone(),
+                        ..Default::default()
+                    },
+                    &coordinator(),
+                ))
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(page.total_size as usize, total);
+            // then a full page is never followed by an empty one
+            assert_eq!(page.entries.len(), 1, "{order:?}");
+            seen.extend(page.entries);
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            page_token = page.next_page_token;
+        }
+        // then every entry comes once
+        let mut ids = roots(&seen);
+        assert_eq!(ids.len(), total, "{order:?}");
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), total, "{order:?}");
+        if order == pb::EntryOrder::Registered {
+            let at: Vec<i64> = seen
+                .iter()
+                .map(|e| e.registered_at.unwrap().seconds)
+                .collect();
+            assert!(at.windows(2).all(|w| w[0] >= w[1]), "newest first: {at:?}");
+        }
+    }
+    // A token of one query is refused for another, and a made-up one too.
+    let first = c
+        .list_entries(req(
+            pb::ListEntriesRequest {
+                page_size: 1,
+                ..Default::default()
+            },
+            &coordinator(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    for (order, page_token) in [
+        (pb::EntryOrder::Risk, first.next_page_token.clone()),
+        (pb::EntryOrder::Root, "petition_matter:PM1".to_owned()),
+    ] {
+        let status = c
+            .list_entries(req(
+                pb::ListEntriesRequest {
+                    order_by: order as i32,
+                    page_size: 1,
+                    page_token,
+                    ..Default::default()
+                },
+                &coordinator(),
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert!(status.message().contains("page_token"), "{status:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_holds_the_rows_the_list_shows_in_chinese_and_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut c, _) = client_with_repeats(&dir).await;
+    let listed = c
+        .list_entries(req(
+            pb::ListEntriesRequest {
+                order_by: pb::EntryOrder::NextDue as i32,
+                ..Default::default()
+            },
+            &coordinator(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    // when the same query is exported as CSV
+    let file = c
+        .export_ledger(req(
+            pb::ExportLedgerRequest {
+                format: pb::ExportFormat::Csv as i32,
+                what: Some(pb::export_ledger_request::What::Entries(pb::EntryQuery {
+                    filter: None,
+                    order_by: pb::EntryOrder::NextDue as i32,
+                })),
+            },
+            &coordinator(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    // then after its account of itself, the header and one row per listed entry, in order
+    let text = String::from_utf8(file.content.clone()).unwrap();
+    let text = text.strip_prefix('\u{feff}').expect("a byte-order mark");
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let header = records
+        .iter()
+        .position(|r| r.get(0) == Some("序号"))
+        .expect("the header");
+    assert!(
+        records[..header]
+            .iter()
+            .any(|r| r.get(0) == Some("截至台账游标"))
+    );
+    assert_eq!(
+        &records[header].iter().collect::<Vec<_>>(),
+        &export::ENTRY_COLUMNS
+    );
+    let rows: Vec<String> = records[header + 1..]
+        .iter()
+        .map(|r| r.get(1).unwrap().to_owned())
+        .collect();
+    let ids: Vec<String> = listed
+        .entries
+        .iter()
+        .map(|e| e.root.as_ref().unwrap().id.clone())
+        .collect();
+    assert_eq!(rows, ids);
+    assert_eq!(file.rows as usize, ids.len());
+    assert!(
+        text.contains("滨海新区人力资源和社会保障局"),
+        "unit names in Chinese"
+    );
+    assert!(file.file_name.starts_with("台账-") && file.file_name.ends_with(".csv"));
+    // and an XLSX of the statistics is a workbook
+    let workbook = c
+        .export_ledger(req(
+            pb::ExportLedgerRequest {
+                format: pb::ExportFormat::Xlsx as i32,
+                what: Some(pb::export_ledger_request::What::Statistics(
+                    pb::GetStatisticsRequest {
+                        from_date: day("2026-03-01"),
+                        to_date: day("2026-03-31"),
+                        ..Default::default()
+                    },
+                )),
+            },
+            &coordinator(),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(workbook.content.starts_with(b"PK"), "a zip container");
+    // and both are recorded, by whom
+    let ledger = SqlLedger::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("ledger.db").display()
+    ))
+    .await
+    .unwrap();
+    let exports = ledger.exports().await.unwrap();
+    assert_eq!(exports.len(), 2);
+    assert_eq!(exports[0].unit, "binhai.political_legal_committee");
+    assert_eq!(
+        (exports[0].format.as_str(), exports[1].format.as_str()),
+        ("csv", "xlsx")
+    );
+    // and a refused export writes nothing
+    let refused = c
+        .export_ledger(req(
+            pb::ExportLedgerRequest {
+                format: pb::ExportFormat::Unspecified as i32,
+                what: None,
+            },
+            &coordinator(),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert_eq!(ledger.exports().await.unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_origin_passes_the_preflight_and_another_does_not() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let (_, socket) = client_at(&dir).await;
+    let preflight = async |origin: &str| {
+        let head = format!(
+            "OPTIONS /oneledger.ledger.v2.LedgerService/ListEntries HTTP/1.1\r\nhost: {socket}\r\n\
+             origin: {origin}\r\naccess-control-request-method: POST\r\n\
+             access-control-request-headers: authorization,content-type,x-grpc-web\r\n\
+             connection: close\r\n\r\n"
+        );
+        let mut stream = tokio::net::TcpStream::connect(socket).await.unwrap();
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.unwrap();
+        String::from_utf8_lossy(&response).to_lowercase()
+    };
+    let allowed = preflight("https://dashboard.example.gov.cn").await;
+    assert!(
+        allowed.contains("access-control-allow-origin: https://dashboard.example.gov.cn"),
+        "{allowed}"
+    );
+    assert!(allowed.contains("authorization"), "{allowed}");
+    let other = preflight("https://elsewhere.example.com").await;
+    assert!(!other.contains("access-control-allow-origin"), "{other}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflection_lists_exactly_what_the_port_serves_in_v1_and_v1alpha() {
+    use tonic_reflection::pb::{v1, v1alpha};
+    let dir = tempfile::tempdir().unwrap();
+    let (_, socket) = client_at(&dir).await;
+    let address = format!("http://{socket}");
+    let channel = Channel::from_shared(address)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut v1c = v1::server_reflection_client::ServerReflectionClient::new(channel.clone());
+    let ask = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
+    };
+    let mut answers = v1c
+        .server_reflection_info(tokio_stream::iter([ask]))
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        answers.message().await.unwrap().unwrap().message_response
+    else {
+        panic!("a list of services")
+    };
+    let mut names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection",
+            "oneledger.directory.v1.DirectoryService",
+            "oneledger.ledger.v2.LedgerService",
+        ]
+    );
+    let mut alpha = v1alpha::server_reflection_client::ServerReflectionClient::new(channel);
+    let ask = v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            v1alpha::server_reflection_request::MessageRequest::FileContainingSymbol(
+                "oneledger.ledger.v2.LedgerService".into(),
+            ),
+        ),
+    };
+    let answer = alpha
+        .server_reflection_info(tokio_stream::iter([ask]))
+        .await
+        .unwrap()
+        .into_inner()
+        .message()
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        answer.message_response,
+        Some(v1alpha::server_reflection_response::MessageResponse::FileDescriptorResponse(_))
+    ));
 }

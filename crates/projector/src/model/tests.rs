@@ -40,8 +40,13 @@ fn given_three_agencies_histories_then_one_entry_shows_everything_in_one_timelin
     assert_eq!(entry.police_station, Some(UnitId::from(STATION)));
     assert!(entry.co_handling_units.contains(&UnitId::from(STATION)));
     assert_eq!(entry.collective_size, 40);
+    let orders: Vec<_> = entry
+        .supervision_orders
+        .iter()
+        .map(|o| (o.item.clone(), o.escalation))
+        .collect();
     assert_eq!(
-        entry.supervision_orders,
+        orders,
         vec![(
             ItemRef::SupervisionOrder(SupervisionOrderId::from("SO1")),
             Some(EscalationLevel::ListedSupervision)
@@ -50,7 +55,7 @@ fn given_three_agencies_histories_then_one_entry_shows_everything_in_one_timelin
     let handling = entry
         .deadlines
         .iter()
-        .find(|d| d.kind == "handling")
+        .find(|d| d.kind == DeadlineKind::Handling)
         .unwrap();
     assert_eq!(
         handling.due_on,
@@ -83,13 +88,13 @@ fn given_a_later_day_then_overdue_is_computed_then_not_frozen() {
         e.deadlines
             .iter()
             .filter(|d| d.overdue)
-            .map(|d| d.kind.clone())
+            .map(|d| d.kind.as_str().to_owned())
             .collect::<Vec<_>>()
     };
     assert!(!early[0].overdue, "{:?}", overdue(&early[0]));
     assert_eq!(
         overdue(&mid[0]),
-        ["receipt_notice"],
+        ["receipt_notice".to_owned()],
         "no notice of receipt within 15 days (art. 23)"
     );
     let late = overdue(&late[0]);
