@@ -293,7 +293,11 @@ fn print_welcome(
     }
     println!("dev token (petition office: intake_clerk, viewer, coordinator; 12 h):\n{dev_token}");
     println!(
-        "try: grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" {} oneledger.ledger.v1.LedgerService/ListEntries",
+        "dashboard: http://{}/ (sign in with the dev token)",
+        args.listen
+    );
+    println!(
+        "try: grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" {} oneledger.ledger.v2.LedgerService/ListEntries",
         args.listen
     );
     println!(

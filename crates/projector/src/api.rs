@@ -415,8 +415,8 @@ fn cors(origins: &[http::HeaderValue]) -> tower_http::cors::CorsLayer {
         .max_age(Duration::from_secs(3600))
 }
 
-/// Serves the ledger API and the unit directory with health and reflection on `listener` until
-/// `shutdown`. Browsers reach it too: gRPC-Web (HTTP/1.1, `application/grpc-web`) is accepted beside
+/// Serves the ledger API, the unit directory and the dashboard with health and reflection on `listener`
+/// until `shutdown`. Browsers reach it too: gRPC-Web (HTTP/1.1, `application/grpc-web`) is accepted beside
 /// gRPC, from the origins `web` allows.
 pub async fn serve(
     api: LedgerApi,
@@ -429,22 +429,24 @@ pub async fn serve(
     let (reflection, reflection_alpha) =
         oneledger_proto::reflection::for_services(&SERVICES).map_err(ServeError::Reflection)?;
     let directory = DirectoryApi::new(api.rules.clone(), api.clock.clone());
-    tonic::transport::Server::builder()
-        .accept_http1(true)
-        // Outermost, so a preflight is answered before authentication asks for a token.
-        .layer(cors(&web.allow_origins))
-        .layer(tonic_web::GrpcWebLayer::new())
-        // Every call but health and reflection is authenticated here, once.
-        .layer(AuthLayer::new(
-            api.keys.clone(),
-            api.rules.directory.clone(),
-            &[],
-        ))
-        .add_service(health_service)
+    let keys = api.keys.clone();
+    let units = api.rules.directory.clone();
+    // The gRPC services, gRPC-Web for browsers and every call but health and reflection authenticated
+    // here, once; then, beside them on the same port, the dashboard's pages, which are neither.
+    let grpc = tonic::service::Routes::new(health_service)
         .add_service(reflection)
         .add_service(reflection_alpha)
         .add_service(DirectoryServiceServer::new(directory))
         .add_service(LedgerServiceServer::new(api))
+        .into_axum_router()
+        .layer(AuthLayer::new(keys, units, &[]))
+        .layer(tonic_web::GrpcWebLayer::new());
+    let routes = grpc.merge(crate::dashboard::routes());
+    tonic::transport::Server::builder()
+        .accept_http1(true)
+        // Outermost, so a preflight is answered before authentication asks for a token.
+        .layer(cors(&web.allow_origins))
+        .add_routes(tonic::service::Routes::from(routes))
         .serve_with_incoming_shutdown(
             tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             shutdown,

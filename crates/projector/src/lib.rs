@@ -17,6 +17,7 @@
 //! The projector knows nothing of the services.
 
 pub mod api;
+pub mod dashboard;
 pub mod directory;
 pub mod feed;
 #[cfg(test)]

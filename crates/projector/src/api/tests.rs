@@ -1005,3 +1005,29 @@ async fn reflection_lists_exactly_what_the_port_serves_in_v1_and_v1alpha() {
         Some(v1alpha::server_reflection_response::MessageResponse::FileDescriptorResponse(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_is_served_on_the_ledgers_port_without_a_token() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let (_, socket) = client_at(&dir).await;
+    for (path, kind, holds) in [
+        ("/", "text/html", "全区一本账"),
+        ("/app.js", "text/javascript", "authorization"),
+        ("/app.css", "text/css", "overdue"),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(socket).await.unwrap();
+        let head = format!("GET {path} HTTP/1.1\r\nhost: {socket}\r\nconnection: close\r\n\r\n");
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await.unwrap();
+        let text = String::from_utf8_lossy(&response);
+        assert!(
+            text.starts_with("HTTP/1.1 200"),
+            "{path}: {}",
+            &text[..200.min(text.len())]
+        );
+        assert!(text.contains(&format!("content-type: {kind}")), "{path}");
+        assert!(text.contains(holds), "{path} holds {holds}");
+    }
+}
