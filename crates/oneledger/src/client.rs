@@ -134,12 +134,6 @@ pub fn entry_order(order: OrderArg) -> pb::EntryOrder {
     }
 }
 
-/// A wire date as ISO text; empty when absent.
-fn day(d: Option<&oneledger_proto::google_type::Date>) -> String {
-    d.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
-        .unwrap_or_default()
-}
-
 /// A unit as people read it: its name from the directory, else its id; empty when none.
 fn unit_name(u: Option<&pb::Unit>) -> String {
     u.map(|u| {
@@ -205,7 +199,7 @@ async fn list(client: ClientArgs, filter: &EntryFilterArgs, limit: u32) -> anyho
                 e.title.chars().take(40).collect(),
                 status_text(e),
                 unit_name(e.responsible_unit.as_ref()),
-                day(e.next_due_on.as_ref()),
+                wire::iso(e.next_due_on.as_ref()),
                 if e.overdue {
                     "OVERDUE".into()
                 } else {
@@ -359,8 +353,8 @@ async fn show(client: ClientArgs, item: String) -> anyhow::Result<()> {
             vec![
                 short(d.kind().as_str_name(), "DEADLINE_KIND_"),
                 d.article.clone(),
-                day(d.due_on.as_ref()),
-                day(d.met_on.as_ref()),
+                wire::iso(d.due_on.as_ref()),
+                wire::iso(d.met_on.as_ref()),
                 unit_name(d.duty_unit.as_ref()),
                 flags.join(" "),
             ]
@@ -376,7 +370,7 @@ async fn show(client: ClientArgs, item: String) -> anyhow::Result<()> {
                     "{} {} ({})",
                     short(t.kind().as_str_name(), "DEADLINE_KIND_"),
                     short(t.threshold().as_str_name(), "THRESHOLD_"),
-                    day(t.due_on.as_ref())
+                    wire::iso(t.due_on.as_ref())
                 )
             })
             .collect();
@@ -447,7 +441,13 @@ async fn stats(client: ClientArgs, period: &PeriodArgs) -> anyhow::Result<()> {
     let rows: Vec<Vec<String>> =
         wire::figure_rows(&s.figures.unwrap_or_default(), &s.rates.unwrap_or_default())
             .into_iter()
-            .map(|row| vec![row.name.to_owned(), row.zh.to_owned(), row.value])
+            .map(|row| {
+                vec![
+                    row.name.to_owned(),
+                    row.zh.to_owned(),
+                    row.value.to_string(),
+                ]
+            })
             .collect();
     table(&["figure", "", "value"], &rows);
     if !s.units.is_empty() {

@@ -1172,7 +1172,7 @@ fn count(stats: &ledger_pb::GetStatisticsResponse, name: &str) -> u64 {
     figures(stats)
         .into_iter()
         .find(|row| row.name == name)
-        .and_then(|row| row.value.parse().ok())
+        .and_then(|row| row.value.count())
         .unwrap_or(0)
 }
 
@@ -1251,7 +1251,12 @@ fn print_statistics(stats: &ledger_pb::GetStatisticsResponse, (from, to): &(Naiv
     }
     println!("ledger statistics for {year}:");
     for row in figures(stats) {
-        println!("  {:<36} {:>7}  {}", row.name, row.value, row.zh);
+        println!(
+            "  {:<36} {:>7}  {}",
+            row.name,
+            row.value.to_string(),
+            row.zh
+        );
     }
     println!("  supervision orders, most supervised units:");
     for u in stats.units.iter().take(5) {

@@ -43,7 +43,7 @@ fn figure(s: &GetStatisticsResponse, name: &str) -> u64 {
         .find(|r| r.name == name)
         .unwrap_or_else(|| panic!("no figure {name}"))
         .value
-        .parse()
+        .count()
         .unwrap_or(0)
 }
 
@@ -1531,14 +1531,8 @@ async fn each_deadline_threshold_is_recorded_once_and_an_overdue_duty_proposes_s
             .filter(|t| t.kind() == ledger_pb::DeadlineKind::ForwardOrAssign)
             .map(|t| {
                 let threshold = t.threshold().as_str_name().trim_start_matches("THRESHOLD_");
-                let d = t.due_on.unwrap();
-                format!(
-                    "{}@{:04}-{:02}-{:02}",
-                    threshold.to_ascii_lowercase(),
-                    d.year,
-                    d.month,
-                    d.day
-                )
+                let due = wire::iso(t.due_on.as_ref());
+                format!("{}@{due}", threshold.to_ascii_lowercase())
             })
             .collect()
     };

@@ -454,7 +454,6 @@ impl LedgerModel {
         };
         let mut open = false;
         for item in items {
-            v.items.push(item.item.clone());
             v.participants.extend(item.participants());
             // Each deadline with the unit whose duty it is.
             let mut deadlines: Vec<(&Deadline, Option<&UnitId>)> = Vec::new();
@@ -637,8 +636,6 @@ pub struct DeadlineView {
 pub struct EntryView {
     /// The root item.
     pub root: Option<ItemRef>,
-    /// Every item of the entry.
-    pub items: Vec<ItemRef>,
     /// Title (the root's, else the first item's).
     pub title: String,
     /// Responsible unit (属事).
@@ -653,7 +650,7 @@ pub struct EntryView {
     pub co_handling_units: BTreeSet<UnitId>,
     /// Every unit taking part in any item: who sees the entry besides district roles and territories.
     pub participants: BTreeSet<UnitId>,
-    /// Each item's internal stage.
+    /// Every item of the entry with its internal stage.
     pub stages: Vec<StageView>,
     /// Closed when every item is.
     pub closed: bool,

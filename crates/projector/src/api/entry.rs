@@ -120,12 +120,16 @@ pub(crate) fn entry_pb(e: &EntryView, with_timeline: bool, directory: &UnitDirec
 
 /// The earliest open deadline of a unit's duty: what "due next" means on a unit's ledger (a
 /// petitioner's window is not the unit's to meet).
-pub(crate) fn next_due_on(e: &EntryView) -> Option<chrono::NaiveDate> {
+pub(crate) fn next_deadline(e: &EntryView) -> Option<&DeadlineView> {
     e.deadlines
         .iter()
         .filter(|d| d.met_on.is_none() && d.duty_of.is_some())
-        .map(|d| d.due_on)
-        .min()
+        .min_by_key(|d| d.due_on)
+}
+
+/// The day of [`next_deadline`].
+pub(crate) fn next_due_on(e: &EntryView) -> Option<chrono::NaiveDate> {
+    next_deadline(e).map(|d| d.due_on)
 }
 
 fn deadline_pb(d: &DeadlineView, directory: &UnitDirectory) -> pb::Deadline {

@@ -133,11 +133,7 @@ pub(crate) fn entry_row(n: usize, e: &EntryView, directory: &UnitDirectory) -> V
         u.map(|u| directory.name_of(u).unwrap_or(&u.0).to_owned())
             .unwrap_or_default()
     };
-    let next = e
-        .deadlines
-        .iter()
-        .filter(|d| d.met_on.is_none() && d.duty_of.is_some())
-        .min_by_key(|d| d.due_on);
+    let next = super::entry::next_deadline(e);
     vec![
         n.to_string(),
         e.root
@@ -181,7 +177,7 @@ pub(crate) fn statistics_sheets(s: &pb::GetStatisticsResponse) -> Vec<Sheet> {
     overview.extend(
         wire::figure_rows(&f, &r)
             .into_iter()
-            .map(|row| vec![row.zh.to_owned(), row.value]),
+            .map(|row| vec![row.zh.to_owned(), row.value.to_string()]),
     );
     let mut units = vec![
         [
@@ -224,14 +220,10 @@ pub(crate) fn statistics_sheets(s: &pb::GetStatisticsResponse) -> Vec<Sheet> {
         .map(str::to_owned)
         .to_vec(),
     ];
-    let day = |d: &Option<oneledger_proto::google_type::Date>| {
-        d.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
-            .unwrap_or_default()
-    };
     for m in &s.months {
         months.push(vec![
-            day(&m.from_date),
-            day(&m.to_date),
+            wire::iso(m.from_date.as_ref()),
+            wire::iso(m.to_date.as_ref()),
             m.matters_registered.to_string(),
             m.matters_accepted.to_string(),
             m.matters_concluded.to_string(),

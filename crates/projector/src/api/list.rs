@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use hmac::{KeyInit, Mac};
 use oneledger_auth::{AuthError, Caller};
 use oneledger_domain::dispute::RiskLevel;
+use oneledger_domain::ids::MAX_UNIT_ID_CHARS;
 use oneledger_domain::{ItemKind, ItemRef, UnitId};
 use oneledger_proto::convert::{self, ledger as wire};
 use oneledger_proto::ledger::v2 as pb;
@@ -75,7 +76,11 @@ impl LedgerApi {
                 Some(self.scope_of(&unit))
             }
         };
-        let territory = convert::optional(&name("territory_unit_id"), &f.territory_unit_id, 200)?;
+        let territory = convert::optional(
+            &name("territory_unit_id"),
+            &f.territory_unit_id,
+            MAX_UNIT_ID_CHARS,
+        )?;
         if let Some(t) = &territory
             && !directory
                 .get(&UnitId(t.clone()))

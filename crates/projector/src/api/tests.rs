@@ -45,7 +45,7 @@ fn figure(stats: &pb::GetStatisticsResponse, name: &str) -> u64 {
         .find(|r| r.name == name)
         .unwrap_or_else(|| panic!("no figure {name}"))
         .value
-        .parse()
+        .count()
         .unwrap()
 }
 

@@ -33,7 +33,7 @@ fn given_three_agencies_histories_then_one_entry_shows_everything_in_one_timelin
     );
     let entry = &entries[0];
     assert_eq!(entry.root, Some(matter()));
-    assert_eq!(entry.items.len(), 4);
+    assert_eq!(entry.stages.len(), 4);
     assert_eq!(entry.title, "Unpaid wages at the port site");
     assert_eq!(entry.responsible_unit, Some(UnitId::from(BUREAU)));
     assert_eq!(entry.territorial_unit, Some(UnitId::from(TOWN)));

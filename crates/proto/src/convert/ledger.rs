@@ -38,6 +38,12 @@ pub fn day(field: &str, raw: Option<&Date>) -> Result<Option<NaiveDate>, WireErr
         })
 }
 
+/// A wire date as ISO text (`2026-05-06`), as people read it; empty when absent.
+pub fn iso(raw: Option<&Date>) -> String {
+    raw.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+        .unwrap_or_default()
+}
+
 /// The day of a required date field.
 pub fn required_day(field: &str, raw: Option<&Date>) -> Result<NaiveDate, WireError> {
     day(field, raw)?.ok_or_else(|| WireError::new(field, "required"))
@@ -107,235 +113,244 @@ impl From<Threshold> for ledger::Threshold {
 }
 
 /// One figure of the statistics as people read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FigureRow {
     /// Its field name, e.g. `warnings_issued`.
     pub name: &'static str,
     /// Its Chinese name, e.g. 风险预警.
     pub zh: &'static str,
-    /// Its value; a rate as a percentage.
-    pub value: String,
+    /// Its value.
+    pub value: FigureValue,
+}
+
+/// A figure's value: a count, or a rate between 0 and 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FigureValue {
+    /// How many.
+    Count(u64),
+    /// A share, 0 to 1.
+    Rate(f64),
+}
+
+impl FigureValue {
+    /// The count; `None` for a rate.
+    pub fn count(self) -> Option<u64> {
+        match self {
+            FigureValue::Count(n) => Some(n),
+            FigureValue::Rate(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for FigureValue {
+    /// A count as digits, a rate as a percentage to one decimal.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FigureValue::Count(n) => write!(f, "{n}"),
+            FigureValue::Rate(x) => write!(f, "{:.1}%", x * 100.0),
+        }
+    }
 }
 
 /// Every figure and rate in the report's order, the annual report's five first: the one list the CLI
 /// table and the spreadsheets read.
 pub fn figure_rows(f: &ledger::Figures, r: &ledger::Rates) -> Vec<FigureRow> {
-    let percent = |x: f64| format!("{:.1}%", x * 100.0);
+    use FigureValue::{Count, Rate};
     [
-        ("warnings_issued", "风险预警", f.warnings_issued.to_string()),
+        ("warnings_issued", "风险预警", Count(f.warnings_issued)),
         (
             "supervision_orders_issued",
             "督办函",
-            f.supervision_orders_issued.to_string(),
+            Count(f.supervision_orders_issued),
         ),
         (
             "resolution_reports",
             "化解报告",
-            f.resolution_reports.to_string(),
+            Count(f.resolution_reports),
         ),
         (
             "collective_matters_assigned",
             "交办群体性事项",
-            f.collective_matters_assigned.to_string(),
+            Count(f.collective_matters_assigned),
         ),
         (
             "priority_matters_assigned",
             "交办重点事项",
-            f.priority_matters_assigned.to_string(),
+            Count(f.priority_matters_assigned),
         ),
         (
             "disputes_reported",
             "矛盾纠纷上报",
-            f.disputes_reported.to_string(),
+            Count(f.disputes_reported),
         ),
-        ("risks_assessed", "风险评估", f.risks_assessed.to_string()),
-        (
-            "disputes_assigned",
-            "纠纷交办",
-            f.disputes_assigned.to_string(),
-        ),
+        ("risks_assessed", "风险评估", Count(f.risks_assessed)),
+        ("disputes_assigned", "纠纷交办", Count(f.disputes_assigned)),
         (
             "resolutions_verified",
             "化解核实",
-            f.resolutions_verified.to_string(),
+            Count(f.resolutions_verified),
         ),
         (
             "supervision_escalations",
             "督办升级",
-            f.supervision_escalations.to_string(),
+            Count(f.supervision_escalations),
         ),
         (
             "matters_registered",
             "信访登记",
-            f.matters_registered.to_string(),
+            Count(f.matters_registered),
         ),
-        (
-            "matters_accepted",
-            "信访受理",
-            f.matters_accepted.to_string(),
-        ),
-        (
-            "matters_concluded",
-            "复核终结",
-            f.matters_concluded.to_string(),
-        ),
+        ("matters_accepted", "信访受理", Count(f.matters_accepted)),
+        ("matters_concluded", "复核终结", Count(f.matters_concluded)),
         (
             "matters_final",
             "期满终结（已记录）",
-            f.matters_final.to_string(),
+            Count(f.matters_final),
         ),
         (
             "matters_final_unrecorded",
             "期满终结（未记录）",
-            f.matters_final_unrecorded.to_string(),
+            Count(f.matters_final_unrecorded),
         ),
         (
             "matters_lawfully_concluded",
             "依法终结",
-            f.matters_lawfully_concluded.to_string(),
+            Count(f.matters_lawfully_concluded),
         ),
         (
             "repeat_petitions_refused",
             "不再受理",
-            f.repeat_petitions_refused.to_string(),
+            Count(f.repeat_petitions_refused),
         ),
         (
             "handling_extensions",
             "延长办理",
-            f.handling_extensions.to_string(),
+            Count(f.handling_extensions),
         ),
-        (
-            "reviews_requested",
-            "申请复查",
-            f.reviews_requested.to_string(),
-        ),
+        ("reviews_requested", "申请复查", Count(f.reviews_requested)),
         (
             "re_reviews_requested",
             "申请复核",
-            f.re_reviews_requested.to_string(),
+            Count(f.re_reviews_requested),
         ),
         (
             "joint_handlings_opened",
             "联合处置",
-            f.joint_handlings_opened.to_string(),
+            Count(f.joint_handlings_opened),
         ),
         (
             "supervision_proposals",
             "督办建议",
-            f.supervision_proposals.to_string(),
+            Count(f.supervision_proposals),
         ),
         (
             "supervision_proposals_issued",
             "督办建议已发",
-            f.supervision_proposals_issued.to_string(),
+            Count(f.supervision_proposals_issued),
         ),
         (
             "supervision_proposals_dismissed",
             "督办建议已驳回",
-            f.supervision_proposals_dismissed.to_string(),
+            Count(f.supervision_proposals_dismissed),
         ),
-        ("first_petitions", "初信初访", f.first_petitions.to_string()),
-        (
-            "repeat_petitions",
-            "重信重访",
-            f.repeat_petitions.to_string(),
-        ),
+        ("first_petitions", "初信初访", Count(f.first_petitions)),
+        ("repeat_petitions", "重信重访", Count(f.repeat_petitions)),
         (
             "repeat_petitions_merged",
             "重复件合并",
-            f.repeat_petitions_merged.to_string(),
+            Count(f.repeat_petitions_merged),
         ),
         (
             "repeat_petitions_as_new_matters",
             "重复件新立事项",
-            f.repeat_petitions_as_new_matters.to_string(),
+            Count(f.repeat_petitions_as_new_matters),
         ),
         (
             "possible_repeats_undecided",
             "疑似重复待定",
-            f.possible_repeats_undecided.to_string(),
+            Count(f.possible_repeats_undecided),
         ),
         (
             "open_repeat_matters",
             "在办重复信访",
-            f.open_repeat_matters.to_string(),
+            Count(f.open_repeat_matters),
         ),
         (
             "open_repeat_matters_up_to_90_days",
             "其中90天以内",
-            f.open_repeat_matters_up_to_90_days.to_string(),
+            Count(f.open_repeat_matters_up_to_90_days),
         ),
         (
             "open_repeat_matters_91_to_180_days",
             "其中91至180天",
-            f.open_repeat_matters_91_to_180_days.to_string(),
+            Count(f.open_repeat_matters_91_to_180_days),
         ),
         (
             "open_repeat_matters_181_to_365_days",
             "其中181至365天",
-            f.open_repeat_matters_181_to_365_days.to_string(),
+            Count(f.open_repeat_matters_181_to_365_days),
         ),
         (
             "open_repeat_matters_over_365_days",
             "其中365天以上",
-            f.open_repeat_matters_over_365_days.to_string(),
+            Count(f.open_repeat_matters_over_365_days),
         ),
-        ("matters_overdue", "逾期事项", f.matters_overdue.to_string()),
+        ("matters_overdue", "逾期事项", Count(f.matters_overdue)),
         (
             "supervision_answers_overdue",
             "督办逾期未反馈",
-            f.supervision_answers_overdue.to_string(),
+            Count(f.supervision_answers_overdue),
         ),
         (
             "review_outcomes_upheld",
             "复查维持",
-            f.review_outcomes_upheld.to_string(),
+            Count(f.review_outcomes_upheld),
         ),
         (
             "review_outcomes_changed",
             "复查变更",
-            f.review_outcomes_changed.to_string(),
+            Count(f.review_outcomes_changed),
         ),
         (
             "review_outcomes_revoked",
             "复查撤销",
-            f.review_outcomes_revoked.to_string(),
+            Count(f.review_outcomes_revoked),
         ),
         (
             "re_review_outcomes_upheld",
             "复核维持",
-            f.re_review_outcomes_upheld.to_string(),
+            Count(f.re_review_outcomes_upheld),
         ),
         (
             "re_review_outcomes_changed",
             "复核变更",
-            f.re_review_outcomes_changed.to_string(),
+            Count(f.re_review_outcomes_changed),
         ),
         (
             "re_review_outcomes_revoked",
             "复核撤销",
-            f.re_review_outcomes_revoked.to_string(),
+            Count(f.re_review_outcomes_revoked),
         ),
         (
             "on_time_notice_rate",
             "按期告知率",
-            percent(r.on_time_notice_rate),
+            Rate(r.on_time_notice_rate),
         ),
         (
             "on_time_handling_rate",
             "按期办结率",
-            percent(r.on_time_handling_rate),
+            Rate(r.on_time_handling_rate),
         ),
-        ("extension_rate", "延期率", percent(r.extension_rate)),
+        ("extension_rate", "延期率", Rate(r.extension_rate)),
         (
             "review_overturn_rate",
             "复查改变率",
-            percent(r.review_overturn_rate),
+            Rate(r.review_overturn_rate),
         ),
         (
             "re_review_overturn_rate",
             "复核改变率",
-            percent(r.re_review_overturn_rate),
+            Rate(r.re_review_overturn_rate),
         ),
     ]
     .into_iter()
