@@ -212,7 +212,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         request: Request<pb::GetStatisticsRequest>,
     ) -> Result<Response<pb::GetStatisticsResponse>, Status> {
         let caller = caller(&request)?;
-        let period = self.period(&caller, request.get_ref())?;
+        let period = self.period(&caller, request.get_ref(), "")?;
         Ok(Response::new(self.statistics(&period).await?))
     }
 
@@ -300,7 +300,11 @@ impl LedgerApi {
                             .map(|(i, (_, e))| export::entry_row(i + 1, e, &self.rules.directory)),
                     )
                     .collect();
-                let what = format!("台账 {q:?}");
+                let what = export::describe(
+                    &q.filter.unwrap_or_default(),
+                    q.order_by,
+                    &self.rules.directory,
+                );
                 (
                     "台账",
                     what,
@@ -310,7 +314,7 @@ impl LedgerApi {
                 )
             }
             Some(What::Statistics(s)) => {
-                let period = self.period(caller, &s)?;
+                let period = self.period(caller, &s, "statistics.")?;
                 let stats = self.statistics(&period).await?;
                 let what = format!(
                     "统计 {} 至 {} {}",

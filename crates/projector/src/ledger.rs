@@ -813,8 +813,8 @@ pub struct ExportRecord {
     pub unit: String,
     /// The caller's roles, comma-separated.
     pub roles: String,
-    /// What was exported: 台账 with the query as the request reads in Rust's debug form, or 统计 with
-    /// the period and unit.
+    /// What was exported, in Chinese: the list's filters and order (`api::export::describe`), or the
+    /// statistics' period and unit.
     pub what: String,
     /// `xlsx` or `csv`.
     pub format: String,

@@ -127,6 +127,58 @@ fn risk_zh(r: RiskLevel) -> &'static str {
     }
 }
 
+/// What a list export holds, as people read it in the file and in the record of exports:
+/// `台账：单位 滨海新区人力资源和社会保障局；标题含“工资”；排序 最近期限`.
+pub(crate) fn describe(f: &pb::EntryFilter, order_by: i32, directory: &UnitDirectory) -> String {
+    let name = |id: &str| {
+        directory
+            .name_of(&UnitId::from(id))
+            .unwrap_or(id)
+            .to_owned()
+    };
+    let mut parts = Vec::new();
+    if !f.unit_id.is_empty() {
+        parts.push(format!("单位 {}", name(&f.unit_id)));
+    }
+    if !f.territory_unit_id.is_empty() {
+        parts.push(format!("区域 {}", name(&f.territory_unit_id)));
+    }
+    match f.status() {
+        pb::EntryStatus::Open => parts.push("未办结".to_owned()),
+        pb::EntryStatus::Closed => parts.push("已办结".to_owned()),
+        pb::EntryStatus::Unspecified => {}
+    }
+    if let Some((kind, stage)) = wire::stage_of(f.stage()) {
+        parts.push(format!("阶段 {}", stage_zh(kind, &stage)));
+    }
+    if let Some(risk) = oneledger_domain::dispute::RiskLevel::ALL
+        .into_iter()
+        .find(|r| oneledger_proto::dispute::v1::RiskLevel::from(*r) as i32 == f.min_risk)
+    {
+        parts.push(format!("风险不低于 {}", risk_zh(risk)));
+    }
+    if f.overdue_only {
+        parts.push("仅逾期".to_owned());
+    }
+    if let Some(d) = &f.due_before {
+        parts.push(format!("期限截至 {}", wire::iso(Some(d))));
+    }
+    if !f.title_contains.is_empty() {
+        parts.push(format!("标题含“{}”", f.title_contains));
+    }
+    let order = match pb::EntryOrder::try_from(order_by).unwrap_or_default() {
+        pb::EntryOrder::NextDue => "最近期限",
+        pb::EntryOrder::Risk => "风险",
+        pb::EntryOrder::LastChange => "最近变动",
+        pb::EntryOrder::Registered => "首次登记",
+        pb::EntryOrder::Root | pb::EntryOrder::Unspecified => "台账编号",
+    };
+    if parts.is_empty() {
+        parts.push("全部".to_owned());
+    }
+    format!("台账：{}；排序 {order}", parts.join("；"))
+}
+
 /// One ledger row of an entry.
 pub(crate) fn entry_row(n: usize, e: &EntryView, directory: &UnitDirectory) -> Vec<String> {
     let name = |u: Option<&UnitId>| {
@@ -310,4 +362,32 @@ pub(crate) fn csv(sheets: &[Sheet], about: &[Vec<String>]) -> Result<Vec<u8>, Ex
     }
     out.into_inner()
         .map_err(|e| ExportError::CsvInto(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_export_says_in_chinese_what_it_holds() {
+        // Given the shipped directory and a unit's open, overdue entries about wages, by next due date
+        let rules = oneledger_domain::Rules::shipped().expect("the shipped rules");
+        let filter = pb::EntryFilter {
+            unit_id: "binhai.human_resources_bureau".into(),
+            status: pb::EntryStatus::Open as i32,
+            min_risk: oneledger_proto::dispute::v1::RiskLevel::High as i32,
+            overdue_only: true,
+            title_contains: "工资".into(),
+            ..Default::default()
+        };
+        // When it is described, and an unfiltered list too
+        let what = describe(&filter, pb::EntryOrder::NextDue as i32, &rules.directory);
+        let all = describe(&pb::EntryFilter::default(), 0, &rules.directory);
+        // Then every filter is named in Chinese, the unit by its name
+        assert_eq!(
+            what,
+            "台账：单位 滨海新区人力资源和社会保障局；未办结；风险不低于 高；仅逾期；标题含“工资”；排序 最近期限"
+        );
+        assert_eq!(all, "台账：全部；排序 台账编号");
+    }
 }

@@ -89,24 +89,27 @@ fn months(from: NaiveDate, to: NaiveDate) -> Vec<(NaiveDate, NaiveDate)> {
 const MAX_PERIOD_DAYS: i64 = 3660;
 
 impl LedgerApi {
-    /// Checks a statistics request from `caller`.
+    /// Checks a statistics request from `caller`; `field` prefixes the fields an error names (the
+    /// request's place in an export).
     pub(crate) fn period(
         &self,
         caller: &Caller,
         req: &pb::GetStatisticsRequest,
+        field: &str,
     ) -> Result<Period, Status> {
-        let from = wire::required_day("from_date", req.from_date.as_ref())?;
-        let to = wire::required_day("to_date", req.to_date.as_ref())?;
+        let name = |n: &str| format!("{field}{n}");
+        let from = wire::required_day(&name("from_date"), req.from_date.as_ref())?;
+        let to = wire::required_day(&name("to_date"), req.to_date.as_ref())?;
         if to < from {
-            return Err(invalid("to_date", "not before from_date"));
+            return Err(invalid(&name("to_date"), "not before from_date"));
         }
         if (to - from).num_days() > MAX_PERIOD_DAYS {
-            return Err(invalid("to_date", "a period of at most ten years"));
+            return Err(invalid(&name("to_date"), "a period of at most ten years"));
         }
         let asked = req.unit_id.trim();
         if !asked.is_empty() && self.rules.directory.get(&UnitId::from(asked)).is_none() {
             return Err(invalid(
-                "unit_id",
+                &name("unit_id"),
                 &format!("`{asked}` is not a unit of the district's directory"),
             ));
         }
