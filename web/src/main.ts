@@ -320,7 +320,6 @@ function follow(cursor: bigint): void {
   void watch(cursor, watching.signal);
 }
 
-let refresh: number | undefined;
 async function watch(after: bigint, signal: AbortSignal): Promise<void> {
   let cursor = after;
   let idle: number | undefined;
@@ -347,22 +346,42 @@ async function watch(after: bigint, signal: AbortSignal): Promise<void> {
   }
 }
 
+// Changes come in bursts (a story's steps, a batch of the projector): the page reads again at most
+// once per REFRESH_MS, without waiting for a burst to end, so a steady stream never starves it.
+const REFRESH_MS = 150;
+const pending = { cards: false, list: false, entry: false };
+let refresh: number | undefined;
+function later(what: keyof typeof pending): void {
+  pending[what] = true;
+  refresh ??= window.setTimeout(readAgain, REFRESH_MS);
+}
+function readAgain(): void {
+  refresh = undefined;
+  const { cards, list, entry } = pending;
+  pending.cards = pending.list = pending.entry = false;
+  const [, view, kind, id] = location.hash.split("/");
+  if (view === "entry" && entry) void showEntry(Number(kind), decodeURIComponent(id ?? "")).catch(failed);
+  if (!view || view === "ledger") {
+    if (cards) void renderCards().catch(failed);
+    if (list) void renderList().catch(failed);
+  }
+}
+
 function changed(e: Entry): void {
   const key = rootKey(e);
+  const [, view, kind, id] = location.hash.split("/");
+  // The open entry is read again with its timeline, which a change does not carry.
+  if (view === "entry" && `${kind}:${decodeURIComponent(id ?? "")}` === key) later("entry");
+  if (view && view !== "ledger") return;
   const row = document.querySelector<HTMLElement>(`tr[data-root="${CSS.escape(key)}"]`);
   if (row && shown.has(key)) {
     shown.set(key, e);
     row.outerHTML = rowHtml(e);
     document.querySelector(`tr[data-root="${CSS.escape(key)}"]`)?.classList.add("flash");
   }
-  // A new or moved entry changes the counts and perhaps the page: read them again, once a burst is over.
-  clearTimeout(refresh);
-  refresh = window.setTimeout(() => {
-    if (location.hash.startsWith("#/ledger") || location.hash === "") {
-      void renderCards();
-      if (!row) void renderList();
-    }
-  }, 300);
+  // A new or moved entry changes the counts and perhaps the page.
+  later("cards");
+  if (!row) later("list");
 }
 
 // ---- routing ----

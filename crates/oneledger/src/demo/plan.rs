@@ -36,6 +36,8 @@ const COLLECTIVE_DISPUTES: usize = 40;
 const PETITION_LINKED: usize = 50;
 /// Disputes the police met first; the committee's screened dispute is linked to each.
 const POLICE_LINKED: usize = 60;
+/// Petition-linked priority disputes the police also met first: entries all three agencies handled.
+const THREE_AGENCIES: usize = 10;
 /// Disputes the police mediated at the station and closed.
 const POLICE_MEDIATED: usize = 90;
 /// Supervision orders on priority disputes; the rest go to petition matters.
@@ -551,7 +553,8 @@ pub fn year(seed: u64, people_seed: u64, petitions: usize, units: &Units) -> Vec
                 warn: risk >= 2,
                 assign: n < 4,
                 joint: risk == 4,
-                police_first: risk == 2 && index - PRIORITY_HIGH - PRIORITY_MAJOR < POLICE_LINKED,
+                police_first: (risk == 2 && index - PRIORITY_HIGH - PRIORITY_MAJOR < POLICE_LINKED)
+                    || (linked_petition.is_some() && index < THREE_AGENCIES),
                 petition: linked_petition,
                 order: (priority && index < ORDERS_ON_DISPUTES).then(|| order_plan(&mut rng)),
             }));
@@ -679,6 +682,23 @@ mod tests {
                 ],
                 "seed {seed}, {petitions} petitions"
             );
+        }
+    }
+
+    #[test]
+    fn given_any_year_then_some_entries_are_handled_by_all_three_agencies() {
+        // Given a year of any size
+        for petitions in [0, 120, 2400] {
+            // When its disputes are planned
+            let plan = year(2024, 1, petitions, &binhai());
+            // Then some the police met first also came in as a petition: one entry, three agencies
+            let three = plan
+                .iter()
+                .filter(
+                    |s| matches!(s, Story::Dispute(d) if d.police_first && d.petition.is_some()),
+                )
+                .count();
+            assert_eq!(three, THREE_AGENCIES, "{petitions} petitions");
         }
     }
 

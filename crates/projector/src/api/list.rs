@@ -289,17 +289,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// One page of `all` after `resume`, and whether entries follow it.
+/// One page of `all` after `resume`, and whether entries follow it. `all` is sorted by (sort key,
+/// root) with roots in `ItemRef`'s own order (kind first), so the resume point compares the same way:
+/// comparing roots as key text would put `dispute:` before `petition_matter:` and resume in the wrong
+/// place once a list mixes kinds.
 pub(crate) fn page<'a>(
     all: &'a [(String, EntryView)],
     resume: Option<&(String, String)>,
     size: usize,
 ) -> (&'a [(String, EntryView)], bool) {
     let start = resume.map_or(0, |(key, root)| {
-        all.partition_point(|(k, e)| {
-            let r = e.root.as_ref().map(ItemRef::key).unwrap_or_default();
-            (k.as_str(), r.as_str()) <= (key.as_str(), root.as_str())
-        })
+        let root = ItemRef::from_key(root);
+        all.partition_point(|(k, e)| (k.as_str(), e.root.as_ref()) <= (key.as_str(), root.as_ref()))
     });
     let end = (start + size).min(all.len());
     (&all[start..end], end < all.len())
@@ -350,5 +351,52 @@ mod tests {
         }
         assert_eq!(tokens.read(&query(1), "").expect("empty"), None);
         assert!(tokens.read(&query(1), "!!").is_err());
+    }
+
+    #[test]
+    fn pages_of_a_list_mixing_kinds_of_root_hold_every_entry_once() {
+        // Given entries of every kind of root under one sort key, sorted as `matching` sorts them
+        let roots = [
+            "supervision_order:SO-1",
+            "petition_matter:PM-2",
+            "dispute:DS-3",
+            "joint_handling:JH-4",
+            "petition_matter:PM-1",
+            "dispute:DS-1",
+        ];
+        let mut all: Vec<(String, EntryView)> = roots
+            .iter()
+            .map(|r| {
+                let root = ItemRef::from_key(r).expect("a root key");
+                (
+                    String::new(),
+                    EntryView {
+                        root: Some(root),
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect();
+        all.sort_by(|(a, ea), (b, eb)| a.cmp(b).then_with(|| ea.root.cmp(&eb.root)));
+        // When it is read two at a time, each page resuming after the last root of the one before
+        let mut seen = Vec::new();
+        let mut resume: Option<(String, String)> = None;
+        loop {
+            let (page, more) = page(&all, resume.as_ref(), 2);
+            seen.extend(page.iter().map(|(_, e)| e.root.clone().expect("root")));
+            let Some((key, last)) = page.last() else {
+                break;
+            };
+            resume = Some((key.clone(), last.root.as_ref().expect("root").key()));
+            if !more {
+                break;
+            }
+        }
+        // Then every entry comes once, in the list's order
+        let expected: Vec<ItemRef> = all
+            .iter()
+            .map(|(_, e)| e.root.clone().expect("root"))
+            .collect();
+        assert_eq!(seen, expected);
     }
 }
