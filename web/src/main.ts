@@ -115,10 +115,6 @@ function rowHtml(e: Entry): string {
     <td>${orders}</td><td>${when(e.lastChangedAt)}</td></tr>`;
 }
 
-async function count(filter: FilterInit): Promise<number> {
-  return (await ledger.listEntries({ filter, pageSize: 1 })).totalSize;
-}
-
 async function showLedger(): Promise<void> {
   await loadUnits();
   const f = state.filter;
@@ -159,18 +155,19 @@ async function showLedger(): Promise<void> {
   };
   document.getElementById("xlsx")!.onclick = () => void exportList(ExportFormat.XLSX);
   document.getElementById("csv")!.onclick = () => void exportList(ExportFormat.CSV);
-  await Promise.all([renderCards(), renderList()]);
+  await renderList();
+}
+
+// The counts come with every list (total, overdue, due soon), so the top of the page costs no query.
+function drawCards(page: { totalSize: number; overdueSize: number; dueSoonSize: number }): void {
+  const cards = document.getElementById("cards");
+  if (cards) cards.innerHTML = `<div class="card" data-testid="total">${t("total")}<b>${page.totalSize}</b></div>
+    <div class="card red">${t("overdue")}<b data-testid="overdue-count">${page.overdueSize}</b></div>
+    <div class="card amber">${t("due_soon")}<b data-testid="due-soon-count">${page.dueSoonSize}</b></div>`;
 }
 
 async function renderCards(): Promise<void> {
-  const base = { ...state.filter };
-  const [total, overdue, soon] = await Promise.all([
-    count(base), count({ ...base, overdueOnly: true }), count({ ...base, dueBefore: addDays(beijingToday(), 7), status: EntryStatus.OPEN }),
-  ]);
-  const cards = document.getElementById("cards");
-  if (cards) cards.innerHTML = `<div class="card" data-testid="total">${t("total")}<b>${total}</b></div>
-    <div class="card red">${t("overdue")}<b data-testid="overdue-count">${overdue}</b></div>
-    <div class="card amber">${t("due_soon")}<b>${soon}</b></div>`;
+  drawCards(await ledger.listEntries({ filter: state.filter, orderBy: state.order, pageSize: 1 }));
 }
 
 const columns: [string, EntryOrder | null][] = [
@@ -184,6 +181,7 @@ async function renderList(): Promise<void> {
     filter: state.filter, orderBy: state.order, pageSize: PAGE, pageToken: state.tokens[state.tokens.length - 1],
   });
   follow(page.asOfCursor);
+  drawCards(page);
   shown = new Map(page.entries.map((e) => [rootKey(e), e]));
   const head = columns.map(([k, order]) => order === null ? `<th>${t(k)}</th>`
     : `<th class="sort${order === state.order ? " sorted" : ""}" data-order="${order}" data-testid="sort-${k}">${t(k)}</th>`).join("");
@@ -362,8 +360,8 @@ function readAgain(): void {
   const [, view, kind, id] = location.hash.split("/");
   if (view === "entry" && entry) void showEntry(Number(kind), decodeURIComponent(id ?? "")).catch(failed);
   if (!view || view === "ledger") {
-    if (cards) void renderCards().catch(failed);
     if (list) void renderList().catch(failed);
+    else if (cards) void renderCards().catch(failed);
   }
 }
 

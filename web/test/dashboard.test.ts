@@ -8,9 +8,8 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { Agency } from "../src/gen/oneledger/common/v1/common_pb";
 import { UnitKind } from "../src/gen/oneledger/directory/v1/directory_pb";
 import { type Entry, EntryOrder, type EntryFilterSchema } from "../src/gen/oneledger/ledger/v2/ledger_pb";
-import { Channel, ClaimClass } from "../src/gen/oneledger/petition/v1/petition_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { CHROMIUM, residentId, start, type System } from "./system";
+import { CHROMIUM, registerPetition, start, type System } from "./system";
 
 /// Where to write a screenshot of each view (docs/dashboard when the docs are refreshed); none by default.
 const SHOTS = process.env.SCREENSHOTS;
@@ -20,8 +19,8 @@ let system: System;
 let browser: Browser;
 let page: Page;
 
-async function shot(name: string): Promise<void> {
-  if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: false });
+async function shot(name: string, fullPage = false): Promise<void> {
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage });
 }
 
 /// Every entry the ledger lists for a filter, in an order, through ListEntries' pages.
@@ -68,16 +67,6 @@ async function search(filter: { unit?: string; text?: string }): Promise<void> {
   if (filter.unit !== undefined) await page.getByTestId("f-unit").selectOption(filter.unit);
   if (filter.text !== undefined) await page.getByTestId("f-text").fill(filter.text);
   await page.getByTestId("search").click();
-}
-
-async function registerPetition(title: string, n: number) {
-  const territories = await system.directory.listUnits({ kind: UnitKind.SUBDISTRICT, pageSize: 1 });
-  return system.petition.registerPetition({
-    requestId: crypto.randomUUID(), channel: Channel.VISIT, claimClass: ClaimClass.CLAIM, title,
-    petitioners: [{ name: `测试人${n}`, idNumber: residentId(n), phone: `1390000${String(n).padStart(4, "0")}` }],
-    collectiveSize: 1, territoryUnitId: territories.units[0].unitId, category: "劳动保障",
-    respondentUnitId: "binhai.human_resources_bureau",
-  });
 }
 
 describe("the joint-handling dashboard", () => {
@@ -170,7 +159,7 @@ describe("the joint-handling dashboard", () => {
     const { entry } = await system.ledger.getEntry({ item: three.root });
     assert.equal(await page.locator("[data-testid=timeline] tr").count() - 1, entry?.timeline.length);
     assert.deepEqual(new Set(entry?.timeline.map((l) => l.agency)), new Set([Agency.PETITION, Agency.PUBLIC_SECURITY, Agency.POLITICAL_LEGAL]));
-    await shot("entry");
+    await shot("entry", true);
   });
 
   it("shows a petition registered through gRPC, and a step on it, without reloading", T, async () => {
@@ -181,7 +170,7 @@ describe("the joint-handling dashboard", () => {
     await search({ unit: "", text: title });
     await page.getByText("没有符合条件的事项").waitFor();
 
-    const registered = await registerPetition(title, 1);
+    const registered = await registerPetition(system, title, 1);
     const row = page.locator(`tr[data-root]`, { hasText: title });
     await row.waitFor();
     await row.locator("a").click();

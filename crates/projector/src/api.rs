@@ -39,7 +39,8 @@ use crate::model::EntryView;
 const DEFAULT_PAGE: usize = 50;
 /// Most entries per page.
 const MAX_PAGE: usize = 200;
-/// How often a watch looks for changes.
+/// How often a watch looks for changes it was not woken for: those another process wrote into the
+/// ledger (a watch is woken at once by its own process's projector).
 const WATCH_POLL: Duration = Duration::from_millis(250);
 
 /// The ledger API over a ledger.
@@ -148,6 +149,8 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         let as_of_cursor = self.ledger.latest_change().await.map_err(unavailable)?;
         let all = self.matching(&query).await?;
         let (page, more) = list::page(&all, resume.as_ref(), page_size);
+        let (overdue, due_soon) = list::counts(&all, self.clock.today());
+        let size = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         let next_page_token = match page.last() {
             Some((key, e)) if more => {
                 let root = e.root.as_ref().map(ItemRef::key).unwrap_or_default();
@@ -161,8 +164,10 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
                 .map(|(_, e)| entry::entry_pb(e, false, &self.rules.directory))
                 .collect(),
             next_page_token,
-            total_size: u32::try_from(all.len()).unwrap_or(u32::MAX),
+            total_size: size(all.len()),
             as_of_cursor,
+            overdue_size: size(overdue),
+            due_soon_size: size(due_soon),
         }))
     }
 
@@ -236,7 +241,10 @@ impl LedgerApi {
         scope: Option<Scope>,
         tx: mpsc::Sender<Result<pb::WatchEntriesResponse, Status>>,
     ) {
+        let mut commits = self.ledger.commits();
         loop {
+            // Marked seen before reading, so a commit during the read wakes the wait below.
+            commits.borrow_and_update();
             let changes = match self.ledger.changes(cursor, 200).await {
                 Ok(c) => c,
                 Err(e) => {
@@ -247,6 +255,7 @@ impl LedgerApi {
             if changes.is_empty() {
                 tokio::select! {
                     _ = tx.closed() => return,
+                    _ = commits.changed() => continue,
                     _ = tokio::time::sleep(WATCH_POLL) => continue,
                 }
             }

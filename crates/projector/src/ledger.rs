@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use oneledger_domain::link::LinkEvent;
 use oneledger_domain::{Agency, ItemKind, ItemRef};
@@ -330,6 +331,9 @@ fn corrupt(what: impl std::fmt::Display) -> LedgerError {
 #[derive(Debug, Clone)]
 pub struct SqlLedger {
     db: Db,
+    /// Bumped after each batch this process commits, so a watch in the same process (the ledger API
+    /// beside its projector) sends a change at once instead of at its next look.
+    commits: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl SqlLedger {
@@ -390,7 +394,10 @@ impl SqlLedger {
             sqlx::migrate!("migrations/postgres").run(&pool).await?;
             Db::Pg(pool)
         };
-        let ledger = SqlLedger { db };
+        let ledger = SqlLedger {
+            db,
+            commits: Arc::new(tokio::sync::watch::Sender::new(0)),
+        };
         ledger.backfill_item_units().await?;
         Ok(ledger)
     }
@@ -606,6 +613,20 @@ impl SqlLedger {
         &self,
         prepared: &PreparedBatch,
     ) -> Result<BatchOutcome, LedgerError> {
+        let outcome = self.write_batch(prepared).await?;
+        if prepared.last.is_some() {
+            self.commits.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        Ok(outcome)
+    }
+
+    /// Woken after each batch this process commits (see [`commit_batch`](Self::commit_batch)); commits
+    /// of other processes are not seen here.
+    pub fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.commits.subscribe()
+    }
+
+    async fn write_batch(&self, prepared: &PreparedBatch) -> Result<BatchOutcome, LedgerError> {
         let Some(last) = prepared.last else {
             return Ok(prepared.outcome);
         };

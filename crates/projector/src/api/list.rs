@@ -2,6 +2,8 @@
 //! sorts by; and page tokens bound to their query. A list is read whole, filtered, ordered and cut into
 //! pages on every call: the orders and the totals depend on today's deadlines, which no column holds.
 
+use std::collections::BTreeSet;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::NaiveDate;
@@ -146,13 +148,15 @@ impl LedgerApi {
                 .entries_model(&roots, false)
                 .await
                 .map_err(unavailable)?;
-            for root in &roots {
-                let Some(root_item) = ItemRef::from_key(root) else {
-                    continue;
-                };
-                if let Some(view) = model.entry(&root_item, &self.rules, today)
-                    && q.passes(&view)
-                {
+            // The read's entries grouped in one pass over its items (`entry` per root would scan every
+            // item of the read once per root: a second for a district of 3,000 entries).
+            let wanted: BTreeSet<&str> = roots.iter().map(String::as_str).collect();
+            for view in model.entries(&self.rules, today) {
+                let listed = view
+                    .root
+                    .as_ref()
+                    .is_some_and(|r| wanted.contains(r.key().as_str()));
+                if listed && q.passes(&view) {
                     out.push((q.sort_key(&view), view));
                 }
             }
@@ -289,6 +293,24 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Calendar days after today within which an open entry's next deadline (today's too) makes it "due
+/// soon": the dashboard's amber rows and count.
+pub(crate) const DUE_SOON_DAYS: u64 = 7;
+
+/// Of `all`, the entries overdue, and the open ones not overdue due within [`DUE_SOON_DAYS`].
+pub(crate) fn counts(all: &[(String, EntryView)], today: NaiveDate) -> (usize, usize) {
+    let horizon = today
+        .checked_add_days(chrono::Days::new(DUE_SOON_DAYS))
+        .unwrap_or(NaiveDate::MAX);
+    let overdue = all.iter().filter(|(_, e)| e.overdue).count();
+    let soon = all
+        .iter()
+        .filter(|(_, e)| !e.closed && !e.overdue)
+        .filter(|(_, e)| super::entry::next_due_on(e).is_some_and(|d| d <= horizon))
+        .count();
+    (overdue, soon)
+}
+
 /// One page of `all` after `resume`, and whether entries follow it. `all` is sorted by (sort key,
 /// root) with roots in `ItemRef`'s own order (kind first), so the resume point compares the same way:
 /// comparing roots as key text would put `dispute:` before `petition_matter:` and resume in the wrong
@@ -351,6 +373,47 @@ mod tests {
         }
         assert_eq!(tokens.read(&query(1), "").expect("empty"), None);
         assert!(tokens.read(&query(1), "!!").is_err());
+    }
+
+    #[test]
+    fn the_counts_of_a_list_are_its_overdue_entries_and_its_open_ones_due_within_seven_days() {
+        // Given entries due in 0, 7 and 8 days, one closed, one overdue, one whose deadline is met
+        let today = NaiveDate::from_ymd_opt(2026, 12, 3).expect("a day");
+        let entry = |days: u64, closed: bool, overdue: bool, met: bool| {
+            let due_on = today
+                .checked_add_days(chrono::Days::new(days))
+                .expect("a day");
+            let deadline = crate::model::DeadlineView {
+                item: ItemRef::from_key("petition_matter:PM-1").expect("a key"),
+                kind: oneledger_domain::clock::DeadlineKind::ForwardOrAssign,
+                article: "art. 22".into(),
+                due_on,
+                met_on: met.then_some(today),
+                overdue,
+                paused: false,
+                provisional: false,
+                duty_of: Some(UnitId("binhai.petition_office".into())),
+            };
+            let view = EntryView {
+                closed,
+                overdue,
+                deadlines: vec![deadline],
+                ..Default::default()
+            };
+            (String::new(), view)
+        };
+        let all = [
+            entry(0, false, false, false),
+            entry(7, false, false, false),
+            entry(8, false, false, false),
+            entry(1, true, false, false),
+            entry(0, false, true, false),
+            entry(2, false, false, true),
+        ];
+        // When they are counted
+        let (overdue, soon) = counts(&all, today);
+        // Then one is overdue, and due soon are the open ones due today and in seven days, not eight
+        assert_eq!((overdue, soon), (1, 2));
     }
 
     #[test]

@@ -1006,9 +1006,46 @@ async fn reflection_lists_exactly_what_the_port_serves_in_v1_and_v1alpha() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_dashboard_is_served_on_the_ledgers_port_without_a_token() {
+/// One HTTP/1.1 GET with `headers`, answered with the head (names lowercased, values as sent) and
+/// the body as bytes, unchunked.
+async fn http_get(socket: std::net::SocketAddr, path: &str, headers: &str) -> (String, Vec<u8>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(socket).await.unwrap();
+    let head =
+        format!("GET {path} HTTP/1.1\r\nhost: {socket}\r\n{headers}connection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let body = response.split_off(split + 4);
+    let head = String::from_utf8(response).unwrap();
+    let head = head
+        .lines()
+        .map(|l| match l.split_once(':') {
+            Some((name, value)) => format!("{}:{value}", name.to_lowercase()),
+            None => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    if !head.contains("transfer-encoding: chunked") {
+        return (head, body);
+    }
+    // Chunks: a hex size line, that many bytes, CRLF; a zero size ends them.
+    let (mut rest, mut whole) = (body.as_slice(), Vec::new());
+    loop {
+        let line = rest.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&rest[..line]).unwrap(), 16).unwrap();
+        if size == 0 {
+            return (head, whole);
+        }
+        whole.extend_from_slice(&rest[line + 2..line + 2 + size]);
+        rest = &rest[line + 2 + size + 2..];
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_is_served_on_the_ledgers_port_without_a_token_gzipped_and_tagged() {
+    use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
     let (_, socket) = client_at(&dir).await;
     for (path, kind, holds) in [
@@ -1016,18 +1053,28 @@ async fn the_dashboard_is_served_on_the_ledgers_port_without_a_token() {
         ("/app.js", "text/javascript", "authorization"),
         ("/app.css", "text/css", "overdue"),
     ] {
-        let mut stream = tokio::net::TcpStream::connect(socket).await.unwrap();
-        let head = format!("GET {path} HTTP/1.1\r\nhost: {socket}\r\nconnection: close\r\n\r\n");
-        stream.write_all(head.as_bytes()).await.unwrap();
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await.unwrap();
-        let text = String::from_utf8_lossy(&response);
-        assert!(
-            text.starts_with("HTTP/1.1 200"),
-            "{path}: {}",
-            &text[..200.min(text.len())]
-        );
-        assert!(text.contains(&format!("content-type: {kind}")), "{path}");
+        // Given a browser that takes gzip
+        let (head, body) = http_get(socket, path, "accept-encoding: gzip, br\r\n").await;
+        assert!(head.contains(" 200 "), "{path}: {head}");
+        assert!(head.contains(&format!("content-type: {kind}")), "{path}");
+        assert!(head.contains("content-encoding: gzip"), "{path}: {head}");
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(body.as_slice())
+            .read_to_string(&mut text)
+            .unwrap();
         assert!(text.contains(holds), "{path} holds {holds}");
+        // When it asks again with the tag it was given, and a browser that takes no gzip asks
+        let tag = head
+            .lines()
+            .find_map(|l| l.strip_prefix("etag: "))
+            .expect("an etag")
+            .to_owned();
+        let (again, empty) = http_get(socket, path, &format!("if-none-match: {tag}\r\n")).await;
+        let (plain_head, plain) = http_get(socket, path, "").await;
+        // Then the first is told nothing changed, without a body; the second gets the file as it is
+        assert!(again.contains(" 304 "), "{path}: {again}");
+        assert!(empty.is_empty());
+        assert!(!plain_head.contains("content-encoding"), "{path}");
+        assert!(String::from_utf8(plain).unwrap().contains(holds));
     }
 }
