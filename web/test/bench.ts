@@ -26,7 +26,10 @@ const summary = (xs: number[]) =>
 interface Load { ms: number; pageBytes: number; pageBodyBytes: number; apiBytes: number; }
 
 /// One load in a fresh context (nothing cached): from navigation to the ledger's rows and counts drawn.
-async function coldLoad(browser: import("playwright-core").Browser, url: string, token: string, gzip: boolean): Promise<Load> {
+/// A district's network between a unit's office and the server, for the second set of loads.
+const SLOW = { offline: false, latency: 20, downloadThroughput: 10e6 / 8, uploadThroughput: 10e6 / 8 };
+
+async function coldLoad(browser: import("playwright-core").Browser, url: string, token: string, gzip: boolean, slow: boolean): Promise<Load> {
   const context = await browser.newContext({
     viewport: { width: 1440, height: 900 },
     // The baseline: the same load with the bundle as it is, as it was served before gzip.
@@ -34,6 +37,7 @@ async function coldLoad(browser: import("playwright-core").Browser, url: string,
   });
   await context.addInitScript((t) => sessionStorage.setItem("oneledger.token", t), token);
   const page = await context.newPage();
+  if (slow) await (await context.newCDPSession(page)).send("Network.emulateNetworkConditions", SLOW);
   await page.goto(url, { waitUntil: "commit" });
   await page.locator("[data-testid=entries] tbody tr[data-root]").first().waitFor();
   await page.locator("#cards [data-testid=total]").waitFor();
@@ -84,14 +88,18 @@ async function main(): Promise<void> {
   try {
     const total = (await system.ledger.listEntries({ pageSize: 1 })).totalSize;
     console.log(`first load (cold cache, ${total} entries, until the first 50 rows and the counts are drawn):`);
-    for (const gzip of [true, false]) {
-      const loads: Load[] = [];
-      // Alternating would be fairer on a busy machine; the machine is quiet and the runs are short.
-      for (let i = 0; i < COLD_LOADS; i++) loads.push(await coldLoad(browser, system.url, system.token, gzip));
-      const l = loads[0];
-      console.log(`  ${gzip ? "gzip    " : "identity"}: ${summary(loads.map((x) => x.ms))}; page files ${l.pageBytes} B transferred (${l.pageBodyBytes} B decoded), API calls ${l.apiBytes} B`);
+    // Alternating, so both see the machine in the same state; on loopback, then on 10 Mbit/s with 20 ms.
+    for (const slow of [false, true]) {
+      const loads = new Map<boolean, Load[]>([[true, []], [false, []]]);
+      for (let i = 0; i < 2 * COLD_LOADS; i++) {
+        const gzip = i % 2 === 0;
+        loads.get(gzip)?.push(await coldLoad(browser, system.url, system.token, gzip, slow));
+      }
+      for (const [gzip, list] of loads) {
+        const l = list[0];
+        console.log(`  ${slow ? "10 Mbit/s" : "loopback "} ${gzip ? "gzip    " : "identity"}: ${summary(list.map((x) => x.ms))}; page files ${l.pageBytes} B transferred (${l.pageBodyBytes} B decoded), API calls ${l.apiBytes} B`);
+      }
     }
-
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.addInitScript((t) => sessionStorage.setItem("oneledger.token", t), system.token);
     await page.goto(system.url);

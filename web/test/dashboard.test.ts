@@ -191,8 +191,10 @@ describe("the joint-handling dashboard", () => {
     await page.getByTestId("nav-ledger").and(page.getByText("Ledger")).waitFor();
     assert.equal(await page.locator("#title").innerText(), "District master ledger");
     await page.getByTestId("nav-ledger").click();
-    await page.getByTestId("entries").waitFor();
+    await page.getByTestId("f-text").fill("");
+    await rendered(() => page.getByTestId("search").click(), true);
     assert.match(await page.getByTestId("total").innerText(), /Entries/);
+    assert.equal(await page.getByTestId("sort-col_next_due").innerText(), "Next due");
     await shot("ledger-en");
     await page.getByTestId("lang").click();
     await page.getByTestId("nav-ledger").and(page.getByText("台账")).waitFor();

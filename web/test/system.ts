@@ -20,8 +20,9 @@ export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 /// running system is left alone.
 const BASE_PORT = Number(process.env.ONELEDGER_TEST_PORT ?? 51150);
 /// Petitions in the tests' demo year: enough for pages, units and all three agencies, quick in a debug
-/// build. The benchmark loads the demo's own default year.
-const TEST_PETITIONS = 120;
+/// build (`ONELEDGER_TEST_PETITIONS=2400`, the demo's own year, for the README's pictures). The
+/// benchmark loads the demo's own year.
+const TEST_PETITIONS = Number(process.env.ONELEDGER_TEST_PETITIONS ?? 120);
 
 export interface System {
   /// The dashboard's address, e.g. http://127.0.0.1:51150/.
