@@ -55,8 +55,8 @@ impl DirectoryApi {
             "" => self.clock.today(),
             raw => convert::date("on", raw)?,
         };
-        let parent =
-            convert::optional("parent_unit_id", &r.parent_unit_id, MAX_UNIT_ID_CHARS)?.map(UnitId);
+        let parent = convert::optional_id("parent_unit_id", &r.parent_unit_id, MAX_UNIT_ID_CHARS)?
+            .map(UnitId);
         if let Some(p) = &parent
             && self.directory.get(p).is_none()
         {
@@ -124,12 +124,12 @@ impl DirectoryService for DirectoryApi {
         &self,
         request: Request<pb::GetUnitRequest>,
     ) -> Result<Response<pb::GetUnitResponse>, Status> {
-        let id = convert::required("unit_id", &request.get_ref().unit_id, MAX_UNIT_ID_CHARS)?;
+        let id = convert::required_id("unit_id", &request.get_ref().unit_id, MAX_UNIT_ID_CHARS)?;
         let id = UnitId(id);
         let Some(unit) = self.directory.get(&id) else {
-            return Err(Status::not_found(format!(
+            return Err(Status::not_found(convert::bounded(&format!(
                 "unit `{id}` is not in the district's directory"
-            )));
+            ))));
         };
         Ok(Response::new(pb::GetUnitResponse {
             unit: Some(unit.into()),

@@ -44,15 +44,46 @@ impl WireError {
 }
 
 impl From<WireError> for tonic::Status {
-    /// `INVALID_ARGUMENT`, with a BadRequest naming the field.
+    /// `INVALID_ARGUMENT`, with a BadRequest naming the field; the text [`bounded`].
     fn from(e: WireError) -> Self {
         use tonic_types::{ErrorDetails, StatusExt};
+        let (field, reason) = (bounded(&e.field), bounded(&e.reason));
         tonic::Status::with_error_details(
             tonic::Code::InvalidArgument,
-            format!("invalid {}: {}", e.field, e.reason),
-            ErrorDetails::with_bad_request_violation(e.field, e.reason),
+            format!("invalid {field}: {reason}"),
+            ErrorDetails::with_bad_request_violation(field, reason),
         )
     }
+}
+
+/// Most characters of a message's text sent back to a client. A reason may quote what the caller sent;
+/// quoting all of a 50,000-character field would put the status past common clients' metadata limits
+/// (they then see RESOURCE_EXHAUSTED instead of the error), so only a prefix is quoted.
+pub const MAX_MESSAGE_CHARS: usize = 300;
+
+/// `text` as a client may be sent it: at most [`MAX_MESSAGE_CHARS`] characters, then how many were left
+/// out; control characters and bidirectional marks written as `\u{…}`, so a quoted id can neither break
+/// a log line nor reorder what a reader sees.
+pub fn bounded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_MESSAGE_CHARS * 4));
+    let mut chars = text.chars();
+    for c in chars.by_ref().take(MAX_MESSAGE_CHARS) {
+        if c.is_control() || is_bidi_mark(c) {
+            out.push_str(&format!("\\u{{{:04x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    let left = chars.count();
+    if left > 0 {
+        out.push_str(&format!("…(+{left} characters)"));
+    }
+    out
+}
+
+/// The marks that change the direction of the text around them (Unicode bidi controls).
+pub fn is_bidi_mark(c: char) -> bool {
+    matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A domain value that comes from a proto enum.
@@ -229,6 +260,40 @@ pub fn optional(field: &str, raw: &str, max: usize) -> Result<Option<String>, Wi
     Ok((!value.is_empty()).then(|| value.to_owned()))
 }
 
+/// A required id field (an item, unit, person or request id a caller names): [`required`], and no
+/// control character or bidirectional mark, which no id the system issues or the directory lists holds
+/// (a caller sending one gets INVALID_ARGUMENT naming the field, never a lookup that fails deeper).
+pub fn required_id(field: &str, raw: &str, max: usize) -> Result<String, WireError> {
+    let value = required(field, raw, max)?;
+    plain_id(field, &value)?;
+    Ok(value)
+}
+
+/// Like [`required_id`] for an id that may be left empty.
+pub fn optional_id(field: &str, raw: &str, max: usize) -> Result<Option<String>, WireError> {
+    let value = optional(field, raw, max)?;
+    if let Some(v) = &value {
+        plain_id(field, v)?;
+    }
+    Ok(value)
+}
+
+fn plain_id(field: &str, value: &str) -> Result<(), WireError> {
+    match value
+        .chars()
+        .position(|c| c.is_control() || is_bidi_mark(c))
+    {
+        Some(at) => Err(WireError::new(
+            field,
+            format!(
+                "holds a control character or direction mark at character {}",
+                at + 1
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// An ISO date field.
 pub fn date(field: &str, raw: &str) -> Result<NaiveDate, WireError> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
@@ -239,7 +304,7 @@ pub fn date(field: &str, raw: &str) -> Result<NaiveDate, WireError> {
 pub fn item(field: &str, raw: Option<&common::ItemRef>) -> Result<ItemRef, WireError> {
     let raw = raw.ok_or_else(|| WireError::new(field, "required"))?;
     let kind = enum_field::<ItemKind>(&format!("{field}.kind"), raw.kind)?;
-    let id = required(&format!("{field}.id"), &raw.id, MAX_ITEM_ID_CHARS)?;
+    let id = required_id(&format!("{field}.id"), &raw.id, MAX_ITEM_ID_CHARS)?;
     Ok(ItemRef::new(kind, id))
 }
 
@@ -317,6 +382,27 @@ pub fn agreement(matter_id: &str, agreement_id: &str, a: &Agreement) -> common::
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_message_quotes_a_bounded_prefix_with_controls_and_bidi_marks_escaped() {
+        // Given a reason quoting 50,000 characters, and one quoting an id with a newline and an RLO mark
+        let huge = format!("unknown unit `{}`", "滨".repeat(50_000));
+        let sly = "unknown unit `a\nb\u{202e}c`";
+        // When each is bounded, and sent as a status
+        let (short, escaped) = (bounded(&huge), bounded(sly));
+        let status: tonic::Status = WireError::new("unit_id", huge.clone()).into();
+        // Then a prefix goes out with the count left out, and the marks are written out, not sent
+        assert_eq!(
+            short.chars().count(),
+            MAX_MESSAGE_CHARS + "…(+49715 characters)".chars().count()
+        );
+        assert!(short.ends_with("…(+49715 characters)"), "{short}");
+        assert_eq!(escaped, "unknown unit `a\\u{000a}b\\u{202e}c`");
+        assert!(status.message().chars().count() < 2 * MAX_MESSAGE_CHARS);
+        assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        assert_eq!(bounded("未办结"), "未办结");
+    }
+
     use super::*;
 
     #[test]

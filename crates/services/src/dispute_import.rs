@@ -8,7 +8,7 @@ use oneledger_domain::dispute::{DisputeAction, DisputeSource, RiskLevel};
 use oneledger_domain::ids::{MAX_ITEM_ID_CHARS, MAX_UNIT_ID_CHARS};
 use oneledger_domain::policy::{self, Step};
 use oneledger_domain::{DisputeId, UnitId};
-use oneledger_proto::convert::{enum_field, optional, required};
+use oneledger_proto::convert::{enum_field, optional_id, required_id};
 use oneledger_proto::political_legal::v1 as pb;
 use prost::Message as _;
 
@@ -55,7 +55,7 @@ impl Disputes {
             result.errors.push(refusal(field, e, &[]));
             result
         };
-        let source_id = match required("source_row_id", &row.source_row_id, MAX_ITEM_ID_CHARS) {
+        let source_id = match required_id("source_row_id", &row.source_row_id, MAX_ITEM_ID_CHARS) {
             Ok(id) => id,
             Err(e) => return Ok(fail(result, None, e.into())),
         };
@@ -97,7 +97,7 @@ fn steps(
     let wire =
         |field: &'static str| move |e: oneledger_proto::convert::WireError| (Some(field), e.into());
     let unit = |field: &'static str, raw: &str| {
-        optional(field, raw, MAX_UNIT_ID_CHARS)
+        optional_id(field, raw, MAX_UNIT_ID_CHARS)
             .map(|u| u.map(UnitId))
             .map_err(wire(field))
     };

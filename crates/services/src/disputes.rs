@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::ServiceError;
 use crate::repo::{Context, Repository, command_digest, expected_version, request_id};
-use oneledger_proto::convert::{date, enum_field, optional, required};
+use oneledger_proto::convert::{date, enum_field, optional_id, required, required_id};
 
 /// Stream prefix of disputes.
 pub const DISPUTE_STREAM: &str = ItemKind::Dispute.as_str();
@@ -70,7 +70,7 @@ impl Disputes {
         }
         // Namespaced by the reporting agency, so two agencies' reports never become one item by id.
         let namespace = self.ctx.agency.id_namespace();
-        let dispute_id = match optional("report.dispute_id", &r.dispute_id, MAX_ITEM_ID_CHARS)? {
+        let dispute_id = match optional_id("report.dispute_id", &r.dispute_id, MAX_ITEM_ID_CHARS)? {
             Some(id) => format!("{namespace}-{id}"),
             None => format!(
                 "{namespace}-D{}",
@@ -126,7 +126,7 @@ impl Disputes {
                     .unwrap_or_default(),
             ],
         );
-        let dispute_id = required("dispute_id", dispute_id, MAX_ITEM_ID_CHARS)?;
+        let dispute_id = required_id("dispute_id", dispute_id, MAX_ITEM_ID_CHARS)?;
         let expected = expected_version(version)?;
         let action = match step
             .and_then(|s| s.action)

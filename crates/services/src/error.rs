@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use oneledger_domain::{DomainError, Rule};
-use oneledger_proto::convert::WireError;
+use oneledger_proto::convert::{WireError, bounded};
 use oneledger_store::{AppendError, StoreError};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -129,13 +129,16 @@ impl From<ServiceError> for Status {
                 deadline,
             }) => refused(rule, stage, reason, deadline),
             ServiceError::Domain(e @ DomainError::NotAuthorized { .. }) => {
-                Status::permission_denied(e.to_string())
+                Status::permission_denied(bounded(&e.to_string()))
             }
             e @ ServiceError::Conflict { .. } => Status::aborted(e.to_string()),
-            ServiceError::NotFound(what) => Status::not_found(format!("{what} not found")),
-            ServiceError::Unauthenticated(m) => Status::unauthenticated(m),
-            ServiceError::PermissionDenied(m) => Status::permission_denied(m),
-            ServiceError::AlreadyExists(m) => Status::already_exists(m),
+            // Each may quote what the caller sent: a bounded prefix only.
+            ServiceError::NotFound(what) => {
+                Status::not_found(bounded(&format!("{what} not found")))
+            }
+            ServiceError::Unauthenticated(m) => Status::unauthenticated(bounded(&m)),
+            ServiceError::PermissionDenied(m) => Status::permission_denied(bounded(&m)),
+            ServiceError::AlreadyExists(m) => Status::already_exists(bounded(&m)),
             ServiceError::Unavailable(e) => {
                 tracing::error!(error = %e, "store unavailable");
                 Status::unavailable(
@@ -154,6 +157,7 @@ impl From<ServiceError> for Status {
 /// stage) and an ErrorInfo whose metadata a client reads without parsing text: `rule`, `stage` and, for a
 /// missed window or limit, `deadline` (the ISO date it closed).
 fn refused(rule: Rule, stage: String, reason: String, deadline: Option<NaiveDate>) -> Status {
+    let reason = bounded(&reason);
     let message = format!("{reason} (stage: {stage}; rule: {rule})");
     let mut metadata = HashMap::from([
         ("rule".to_owned(), rule.citation().to_owned()),

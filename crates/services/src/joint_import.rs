@@ -9,7 +9,7 @@ use oneledger_domain::ids::{MAX_ITEM_ID_CHARS, MAX_UNIT_ID_CHARS};
 use oneledger_domain::joint::{CoHandlerRole, JointAction};
 use oneledger_domain::policy::{self, Step};
 use oneledger_domain::{ItemRef, JointHandlingId, UnitId};
-use oneledger_proto::convert::{optional, required};
+use oneledger_proto::convert::{optional_id, required_id};
 use oneledger_proto::political_legal::v1 as pb;
 use prost::Message as _;
 
@@ -62,7 +62,7 @@ impl PoliticalLegalService {
             result.errors.push(refusal(field, e, NAMES));
             result
         };
-        let source_id = match required("source_row_id", &row.source_row_id, MAX_ITEM_ID_CHARS) {
+        let source_id = match required_id("source_row_id", &row.source_row_id, MAX_ITEM_ID_CHARS) {
             Ok(id) => id,
             Err(e) => return Ok(fail(result, None, e.into())),
         };
@@ -122,7 +122,7 @@ impl PoliticalLegalService {
             )
         })?;
         let lead = UnitId(
-            required("lead_unit_id", &row.lead_unit_id, MAX_UNIT_ID_CHARS)
+            required_id("lead_unit_id", &row.lead_unit_id, MAX_UNIT_ID_CHARS)
                 .map_err(|e| (Some("lead_unit_id"), e.into()))?,
         );
         // A unit named without its part plays the part of its kind.
@@ -211,7 +211,7 @@ impl PoliticalLegalService {
 fn task(row: &pb::ImportedJointHandling) -> Result<Option<(UnitId, JointAction)>, RowRefusal> {
     let wire =
         |field: &'static str| move |e: oneledger_proto::convert::WireError| (Some(field), e.into());
-    let doer = optional("task_unit_id", &row.task_unit_id, MAX_UNIT_ID_CHARS)
+    let doer = optional_id("task_unit_id", &row.task_unit_id, MAX_UNIT_ID_CHARS)
         .map_err(wire("task_unit_id"))?;
     let due = step_on("task_due_on", &row.task_due_on).map_err(|e| (Some("task_due_on"), e))?;
     let description = row.task_description.trim();

@@ -7,7 +7,7 @@ use oneledger_domain::ids::{MAX_ITEM_ID_CHARS, MAX_UNIT_ID_CHARS};
 use oneledger_domain::policy::{self, Step};
 use oneledger_domain::supervision::{OrderAction, SupervisionReason};
 use oneledger_domain::{DeadlineKind, ItemKind, ItemRef, SupervisionOrderId, UnitId};
-use oneledger_proto::convert::{enum_field, required};
+use oneledger_proto::convert::{enum_field, required_id};
 use oneledger_proto::political_legal::v1 as pb;
 use prost::Message as _;
 
@@ -58,7 +58,7 @@ impl PoliticalLegalService {
             result.errors.push(refusal(field, e, NAMES));
             result
         };
-        let source_id = match required("source_row_id", &row.source_row_id, MAX_ITEM_ID_CHARS) {
+        let source_id = match required_id("source_row_id", &row.source_row_id, MAX_ITEM_ID_CHARS) {
             Ok(id) => id,
             Err(e) => return Ok(fail(result, None, e.into())),
         };
@@ -108,7 +108,7 @@ impl PoliticalLegalService {
         source: &str,
     ) -> Result<ItemRef, ServiceError> {
         let kind: ItemKind = enum_field("subject_kind", kind)?;
-        let source = required("subject_source_row_id", source, MAX_ITEM_ID_CHARS)?;
+        let source = required_id("subject_source_row_id", source, MAX_ITEM_ID_CHARS)?;
         let subject = match kind {
             ItemKind::PetitionMatter => ItemRef::new(kind, imported_matter_id(&source)),
             ItemKind::Dispute => ItemRef::new(kind, imported_dispute_id(&source)),
@@ -147,7 +147,7 @@ fn order_steps(
         )
     })?;
     let to_unit = UnitId(
-        required("to_unit_id", &row.to_unit_id, MAX_UNIT_ID_CHARS)
+        required_id("to_unit_id", &row.to_unit_id, MAX_UNIT_ID_CHARS)
             .map_err(|e| (Some("to_unit_id"), e.into()))?,
     );
     let due_on = on("due_on", &row.due_on)?

@@ -34,7 +34,7 @@ use crate::repo::{
     expected_version, request_id,
 };
 use oneledger_proto::common::v1::CommandResult;
-use oneledger_proto::convert::{date, enum_field, item, required};
+use oneledger_proto::convert::{date, enum_field, item, required, required_id};
 
 /// Stream prefix of joint handlings.
 pub const JOINT_STREAM: &str = ItemKind::JointHandling.as_str();
@@ -259,7 +259,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let action = JointAction::Open {
             joint_handling_id: JointHandlingId(id.clone()),
             subject: subject.clone(),
-            lead_unit: UnitId(required(
+            lead_unit: UnitId(required_id(
                 "lead_unit_id",
                 &req.lead_unit_id,
                 MAX_UNIT_ID_CHARS,
@@ -307,7 +307,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let req = request.into_inner();
         let digest = command_digest("ActOnJointHandling", &[&req.encode_to_vec()]);
         let request_id = request_id(&req.request_id)?;
-        let id = required(
+        let id = required_id(
             "joint_handling_id",
             &req.joint_handling_id,
             MAX_ITEM_ID_CHARS,
@@ -318,8 +318,12 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
             .ok_or_else(|| ServiceError::invalid("action", "required"))?
         {
             jh::Action::AddTask(t) => JointAction::AddTask {
-                task_id: required("add_task.task_id", &t.task_id, MAX_ITEM_ID_CHARS)?,
-                unit: UnitId(required("add_task.unit_id", &t.unit_id, MAX_UNIT_ID_CHARS)?),
+                task_id: required_id("add_task.task_id", &t.task_id, MAX_ITEM_ID_CHARS)?,
+                unit: UnitId(required_id(
+                    "add_task.unit_id",
+                    &t.unit_id,
+                    MAX_UNIT_ID_CHARS,
+                )?),
                 description: t.description,
                 due_on: date("add_task.due_on", &t.due_on)?,
             },
@@ -382,7 +386,11 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let action = OrderAction::Issue {
             order_id: SupervisionOrderId(id.clone()),
             subject: subject.clone(),
-            to_unit: UnitId(required("to_unit_id", &req.to_unit_id, MAX_UNIT_ID_CHARS)?),
+            to_unit: UnitId(required_id(
+                "to_unit_id",
+                &req.to_unit_id,
+                MAX_UNIT_ID_CHARS,
+            )?),
             due_on: date("due_on", &req.due_on)?,
             reason,
             requirements: req.requirements,
@@ -404,7 +412,7 @@ impl pb::political_legal_service_server::PoliticalLegalService for PoliticalLega
         let req = request.into_inner();
         let digest = command_digest("ActOnSupervisionOrder", &[&req.encode_to_vec()]);
         let request_id = request_id(&req.request_id)?;
-        let id = required("order_id", &req.order_id, MAX_ITEM_ID_CHARS)?;
+        let id = required_id("order_id", &req.order_id, MAX_ITEM_ID_CHARS)?;
         let expected = expected_version(req.expected_version)?;
         let action = match req
             .action
@@ -543,7 +551,7 @@ pub(crate) fn co_handlers(
     let mut out = Vec::with_capacity(list.len());
     for (i, c) in list.iter().enumerate() {
         let field = format!("co_handlers[{i}].unit_id");
-        let unit = UnitId(required(&field, &c.unit_id, MAX_UNIT_ID_CHARS)?);
+        let unit = UnitId(required_id(&field, &c.unit_id, MAX_UNIT_ID_CHARS)?);
         let role = match (c.role, part_of(&unit)) {
             (0, Some(part)) => part,
             (role, _) => enum_field(&format!("co_handlers[{i}].role"), role)?,

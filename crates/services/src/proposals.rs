@@ -12,7 +12,7 @@ use oneledger_domain::watch::{
 };
 use oneledger_domain::{ItemRef, SupervisionOrderId, UnitId};
 use oneledger_proto::common::v1::CommandResult;
-use oneledger_proto::convert::{date, optional, optional_enum_field, required};
+use oneledger_proto::convert::{date, optional, optional_enum_field, required_id};
 use oneledger_proto::political_legal::v1 as pb;
 use oneledger_store::ExpectedVersion;
 use prost::Message as _;
@@ -294,7 +294,7 @@ impl PoliticalLegalService {
 
 /// The item and number a proposal id names, or INVALID_ARGUMENT naming the field.
 fn proposal(field: &'static str, raw: &str) -> Result<(ItemRef, u32), ServiceError> {
-    let raw = required(field, raw, MAX_ITEM_ID_CHARS * 2)?;
+    let raw = required_id(field, raw, MAX_ITEM_ID_CHARS * 2)?;
     parse_proposal_id(&raw).ok_or_else(|| {
         ServiceError::invalid(
             field,

@@ -18,7 +18,7 @@ use crate::disputes::Disputes;
 use crate::error::ServiceError;
 use crate::items::ItemLookup;
 use crate::repo::{Context, Repository, command_digest, expected_version, request_id};
-use oneledger_proto::convert::required;
+use oneledger_proto::convert::required_id;
 
 /// Stream prefix of a station's part in a joint handling; one stream per joint handling and station.
 pub const PARTICIPATION_STREAM: &str = streams::POLICE_PARTICIPATION;
@@ -100,7 +100,7 @@ impl pb::public_security_service_server::PublicSecurityService for PublicSecurit
         let req = request.into_inner();
         let digest = command_digest("ActInJointHandling", &[&req.encode_to_vec()]);
         let request_id = request_id(&req.request_id)?;
-        let jh = required(
+        let jh = required_id(
             "joint_handling_id",
             &req.joint_handling_id,
             MAX_ITEM_ID_CHARS,

@@ -638,6 +638,51 @@ async fn a_step_on_a_matter_that_does_not_exist_is_not_found_and_writes_nothing(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_with_a_control_character_or_a_huge_unit_is_refused_naming_the_field_quoting_a_prefix()
+-> Result<()> {
+    // Given a petition office with nothing in it
+    let dir = tempfile::tempdir()?;
+    let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;
+    let mut p = Petition::new(&running).await?;
+    let handler = p.handler.clone();
+    // When a step names a matter id holding a newline, a NUL or a right-to-left override
+    for id in ["PM1\nforged log line", "PM\u{0}1", "PM\u{202e}1"] {
+        let refused = p
+            .step(&handler, id, 1, act::Action::Receive(act::Empty {}))
+            .await
+            .unwrap_err();
+        // Then INVALID_ARGUMENT names matter_id, and the message writes the character out
+        let (code, field, message) = bad_field(&refused);
+        ensure!(
+            code == Code::InvalidArgument
+                && field == "matter_id"
+                && !message.chars().any(char::is_control),
+            "{id:?}: {refused:?}"
+        );
+    }
+    // And a registration naming a 10,000-character territory is refused quoting only a prefix of it
+    let mut huge = registration(&request_id());
+    huge.territory_unit_id = "滨".repeat(10_000);
+    let clerk = p.clerk.clone();
+    let refused = p
+        .client
+        .register_petition(authorized(huge, &clerk))
+        .await
+        .unwrap_err();
+    let (code, field, message) = bad_field(&refused);
+    ensure!(
+        code == Code::InvalidArgument
+            && field == "territory_unit_id"
+            && message.chars().count() < 700,
+        "{code:?} {field} {} chars",
+        message.chars().count()
+    );
+    // And nothing was written
+    ensure!(sqlite(&dir, "petition.db").await?.head().await? == 0);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_review_after_its_window_is_refused_citing_art_35() -> Result<()> {
     // given a petition service on a clock the test drives, and a reply delivered the day it is written
     let dir = tempfile::tempdir()?;

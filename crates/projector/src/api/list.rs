@@ -58,11 +58,12 @@ impl LedgerApi {
         let f = filter.cloned().unwrap_or_default();
         let name = |n: &str| format!("{field}{n}");
         let directory = &self.rules.directory;
-        let scope = match (f.unit_id.trim().is_empty(), caller.is_district_wide()) {
-            (true, true) => None,
-            (true, false) => Some(self.scope_of(&caller.unit)),
-            (false, district) => {
-                let unit = UnitId(f.unit_id.trim().to_owned());
+        let unit_id = convert::optional_id(&name("unit_id"), &f.unit_id, MAX_UNIT_ID_CHARS)?;
+        let scope = match (unit_id, caller.is_district_wide()) {
+            (None, true) => None,
+            (None, false) => Some(self.scope_of(&caller.unit)),
+            (Some(unit_id), district) => {
+                let unit = UnitId(unit_id);
                 if directory.get(&unit).is_none() {
                     return Err(invalid(
                         &name("unit_id"),
@@ -78,7 +79,7 @@ impl LedgerApi {
                 Some(self.scope_of(&unit))
             }
         };
-        let territory = convert::optional(
+        let territory = convert::optional_id(
             &name("territory_unit_id"),
             &f.territory_unit_id,
             MAX_UNIT_ID_CHARS,

@@ -290,6 +290,27 @@ async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
             },
             "filter.title_contains",
         ),
+        (
+            pb::EntryFilter {
+                unit_id: "binhai.housing\u{202e}_bureau".into(),
+                ..Default::default()
+            },
+            "filter.unit_id",
+        ),
+        (
+            pb::EntryFilter {
+                unit_id: "滨".repeat(50_000),
+                ..Default::default()
+            },
+            "filter.unit_id",
+        ),
+        (
+            pb::EntryFilter {
+                territory_unit_id: "binhai.xingang\u{0}".into(),
+                ..Default::default()
+            },
+            "filter.territory_unit_id",
+        ),
     ] {
         let status = c
             .list_entries(req(list(bad), &coordinator()))
@@ -297,6 +318,15 @@ async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
             .unwrap_err();
         assert_eq!(status.code(), tonic::Code::InvalidArgument, "{field}");
         assert!(status.message().contains(field), "{field}: {status:?}");
+        // A bounded message with no control character or direction mark in it.
+        assert!(status.message().chars().count() < 700, "{field}");
+        assert!(
+            !status
+                .message()
+                .chars()
+                .any(|c| c.is_control() || oneledger_proto::convert::is_bidi_mark(c)),
+            "{field}: {status:?}"
+        );
     }
     assert_eq!(
         c.list_entries(Request::new(pb::ListEntriesRequest::default()))

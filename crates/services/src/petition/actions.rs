@@ -7,7 +7,9 @@ use oneledger_domain::ids::{MAX_ITEM_ID_CHARS, MAX_UNIT_ID_CHARS};
 use oneledger_domain::petition::{
     AgreementKind, Diversion, MAX_REASON_CHARS, MatterAction, Obligation, Obligor,
 };
-use oneledger_proto::convert::{date, enum_field, optional, optional_enum_field, required};
+use oneledger_proto::convert::{
+    date, enum_field, optional, optional_enum_field, optional_id, required, required_id,
+};
 use oneledger_proto::petition::v1::act_on_matter_request::Action;
 
 use super::PetitionService;
@@ -18,7 +20,7 @@ pub(super) async fn matter_action(
     service: &PetitionService,
     action: Action,
 ) -> Result<MatterAction, ServiceError> {
-    let unit = |field: &str, raw: &str| required(field, raw, MAX_UNIT_ID_CHARS).map(UnitId);
+    let unit = |field: &str, raw: &str| required_id(field, raw, MAX_UNIT_ID_CHARS).map(UnitId);
     Ok(match action {
         Action::ConfirmRepeat(c) => MatterAction::ConfirmRepeat {
             original: service
@@ -31,7 +33,7 @@ pub(super) async fn matter_action(
         },
         Action::Forward(r) => MatterAction::Forward {
             to: unit("forward.unit_id", &r.unit_id)?,
-            territorial_unit: optional(
+            territorial_unit: optional_id(
                 "forward.territorial_unit_id",
                 &r.territorial_unit_id,
                 MAX_UNIT_ID_CHARS,
@@ -40,7 +42,7 @@ pub(super) async fn matter_action(
         },
         Action::Assign(r) => MatterAction::Assign {
             to: unit("assign.unit_id", &r.unit_id)?,
-            territorial_unit: optional(
+            territorial_unit: optional_id(
                 "assign.territorial_unit_id",
                 &r.territorial_unit_id,
                 MAX_UNIT_ID_CHARS,
@@ -74,7 +76,7 @@ pub(super) async fn matter_action(
             class: enum_field("accept.claim_class", a.claim_class)?,
             route: optional_enum_field("accept.route", a.route)?,
             channel: optional("accept.channel", &a.channel, MAX_REASON_CHARS)?,
-            accused_unit: optional(
+            accused_unit: optional_id(
                 "accept.accused_unit_id",
                 &a.accused_unit_id,
                 MAX_UNIT_ID_CHARS,
@@ -121,12 +123,12 @@ pub(super) async fn matter_action(
             for (i, o) in a.obligations.into_iter().enumerate() {
                 let field = |name: &str| format!("record_agreement.obligations[{i}].{name}");
                 let obligor = match (
-                    optional(
+                    optional_id(
                         &field("obligor_unit_id"),
                         &o.obligor_unit_id,
                         MAX_UNIT_ID_CHARS,
                     )?,
-                    optional(
+                    optional_id(
                         &field("obligor_person_ref"),
                         &o.obligor_person_ref,
                         MAX_ITEM_ID_CHARS,

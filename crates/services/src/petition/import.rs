@@ -12,7 +12,7 @@ use oneledger_domain::petition::{
 };
 use oneledger_domain::policy::{self, Step};
 use oneledger_domain::{MatterId, PersonRef, UnitId};
-use oneledger_proto::convert::{enum_field, optional, required};
+use oneledger_proto::convert::{enum_field, optional_id, required_id};
 use oneledger_proto::petition::v1 as pb;
 use prost::Message as _;
 use sha2::{Digest, Sha256};
@@ -58,7 +58,7 @@ impl PetitionService {
             row: row.row,
             ..Default::default()
         };
-        let source_id = match required("source_row_id", &row.source_row_id, MAX_ITEM_ID_CHARS) {
+        let source_id = match required_id("source_row_id", &row.source_row_id, MAX_ITEM_ID_CHARS) {
             Ok(id) => id,
             Err(e) => return Ok(with_error(result, refusal(None, e.into(), &[]))),
         };
@@ -166,7 +166,7 @@ impl PetitionService {
             },
         )];
         let unit = |field: &'static str, raw: &str| {
-            optional(field, raw, MAX_UNIT_ID_CHARS)
+            optional_id(field, raw, MAX_UNIT_ID_CHARS)
                 .map(|u| u.map(UnitId))
                 .map_err(wire(field))
         };

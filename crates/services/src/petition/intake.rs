@@ -8,7 +8,7 @@ use oneledger_domain::petition::{
 };
 use oneledger_domain::policy::{self, Step};
 use oneledger_domain::{Aggregate, Command, MatterId, PersonRef, UnitId};
-use oneledger_proto::convert::{enum_field, optional, required};
+use oneledger_proto::convert::{enum_field, optional, optional_id, required, required_id};
 use oneledger_proto::petition::v1 as pb;
 use oneledger_store::ExpectedVersion;
 use prost::Message as _;
@@ -58,14 +58,14 @@ pub(super) fn asked(req: &pb::RegisterPetitionRequest) -> Result<Asked, ServiceE
         });
     }
     let unit = |field: &str, raw: &str| {
-        Ok::<_, ServiceError>(optional(field, raw, MAX_UNIT_ID_CHARS)?.map(UnitId))
+        Ok::<_, ServiceError>(optional_id(field, raw, MAX_UNIT_ID_CHARS)?.map(UnitId))
     };
     Ok(Asked {
         identities,
         narrative: optional("narrative", &req.narrative, MAX_NARRATIVE_CHARS)?,
         channel: enum_field("channel", req.channel)?,
         claim_class: enum_field("claim_class", req.claim_class)?,
-        territory: UnitId(required(
+        territory: UnitId(required_id(
             "territory_unit_id",
             &req.territory_unit_id,
             MAX_UNIT_ID_CHARS,
@@ -73,7 +73,7 @@ pub(super) fn asked(req: &pb::RegisterPetitionRequest) -> Result<Asked, ServiceE
         accused_unit: unit("accused_unit_id", &req.accused_unit_id)?,
         respondent: unit("respondent_unit_id", &req.respondent_unit_id)?,
         category: optional("category", &req.category, MAX_CATEGORY_CHARS)?,
-        same_matter_as: optional("same_matter_as", &req.same_matter_as, MAX_ITEM_ID_CHARS)?,
+        same_matter_as: optional_id("same_matter_as", &req.same_matter_as, MAX_ITEM_ID_CHARS)?,
     })
 }
 
@@ -182,7 +182,7 @@ impl PetitionService {
         field: &str,
         id: &str,
     ) -> Result<MatterSummary, ServiceError> {
-        let id = required(field, id, MAX_ITEM_ID_CHARS)?;
+        let id = required_id(field, id, MAX_ITEM_ID_CHARS)?;
         let loaded = self.matters.load(&id).await?;
         loaded
             .state

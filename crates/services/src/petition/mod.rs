@@ -14,7 +14,7 @@ use oneledger_domain::ids::MAX_ITEM_ID_CHARS;
 use oneledger_domain::petition::PetitionMatter;
 use oneledger_domain::policy::{self, Step};
 use oneledger_domain::{Agency, ItemKind, UnitId, streams};
-use oneledger_proto::convert::{agreement, deadline, optional, required};
+use oneledger_proto::convert::{agreement, deadline, optional_id, required_id};
 use oneledger_proto::petition::v1 as pb;
 use oneledger_store::PersonalDataRead;
 use prost::Message as _;
@@ -131,7 +131,7 @@ impl PetitionService {
     ) -> Result<pb::ActOnMatterResponse, ServiceError> {
         let digest = command_digest("ActOnMatter", &[&req.encode_to_vec()]);
         let request_id = request_id(&req.request_id)?;
-        let matter_id = required("matter_id", &req.matter_id, MAX_ITEM_ID_CHARS)?;
+        let matter_id = required_id("matter_id", &req.matter_id, MAX_ITEM_ID_CHARS)?;
         let expected = expected_version(req.expected_version)?;
         let action = actions::matter_action(
             self,
@@ -228,7 +228,7 @@ impl pb::petition_service_server::PetitionService for PetitionService {
     ) -> Result<Response<pb::GetMatterResponse>, Status> {
         let caller = caller(&request)?;
         let req = request.into_inner();
-        let matter_id = required("matter_id", &req.matter_id, MAX_ITEM_ID_CHARS)?;
+        let matter_id = required_id("matter_id", &req.matter_id, MAX_ITEM_ID_CHARS)?;
         let loaded = self.matters.get(&matter_id, "matter").await?;
         // As the ledger shows an entry: to district roles, and to a unit that takes part in the matter
         // or is above one that does or above the territory where it arose. (An accused unit shown it
@@ -257,8 +257,8 @@ impl pb::petition_service_server::PetitionService for PetitionService {
         request: Request<pb::GetPublicStatusRequest>,
     ) -> Result<Response<pb::GetPublicStatusResponse>, Status> {
         let req = request.into_inner();
-        let receipt = required("receipt_number", &req.receipt_number, MAX_ITEM_ID_CHARS)?;
-        let code = required("query_code", &req.query_code, MAX_ITEM_ID_CHARS)?;
+        let receipt = required_id("receipt_number", &req.receipt_number, MAX_ITEM_ID_CHARS)?;
+        let code = required_id("query_code", &req.query_code, MAX_ITEM_ID_CHARS)?;
         // One answer for every failure, so the lookup tells nothing about which receipts exist.
         let not_found = || {
             Status::from(ServiceError::NotFound(
@@ -320,7 +320,7 @@ impl pb::petition_service_server::PetitionService for PetitionService {
         let caller = caller(&request)?;
         caller.require_any(policy::roles(Step::ReadAuditLog), "reading the audit log")?;
         let req = request.into_inner();
-        let person = optional("person_ref", &req.person_ref, MAX_ITEM_ID_CHARS)?;
+        let person = optional_id("person_ref", &req.person_ref, MAX_ITEM_ID_CHARS)?;
         let limit = if req.page_size == 0 {
             100
         } else {

@@ -8,7 +8,7 @@ use oneledger_domain::petition::{MatterEvent, PersonalField, PetitionMatter};
 use oneledger_domain::policy::{self, Step};
 use oneledger_domain::{Agency, MatterId, Role};
 use oneledger_proto::common::v1::CommandResult;
-use oneledger_proto::convert::{enum_field, known, required};
+use oneledger_proto::convert::{enum_field, known, required_id};
 use oneledger_proto::petition::v1 as pb;
 use oneledger_store::{AppendRequest, EventMetadata, ExpectedVersion, NewEvent, PersonalDataRead};
 use uuid::Uuid;
@@ -151,7 +151,7 @@ impl PetitionService {
             policy::roles(Step::ReadPersonalData),
             "reading personal data",
         )?;
-        let person_ref = required("person_ref", &req.person_ref, MAX_ITEM_ID_CHARS)?;
+        let person_ref = required_id("person_ref", &req.person_ref, MAX_ITEM_ID_CHARS)?;
         let purpose = purpose(req.purpose)?;
         let fields = requested_fields(&req.fields)?;
         let holdings = self.holdings(&person_ref).await?;
@@ -239,7 +239,7 @@ impl PetitionService {
             policy::roles(Step::ReadAccessReport),
             "reading a person's access report",
         )?;
-        let person_ref = required("person_ref", &req.person_ref, MAX_ITEM_ID_CHARS)?;
+        let person_ref = required_id("person_ref", &req.person_ref, MAX_ITEM_ID_CHARS)?;
         let holdings = self.holdings(&person_ref).await?;
         if !caller.has(Role::Auditor) {
             holdings.handled_by(caller)?;
@@ -286,7 +286,7 @@ impl PetitionService {
     ) -> Result<pb::ErasePersonResponse, ServiceError> {
         caller.require_any(policy::roles(Step::ErasePerson), "erasing a person")?;
         let request_id = request_id(&req.request_id)?;
-        let person_ref = required("person_ref", &req.person_ref, MAX_ITEM_ID_CHARS)?;
+        let person_ref = required_id("person_ref", &req.person_ref, MAX_ITEM_ID_CHARS)?;
         if self
             .people
             .matters_of(std::slice::from_ref(&person_ref))
