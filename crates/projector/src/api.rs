@@ -449,8 +449,14 @@ pub async fn serve(
     let grpc = tonic::service::Routes::new(health_service)
         .add_service(reflection)
         .add_service(reflection_alpha)
-        .add_service(DirectoryServiceServer::new(directory))
-        .add_service(LedgerServiceServer::new(api))
+        .add_service(
+            DirectoryServiceServer::new(directory)
+                .max_decoding_message_size(oneledger_proto::MAX_REQUEST_BYTES),
+        )
+        .add_service(
+            LedgerServiceServer::new(api)
+                .max_decoding_message_size(oneledger_proto::MAX_REQUEST_BYTES),
+        )
         .into_axum_router()
         .layer(AuthLayer::new(keys, units, &[]))
         .layer(tonic_web::GrpcWebLayer::new());

@@ -17,6 +17,11 @@
 //! [`FILE_DESCRIPTOR_SET`] holds every compiled file, for gRPC reflection.
 
 pub mod convert;
+
+/// Largest request any oneledger port accepts (the agency services and the ledger alike): a petition
+/// with its narrative, or an import's chunk of rows, is far below it. A larger one is refused before it
+/// is decoded (tonic answers OUT_OF_RANGE, naming the limit), never retried as UNAVAILABLE.
+pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 pub mod reflection;
 
 #[allow(missing_docs, clippy::all)] // generated code documents itself from the proto comments

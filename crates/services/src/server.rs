@@ -28,8 +28,7 @@ use crate::public_security::PublicSecurityService;
 use crate::repo::Context;
 use crate::watcher::{WatchSettings, Watcher};
 
-/// Largest request accepted; a petition with its narrative is far below it.
-pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+pub use oneledger_proto::MAX_REQUEST_BYTES;
 
 /// Methods answered without a token: a petitioner asks with a receipt number and query code (art. 21).
 pub const PUBLIC_METHODS: &[&str] = &["/oneledger.petition.v1.PetitionService/GetPublicStatus"];

@@ -328,6 +328,16 @@ async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
             "{field}: {status:?}"
         );
     }
+    // A request past the one limit of every port is refused before it is read.
+    let huge = pb::EntryFilter {
+        title_contains: "欠".repeat(oneledger_proto::MAX_REQUEST_BYTES / 3 + 1),
+        ..Default::default()
+    };
+    let status = c
+        .list_entries(req(list(huge), &coordinator()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::OutOfRange, "{status:?}");
     assert_eq!(
         c.list_entries(Request::new(pb::ListEntriesRequest::default()))
             .await
