@@ -225,7 +225,8 @@ pub async fn run(
     let live_store = store.clone();
     tokio::spawn(async move {
         let mut feed = StoreFeed::new("store:petition", live_store);
-        projector::run(&live, &mut feed, std::future::pending()).await;
+        let feeds = oneledger_projector::health::FeedHealth::new();
+        projector::run(&live, &mut feed, &feeds, std::future::pending()).await;
     });
     // Measured once the petition service serves: it reads its log into the person index first.
     let started = Instant::now();

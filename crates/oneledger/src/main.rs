@@ -175,6 +175,7 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
     let js = oneledger_bus::setup::jetstream(client);
     let stop = shutdown_token();
     let mut tasks = tokio::task::JoinSet::new();
+    let feeds = oneledger_projector::health::FeedHealth::new();
     for agency in Agency::ALL {
         let mut spec = StreamSpec::for_agency(agency);
         spec.replicas = args.stream_replicas;
@@ -188,9 +189,13 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
             checkpoint,
         )
         .await;
-        let (ledger, stopped) = (ledger.clone(), stop.clone().cancelled_owned());
+        let (ledger, feeds, stopped) = (
+            ledger.clone(),
+            feeds.clone(),
+            stop.clone().cancelled_owned(),
+        );
         tasks.spawn(async move {
-            oneledger_projector::projector::run(&ledger, &mut feed, stopped).await;
+            oneledger_projector::projector::run(&ledger, &mut feed, &feeds, stopped).await;
             Ok(())
         });
     }
@@ -202,7 +207,8 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
         keys,
         Arc::new(args.rules.load()?),
         Clock::system(),
-    )?;
+    )?
+    .with_feeds(feeds);
     let stopped = stop.cancelled_owned();
     let web = args.web.settings();
     tasks.spawn(async move {

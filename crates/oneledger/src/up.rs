@@ -121,6 +121,8 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
         .await
         .context("opening the ledger")?;
     let mut tasks = tokio::task::JoinSet::new();
+    // Which projector feeds fail now: the ledger port reports NOT_SERVING while one does.
+    let feeds = oneledger_projector::health::FeedHealth::new();
     let nats = match &args.nats_url {
         Some(u) => Some(oneledger_bus::connect(u, "oneledger-up").await?),
         None => None,
@@ -192,7 +194,7 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
                 Some((oneledger_bus::setup::jetstream(client.clone()), spec))
             }
         };
-        let (ledger, store) = (ledger.clone(), store.clone());
+        let (ledger, store, feeds) = (ledger.clone(), store.clone(), feeds.clone());
         let (stop_projector, stop_connecting, stop_checkpoint) = (
             stop.clone().cancelled_owned(),
             stop.clone().cancelled_owned(),
@@ -218,7 +220,7 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
                     }
                 }
             };
-            projector::run(&ledger, feed.as_mut(), stop_projector).await;
+            projector::run(&ledger, feed.as_mut(), &feeds, stop_projector).await;
             Ok(())
         });
     }
@@ -226,7 +228,8 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    let api = LedgerApi::new(ledger, token_keys.clone(), rules.clone(), clock.clone())?;
+    let api =
+        LedgerApi::new(ledger, token_keys.clone(), rules.clone(), clock.clone())?.with_feeds(feeds);
     let stop_api = stop.clone().cancelled_owned();
     let web = args.web.settings();
     tasks.spawn(async move {

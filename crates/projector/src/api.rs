@@ -28,10 +28,12 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
+use tonic_health::ServingStatus;
 
 pub use export::ExportError;
 
 use crate::directory::DirectoryApi;
+use crate::health::FeedHealth;
 use crate::ledger::{ExportRecord, LedgerError, Scope, SqlLedger};
 use crate::model::EntryView;
 
@@ -53,6 +55,8 @@ pub struct LedgerApi {
     clock: Clock,
     /// Signs the page tokens this process hands out.
     tokens: list::PageTokens,
+    /// The feeds of the projector in this process, for health.
+    feeds: FeedHealth,
 }
 
 fn unavailable(e: LedgerError) -> Status {
@@ -118,7 +122,15 @@ impl LedgerApi {
             rules,
             clock,
             tokens: list::PageTokens::new().map_err(ServeError::Randomness)?,
+            feeds: FeedHealth::new(),
         })
+    }
+
+    /// Reports the ledger NOT_SERVING while any of `feeds` fails (the projector beside this API sets
+    /// it); without it the ledger reports SERVING while its port is up.
+    pub fn with_feeds(mut self, feeds: FeedHealth) -> Self {
+        self.feeds = feeds;
+        self
     }
 
     async fn view(&self, root: &str, today: NaiveDate) -> Result<Option<EntryView>, Status> {
@@ -394,11 +406,11 @@ pub struct WebSettings {
     pub allow_origins: Vec<http::HeaderValue>,
 }
 
+/// The ledger service's name, as health and reflection know it.
+const LEDGER_SERVICE: &str = "oneledger.ledger.v2.LedgerService";
+
 /// The services the ledger's port serves, as reflection lists them.
-const SERVICES: [&str; 2] = [
-    "oneledger.ledger.v2.LedgerService",
-    "oneledger.directory.v1.DirectoryService",
-];
+const SERVICES: [&str; 2] = [LEDGER_SERVICE, "oneledger.directory.v1.DirectoryService"];
 
 /// CORS for `origins`: the headers gRPC-Web and Connect send and the trailers a browser must read.
 fn cors(origins: &[http::HeaderValue]) -> tower_http::cors::CorsLayer {
@@ -438,7 +450,24 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
     let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_serving::<LedgerServiceServer<LedgerApi>>().await;
+    // SERVING while no feed fails, NOT_SERVING while one does; followed until the port closes.
+    let mut feeds = api.feeds.watch();
+    let follow_feeds = tokio::spawn(async move {
+        loop {
+            let failing = !feeds.borrow_and_update().is_empty();
+            for name in ["", LEDGER_SERVICE] {
+                let status = if failing {
+                    ServingStatus::NotServing
+                } else {
+                    ServingStatus::Serving
+                };
+                health.set_service_status(name, status).await;
+            }
+            if feeds.changed().await.is_err() {
+                return;
+            }
+        }
+    });
     let (reflection, reflection_alpha) =
         oneledger_proto::reflection::for_services(&SERVICES).map_err(ServeError::Reflection)?;
     let directory = DirectoryApi::new(api.rules.clone(), api.clock.clone());
@@ -461,7 +490,7 @@ pub async fn serve(
         .layer(AuthLayer::new(keys, units, &[]))
         .layer(tonic_web::GrpcWebLayer::new());
     let routes = grpc.merge(crate::dashboard::routes());
-    tonic::transport::Server::builder()
+    let served = tonic::transport::Server::builder()
         .accept_http1(true)
         // Outermost, so a preflight is answered before authentication asks for a token.
         .layer(cors(&web.allow_origins))
@@ -471,7 +500,9 @@ pub async fn serve(
             shutdown,
         )
         .await
-        .map_err(ServeError::Transport)
+        .map_err(ServeError::Transport);
+    follow_feeds.abort();
+    served
 }
 
 /// Why the ledger's port stopped or could not start.

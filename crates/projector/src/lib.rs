@@ -22,6 +22,7 @@ pub mod directory;
 pub mod feed;
 #[cfg(test)]
 mod fixtures;
+pub mod health;
 pub mod ledger;
 pub mod model;
 pub mod projector;

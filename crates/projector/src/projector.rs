@@ -8,6 +8,7 @@ use oneledger_retry::Backoff;
 use tokio::task::JoinHandle;
 
 use crate::feed::{Feed, FeedError};
+use crate::health::FeedHealth;
 use crate::ledger::{BatchOutcome, LedgerError, PreparedBatch, SqlLedger};
 
 /// Events applied per transaction at most.
@@ -34,8 +35,13 @@ pub const MAX_RECOVERY_PAUSE: Duration = Duration::from_secs(2);
 /// transaction, then acknowledged: a crash at any point redelivers at most what the checkpoint skips.
 /// A feed that fails (a broker node lost) or a ledger that fails (its database restarting) is retried,
 /// pausing longer each time, from the checkpoint: the projector stops only when told to, so a restart of
-/// PostgreSQL or NATS ends nothing.
-pub async fn run(ledger: &SqlLedger, feed: &mut dyn Feed, shutdown: impl Future<Output = ()>) {
+/// PostgreSQL or NATS ends nothing. How each step went is recorded in `health`.
+pub async fn run(
+    ledger: &SqlLedger,
+    feed: &mut dyn Feed,
+    health: &FeedHealth,
+    shutdown: impl Future<Output = ()>,
+) {
     tokio::pin!(shutdown);
     let mut backoff = Backoff::new(FIRST_RECOVERY_PAUSE, MAX_RECOVERY_PAUSE);
     loop {
@@ -56,6 +62,7 @@ pub async fn run(ledger: &SqlLedger, feed: &mut dyn Feed, shutdown: impl Future<
             _ = &mut shutdown => return,
             result = step => result,
         };
+        health.step(feed.name(), result.is_ok());
         match result {
             Ok(()) => backoff.succeeded(),
             Err(e) => {

@@ -131,7 +131,7 @@ async fn a_projector_aborted_again_and_again_ends_equal_to_a_rebuild() {
             let (l, s, a) = (live.clone(), store.clone(), *agency);
             let task = tokio::spawn(async move {
                 let mut feed = StoreFeed::new(format!("store:{a}"), s);
-                run(&l, &mut feed, std::future::pending()).await
+                run(&l, &mut feed, &FeedHealth::new(), std::future::pending()).await
             });
             tokio::time::sleep(Duration::from_millis(round % 4)).await;
             task.abort();
@@ -212,7 +212,9 @@ async fn a_jetstream_projector_into_postgresql_killed_mid_batch_ends_equal_to_a_
             .await
             .unwrap();
         let l = live.clone();
-        let task = tokio::spawn(async move { run(&l, &mut feed, std::future::pending()).await });
+        let task = tokio::spawn(async move {
+            run(&l, &mut feed, &FeedHealth::new(), std::future::pending()).await
+        });
         // Each life a little longer, so kills land everywhere and the projector still gets through.
         tokio::time::sleep(Duration::from_millis(rounds * 5 + rounds * 7 % 20)).await;
         task.abort();
@@ -326,4 +328,124 @@ async fn three_feeds_applied_at_once_into_postgresql_lose_no_update() {
         drop(ledger);
         db.drop_db().await.unwrap();
     }
+}
+
+/// A feed whose first `failures` reads fail, as a broker that is down at first would.
+struct DownAtFirst {
+    inner: StoreFeed,
+    failures: usize,
+}
+
+#[async_trait::async_trait]
+impl Feed for DownAtFirst {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    async fn next(&mut self, after: u64, max: usize) -> Result<Vec<RecordedEvent>, FeedError> {
+        if self.failures > 0 {
+            self.failures -= 1;
+            return Err(FeedError::JetStream("no responders".into()));
+        }
+        self.inner.next(after, max).await
+    }
+    async fn ack(&mut self, position: u64) -> Result<(), FeedError> {
+        self.inner.ack(position).await
+    }
+    async fn recover(&mut self, after: u64) -> Result<(), FeedError> {
+        self.inner.recover(after).await
+    }
+}
+
+/// The ledger port's health for the ledger service, asked until it is `want` (or 10 s pass).
+async fn health_becomes(
+    health: &mut tonic_health::pb::health_client::HealthClient<tonic::transport::Channel>,
+    want: tonic_health::pb::health_check_response::ServingStatus,
+) -> bool {
+    for _ in 0..200 {
+        let request = tonic_health::pb::HealthCheckRequest {
+            service: "oneledger.ledger.v2.LedgerService".into(),
+        };
+        if let Ok(r) = health.check(request).await
+            && r.into_inner().status == want as i32
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_is_not_serving_while_a_feed_fails_and_serving_again_once_it_applies() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    // Given a ledger API sharing its feeds' health with a projector whose feed fails its first reads
+    let dir = tempfile::tempdir().unwrap();
+    let stores = stores(&dir).await;
+    let ledger = ledger(&dir, "health.db").await;
+    let feeds = FeedHealth::new();
+    let keys = oneledger_auth::TokenKeys::new(vec![b"ledger-test-key-ledger-test-key-!".to_vec()])
+        .unwrap();
+    let rules = Arc::new(oneledger_domain::Rules::shipped().unwrap());
+    let api = crate::api::LedgerApi::new(
+        ledger.clone(),
+        keys,
+        rules,
+        oneledger_clock::Clock::system(),
+    )
+    .unwrap()
+    .with_feeds(feeds.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let web = crate::api::WebSettings {
+        allow_origins: vec![],
+    };
+    tokio::spawn(crate::api::serve(
+        api,
+        web,
+        listener,
+        std::future::pending(),
+    ));
+    let channel = loop {
+        if let Ok(c) = tonic::transport::Endpoint::from_shared(address.clone())
+            .unwrap()
+            .connect()
+            .await
+        {
+            break c;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    assert!(
+        health_becomes(&mut health, ServingStatus::Serving).await,
+        "serving at first"
+    );
+    // When the feed fails its first reads
+    let (agency, store) = stores[0].clone();
+    let head = store.head().await.unwrap();
+    let name = format!("store:{agency}");
+    let mut feed = DownAtFirst {
+        inner: StoreFeed::new(name.clone(), store),
+        failures: 4,
+    };
+    let (l, f) = (ledger.clone(), feeds.clone());
+    let task = tokio::spawn(async move { run(&l, &mut feed, &f, std::future::pending()).await });
+    // Then the ledger says NOT_SERVING while it does, naming the feed, and SERVING once it applies
+    assert!(
+        health_becomes(&mut health, ServingStatus::NotServing).await,
+        "not serving while failing"
+    );
+    assert!(
+        health_becomes(&mut health, ServingStatus::Serving).await,
+        "serving once it applies"
+    );
+    assert!(feeds.failing().is_empty());
+    for _ in 0..100 {
+        if ledger.checkpoint(&name).await.unwrap() == head {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(ledger.checkpoint(&name).await.unwrap(), head);
+    task.abort();
 }
