@@ -3,13 +3,11 @@
 use oneledger::{client, demo, import, rebuild, up};
 use oneledger_clock::Clock;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Parser;
 use oneledger_bus::{Relay, RelayConfig, StreamSpec};
 use oneledger_domain::Agency;
-use oneledger_retry::Backoff;
 use oneledger_services::{Claims, Role, Settings, TokenKeys};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -133,12 +131,8 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
             let store = store.clone();
             let stopped = stop.clone().cancelled_owned();
             Some(tokio::spawn(async move {
-                // SERVING only once the stream exists: retried while NATS is away.
-                let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(2));
-                while let Err(e) = oneledger_bus::ensure_stream(&js, &spec).await {
-                    tracing::warn!(error = %e, "waiting for the JetStream stream");
-                    backoff.wait().await;
-                }
+                // SERVING only once the store answers and the stream exists; the relay starts then.
+                up::service_ready(agency, store.as_ref(), Some((&js, &spec))).await;
                 let _ = ready_tx.send(());
                 Relay::new(
                     store,

@@ -168,8 +168,19 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
         };
         let service_store = store.clone();
         let stop_service = stop.clone().cancelled_owned();
+        // SERVING once the store answers and, on NATS, the stream exists: as a service run on its own.
+        let ready = {
+            let (store, js) = (
+                store.clone(),
+                nats.as_ref()
+                    .map(|(c, _)| oneledger_bus::setup::jetstream(c.clone())),
+            );
+            let mut spec = StreamSpec::for_agency(agency);
+            spec.replicas = args.stream_replicas;
+            async move { service_ready(agency, store.as_ref(), js.as_ref().map(|js| (js, &spec))).await }
+        };
         tasks.spawn(async move {
-            oneledger_services::serve(settings, service_store, listener, async {}, stop_service)
+            oneledger_services::serve(settings, service_store, listener, ready, stop_service)
                 .await
                 .map_err(anyhow::Error::from)
         });
@@ -258,6 +269,31 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
         result.context("a component panicked")??;
     }
     Ok(())
+}
+
+/// Resolves once an agency's service may say SERVING: its store answers and, on NATS, its JetStream
+/// stream exists (made if missing). Retried, pausing longer each time, while either is away.
+pub async fn service_ready(
+    agency: Agency,
+    store: &dyn EventLog,
+    stream: Option<(&oneledger_bus::setup::JetStream, &StreamSpec)>,
+) {
+    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(2));
+    loop {
+        let store_error = store.head().await.err().map(|e| e.to_string());
+        let stream_error = match stream {
+            Some((js, spec)) => oneledger_bus::ensure_stream(js, spec)
+                .await
+                .err()
+                .map(|e| e.to_string()),
+            None => None,
+        };
+        if store_error.is_none() && stream_error.is_none() {
+            return;
+        }
+        tracing::warn!(%agency, store = ?store_error, stream = ?stream_error, "waiting for the store and the JetStream stream");
+        backoff.wait().await;
+    }
 }
 
 /// What `up` prints for a person who just started it: where everything is, a dev token, what to try.
