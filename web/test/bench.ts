@@ -8,7 +8,6 @@
 import { cpus, totalmem } from "node:os";
 import { chromium, type Page } from "playwright-core";
 import { ItemKind } from "../src/gen/oneledger/common/v1/common_pb";
-import { UnitKind } from "../src/gen/oneledger/directory/v1/directory_pb";
 import { CHROMIUM, registerPetition, start } from "./system";
 
 /// The demo's own default year.
@@ -129,7 +128,7 @@ async function main(): Promise<void> {
     console.log(`   command ${summary(commandMs)}; OK → visible ${summary(visibleMs)}`);
 
     // B: a step on an entry the page shows: its row changes in place.
-    const territorial = (await system.directory.listUnits({ kind: UnitKind.SUBDISTRICT, pageSize: 1 })).units[0].unitId;
+    const territorial = system.territory;
     const shownRoots = new Set(await page.locator("tbody tr[data-root]").evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.root)));
     const stepMs: number[] = [];
     const stepVisibleMs: number[] = [];

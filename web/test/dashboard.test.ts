@@ -6,7 +6,6 @@ import { after, before, describe, it } from "node:test";
 import { parse } from "csv-parse/sync";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { Agency } from "../src/gen/oneledger/common/v1/common_pb";
-import { UnitKind } from "../src/gen/oneledger/directory/v1/directory_pb";
 import { type Entry, EntryOrder, type EntryFilterSchema } from "../src/gen/oneledger/ledger/v2/ledger_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { CHROMIUM, registerPetition, start, type System } from "./system";
@@ -177,7 +176,7 @@ describe("the joint-handling dashboard", () => {
     await page.getByTestId("timeline").waitFor();
     const before = await page.locator("[data-testid=timeline] tr").count();
 
-    const territorial = (await system.directory.listUnits({ kind: UnitKind.SUBDISTRICT, pageSize: 1 })).units[0].unitId;
+    const territorial = system.territory;
     await system.petition.actOnMatter({
       requestId: crypto.randomUUID(), matterId: registered.matterId, expectedVersion: registered.result?.version,
       action: { case: "assign", value: { unitId: "binhai.human_resources_bureau", territorialUnitId: territorial } },

@@ -32,6 +32,8 @@ export interface System {
   ledger: Client<typeof LedgerService>;
   directory: Client<typeof DirectoryService>;
   petition: Client<typeof PetitionService>;
+  /// A sub-district of the directory, read once, where the tests' petitions arise.
+  territory: string;
   stop(): Promise<void>;
 }
 
@@ -91,9 +93,10 @@ export async function start(petitions = TEST_PETITIONS): Promise<System> {
     const grpc = (offset: number) => createGrpcTransport({ baseUrl: address(offset), interceptors: [auth] });
     const ledger = createClient(LedgerService, grpc(0));
     await quiet(ledger);
+    const directory = createClient(DirectoryService, grpc(0));
+    const territory = (await directory.listUnits({ kind: UnitKind.SUBDISTRICT, pageSize: 1 })).units[0].unitId;
     return {
-      url: `${address(0)}/`, token, stop, ledger,
-      directory: createClient(DirectoryService, grpc(0)),
+      url: `${address(0)}/`, token, stop, ledger, directory, territory,
       petition: createClient(PetitionService, grpc(1)),
     };
   } catch (e) {
@@ -126,11 +129,10 @@ export function residentId(n: number): string {
 /// Registers a petition about unpaid wages at the human resources bureau, as the petition office's
 /// intake would, through its gRPC API; `n` makes the petitioner.
 export async function registerPetition(system: System, title: string, n: number) {
-  const territories = await system.directory.listUnits({ kind: UnitKind.SUBDISTRICT, pageSize: 1 });
   return system.petition.registerPetition({
     requestId: crypto.randomUUID(), channel: Channel.VISIT, claimClass: ClaimClass.CLAIM, title,
     petitioners: [{ name: `测试人${n}`, idNumber: residentId(n), phone: `1390000${String(n % 10000).padStart(4, "0")}` }],
-    collectiveSize: 1, territoryUnitId: territories.units[0].unitId, category: "劳动保障",
+    collectiveSize: 1, territoryUnitId: system.territory, category: "劳动保障",
     respondentUnitId: "binhai.human_resources_bureau",
   });
 }
