@@ -21,7 +21,7 @@ use oneledger_proto::ledger::v2::{
 };
 use oneledger_proto::petition::v1 as pb;
 use oneledger_services::auth::authorized;
-use oneledger_services::{Claims, Role, Settings, TokenKeys};
+use oneledger_services::{DevIssuer, Role, Settings};
 use oneledger_store::{
     AppendRequest, EventMetadata, EventStore, ExpectedVersion, NewEvent, SqliteEventStore,
 };
@@ -31,7 +31,6 @@ use crate::{Measured, measured};
 
 /// Units matters are assigned to, so a unit's ledger is 1/UNITS of the district's.
 const UNITS: usize = 100;
-const KEY: &[u8] = b"bench-token-key-bench-token-key-!";
 
 fn unit(i: usize) -> String {
     format!("binhai.unit_{:03}", i % UNITS)
@@ -186,12 +185,12 @@ pub async fn run(
     let ledger = SqlLedger::connect(&ledger_url).await?;
 
     // The ledger API, the petition service and a live projector over the same files.
-    let keys = TokenKeys::new(vec![KEY.to_vec()]).map_err(anyhow::Error::msg)?;
+    let issuer = DevIssuer::generate("binhai")?;
     let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let api_address = format!("http://{}", api_listener.local_addr()?);
     let api = oneledger_projector::api::LedgerApi::new(
         ledger.clone(),
-        keys.clone(),
+        issuer.verifier()?,
         rules.clone(),
         oneledger_clock::Clock::system(),
     )?;
@@ -206,7 +205,7 @@ pub async fn run(
     let settings = Settings {
         agency: Agency::Petition,
         district: "binhai".into(),
-        token_keys: keys.clone(),
+        verifier: issuer.verifier()?,
         master_key: Some(vec![9; 32]),
         pseudonym_key: Some(vec![8; 32]),
         rules,
@@ -236,19 +235,18 @@ pub async fn run(
         started.elapsed().as_secs_f64()
     );
     let token = |unit: &str, roles: Vec<Role>| {
-        keys.mint(&Claims {
-            sub: "bench".into(),
-            agency: Agency::Petition,
-            unit: unit.into(),
-            roles,
-            exp: Utc::now().timestamp() + 7200,
-            iat: 0,
-        })
+        issuer.token(
+            "bench",
+            Agency::Petition,
+            unit,
+            &roles,
+            Duration::from_secs(7200),
+        )
     };
 
     // ListEntries, a page of 50 with a unit filter.
     let mut client = LedgerServiceClient::connect(api_address.clone()).await?;
-    let coordinator = token("binhai.political_legal_committee", vec![Role::Coordinator]);
+    let coordinator = token("binhai.political_legal_committee", vec![Role::Coordinator])?;
     let mut latencies = Vec::new();
     let start = Instant::now();
     for i in 0..200 {
@@ -273,7 +271,7 @@ pub async fn run(
 
     // Command accepted → visible in GetEntry, at a steady rate.
     eprintln!("latency run: {rate} commands/s for {seconds} s…");
-    let clerk = token("binhai.petition_office", vec![Role::IntakeClerk]);
+    let clerk = token("binhai.petition_office", vec![Role::IntakeClerk])?;
     let petition = pb::petition_service_client::PetitionServiceClient::connect(svc_address).await?;
     let interval = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
     let mut ticker = tokio::time::interval(interval);

@@ -18,7 +18,7 @@ use oneledger_proto::political_legal::v1::{
 };
 use oneledger_services::auth::authorized;
 use oneledger_services::repo::{Context, Repository};
-use oneledger_services::{Claims, Role, Settings, TokenKeys};
+use oneledger_services::{DevIssuer, Role, Settings};
 use oneledger_store::{
     AppendRequest, EventMetadata, EventStore, ExpectedVersion, NewEvent, SqliteEventStore,
 };
@@ -26,7 +26,6 @@ use uuid::Uuid;
 
 use crate::{Measured, measured};
 
-const KEY: &[u8] = b"bench-token-key-bench-token-key-!";
 const COMMITTEE: &str = "binhai.political_legal_committee";
 /// Link events appended per store call while filling the registry.
 const FILL_BATCH: usize = 1000;
@@ -120,13 +119,13 @@ async fn one_size(dir: &std::path::Path, existing: usize, links: usize) -> Resul
         .await?;
     let replay = started.elapsed();
 
-    let keys = TokenKeys::new(vec![KEY.to_vec()]).map_err(anyhow::Error::msg)?;
+    let issuer = DevIssuer::generate("binhai")?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = format!("http://{}", listener.local_addr()?);
     let settings = Settings {
         agency: Agency::PoliticalLegal,
         district: "binhai".into(),
-        token_keys: keys.clone(),
+        verifier: issuer.verifier()?,
         master_key: None,
         pseudonym_key: None,
         rules,
@@ -141,14 +140,13 @@ async fn one_size(dir: &std::path::Path, existing: usize, links: usize) -> Resul
         async {},
         std::future::pending(),
     ));
-    let token = keys.mint(&Claims {
-        sub: "bench".into(),
-        agency: Agency::PoliticalLegal,
-        unit: COMMITTEE.into(),
-        roles: vec![Role::Coordinator],
-        exp: Utc::now().timestamp() + 3600,
-        iat: 0,
-    });
+    let token = issuer.token(
+        "bench",
+        Agency::PoliticalLegal,
+        COMMITTEE,
+        &[Role::Coordinator],
+        Duration::from_secs(3600),
+    )?;
     let mut client = connect(&address).await?;
     let mut link = async |i: usize| -> Result<Duration> {
         let item = |kind: common::ItemKind, id: String| common::ItemRef {

@@ -24,6 +24,19 @@ const SUPERVISOR: &[Role] = &[Role::Supervisor];
 const PII_READER: &[Role] = &[Role::PiiReader];
 const AUDITOR: &[Role] = &[Role::Auditor];
 const EVENT_READER: &[Role] = &[Role::Integrator, Role::Coordinator, Role::Auditor];
+/// The unit staff, the committee, the joint meeting office and auditors: whoever works a case reads the
+/// ledger (a unit its own share). Not an agency's system reading its log, an importer, nor a personal-data
+/// reader by that role alone.
+const LEDGER_READER: &[Role] = &[
+    Role::Viewer,
+    Role::IntakeClerk,
+    Role::Handler,
+    Role::Reviewer,
+    Role::Supervisor,
+    Role::Coordinator,
+    Role::PoliceOfficer,
+    Role::Auditor,
+];
 /// No role: the step is not taken through this agency's service.
 const NOBODY: &[Role] = &[];
 
@@ -67,6 +80,10 @@ pub enum Step<'a> {
     ReadEvents,
     /// Read what is held of a person and who read it (PIPL arts. 44–45).
     ReadAccessReport,
+    /// Read the shared ledger: list, open and watch entries, read its statistics.
+    ReadLedger,
+    /// Export a list or the statistics as a spreadsheet (recorded).
+    ExportLedger,
 }
 
 /// The roles that may take `step`; empty when no role may take it through that service.
@@ -131,6 +148,7 @@ pub fn roles(step: Step<'_>) -> &'static [Role] {
         Step::ReadAccessReport => &[Role::Auditor, Role::PiiReader],
         Step::ReadEvents => EVENT_READER,
         Step::ImportRecords => &[Role::Importer],
+        Step::ReadLedger | Step::ExportLedger => LEDGER_READER,
     }
 }
 
@@ -163,5 +181,11 @@ mod tests {
         // personal data is the pii_reader's alone, and the petition office reports no dispute
         assert_eq!(roles(Step::ReadPersonalData), [Role::PiiReader]);
         assert!(roles(Step::ReportDispute(Agency::Petition)).is_empty());
+        // the ledger is read by whoever works a case, not by an agency's system or an importer
+        assert!(roles(Step::ReadLedger).contains(&Role::Handler));
+        for role in [Role::Integrator, Role::Importer, Role::PiiReader] {
+            assert!(!roles(Step::ReadLedger).contains(&role), "{role}");
+            assert!(!roles(Step::ExportLedger).contains(&role), "{role}");
+        }
     }
 }

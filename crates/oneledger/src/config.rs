@@ -47,8 +47,10 @@ pub enum Command {
     Demo(DemoArgs),
     /// Ask a petition's status with its receipt number and query code, as a petitioner would.
     PetitionStatus(PetitionStatusArgs),
-    /// Print a signed bearer token for local use.
+    /// Print a bearer token signed by the dev issuer (`up`'s key, or `--signing-key`), for local use.
     Token(TokenArgs),
+    /// Print the public key set (JWKS) of a signing key: what services given `--jwks-file` verify with.
+    Jwks(SigningArgs),
     /// Import a district's existing petition ledger (信访事项台账), dispute ledger (矛盾纠纷台账),
     /// supervision ledger (督办台账) or joint-handling ledger (联合处置台账) with its real dates: CSV or
     /// XLSX with the template's Chinese headers (docs/import/*.csv). The whole file is checked first; a
@@ -85,18 +87,76 @@ impl From<AgencyArg> for Agency {
     }
 }
 
-/// Token signing keys, shared by the services and `token`.
+/// How a service or the ledger checks callers' tokens: against the issuer's published key set. They
+/// never sign one (docs/identity.md: plugging in a district's identity provider).
 #[derive(Debug, Args)]
-pub struct KeyArgs {
-    /// HS256 token keys, at least 32 bytes each, comma-separated; the first signs, all verify (rotation).
-    #[arg(
-        long = "token-key",
-        env = "ONELEDGER_TOKEN_KEY",
-        value_delimiter = ',',
-        required = true,
-        hide_env_values = true
-    )]
-    pub token_keys: Vec<String>,
+pub struct VerifyArgs {
+    /// The issuer's public keys, a JWKS file (an OIDC provider's `jwks_uri` document, or `up`'s
+    /// `jwks.json`); re-read when it changes, so a provider's key rotation needs no restart.
+    #[arg(long, env = "ONELEDGER_JWKS_FILE")]
+    pub jwks_file: std::path::PathBuf,
+    /// The issuer tokens must name (`iss`), exactly: the provider's issuer URL, or `oneledger-dev`.
+    #[arg(long, env = "ONELEDGER_TOKEN_ISSUER")]
+    pub token_issuer: String,
+    /// The audience tokens must include (`aud`).
+    #[arg(long, env = "ONELEDGER_TOKEN_AUDIENCE", default_value = oneledger_services::auth::DEFAULT_AUDIENCE)]
+    pub token_audience: String,
+}
+
+impl VerifyArgs {
+    /// How often the JWKS file is looked at for a change.
+    const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+    /// The verifier of tokens for `district`, following the JWKS file until `stop`.
+    pub fn verifier(
+        &self,
+        district: &str,
+        stop: tokio_util::sync::CancellationToken,
+    ) -> anyhow::Result<oneledger_services::Verifier> {
+        let expected = oneledger_services::auth::Expected {
+            issuer: self.token_issuer.clone(),
+            audience: self.token_audience.clone(),
+            district: district.to_owned(),
+        };
+        let verifier = oneledger_services::Verifier::from_jwks_file(&self.jwks_file, expected)?;
+        tokio::spawn(verifier.clone().follow_jwks_file(
+            self.jwks_file.clone(),
+            Self::FOLLOW_EVERY,
+            stop,
+        ));
+        Ok(verifier)
+    }
+}
+
+/// The dev issuer's key a command of ours signs its calls with: `up`'s, in its data directory, unless
+/// another is named.
+#[derive(Debug, Args)]
+pub struct SigningArgs {
+    /// `up`'s data directory, whose `issuer.pem` signs.
+    #[arg(long, env = "ONELEDGER_DATA_DIR", default_value = "oneledger-data")]
+    pub data_dir: std::path::PathBuf,
+    /// An Ed25519 PKCS#8 PEM private key to sign with instead (`openssl genpkey -algorithm ed25519`);
+    /// its public key must be in the JWKS the system verifies against.
+    #[arg(long, env = "ONELEDGER_SIGNING_KEY")]
+    pub signing_key: Option<std::path::PathBuf>,
+}
+
+impl SigningArgs {
+    /// The dev issuer of `district` whose key this names; never creates one.
+    pub fn issuer(&self, district: &str) -> anyhow::Result<oneledger_services::DevIssuer> {
+        use anyhow::Context;
+        let path = self
+            .signing_key
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(crate::up::ISSUER_KEY_FILE));
+        let pem = std::fs::read(&path).with_context(|| {
+            format!(
+                "reading the signing key {} (start `oneledger up` once, or pass --signing-key)",
+                path.display()
+            )
+        })?;
+        Ok(oneledger_services::DevIssuer::from_pem(&pem, district)?)
+    }
 }
 
 /// A service's settings.
@@ -105,9 +165,9 @@ pub struct ServiceArgs {
     /// The agency's store.
     #[command(flatten)]
     pub store: StoreArgs,
-    /// Token keys.
+    /// How callers' tokens are verified.
     #[command(flatten)]
-    pub keys: KeyArgs,
+    pub verify: VerifyArgs,
     /// Address to serve gRPC on.
     #[arg(long, env = "ONELEDGER_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
@@ -133,6 +193,15 @@ pub struct ServiceArgs {
     /// The ledger API the political-legal service's deadline watcher reads; no watcher when unset.
     #[arg(long, env = "ONELEDGER_LEDGER_ADDRESS")]
     pub ledger_address: Option<String>,
+    /// The deadline watcher's token for the ledger API, issued by the district's identity provider to
+    /// the political-legal committee's unit with the coordinator and supervisor roles; re-read before
+    /// every look, so the platform may renew it in place.
+    #[arg(
+        long,
+        env = "ONELEDGER_WATCHER_TOKEN_FILE",
+        requires = "ledger_address"
+    )]
+    pub watcher_token_file: Option<std::path::PathBuf>,
     /// The deadline watcher.
     #[command(flatten)]
     pub watch: WatchArgs,
@@ -177,9 +246,12 @@ pub struct RelayArgs {
 /// What a dev token says.
 #[derive(Debug, Args)]
 pub struct TokenArgs {
-    /// Token keys (the first signs).
+    /// The key that signs.
     #[command(flatten)]
-    pub keys: KeyArgs,
+    pub signing: SigningArgs,
+    /// The district the token acts in.
+    #[arg(long, env = "ONELEDGER_DISTRICT", default_value = "binhai")]
+    pub district: String,
     /// The agency whose system the caller uses.
     #[arg(long, value_enum)]
     pub agency: AgencyArg,
@@ -193,9 +265,9 @@ pub struct TokenArgs {
     /// Who the token is for.
     #[arg(long, default_value = "dev")]
     pub subject: String,
-    /// Hours until it expires.
-    #[arg(long, default_value_t = 8)]
-    pub hours: i64,
+    /// Hours until it expires (at most 30 days: a dev token is not a credential to keep).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=720))]
+    pub hours: u64,
 }
 
 /// `up`'s settings.
@@ -253,12 +325,9 @@ pub struct ImportArgs {
     /// committee that screened and assigned the disputes; the district's own if unset.
     #[arg(long)]
     pub unit: Option<String>,
-    /// `up`'s data directory, whose keys.json holds the token key.
-    #[arg(long, env = "ONELEDGER_DATA_DIR", default_value = "oneledger-data")]
-    pub data_dir: std::path::PathBuf,
-    /// The token key, instead of the data directory's.
-    #[arg(long, env = "ONELEDGER_TOKEN_KEY", hide_env_values = true)]
-    pub token_key: Option<String>,
+    /// The key that signs the calls.
+    #[command(flatten)]
+    pub signing: SigningArgs,
     /// The petition service.
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     pub petition_address: String,
@@ -285,9 +354,14 @@ pub struct WatchArgs {
 
 impl WatchArgs {
     /// The watcher's settings, reading the ledger API at `ledger_address`.
-    pub fn settings(&self, ledger_address: String) -> oneledger_services::watcher::WatchSettings {
+    pub fn settings(
+        &self,
+        ledger_address: String,
+        credential: std::sync::Arc<dyn oneledger_services::TokenSource>,
+    ) -> oneledger_services::watcher::WatchSettings {
         oneledger_services::watcher::WatchSettings {
             ledger_address,
+            credential,
             due_soon: oneledger_domain::Period::working(self.due_soon_days),
             every: std::time::Duration::from_secs(self.watch_every_seconds),
         }
@@ -307,9 +381,12 @@ pub struct ProjectArgs {
         default_value = "nats://127.0.0.1:4222"
     )]
     pub nats_url: String,
-    /// Token keys.
+    /// How callers' tokens are verified.
     #[command(flatten)]
-    pub keys: KeyArgs,
+    pub verify: VerifyArgs,
+    /// The district this ledger serves.
+    #[arg(long, env = "ONELEDGER_DISTRICT", default_value = "binhai")]
+    pub district: String,
     /// Address of the ledger API.
     #[arg(long, env = "ONELEDGER_LISTEN", default_value = "127.0.0.1:50050")]
     pub listen: SocketAddr,
@@ -545,12 +622,9 @@ pub struct DemoArgs {
     /// The district: lowercase letters, digits and `_`.
     #[arg(long, env = "ONELEDGER_DISTRICT", default_value = "binhai")]
     pub district: String,
-    /// `up`'s data directory, whose keys.json holds the token key.
-    #[arg(long, env = "ONELEDGER_DATA_DIR", default_value = "oneledger-data")]
-    pub data_dir: std::path::PathBuf,
-    /// The token key, instead of the data directory's.
-    #[arg(long, env = "ONELEDGER_TOKEN_KEY", hide_env_values = true)]
-    pub token_key: Option<String>,
+    /// The key that signs the calls.
+    #[command(flatten)]
+    pub signing: SigningArgs,
     /// The ledger API.
     #[arg(long, default_value = "http://127.0.0.1:50050")]
     pub ledger_address: String,

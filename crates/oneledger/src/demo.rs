@@ -35,7 +35,7 @@ use oneledger_proto::political_legal::v1::{
 use oneledger_proto::public_security::v1::{
     self as ps, public_security_service_client::PublicSecurityServiceClient,
 };
-use oneledger_services::{Claims, Role, TokenKeys};
+use oneledger_services::{DevIssuer, Role};
 use tonic::transport::Channel;
 
 use crate::config::DemoArgs;
@@ -47,7 +47,7 @@ use plan::{
 /// Who calls, and through which clients.
 #[derive(Clone)]
 struct Caller {
-    keys: TokenKeys,
+    issuer: DevIssuer,
     petition: PetitionServiceClient<Channel>,
     police: PublicSecurityServiceClient<Channel>,
     committee: PoliticalLegalServiceClient<Channel>,
@@ -64,7 +64,7 @@ impl Caller {
         roles: &[Role],
         message: T,
     ) -> anyhow::Result<tonic::Request<T>> {
-        let token = demo_token(&self.keys, agency, unit, roles);
+        let token = demo_token(&self.issuer, agency, unit, roles)?;
         Ok(oneledger_services::auth::authorized(message, &token)?)
     }
 
@@ -879,52 +879,28 @@ pub async fn connect(address: &str) -> anyhow::Result<Channel> {
         .with_context(|| format!("connecting to {address} (is `oneledger up` running?)"))
 }
 
-/// The token key: given, or `up`'s from its data directory.
-fn token_keys(args: &DemoArgs) -> anyhow::Result<TokenKeys> {
-    local_token_keys(&args.data_dir, args.token_key.as_deref())
-}
-
-/// The token key given, else the one in `up`'s data directory: how a command of ours signs its calls
-/// to a system `up` runs.
-pub fn local_token_keys(
-    data_dir: &std::path::Path,
-    token_key: Option<&str>,
-) -> anyhow::Result<TokenKeys> {
-    let key = match token_key {
-        Some(k) => k.to_owned(),
-        None => {
-            let path = data_dir.join("keys.json");
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {} (or pass --token-key)", path.display()))?;
-            let keys: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a keys file", path.display()))?;
-            keys["token_key"]
-                .as_str()
-                .context("keys.json has no token_key")?
-                .to_owned()
-        }
-    };
-    TokenKeys::new(vec![key.into_bytes()]).map_err(anyhow::Error::msg)
-}
-
-/// A token for `unit` acting with `roles` in `agency`'s system, valid for an hour.
-pub fn demo_token(keys: &TokenKeys, agency: Agency, unit: &str, roles: &[Role]) -> String {
-    let now = Utc::now().timestamp();
-    keys.mint(&Claims {
-        sub: "demo".into(),
+/// A token for `unit` acting with `roles` in `agency`'s system, valid for an hour, signed by the dev
+/// issuer a command of ours holds (`up`'s, from its data directory).
+pub fn demo_token(
+    issuer: &DevIssuer,
+    agency: Agency,
+    unit: &str,
+    roles: &[Role],
+) -> anyhow::Result<String> {
+    Ok(issuer.token(
+        "demo",
         agency,
-        unit: unit.into(),
-        roles: roles.to_vec(),
-        exp: now + 3600,
-        iat: now,
-    })
+        unit,
+        roles,
+        std::time::Duration::from_secs(3600),
+    )?)
 }
 
 /// The district's units in being today, read page by page from the directory API beside the ledger, as
 /// the petition office (every unit may read the directory).
-async fn directory_units(args: &DemoArgs, keys: &TokenKeys) -> anyhow::Result<Units> {
+async fn directory_units(args: &DemoArgs, issuer: &DevIssuer) -> anyhow::Result<Units> {
     let office = format!("{}.petition_office", args.district);
-    let token = demo_token(keys, Agency::Petition, &office, &[Role::Viewer]);
+    let token = demo_token(issuer, Agency::Petition, &office, &[Role::Viewer])?;
     let listed = list_units(&args.ledger_address, &token, false).await?;
     Units::from_directory(&args.district, &listed)
 }
@@ -961,8 +937,8 @@ pub async fn list_units(
 
 /// Loads the year, waits for the ledger, prints its statistics; fails if they miss the report's figures.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let keys = token_keys(&args)?;
-    let units = directory_units(&args, &keys).await?;
+    let issuer = args.signing.issuer(&args.district)?;
+    let units = directory_units(&args, &issuer).await?;
     // Another year of other people on every load: the same people again would come back as repeats.
     let people_seed = u64::from_le_bytes(
         uuid::Uuid::new_v4().as_bytes()[..8]
@@ -971,7 +947,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     let stories = plan::year(args.seed, people_seed, args.petitions, &units);
     let caller = Caller {
-        keys,
+        issuer,
         petition: PetitionServiceClient::new(connect(&args.petition_address).await?),
         police: PublicSecurityServiceClient::new(connect(&args.public_security_address).await?),
         committee: PoliticalLegalServiceClient::new(connect(&args.political_legal_address).await?),
@@ -1088,11 +1064,12 @@ impl DemoClock {
     /// The demo clock, if the system runs on one that is at least a week behind.
     async fn connect(args: &DemoArgs, caller: &Caller) -> Option<Self> {
         let token = demo_token(
-            &caller.keys,
+            &caller.issuer,
             Agency::PoliticalLegal,
             &caller.units.committee,
             &[Role::Coordinator],
-        );
+        )
+        .ok()?;
         let channel = connect(&args.demo_clock_address).await.ok()?;
         let mut client = DemoClockServiceClient::new(channel);
         let request =

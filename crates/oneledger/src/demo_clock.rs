@@ -16,7 +16,7 @@ use chrono::{NaiveDate, TimeDelta, Utc};
 use oneledger_clock::{Clock, ClockDriver};
 use oneledger_domain::{Role, UnitDirectory};
 use oneledger_proto::demo::v1::{self as pb, demo_clock_service_server::DemoClockService};
-use oneledger_services::TokenKeys;
+use oneledger_services::Verifier;
 use oneledger_services::auth::{AuthLayer, caller};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -122,12 +122,12 @@ impl DemoClock {
     pub async fn serve(
         self,
         listener: TcpListener,
-        keys: TokenKeys,
+        verifier: Verifier,
         directory: Arc<UnitDirectory>,
         shutdown: impl Future<Output = ()> + Send,
     ) -> Result<(), tonic::transport::Error> {
         tonic::transport::Server::builder()
-            .layer(AuthLayer::new(keys, directory, &[]))
+            .layer(AuthLayer::new(verifier, directory, &[]))
             .add_service(pb::demo_clock_service_server::DemoClockServiceServer::new(
                 self,
             ))

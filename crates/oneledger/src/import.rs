@@ -18,7 +18,7 @@ use oneledger_services::Role;
 use sha2::{Digest, Sha256};
 
 use crate::config::ImportArgs;
-use crate::demo::{connect, demo_token, list_units, local_token_keys};
+use crate::demo::{connect, demo_token, list_units};
 
 /// The template's columns: the header a district's ledger gives each, and what it fills.
 const COLUMNS: [(&str, Column); 21] = [
@@ -133,22 +133,22 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let sha = hex::encode(Sha256::digest(&bytes));
     let sheet = read_sheet(&args.file, &bytes)?;
-    let keys = local_token_keys(&args.data_dir, args.token_key.as_deref())?;
+    let issuer = args.signing.issuer(&args.district)?;
     if sheet.header.iter().any(|h| h.trim() == "排查日期") {
         return crate::import_committee::run::<crate::import_committee::DisputeLedger>(
-            &args, &keys, &sha, &sheet,
+            &args, &issuer, &sha, &sheet,
         )
         .await;
     }
     if sheet.header.iter().any(|h| h.trim() == "督办事项来源编号") {
         return crate::import_committee::run::<crate::import_committee::OrderLedger>(
-            &args, &keys, &sha, &sheet,
+            &args, &issuer, &sha, &sheet,
         )
         .await;
     }
     if sheet.header.iter().any(|h| h.trim() == "处置事项来源编号") {
         return crate::import_committee::run::<crate::import_joint::JointLedger>(
-            &args, &keys, &sha, &sheet,
+            &args, &issuer, &sha, &sheet,
         )
         .await;
     }
@@ -158,11 +158,11 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| format!("{}.petition_office", args.district));
     let token = demo_token(
-        &keys,
+        &issuer,
         Agency::Petition,
         &office,
         &[Role::Importer, Role::Viewer],
-    );
+    )?;
     let units = unit_ids(&args.ledger_address, &token).await?;
 
     let mut errors = Vec::new();

@@ -12,7 +12,7 @@ use oneledger_proto::dispute::v1 as dispute;
 use oneledger_proto::political_legal::v1::{
     self as pb, political_legal_service_client::PoliticalLegalServiceClient,
 };
-use oneledger_services::{Role, TokenKeys};
+use oneledger_services::{DevIssuer, Role};
 use tonic::transport::Channel;
 
 use crate::config::ImportArgs;
@@ -128,7 +128,7 @@ impl Ledger for OrderLedger {
 /// Checks the whole file, then imports it if it has no error.
 pub(crate) async fn run<L: Ledger>(
     args: &ImportArgs,
-    keys: &TokenKeys,
+    issuer: &DevIssuer,
     sha: &str,
     sheet: &Sheet,
 ) -> anyhow::Result<()> {
@@ -138,11 +138,11 @@ pub(crate) async fn run<L: Ledger>(
         .clone()
         .unwrap_or_else(|| format!("{}.political_legal_committee", args.district));
     let token = demo_token(
-        keys,
+        issuer,
         Agency::PoliticalLegal,
         &committee,
         &[Role::Importer, Role::Viewer],
-    );
+    )?;
     let units = unit_ids(&args.ledger_address, &token).await?;
     let mut errors = Vec::new();
     let mut rows = Vec::new();

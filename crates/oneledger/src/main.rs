@@ -8,11 +8,12 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use oneledger_bus::{Relay, RelayConfig, StreamSpec};
 use oneledger_domain::Agency;
-use oneledger_services::{Claims, Role, Settings, TokenKeys};
+use oneledger_services::auth::TokenFile;
+use oneledger_services::{Role, Settings};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
-use oneledger::config::{Command, Config, KeyArgs, ProjectArgs, RelayArgs, ServiceArgs, TokenArgs};
+use oneledger::config::{Command, Config, ProjectArgs, RelayArgs, ServiceArgs, TokenArgs};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -38,6 +39,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Relay(args) => relay(args).await,
         Command::Token(args) => token(args),
+        Command::Jwks(args) => {
+            // The key set does not depend on the district; any district reads the same public key.
+            let issuer = args.issuer("")?;
+            println!("{}", serde_json::to_string_pretty(&issuer.jwks())?);
+            Ok(())
+        }
         Command::Ledger(command) => client::run_ledger(command).await,
         Command::PetitionStatus(args) => client::petition_status(args).await,
         Command::Demo(args) => demo::run(args).await,
@@ -45,35 +52,16 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-fn token_keys(args: &KeyArgs) -> anyhow::Result<TokenKeys> {
-    TokenKeys::new(
-        args.token_keys
-            .iter()
-            .map(|k| k.as_bytes().to_vec())
-            .collect(),
-    )
-    .map_err(anyhow::Error::msg)
-}
-
 fn token(args: TokenArgs) -> anyhow::Result<()> {
-    let keys = token_keys(&args.keys)?;
+    let issuer = args.signing.issuer(&args.district)?;
     let roles = args
         .roles
         .iter()
         .map(|r| r.parse::<Role>().map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let now = chrono::Utc::now().timestamp();
-    println!(
-        "{}",
-        keys.mint(&Claims {
-            sub: args.subject,
-            agency: args.agency.into(),
-            unit: args.unit,
-            roles,
-            exp: now + args.hours * 3600,
-            iat: now,
-        })
-    );
+    let ttl = std::time::Duration::from_secs(args.hours.saturating_mul(3600));
+    let token = issuer.token(&args.subject, args.agency.into(), &args.unit, &roles, ttl)?;
+    println!("{token}");
     Ok(())
 }
 
@@ -99,26 +87,32 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
     let store = oneledger_store::connect(&args.store.database_url)
         .await
         .context("opening the event store")?;
+    let stop = shutdown_token();
+    let watch = match (&args.ledger_address, &args.watcher_token_file, agency) {
+        (Some(address), Some(file), Agency::PoliticalLegal) => {
+            let credential = Arc::new(TokenFile { path: file.clone() });
+            Some(args.watch.settings(address.clone(), credential))
+        }
+        (Some(_), None, Agency::PoliticalLegal) => {
+            bail!("the deadline watcher needs --watcher-token-file: its token for the ledger API")
+        }
+        _ => None,
+    };
     let settings = Settings {
         agency,
         district: args.district.clone(),
-        token_keys: token_keys(&args.keys)?,
+        verifier: args.verify.verifier(&args.district, stop.clone())?,
         master_key,
         pseudonym_key,
         rules,
         clock: Clock::system(),
-        watch: match (&args.ledger_address, agency) {
-            (Some(address), Agency::PoliticalLegal) => Some(args.watch.settings(address.clone())),
-            _ => None,
-        },
+        watch,
         // A standalone service reads no other agency's store.
         peers: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-
-    let stop = shutdown_token();
 
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
     let relay = match &args.nats_url {
@@ -164,10 +158,10 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
     let ledger = oneledger_projector::SqlLedger::connect(&args.ledger_url)
         .await
         .context("opening the ledger")?;
-    let keys = token_keys(&args.keys)?;
     let (client, _) = oneledger_bus::connect(&args.nats_url, "oneledger-projector").await?;
     let js = oneledger_bus::setup::jetstream(client);
     let stop = shutdown_token();
+    let verifier = args.verify.verifier(&args.district, stop.clone())?;
     let mut tasks = tokio::task::JoinSet::new();
     let feeds = oneledger_projector::health::FeedHealth::new();
     for agency in Agency::ALL {
@@ -198,7 +192,7 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", args.listen))?;
     let api = oneledger_projector::api::LedgerApi::new(
         ledger,
-        keys,
+        verifier,
         Arc::new(args.rules.load()?),
         Clock::system(),
     )?

@@ -17,18 +17,24 @@ use oneledger_projector::api::{LedgerApi, serve as serve_ledger};
 use oneledger_projector::feed::{Feed, JetStreamFeed, StoreFeed};
 use oneledger_projector::{SqlLedger, projector};
 use oneledger_retry::Backoff;
-use oneledger_services::{Claims, Role, Settings, TokenKeys};
+use oneledger_services::{DevIssuer, Role, Settings};
 use oneledger_store::EventLog;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::UpArgs;
 
+/// The dev issuer's private key in the data directory (Ed25519, PKCS#8 PEM, the owner's alone): what
+/// `up`'s welcome token, `oneledger token`, the demo and the importer sign with.
+pub const ISSUER_KEY_FILE: &str = "issuer.pem";
+/// The dev issuer's public key set, written at every start: what a service run on its own beside `up`
+/// verifies against (`--jwks-file`).
+pub const JWKS_FILE: &str = "jwks.json";
+
 /// Keys `up` generates on first start and keeps in the data directory, so a restart reads the same data.
+/// (A keys file of before tokens were signed by an issuer also holds a `token_key`, no longer read.)
 #[derive(Debug, Serialize, Deserialize)]
 struct LocalKeys {
-    /// HS256 token key, hex.
-    token_key: String,
     /// Master key for personal-data keys, hex.
     master_key: String,
     /// Key persons' pseudonyms are derived under, hex; added to a keys file written before it existed.
@@ -57,7 +63,6 @@ fn local_keys(dir: &Path) -> anyhow::Result<LocalKeys> {
         return Ok(keys);
     }
     let keys = LocalKeys {
-        token_key: random_hex(32)?,
         master_key: random_hex(32)?,
         pseudonym_key: random_hex(32)?,
     };
@@ -94,8 +99,12 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let keys = local_keys(&args.data_dir)?;
-    let token_keys =
-        TokenKeys::new(vec![keys.token_key.as_bytes().to_vec()]).map_err(anyhow::Error::msg)?;
+    let issuer = DevIssuer::load_or_create(&args.data_dir.join(ISSUER_KEY_FILE), &args.district)?;
+    let jwks = args.data_dir.join(JWKS_FILE);
+    std::fs::write(&jwks, serde_json::to_string_pretty(&issuer.jwks())?)
+        .with_context(|| format!("writing {}", jwks.display()))?;
+    // The services and the ledger verify, as a service run on its own does; only `up` holds the issuer.
+    let verifier = issuer.verifier()?;
     let rules = Arc::new(args.rules.load()?);
     let (clock, demo_clock) = crate::demo_clock::clock_for(&args, clock)?;
     // A demo moves its clock a week at a time: the watcher looks often enough to follow it.
@@ -151,7 +160,7 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
         let settings = Settings {
             agency,
             district: args.district.clone(),
-            token_keys: token_keys.clone(),
+            verifier: verifier.clone(),
             master_key: Some(hex::decode(&keys.master_key).context("master key in keys.json")?),
             pseudonym_key: Some(
                 hex::decode(&keys.pseudonym_key).context("pseudonym key in keys.json")?,
@@ -159,11 +168,12 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
             rules: rules.clone(),
             clock: clock.clone(),
             // The committee's service watches the deadlines of this process's ledger.
-            watch: (agency == Agency::PoliticalLegal).then(|| {
-                let mut watch = args.watch.settings(format!("http://{}", args.listen));
-                watch.every = watch_every;
-                watch
-            }),
+            watch: match agency {
+                Agency::PoliticalLegal => {
+                    Some(watch_settings(&args, &issuer, &rules, &clock, watch_every)?)
+                }
+                _ => None,
+            },
             peers,
         };
         let service_store = store.clone();
@@ -240,7 +250,7 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let api =
-        LedgerApi::new(ledger, token_keys.clone(), rules.clone(), clock.clone())?.with_feeds(feeds);
+        LedgerApi::new(ledger, verifier.clone(), rules.clone(), clock.clone())?.with_feeds(feeds);
     let stop_api = stop.clone().cancelled_owned();
     let web = args.web.settings();
     tasks.spawn(async move {
@@ -254,21 +264,44 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("binding {address}"))?;
-        let (keys, directory) = (token_keys.clone(), rules.directory.clone());
+        let (verifier, directory) = (verifier.clone(), rules.directory.clone());
         let stop_demo = stop.clone().cancelled_owned();
         tracing::warn!(%address, today = %clock.today(), "running on a demo clock");
         tasks.spawn(async move {
-            demo.serve(listener, keys, directory, stop_demo)
+            demo.serve(listener, verifier, directory, stop_demo)
                 .await
                 .map_err(anyhow::Error::from)
         });
     }
-    print_welcome(&args, &token_keys, nats.is_some(), &addresses);
+    print_welcome(&args, &issuer, nats.is_some(), &addresses)?;
 
     while let Some(result) = tasks.join_next().await {
         result.context("a component panicked")??;
     }
     Ok(())
+}
+
+/// The committee's deadline watcher, reading this process's ledger with tokens the dev issuer signs for
+/// the committee (a service run on its own reads its token from a file instead).
+fn watch_settings(
+    args: &UpArgs,
+    issuer: &DevIssuer,
+    rules: &oneledger_domain::Rules,
+    clock: &Clock,
+    every: Duration,
+) -> anyhow::Result<oneledger_services::watcher::WatchSettings> {
+    let committee = oneledger_services::server::committee_caller(rules, clock.today())?;
+    let credential = issuer.clone().source(
+        "deadline-watcher",
+        committee.agency,
+        &committee.unit.0,
+        &committee.roles,
+    );
+    let mut watch = args
+        .watch
+        .settings(format!("http://{}", args.listen), credential);
+    watch.every = every;
+    Ok(watch)
 }
 
 /// Resolves once an agency's service may say SERVING: its store answers and, on NATS, its JetStream
@@ -299,19 +332,17 @@ pub async fn service_ready(
 /// What `up` prints for a person who just started it: where everything is, a dev token, what to try.
 fn print_welcome(
     args: &UpArgs,
-    token_keys: &TokenKeys,
+    issuer: &DevIssuer,
     on_nats: bool,
     addresses: &[(Agency, SocketAddr)],
-) {
-    let now = chrono::Utc::now().timestamp();
-    let dev_token = token_keys.mint(&Claims {
-        sub: "dev".into(),
-        agency: Agency::Petition,
-        unit: format!("{}.petition_office", args.district),
-        roles: vec![Role::IntakeClerk, Role::Viewer, Role::Coordinator],
-        exp: now + 12 * 3600,
-        iat: now,
-    });
+) -> anyhow::Result<()> {
+    let dev_token = issuer.token(
+        "dev",
+        Agency::Petition,
+        &format!("{}.petition_office", args.district),
+        &[Role::IntakeClerk, Role::Viewer, Role::Coordinator],
+        Duration::from_secs(12 * 3600),
+    )?;
     println!(
         "oneledger is up ({}; {}; keys in {})",
         if on_nats {
@@ -344,9 +375,10 @@ fn print_welcome(
         args.data_dir.display()
     );
     println!(
-        "more tokens: oneledger token --token-key $(jq -r .token_key {}/keys.json) --agency … --unit … --role …",
+        "more tokens: oneledger token --data-dir {} --agency … --unit … --role …",
         args.data_dir.display()
     );
+    Ok(())
 }
 
 #[cfg(test)]
@@ -359,10 +391,7 @@ mod tests {
         let old = r#"{"token_key": "aa", "master_key": "bb"}"#;
         std::fs::write(dir.path().join("keys.json"), old).unwrap();
         let upgraded = local_keys(dir.path()).unwrap();
-        assert_eq!(
-            (upgraded.token_key.as_str(), upgraded.master_key.as_str()),
-            ("aa", "bb")
-        );
+        assert_eq!(upgraded.master_key, "bb");
         assert_eq!(upgraded.pseudonym_key.len(), 64);
         let again = local_keys(dir.path()).unwrap();
         assert_eq!(again.pseudonym_key, upgraded.pseudonym_key);

@@ -8,7 +8,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use oneledger_auth::{Role, TokenKeys};
+use oneledger_auth::{DevIssuer, Role};
 use oneledger_domain::Agency;
 use oneledger_domain::clock::legal_date;
 use oneledger_proto::common::v1::{ItemKind, ItemRef};
@@ -125,10 +125,9 @@ fn token(dir: &std::path::Path, unit: &str, roles: Vec<Role>) -> String {
 }
 
 fn agency_token(dir: &std::path::Path, agency: Agency, unit: &str, roles: Vec<Role>) -> String {
-    let keys: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("keys.json")).unwrap()).unwrap();
-    let key = keys["token_key"].as_str().unwrap().as_bytes().to_vec();
-    oneledger_testkit::token(&TokenKeys::new(vec![key]).unwrap(), agency, unit, &roles)
+    let pem = std::fs::read(dir.join("issuer.pem")).unwrap();
+    let issuer = DevIssuer::from_pem(&pem, "binhai").unwrap();
+    oneledger_testkit::token(&issuer, agency, unit, &roles)
 }
 
 async fn entries(base: u16, token: &str) -> usize {

@@ -17,9 +17,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use oneledger_auth::{AuthError, AuthLayer, TokenKeys, caller};
+use oneledger_auth::{AuthError, AuthLayer, Caller, Verifier, caller};
 use oneledger_clock::Clock;
 use oneledger_domain::clock::CHINA_STANDARD_TIME_SECS;
+use oneledger_domain::policy::{self, Step};
 use oneledger_domain::{ItemRef, Rules, UnitId};
 use oneledger_proto::convert::{self, WireError};
 use oneledger_proto::directory::v1::directory_service_server::DirectoryServiceServer;
@@ -49,7 +50,8 @@ const WATCH_POLL: Duration = Duration::from_millis(250);
 #[derive(Debug, Clone)]
 pub struct LedgerApi {
     ledger: SqlLedger,
-    keys: TokenKeys,
+    /// Verifies callers' tokens; the ledger never signs one.
+    verifier: Verifier,
     rules: Arc<Rules>,
     /// The day overdue and due soon are judged on.
     clock: Clock,
@@ -65,6 +67,13 @@ fn unavailable(e: LedgerError) -> Status {
         LedgerError::Corrupt(_) => Status::internal("internal error; it has been logged"),
         _ => Status::unavailable("the ledger is unavailable; retry"),
     }
+}
+
+/// The caller of a ledger call, refused unless one of its roles may take `step`.
+fn caller_for<T>(request: &Request<T>, step: Step<'_>, action: &str) -> Result<Caller, Status> {
+    let caller = caller(request)?;
+    caller.require_any(policy::roles(step), action)?;
+    Ok(caller)
 }
 
 fn invalid(field: &str, reason: &str) -> Status {
@@ -112,13 +121,13 @@ impl LedgerApi {
     /// The API over `ledger`; fails only when the system has no randomness for the page-token key.
     pub fn new(
         ledger: SqlLedger,
-        keys: TokenKeys,
+        verifier: Verifier,
         rules: Arc<Rules>,
         clock: Clock,
     ) -> Result<Self, ServeError> {
         Ok(LedgerApi {
             ledger,
-            keys,
+            verifier,
             rules,
             clock,
             tokens: list::PageTokens::new().map_err(ServeError::Randomness)?,
@@ -148,7 +157,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         &self,
         request: Request<pb::ListEntriesRequest>,
     ) -> Result<Response<pb::ListEntriesResponse>, Status> {
-        let caller = caller(&request)?;
+        let caller = caller_for(&request, Step::ReadLedger, "listing the ledger")?;
         let req = request.into_inner();
         let page_size = match req.page_size as usize {
             0 => DEFAULT_PAGE,
@@ -187,7 +196,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         &self,
         request: Request<pb::GetEntryRequest>,
     ) -> Result<Response<pb::GetEntryResponse>, Status> {
-        let caller = caller(&request)?;
+        let caller = caller_for(&request, Step::ReadLedger, "opening an entry")?;
         let item = convert::item("item", request.get_ref().item.as_ref())?;
         let root = self
             .ledger
@@ -216,7 +225,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         &self,
         request: Request<pb::WatchEntriesRequest>,
     ) -> Result<Response<Self::WatchEntriesStream>, Status> {
-        let caller = caller(&request)?;
+        let caller = caller_for(&request, Step::ReadLedger, "watching the ledger")?;
         let cursor = request.into_inner().after_cursor;
         let (tx, rx) = mpsc::channel(16);
         let scope = (!caller.is_district_wide()).then(|| self.scope_of(&caller.unit));
@@ -228,7 +237,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         &self,
         request: Request<pb::GetStatisticsRequest>,
     ) -> Result<Response<pb::GetStatisticsResponse>, Status> {
-        let caller = caller(&request)?;
+        let caller = caller_for(&request, Step::ReadLedger, "reading the statistics")?;
         let period = self.period(&caller, request.get_ref(), "")?;
         Ok(Response::new(self.statistics(&period).await?))
     }
@@ -237,7 +246,7 @@ impl pb::ledger_service_server::LedgerService for LedgerApi {
         &self,
         request: Request<pb::ExportLedgerRequest>,
     ) -> Result<Response<pb::ExportLedgerResponse>, Status> {
-        let caller = caller(&request)?;
+        let caller = caller_for(&request, Step::ExportLedger, "exporting the ledger")?;
         self.export(&caller, request.into_inner())
             .await
             .map(Response::new)
@@ -471,7 +480,7 @@ pub async fn serve(
     let (reflection, reflection_alpha) =
         oneledger_proto::reflection::for_services(&SERVICES).map_err(ServeError::Reflection)?;
     let directory = DirectoryApi::new(api.rules.clone(), api.clock.clone());
-    let keys = api.keys.clone();
+    let verifier = api.verifier.clone();
     let units = api.rules.directory.clone();
     // The gRPC services, gRPC-Web for browsers and every call but health and reflection authenticated
     // here, once; then, beside them on the same port, the dashboard's pages, which are neither.
@@ -487,7 +496,7 @@ pub async fn serve(
                 .max_decoding_message_size(oneledger_proto::MAX_REQUEST_BYTES),
         )
         .into_axum_router()
-        .layer(AuthLayer::new(keys, units, &[]))
+        .layer(AuthLayer::new(verifier, units, &[]))
         .layer(tonic_web::GrpcWebLayer::new());
     let routes = grpc.merge(crate::dashboard::routes());
     let served = tonic::transport::Server::builder()

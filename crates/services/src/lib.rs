@@ -45,6 +45,6 @@ pub mod repo;
 pub mod server;
 pub mod watcher;
 
-pub use auth::{Caller, Claims, Role, TokenKeys};
+pub use auth::{Caller, Claims, DevIssuer, Role, TokenSource, Verifier};
 pub use error::ServiceError;
 pub use server::{ServeError, Settings, serve};

@@ -17,7 +17,7 @@ use oneledger_store::{EventLog, EventStore};
 use tokio::net::TcpListener;
 use tonic_health::ServingStatus;
 
-use crate::auth::{AuthLayer, Caller, Role, TokenKeys};
+use crate::auth::{AuthLayer, Caller, Role, Verifier};
 use crate::feed::Feed;
 use crate::items::ItemLookup;
 use crate::joiner;
@@ -40,8 +40,8 @@ pub struct Settings {
     pub agency: Agency,
     /// The district, a subject token.
     pub district: String,
-    /// Token verification keys.
-    pub token_keys: TokenKeys,
+    /// Verifies callers' tokens against the issuer's key set; a service never signs one.
+    pub verifier: Verifier,
     /// The 32-byte master key wrapping personal-data keys (the petition service needs it).
     pub master_key: Option<Vec<u8>>,
     /// The 32-byte key persons' pseudonyms are derived under (the petition service needs it); kept like
@@ -112,7 +112,7 @@ pub async fn serve(
     // Every call is authenticated here, once; health, reflection and a petitioner's status query are open.
     let router = tonic::transport::Server::builder()
         .layer(AuthLayer::new(
-            settings.token_keys.clone(),
+            settings.verifier.clone(),
             settings.rules.directory.clone(),
             PUBLIC_METHODS,
         ))
@@ -160,15 +160,14 @@ pub async fn serve(
                     service.clone(),
                     petitions.clone(),
                     store.clone(),
-                    committee_caller(&settings)?,
+                    committee_caller(&settings.rules, settings.clock.today())?,
                 )));
             }
             if let Some(watch) = settings.watch.clone() {
                 let watcher = Watcher {
                     service: service.clone(),
                     store: store.clone(),
-                    caller: committee_caller(&settings)?,
-                    keys: settings.token_keys.clone(),
+                    caller: committee_caller(&settings.rules, settings.clock.today())?,
                     rules: settings.rules.clone(),
                     clock: settings.clock.clone(),
                     settings: watch,
@@ -228,11 +227,10 @@ pub async fn serve(
 }
 
 /// Who the committee's service acts as when it records links and raises breach orders of its own: the
-/// district's political-legal committee as the directory lists it.
-fn committee_caller(settings: &Settings) -> Result<Caller, ServeError> {
-    let today = settings.clock.today();
-    let committee = settings
-        .rules
+/// district's political-legal committee as the directory lists it. Its deadline watcher records as it too,
+/// reading the ledger with a token issued to this caller.
+pub fn committee_caller(rules: &Rules, today: chrono::NaiveDate) -> Result<Caller, ServeError> {
+    let committee = rules
         .directory
         .units()
         .find(|u| u.kind == UnitKind::PoliticalLegalCommittee && u.is_valid_on(today))

@@ -28,7 +28,7 @@ use oneledger_store::{EventStore, StoreError};
 use tonic::transport::Channel;
 use uuid::Uuid;
 
-use crate::auth::{Caller, Claims, TokenKeys, authorized};
+use crate::auth::{Caller, TokenSource, authorized};
 use crate::error::ServiceError;
 use crate::political_legal::PoliticalLegalService;
 use crate::proposals::SeenThreshold;
@@ -62,6 +62,9 @@ impl From<StoreError> for WatchError {
 pub struct WatchSettings {
     /// The ledger API, e.g. `http://127.0.0.1:50050`.
     pub ledger_address: String,
+    /// The watcher's own token for the ledger API, as the committee's supervisor: issued to it by the
+    /// district's identity provider (a file the platform renews) or, in `up`, by the dev issuer.
+    pub credential: std::sync::Arc<dyn TokenSource>,
     /// How long before the last day "due soon" is recorded.
     pub due_soon: Period,
     /// How often it looks: thresholds change at Beijing midnight, so a minute is "at the moment".
@@ -76,8 +79,6 @@ pub struct Watcher {
     pub store: std::sync::Arc<dyn EventStore>,
     /// Who records: the committee, as the joint meeting office's supervisor.
     pub caller: Caller,
-    /// Signs the watcher's own token for the ledger API.
-    pub keys: TokenKeys,
     /// The calendar that counts "due soon".
     pub rules: std::sync::Arc<Rules>,
     /// Today.
@@ -148,7 +149,11 @@ impl Watcher {
                 page_token: page_token.clone(),
                 ..Default::default()
             };
-            let token = self.token();
+            let token = self
+                .settings
+                .credential
+                .token()
+                .map_err(|e| WatchError::Ledger(e.to_string()))?;
             let request =
                 authorized(request, &token).map_err(|e| WatchError::Ledger(e.to_string()))?;
             let page = ledger
@@ -203,20 +208,6 @@ impl Watcher {
             due_on,
             threshold,
             duty_of: Some(UnitId::from(duty.unit_id.trim())),
-        })
-    }
-
-    /// A short-lived token for the ledger API, as the committee's supervisor. Tokens expire in real time
-    /// (the ledger's authentication reads the system clock), whatever the clock the watcher counts by.
-    fn token(&self) -> String {
-        let now = chrono::Utc::now().timestamp();
-        self.keys.mint(&Claims {
-            sub: NAME.into(),
-            agency: self.caller.agency,
-            unit: self.caller.unit.0.clone(),
-            roles: self.caller.roles.clone(),
-            exp: now + 300,
-            iat: now,
         })
     }
 }

@@ -23,7 +23,7 @@ use oneledger_proto::political_legal::v1::{
 use oneledger_proto::public_security::v1::{
     self as ps, public_security_service_client::PublicSecurityServiceClient,
 };
-use oneledger_services::{Claims, Role, Settings, TokenKeys, serve};
+use oneledger_services::{Role, Settings, serve};
 use oneledger_store::{EventStore, PgEventStore, SqliteEventStore};
 use oneledger_testkit::{NatsServer, TestDatabase, authorized, request_id};
 use tokio::net::TcpListener;
@@ -32,7 +32,6 @@ use tonic::transport::Channel;
 use tonic::{Code, Request};
 use tonic_types::StatusExt;
 
-const KEY: &[u8] = b"test-token-key-test-token-key-!!";
 const MASTER: [u8; 32] = [7; 32];
 const OFFICE: &str = "binhai.petition_office";
 const BUREAU: &str = "binhai.human_resources_bureau";
@@ -43,12 +42,8 @@ const COMMITTEE: &str = "binhai.political_legal_committee";
 const MEETING_OFFICE: &str = "binhai.joint_meeting_office";
 const STATION: &str = "binhai.police.xingang";
 
-fn keys() -> TokenKeys {
-    TokenKeys::new(vec![KEY.to_vec()]).unwrap()
-}
-
 fn token(agency: Agency, unit: &str, roles: &[Role]) -> String {
-    oneledger_testkit::token(&keys(), agency, unit, roles)
+    oneledger_testkit::token(oneledger_testkit::issuer(), agency, unit, roles)
 }
 
 /// A service running on a free port until dropped.
@@ -86,7 +81,7 @@ fn settings(
     Settings {
         agency,
         district: "binhai".into(),
-        token_keys: keys(),
+        verifier: oneledger_testkit::verifier(),
         master_key: Some(MASTER.to_vec()),
         pseudonym_key: Some([5; 32].to_vec()),
         rules: Arc::new(Rules::shipped().unwrap()),
@@ -910,14 +905,16 @@ async fn callers_without_a_valid_token_role_or_agency_are_refused() -> Result<()
         .await
         .unwrap_err();
     ensure!(none.code() == Code::Unauthenticated);
-    let expired = keys().mint(&Claims {
-        sub: "u".into(),
-        agency: Agency::Petition,
-        unit: OFFICE.into(),
-        roles: vec![Role::IntakeClerk],
-        exp: Utc::now().timestamp() - 3600,
-        iat: 0,
-    });
+    let issuer = oneledger_testkit::issuer();
+    let mut claims = issuer.claims(
+        "u",
+        Agency::Petition,
+        OFFICE,
+        &[Role::IntakeClerk],
+        Duration::from_secs(60),
+    );
+    (claims.iat, claims.exp) = (claims.iat - 7200, claims.iat - 3600);
+    let expired = issuer.sign(&claims)?;
     ensure!(
         client
             .register_petition(authorized(registration(&request_id()), &expired))
@@ -926,16 +923,12 @@ async fn callers_without_a_valid_token_role_or_agency_are_refused() -> Result<()
             .code()
             == Code::Unauthenticated
     );
-    let forged = TokenKeys::new(vec![b"someone-elses-key-someone-elses-k".to_vec()])
-        .unwrap()
-        .mint(&Claims {
-            sub: "u".into(),
-            agency: Agency::Petition,
-            unit: OFFICE.into(),
-            roles: vec![Role::IntakeClerk],
-            exp: Utc::now().timestamp() + 60,
-            iat: 0,
-        });
+    let forged = oneledger_testkit::token(
+        &oneledger_services::DevIssuer::generate("binhai")?,
+        Agency::Petition,
+        OFFICE,
+        &[Role::IntakeClerk],
+    );
     ensure!(
         client
             .register_petition(authorized(registration(&request_id()), &forged))

@@ -5,30 +5,51 @@
 //!   test can `kill -9` and restart (the machine's shared server on 4222 is left alone);
 //! - [`NatsCluster`]: three such processes routed into one JetStream cluster, for R3 streams;
 //! - [`PgServer`]: a PostgreSQL server of a test's own, which it can stop as in a crash and start again;
-//! - [`token`], [`authorized`], [`request_id`]: what every test's client needs to call a service.
+//! - [`issuer`], [`token`], [`authorized`], [`request_id`]: what every test's client needs to call a
+//!   service (the services under test verify with [`issuer`]'s key set, as with a district's provider).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use oneledger_auth::{Claims, Role, TokenKeys};
+use std::sync::LazyLock;
+
+use oneledger_auth::{DevIssuer, Role};
 use oneledger_domain::Agency;
 use sqlx::Connection;
 use tokio::process::{Child, Command};
 use uuid::Uuid;
 
-/// A token for `unit` of `agency` with `roles`, valid for ten minutes, signed with `keys`.
-pub fn token(keys: &TokenKeys, agency: Agency, unit: &str, roles: &[Role]) -> String {
-    let now = chrono::Utc::now().timestamp();
-    keys.mint(&Claims {
-        sub: format!("{unit}/test"),
-        agency,
-        unit: unit.into(),
-        roles: roles.to_vec(),
-        exp: now + 600,
-        iat: now,
-    })
+/// The district the tests' tokens act in.
+pub const DISTRICT: &str = "binhai";
+
+/// One issuer per test process, with a key of its own: what the services under test verify against.
+static ISSUER: LazyLock<DevIssuer> = LazyLock::new(|| match DevIssuer::generate(DISTRICT) {
+    Ok(issuer) => issuer,
+    Err(e) => panic!("the tests' issuer: {e}"),
+});
+
+/// The tests' issuer (`issuer().verifier()` is what a service under test verifies with).
+pub fn issuer() -> &'static DevIssuer {
+    &ISSUER
+}
+
+/// A token for `unit` of `agency` with `roles`, valid for ten minutes, signed by `issuer`.
+pub fn token(issuer: &DevIssuer, agency: Agency, unit: &str, roles: &[Role]) -> String {
+    let ttl = Duration::from_secs(600);
+    match issuer.token(&format!("{unit}/test"), agency, unit, roles, ttl) {
+        Ok(token) => token,
+        Err(e) => panic!("test token: {e}"),
+    }
+}
+
+/// The verifier of the tests' issuer.
+pub fn verifier() -> oneledger_auth::Verifier {
+    match issuer().verifier() {
+        Ok(verifier) => verifier,
+        Err(e) => panic!("the tests' verifier: {e}"),
+    }
 }
 
 /// `message` with `token` as its bearer.

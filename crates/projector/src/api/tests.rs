@@ -1,6 +1,6 @@
 //! The ledger API over a real gRPC channel and a SQLite ledger holding the three stores' history.
 
-use oneledger_auth::{Claims, Role};
+use oneledger_auth::Role;
 use oneledger_domain::Agency;
 use oneledger_proto::common::v1 as common;
 use oneledger_proto::convert::ledger as wire;
@@ -10,17 +10,13 @@ use tonic::transport::Channel;
 use super::*;
 use crate::fixtures::{BUREAU, STATION, TOWN, history, repeat_petitions};
 
-const KEY: &[u8] = b"ledger-test-key-ledger-test-key-!";
-
 fn token(unit: &str, roles: &[Role]) -> String {
-    TokenKeys::new(vec![KEY.to_vec()]).unwrap().mint(&Claims {
-        sub: "t".into(),
-        agency: Agency::PoliticalLegal,
-        unit: unit.into(),
-        roles: roles.to_vec(),
-        exp: Utc::now().timestamp() + 600,
-        iat: 0,
-    })
+    oneledger_testkit::token(
+        oneledger_testkit::issuer(),
+        Agency::PoliticalLegal,
+        unit,
+        roles,
+    )
 }
 
 /// A list request with this filter, in root order.
@@ -89,7 +85,7 @@ async fn client_on(
     let address = format!("http://{socket}");
     let api = LedgerApi::new(
         ledger,
-        TokenKeys::new(vec![KEY.to_vec()]).unwrap(),
+        oneledger_testkit::verifier(),
         Arc::new(Rules::shipped().unwrap()),
         clock,
     )
@@ -344,6 +340,62 @@ async fn a_unit_sees_its_own_ledger_and_district_roles_see_all() {
             .unwrap_err()
             .code(),
         tonic::Code::Unauthenticated
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_ledger_call_refuses_a_caller_whose_roles_do_not_read_the_ledger() {
+    // Given the ledger, and tokens of the committee's unit whose roles are an agency system's, an
+    // importer's and a personal-data reader's (none of them reads the ledger).
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = client(&dir).await;
+    let committee = "binhai.political_legal_committee";
+    let item = Some(common::ItemRef {
+        kind: common::ItemKind::PetitionMatter as i32,
+        id: "PMN00000001".into(),
+    });
+    for role in [Role::Integrator, Role::Importer, Role::PiiReader] {
+        let t = token(committee, &[role]);
+        // When each ledger call is made with one, then each is PERMISSION_DENIED naming the roles.
+        let codes = [
+            c.list_entries(req(pb::ListEntriesRequest::default(), &t))
+                .await
+                .map(|_| ()),
+            c.get_entry(req(pb::GetEntryRequest { item: item.clone() }, &t))
+                .await
+                .map(|_| ()),
+            c.watch_entries(req(pb::WatchEntriesRequest::default(), &t))
+                .await
+                .map(|_| ()),
+            c.get_statistics(req(pb::GetStatisticsRequest::default(), &t))
+                .await
+                .map(|_| ()),
+            c.export_ledger(req(pb::ExportLedgerRequest::default(), &t))
+                .await
+                .map(|_| ()),
+        ];
+        for (n, result) in codes.into_iter().enumerate() {
+            let status = result.expect_err("refused");
+            assert_eq!(
+                status.code(),
+                tonic::Code::PermissionDenied,
+                "{role} call {n}"
+            );
+            assert!(
+                status.message().contains("needs one of the roles viewer"),
+                "{}",
+                status.message()
+            );
+        }
+    }
+    // And a viewer of the same unit reads.
+    assert!(
+        c.list_entries(req(
+            pb::ListEntriesRequest::default(),
+            &token(committee, &[Role::Viewer])
+        ))
+        .await
+        .is_ok()
     );
 }
 

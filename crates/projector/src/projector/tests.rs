@@ -383,12 +383,10 @@ async fn the_ledger_is_not_serving_while_a_feed_fails_and_serving_again_once_it_
     let stores = stores(&dir).await;
     let ledger = ledger(&dir, "health.db").await;
     let feeds = FeedHealth::new();
-    let keys = oneledger_auth::TokenKeys::new(vec![b"ledger-test-key-ledger-test-key-!".to_vec()])
-        .unwrap();
     let rules = Arc::new(oneledger_domain::Rules::shipped().unwrap());
     let api = crate::api::LedgerApi::new(
         ledger.clone(),
-        keys,
+        oneledger_testkit::verifier(),
         rules,
         oneledger_clock::Clock::system(),
     )
