@@ -207,6 +207,8 @@ impl Relay {
         };
         state.next = Some(last + 1);
         self.published.send_replace(last);
+        let head = self.store.head().await?;
+        oneledger_metrics::global().relayed(&self.spec.name, head, last);
         if !self
             .store
             .save_checkpoint(&config.name, &config.holder, last)

@@ -13,9 +13,56 @@ pub struct Config {
     /// Log filter, in tracing's `EnvFilter` syntax.
     #[arg(long, env = "ONELEDGER_LOG", default_value = "info", global = true)]
     pub log: String,
+    /// Log lines as text for a terminal, or as one JSON object per line for a log pipeline.
+    #[arg(
+        long,
+        env = "ONELEDGER_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
     /// What to run.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written (to stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line (timestamp, level, target, fields, span).
+    Json,
+}
+
+/// A process's admin port: metrics for the platform's scraper, apart from the service ports.
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// Address of the admin port (`GET /metrics`, Prometheus text format); none when unset.
+    #[arg(long, env = "ONELEDGER_ADMIN_LISTEN")]
+    pub admin_listen: Option<SocketAddr>,
+}
+
+impl AdminArgs {
+    /// Serves the admin port, if one is configured, until `stop`.
+    pub async fn spawn(&self, stop: tokio_util::sync::CancellationToken) -> anyhow::Result<()> {
+        use anyhow::Context;
+        let Some(address) = self.admin_listen else {
+            return Ok(());
+        };
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("binding the admin port {address}"))?;
+        tracing::info!(%address, "admin port: /metrics");
+        tokio::spawn(async move {
+            if let Err(e) = oneledger_metrics::admin::serve(listener, stop.cancelled_owned()).await
+            {
+                tracing::error!(error = %e, "the admin port failed");
+            }
+        });
+        Ok(())
+    }
 }
 
 /// The roles of the binary.
@@ -205,6 +252,9 @@ pub struct ServiceArgs {
     /// The deadline watcher.
     #[command(flatten)]
     pub watch: WatchArgs,
+    /// The admin port.
+    #[command(flatten)]
+    pub admin: AdminArgs,
 }
 
 /// The reference data every role decides or shows by: the legal calendar and the district's units.
@@ -241,6 +291,9 @@ pub struct RelayArgs {
     /// This process's name in the relay lease; defaults to the agency and process id.
     #[arg(long, env = "ONELEDGER_INSTANCE")]
     pub instance: Option<String>,
+    /// The admin port.
+    #[command(flatten)]
+    pub admin: AdminArgs,
 }
 
 /// What a dev token says.
@@ -299,6 +352,12 @@ pub struct UpArgs {
     /// The calendar and the unit directory.
     #[command(flatten)]
     pub rules: RulesArgs,
+    /// Seconds the ledger may fall behind a store before its health says NOT_SERVING.
+    #[arg(long, env = "ONELEDGER_MAX_BEHIND_SECONDS", default_value_t = 60)]
+    pub max_behind_seconds: u64,
+    /// The admin port (none by default).
+    #[command(flatten)]
+    pub admin: AdminArgs,
     /// The deadline watcher.
     #[command(flatten)]
     pub watch: WatchArgs,
@@ -397,6 +456,13 @@ pub struct ProjectArgs {
     /// cluster.
     #[arg(long, env = "ONELEDGER_STREAM_REPLICAS", default_value_t = 1)]
     pub stream_replicas: usize,
+    /// Seconds the ledger may fall behind a feed (its oldest unapplied event's age) before its health
+    /// says NOT_SERVING.
+    #[arg(long, env = "ONELEDGER_MAX_BEHIND_SECONDS", default_value_t = 60)]
+    pub max_behind_seconds: u64,
+    /// The admin port.
+    #[command(flatten)]
+    pub admin: AdminArgs,
     /// The calendar and the unit directory.
     #[command(flatten)]
     pub rules: RulesArgs,

@@ -13,16 +13,23 @@ use oneledger_services::{Role, Settings};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
-use oneledger::config::{Command, Config, ProjectArgs, RelayArgs, ServiceArgs, TokenArgs};
+use oneledger::config::{
+    Command, Config, LogFormat, ProjectArgs, RelayArgs, ServiceArgs, TokenArgs,
+};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&config.log).context("invalid --log filter")?)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    let filter = EnvFilter::try_new(&config.log).context("invalid --log filter")?;
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => logs.json().with_current_span(true).init(),
+    }
     match config.command {
         Command::Up(args) => up::run(args, Clock::system(), shutdown_token()).await,
         Command::Project(args) => project(args).await,
@@ -88,6 +95,7 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
         .await
         .context("opening the event store")?;
     let stop = shutdown_token();
+    args.admin.spawn(stop.clone()).await?;
     let watch = match (&args.ledger_address, &args.watcher_token_file, agency) {
         (Some(address), Some(file), Agency::PoliticalLegal) => {
             let credential = Arc::new(TokenFile { path: file.clone() });
@@ -161,9 +169,12 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
     let (client, _) = oneledger_bus::connect(&args.nats_url, "oneledger-projector").await?;
     let js = oneledger_bus::setup::jetstream(client);
     let stop = shutdown_token();
+    args.admin.spawn(stop.clone()).await?;
     let verifier = args.verify.verifier(&args.district, stop.clone())?;
     let mut tasks = tokio::task::JoinSet::new();
-    let feeds = oneledger_projector::health::FeedHealth::new();
+    let feeds = oneledger_projector::health::FeedHealth::with_max_behind(
+        std::time::Duration::from_secs(args.max_behind_seconds),
+    );
     for agency in Agency::ALL {
         let mut spec = StreamSpec::for_agency(agency);
         spec.replicas = args.stream_replicas;
@@ -230,7 +241,9 @@ async fn relay(args: RelayArgs) -> anyhow::Result<()> {
         RelayConfig::new(&spec, instance),
     );
     tracing::info!(stream = %spec.name, "relay running");
-    relay.run(shutdown_signal()).await?;
+    let stop = shutdown_token();
+    args.admin.spawn(stop.clone()).await?;
+    relay.run(stop.cancelled_owned()).await?;
     tracing::info!("relay stopped");
     Ok(())
 }

@@ -131,7 +131,10 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
         .context("opening the ledger")?;
     let mut tasks = tokio::task::JoinSet::new();
     // Which projector feeds fail now: the ledger port reports NOT_SERVING while one does.
-    let feeds = oneledger_projector::health::FeedHealth::new();
+    let feeds = oneledger_projector::health::FeedHealth::with_max_behind(Duration::from_secs(
+        args.max_behind_seconds,
+    ));
+    args.admin.spawn(stop.clone()).await?;
     let nats = match &args.nats_url {
         Some(u) => Some(oneledger_bus::connect(u, "oneledger-up").await?),
         None => None,

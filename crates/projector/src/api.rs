@@ -497,6 +497,7 @@ pub async fn serve(
         )
         .into_axum_router()
         .layer(AuthLayer::new(verifier, units, &[]))
+        .layer(oneledger_metrics::grpc::GrpcMetricsLayer)
         .layer(tonic_web::GrpcWebLayer::new());
     let routes = grpc.merge(crate::dashboard::routes());
     let served = tonic::transport::Server::builder()

@@ -31,6 +31,16 @@ pub enum FeedError {
     JetStream(String),
 }
 
+/// Where a feed's source stands past the ledger's checkpoint: for the ledger's health and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Behind {
+    /// The source's last position.
+    pub head: u64,
+    /// When the first event past the checkpoint entered the source (the store committed it, or the
+    /// stream took it); `None` when there is none.
+    pub oldest_unapplied: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// One store's events, in position order.
 #[async_trait]
 pub trait Feed: Send {
@@ -46,6 +56,9 @@ pub trait Feed: Send {
     /// Gets ready to deliver from `after + 1` again after a failure (a broker node lost, a connection
     /// reset).
     async fn recover(&mut self, after: u64) -> Result<(), FeedError>;
+
+    /// Where the source stands past position `after`.
+    async fn behind(&mut self, after: u64) -> Result<Behind, FeedError>;
 }
 
 /// An agency store's ordered log, read directly (embedded mode).
@@ -89,6 +102,23 @@ impl Feed for StoreFeed {
     async fn recover(&mut self, _after: u64) -> Result<(), FeedError> {
         // Every read asks the store afresh.
         Ok(())
+    }
+
+    async fn behind(&mut self, after: u64) -> Result<Behind, FeedError> {
+        let head = self.store.head().await?;
+        let oldest_unapplied = match head > after {
+            true => self
+                .store
+                .read_all(after + 1, 1)
+                .await?
+                .first()
+                .map(|e| e.recorded_at),
+            false => None,
+        };
+        Ok(Behind {
+            head,
+            oldest_unapplied,
+        })
     }
 }
 
@@ -220,6 +250,33 @@ pub const ACK_WAIT: Duration = Duration::from_secs(30);
 impl Feed for JetStreamFeed {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    async fn behind(&mut self, after: u64) -> Result<Behind, FeedError> {
+        let head = self
+            .stream
+            .get_info()
+            .await
+            .map_err(js)?
+            .state
+            .last_sequence;
+        // A message removed by a limit has no time: the next one is then the oldest, but one look is
+        // enough for a gauge.
+        let oldest_unapplied = match head > after {
+            true => self
+                .stream
+                .get_raw_message(after + 1)
+                .await
+                .ok()
+                .and_then(|m| {
+                    chrono::DateTime::from_timestamp(m.time.unix_timestamp(), m.time.nanosecond())
+                }),
+            false => None,
+        };
+        Ok(Behind {
+            head,
+            oldest_unapplied,
+        })
     }
 
     async fn next(&mut self, after: u64, max: usize) -> Result<Vec<RecordedEvent>, FeedError> {

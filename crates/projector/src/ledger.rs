@@ -807,6 +807,9 @@ impl SqlLedger {
     }
 }
 
+mod operations;
+pub use operations::{Parked, ParkedAction, backend};
+
 #[cfg(test)]
 mod tests;
 

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use oneledger_retry::Backoff;
 use tokio::task::JoinHandle;
@@ -13,6 +13,8 @@ use crate::ledger::{BatchOutcome, LedgerError, PreparedBatch, SqlLedger};
 
 /// Events applied per transaction at most.
 pub const BATCH: usize = 500;
+/// How often a running projector asks its feed's source how far ahead it is (health and metrics).
+pub const LOOK_BEHIND_EVERY: Duration = Duration::from_secs(1);
 
 /// Why the projector stopped.
 #[derive(Debug, thiserror::Error)]
@@ -44,16 +46,24 @@ pub async fn run(
 ) {
     tokio::pin!(shutdown);
     let mut backoff = Backoff::new(FIRST_RECOVERY_PAUSE, MAX_RECOVERY_PAUSE);
+    let metrics = oneledger_metrics::global();
+    let mut looked_behind: Option<Instant> = None;
     loop {
         let failed = backoff.failures() > 0;
+        let look_behind = looked_behind.is_none_or(|at| at.elapsed() >= LOOK_BEHIND_EVERY);
         let step = async {
             let after = ledger.checkpoint(feed.name()).await?;
             if failed {
                 feed.recover(after).await?;
             }
+            if look_behind {
+                record_behind(ledger, feed, health, after).await?;
+            }
             let events = feed.next(after, BATCH).await?;
             if let Some(last) = events.last().map(|e| e.position) {
+                let started = Instant::now();
                 ledger.apply_batch(feed.name(), &events).await?;
+                metrics.batch(feed.name(), events.len(), started.elapsed());
                 feed.ack(last).await?;
             }
             Ok::<_, ProjectorError>(())
@@ -62,7 +72,11 @@ pub async fn run(
             _ = &mut shutdown => return,
             result = step => result,
         };
+        if look_behind && result.is_ok() {
+            looked_behind = Some(Instant::now());
+        }
         health.step(feed.name(), result.is_ok());
+        metrics.feed_step(feed.name(), result.is_ok());
         match result {
             Ok(()) => backoff.succeeded(),
             Err(e) => {
@@ -76,6 +90,27 @@ pub async fn run(
             }
         }
     }
+}
+
+/// Records how far `feed`'s source is past the checkpoint `after`, and the events parked in the ledger.
+async fn record_behind(
+    ledger: &SqlLedger,
+    feed: &mut dyn Feed,
+    health: &FeedHealth,
+    after: u64,
+) -> Result<(), ProjectorError> {
+    let behind = feed.behind(after).await?;
+    let age = behind
+        .oldest_unapplied
+        .and_then(|at| (chrono::Utc::now() - at).to_std().ok())
+        .unwrap_or_default();
+    health.behind(feed.name(), age);
+    let metrics = oneledger_metrics::global();
+    metrics.feed_position(feed.name(), after, behind.head, age);
+    metrics
+        .parked_events
+        .set(i64::try_from(ledger.parked_count().await?).unwrap_or(i64::MAX));
+    Ok(())
 }
 
 /// Events per transaction when catching up (a rebuild): larger than live batches, for throughput.

@@ -304,6 +304,7 @@ impl<A: Aggregate> Repository<A> {
                 self.new_event(event, event_type, at, &caller.unit, role, request_id, None)
             })
             .collect::<Result<Vec<_>, ServiceError>>()?;
+        let (count, started) = (new_events.len(), std::time::Instant::now());
         let appended = self
             .ctx
             .store
@@ -315,6 +316,7 @@ impl<A: Aggregate> Repository<A> {
                 command: Some(digest.to_vec()),
             })
             .await?;
+        oneledger_metrics::global().appended(self.ctx.agency.token(), count, started.elapsed());
         Ok((!appended.replayed).then_some((events, event_types, appended.last_version)))
     }
 }
@@ -410,6 +412,7 @@ impl<A: Aggregate> Repository<A> {
         if dry_run {
             return Ok(Imported::Checked(state));
         }
+        let count = new_events.len();
         let appended = self
             .ctx
             .store
@@ -422,6 +425,9 @@ impl<A: Aggregate> Repository<A> {
             })
             .await
             .map_err(|e| (None, e.into()))?;
+        if !appended.replayed {
+            oneledger_metrics::global().imported(self.ctx.agency.token(), count as u64);
+        }
         Ok(if appended.replayed {
             Imported::AlreadyImported(state)
         } else {

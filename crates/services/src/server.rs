@@ -111,6 +111,8 @@ pub async fn serve(
 
     // Every call is authenticated here, once; health, reflection and a petitioner's status query are open.
     let router = tonic::transport::Server::builder()
+        // Outermost: refusals by authentication are counted too.
+        .layer(oneledger_metrics::grpc::GrpcMetricsLayer)
         .layer(AuthLayer::new(
             settings.verifier.clone(),
             settings.rules.directory.clone(),

@@ -100,12 +100,14 @@ impl Watcher {
             match self.pass(&holder, &mut seen).await {
                 Ok(recorded) => {
                     backoff.succeeded();
+                    oneledger_metrics::global().watched(true, recorded as u64);
                     if recorded > 0 {
                         tracing::info!(recorded, "deadline thresholds recorded");
                     }
                     tokio::time::sleep(self.settings.every).await;
                 }
                 Err(e) => {
+                    oneledger_metrics::global().watched(false, 0);
                     tracing::warn!(error = %e, "the deadline watcher's pass failed; retrying");
                     backoff.wait().await;
                 }

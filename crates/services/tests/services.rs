@@ -895,6 +895,47 @@ async fn two_clerks_at_one_version_one_wins_and_a_retry_returns_the_first_result
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_and_appends_are_counted_by_method_and_code_and_scraped_from_the_admin_port()
+-> Result<()> {
+    // Given a petition service and this process's admin port.
+    let dir = tempfile::tempdir()?;
+    let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;
+    let mut client = PetitionServiceClient::new(channel(&running).await?);
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let admin_address = admin.local_addr()?;
+    tokio::spawn(oneledger_metrics::admin::serve(
+        admin,
+        std::future::pending(),
+    ));
+    // When one registration is refused for want of a token and one is taken.
+    let _ = client
+        .register_petition(Request::new(registration(&request_id())))
+        .await;
+    let clerk = token(Agency::Petition, OFFICE, &[Role::IntakeClerk]);
+    client
+        .register_petition(authorized(registration(&request_id()), &clerk))
+        .await?;
+    // Then a scrape of the admin port counts each by its code and times the append.
+    let mut socket = tokio::net::TcpStream::connect(admin_address).await?;
+    tokio::io::AsyncWriteExt::write_all(
+        &mut socket,
+        b"GET /metrics HTTP/1.1\r\nhost: admin\r\nconnection: close\r\n\r\n",
+    )
+    .await?;
+    let mut scraped = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut socket, &mut scraped).await?;
+    let method = "/oneledger.petition.v1.PetitionService/RegisterPetition";
+    for line in [
+        format!("oneledger_grpc_requests_total{{method=\"{method}\",code=\"UNAUTHENTICATED\"}}"),
+        format!("oneledger_grpc_requests_total{{method=\"{method}\",code=\"OK\"}}"),
+        "oneledger_store_append_seconds_count{agency=\"petition\"}".to_owned(),
+    ] {
+        ensure!(scraped.contains(&line), "{line} not scraped:\n{scraped}");
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callers_without_a_valid_token_role_or_agency_are_refused() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let running = start(Agency::Petition, sqlite(&dir, "petition.db").await?).await?;

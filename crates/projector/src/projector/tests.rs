@@ -14,7 +14,7 @@ use oneledger_testkit::{NatsServer, TestDatabase};
 use uuid::Uuid;
 
 use super::*;
-use crate::feed::{JetStreamFeed, StoreFeed};
+use crate::feed::{Behind, JetStreamFeed, StoreFeed};
 use crate::fixtures::{history, many_matters};
 use crate::model::LedgerModel;
 
@@ -258,6 +258,9 @@ impl Feed for Trickle {
     async fn recover(&mut self, after: u64) -> Result<(), FeedError> {
         self.inner.recover(after).await
     }
+    async fn behind(&mut self, after: u64) -> Result<Behind, FeedError> {
+        self.inner.behind(after).await
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,6 +357,9 @@ impl Feed for DownAtFirst {
     async fn recover(&mut self, after: u64) -> Result<(), FeedError> {
         self.inner.recover(after).await
     }
+    async fn behind(&mut self, after: u64) -> Result<Behind, FeedError> {
+        self.inner.behind(after).await
+    }
 }
 
 /// The ledger port's health for the ledger service, asked until it is `want` (or 10 s pass).
@@ -375,14 +381,11 @@ async fn health_becomes(
     false
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_ledger_is_not_serving_while_a_feed_fails_and_serving_again_once_it_applies() {
-    use tonic_health::pb::health_check_response::ServingStatus;
-    // Given a ledger API sharing its feeds' health with a projector whose feed fails its first reads
-    let dir = tempfile::tempdir().unwrap();
-    let stores = stores(&dir).await;
-    let ledger = ledger(&dir, "health.db").await;
-    let feeds = FeedHealth::new();
+/// The health client of a ledger API over `ledger` that reports `feeds`.
+async fn health_of(
+    ledger: &SqlLedger,
+    feeds: &FeedHealth,
+) -> tonic_health::pb::health_client::HealthClient<tonic::transport::Channel> {
     let rules = Arc::new(oneledger_domain::Rules::shipped().unwrap());
     let api = crate::api::LedgerApi::new(
         ledger.clone(),
@@ -413,7 +416,84 @@ async fn the_ledger_is_not_serving_while_a_feed_fails_and_serving_again_once_it_
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    tonic_health::pb::health_client::HealthClient::new(channel)
+}
+
+/// A feed that delivers nothing while `stalled` is set, as a projector stuck behind its source would.
+struct Stalled {
+    inner: StoreFeed,
+    stalled: Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[async_trait::async_trait]
+impl Feed for Stalled {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    async fn next(&mut self, after: u64, max: usize) -> Result<Vec<RecordedEvent>, FeedError> {
+        if self.stalled.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            return Ok(vec![]);
+        }
+        self.inner.next(after, max).await
+    }
+    async fn ack(&mut self, position: u64) -> Result<(), FeedError> {
+        self.inner.ack(position).await
+    }
+    async fn recover(&mut self, after: u64) -> Result<(), FeedError> {
+        self.inner.recover(after).await
+    }
+    async fn behind(&mut self, after: u64) -> Result<Behind, FeedError> {
+        self.inner.behind(after).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_is_not_serving_while_a_feed_is_behind_past_the_threshold_and_serving_once_caught_up()
+ {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    // Given a ledger judged behind as soon as any event waits, and a projector whose feed delivers nothing
+    let dir = tempfile::tempdir().unwrap();
+    let stores = stores(&dir).await;
+    let ledger = ledger(&dir, "behind.db").await;
+    let feeds = FeedHealth::with_max_behind(Duration::ZERO);
+    let mut health = health_of(&ledger, &feeds).await;
+    let (agency, store) = stores[0].clone();
+    let head = store.head().await.unwrap();
+    let name = format!("store:{agency}");
+    let stalled = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let mut feed = Stalled {
+        inner: StoreFeed::new(name.clone(), store),
+        stalled: stalled.clone(),
+    };
+    let (l, f) = (ledger.clone(), feeds.clone());
+    let task = tokio::spawn(async move { run(&l, &mut feed, &f, std::future::pending()).await });
+    // When it stays behind, then the ledger says NOT_SERVING and the metrics say how far behind
+    assert!(
+        health_becomes(&mut health, ServingStatus::NotServing).await,
+        "not serving while behind"
+    );
+    let lag = format!("oneledger_projector_lag_events{{feed=\"{name}\"}} {head}");
+    assert!(oneledger_metrics::global().encode().contains(&lag), "{lag}");
+    // When it catches up, then SERVING again, at the store's head
+    stalled.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        health_becomes(&mut health, ServingStatus::Serving).await,
+        "serving once caught up"
+    );
+    assert_eq!(ledger.checkpoint(&name).await.unwrap(), head);
+    task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ledger_is_not_serving_while_a_feed_fails_and_serving_again_once_it_applies() {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    // Given a ledger API sharing its feeds' health with a projector whose feed fails its first reads
+    let dir = tempfile::tempdir().unwrap();
+    let stores = stores(&dir).await;
+    let ledger = ledger(&dir, "health.db").await;
+    let feeds = FeedHealth::new();
+    let mut health = health_of(&ledger, &feeds).await;
     assert!(
         health_becomes(&mut health, ServingStatus::Serving).await,
         "serving at first"
