@@ -96,6 +96,9 @@ pub enum Command {
     PetitionStatus(PetitionStatusArgs),
     /// Print a bearer token signed by the dev issuer (`up`'s key, or `--signing-key`), for local use.
     Token(TokenArgs),
+    /// What an operator reads and does: the system's status, and events the projector parked.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Print the public key set (JWKS) of a signing key: what services given `--jwks-file` verify with.
     Jwks(SigningArgs),
     /// Import a district's existing petition ledger (信访事项台账), dispute ledger (矛盾纠纷台账),
@@ -468,6 +471,104 @@ pub struct ProjectArgs {
     pub rules: RulesArgs,
 }
 
+/// Where a system's databases are, for an operator's command run where it can reach them.
+#[derive(Debug, Args)]
+pub struct SystemArgs {
+    /// `up`'s data directory: its ledger and stores are the SQLite files there.
+    #[arg(long, env = "ONELEDGER_DATA_DIR", conflicts_with = "ledger_url")]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// The ledger's database, when the parts run on their own.
+    #[arg(long, env = "ONELEDGER_LEDGER_URL")]
+    pub ledger_url: Option<String>,
+    /// An agency's event store, as `agency=url` (`petition=postgres://…/petition`); repeat for each.
+    #[arg(long = "store", value_parser = parse_store, requires = "ledger_url")]
+    pub stores: Vec<(Agency, String)>,
+}
+
+fn parse_store(raw: &str) -> Result<(Agency, String), String> {
+    let (agency, url) = raw
+        .split_once('=')
+        .ok_or_else(|| format!("{raw:?}: give agency=url, e.g. petition=postgres://…/petition"))?;
+    let agency = agency.trim().parse::<Agency>().map_err(|e| e.to_string())?;
+    Ok((agency, url.trim().to_owned()))
+}
+
+impl SystemArgs {
+    /// The ledger's database URL.
+    pub fn ledger_url(&self) -> anyhow::Result<String> {
+        match (&self.data_dir, &self.ledger_url) {
+            (Some(dir), None) => Ok(format!("sqlite://{}", dir.join("ledger.db").display())),
+            (None, Some(url)) => Ok(url.clone()),
+            _ => anyhow::bail!(
+                "give --data-dir, or --ledger-url (with --store agency=url for each store)"
+            ),
+        }
+    }
+
+    /// Each agency's store URL that is known.
+    pub fn store_urls(&self) -> Vec<(Agency, String)> {
+        match &self.data_dir {
+            Some(dir) => Agency::ALL
+                .into_iter()
+                .map(|a| {
+                    (
+                        a,
+                        format!("sqlite://{}", dir.join(format!("{a}.db")).display()),
+                    )
+                })
+                .collect(),
+            None => self.stores.clone(),
+        }
+    }
+}
+
+/// An operator's commands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Feeds' checkpoints against the stores' heads, relays' positions and leases, parked events, the
+    /// calendar's coverage.
+    Status {
+        /// Where the databases are.
+        #[command(flatten)]
+        system: SystemArgs,
+        /// The calendar.
+        #[command(flatten)]
+        rules: RulesArgs,
+    },
+    /// Events the projector could not apply.
+    #[command(subcommand)]
+    Parked(ParkedCommand),
+}
+
+/// What an operator does with parked events.
+#[derive(Debug, Subcommand)]
+pub enum ParkedCommand {
+    /// List every parked event and what operators did with parked events before.
+    List {
+        /// Where the databases are.
+        #[command(flatten)]
+        system: SystemArgs,
+    },
+    /// Remove one parked event from the queue for good, recording who, why and the event itself.
+    Drop {
+        /// Where the databases are.
+        #[command(flatten)]
+        system: SystemArgs,
+        /// The event: whose store …
+        #[arg(long, value_enum)]
+        agency: AgencyArg,
+        /// … and its position there.
+        #[arg(long)]
+        position: u64,
+        /// Who drops it (recorded).
+        #[arg(long)]
+        operator: String,
+        /// Why (recorded).
+        #[arg(long)]
+        why: String,
+    },
+}
+
 /// `rebuild`'s settings.
 #[derive(Debug, Args)]
 pub struct RebuildArgs {
@@ -480,6 +581,14 @@ pub struct RebuildArgs {
     /// … into this fresh ledger, which `project` then uses.
     #[arg(long, env = "ONELEDGER_LEDGER_URL")]
     pub ledger_url: Option<String>,
+    /// Compare a digest of the rebuilt ledger with the live one's (items, links, timelines) and fail
+    /// when they differ; with `--data-dir` the live ledger stays in place and the rebuilt one is kept
+    /// beside it as `ledger.rebuild.db`.
+    #[arg(long)]
+    pub verify: bool,
+    /// With `--nats-url`: the live ledger `--verify` compares with.
+    #[arg(long, requires_all = ["verify", "nats_url"])]
+    pub live_ledger_url: Option<String>,
 }
 
 /// Where the ledger API is and who asks.

@@ -3,13 +3,15 @@
 //!
 //! - [`config`]: the one configuration (clap, with `ONELEDGER_*` variables);
 //! - [`up`]: the whole system in one process;
-//! - [`rebuild`]: replaying every event into a fresh ledger;
+//! - [`rebuild`]: replaying every event into a fresh ledger (and `--verify`ing it against the live one);
+//! - [`admin`]: an operator's status and parked events, against the databases;
 //! - [`client`]: `ledger` and `petition-status`, a running system's reader;
 //! - [`demo`]: a realistic year loaded through the APIs;
 //! - [`import`] (with `import_committee` and `import_joint`): a district's existing petition, dispute,
 //!   supervision or joint-handling ledger (CSV/XLSX) brought in with its real dates;
 //! - [`demo_clock`]: `up --demo-clock`, the clock a demo year moves (never a production start's).
 
+pub mod admin;
 pub mod client;
 pub mod config;
 pub mod demo;

@@ -1,6 +1,6 @@
 //! The `oneledger` binary: every role of the system as a subcommand (see [`config::Command`]).
 
-use oneledger::{client, demo, import, rebuild, up};
+use oneledger::{admin, client, demo, import, rebuild, up};
 use oneledger_clock::Clock;
 use std::sync::Arc;
 
@@ -46,6 +46,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Relay(args) => relay(args).await,
         Command::Token(args) => token(args),
+        Command::Admin(command) => admin::run(command).await,
         Command::Jwks(args) => {
             // The key set does not depend on the district; any district reads the same public key.
             let issuer = args.issuer("")?;

@@ -38,6 +38,19 @@ async fn replay(
     Ok(done)
 }
 
+/// Compares the digests of the live and the rebuilt ledger; fails when they differ.
+async fn verify(live: &SqlLedger, rebuilt: &SqlLedger) -> anyhow::Result<()> {
+    let (a, b) = (live.digest().await?, rebuilt.digest().await?);
+    println!("live ledger     {a}\nrebuilt ledger  {b}");
+    if a != b {
+        bail!(
+            "the rebuilt ledger differs from the live one: the live one missed or misapplied events (or was written meanwhile: stop its projector first)"
+        );
+    }
+    println!("equal: the live ledger is what its events say");
+    Ok(())
+}
+
 /// Runs the rebuild described by `args`.
 pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
     match (&args.data_dir, &args.nats_url, &args.ledger_url) {
@@ -64,6 +77,16 @@ pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
                 let mut feed = StoreFeed::new(format!("store:{agency}"), store);
                 total += replay(&ledger, &mut feed, agency, head).await?;
             }
+            if args.verify {
+                let live_url = format!("sqlite://{}", live.display());
+                verify(&SqlLedger::connect(&live_url).await?, &ledger).await?;
+                ledger.close().await?;
+                eprintln!(
+                    "the live ledger is left in place; the rebuilt one is {}",
+                    fresh.display()
+                );
+                return Ok(());
+            }
             ledger.close().await?;
             if live.exists() {
                 let kept = format!(
@@ -85,6 +108,11 @@ pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
             Ok(())
         }
         (None, Some(nats), Some(url)) => {
+            if args.verify && args.live_ledger_url.is_none() {
+                bail!(
+                    "--verify with --nats-url needs --live-ledger-url: the ledger `project` keeps"
+                );
+            }
             let ledger = SqlLedger::connect_fresh(url).await?;
             if !ledger.load_model().await?.items.is_empty() {
                 bail!("{url} is not empty: a rebuild goes into a fresh ledger");
@@ -111,6 +139,9 @@ pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
                     .delete_consumer(&durable)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            if let Some(live) = &args.live_ledger_url {
+                verify(&SqlLedger::connect(live).await?, &ledger).await?;
             }
             ledger.close().await?;
             eprintln!(

@@ -533,6 +533,91 @@ async fn a_petition_a_police_dispute_and_a_screened_risk_become_one_supervised_e
     process.kill().await.unwrap();
 }
 
+/// `oneledger` with `args`, its status, stdout and stderr.
+async fn oneledger(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_oneledger"))
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .await
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.success(), text(&out.stdout), text(&out.stderr))
+}
+
+/// On a stopped `up`'s data directory holding three projected petitions: `admin status`, `admin parked`
+/// and `rebuild --verify`.
+async fn operator_commands_read_and_settle_what_the_ledger_holds(dir: &std::path::Path) {
+    let data = dir.to_str().unwrap();
+    // Status: each feed at its store's head, nothing parked.
+    let (ok, out, err) = oneledger(&["admin", "status", "--data-dir", data]).await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("store:petition") && out.contains("parked events: 0"),
+        "{out}"
+    );
+    // A parked event (as the projector parks one it cannot read) is listed, then dropped with a record.
+    let url = format!("sqlite://{}", dir.join("ledger.db").display());
+    let mut db = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO ledger_parked VALUES ('petition', 99, 'petition.matter.assigned', 'to: expected a unit id', '{}')")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let (ok, out, _) = oneledger(&["admin", "parked", "list", "--data-dir", data]).await;
+    assert!(
+        ok && out.contains("1 parked") && out.contains("to: expected a unit id"),
+        "{out}"
+    );
+    let drop = |position: &'static str| {
+        let data = data.to_owned();
+        async move {
+            oneledger(&[
+                "admin",
+                "parked",
+                "drop",
+                "--data-dir",
+                &data,
+                "--agency",
+                "petition",
+                "--position",
+                position,
+                "--operator",
+                "王工",
+                "--why",
+                "测试数据",
+            ])
+            .await
+        }
+    };
+    let (ok, _, err) = drop("98").await;
+    assert!(
+        !ok && err.contains("--position"),
+        "a drop of what is not parked is refused: {err}"
+    );
+    let (ok, _, err) = drop("99").await;
+    assert!(ok, "{err}");
+    let (_, out, _) = oneledger(&["admin", "parked", "list", "--data-dir", data]).await;
+    assert!(
+        out.contains("0 parked") && out.contains("王工") && out.contains("测试数据"),
+        "{out}"
+    );
+    // Verify: the rebuilt ledger's digest equals the live one's, which stays in place …
+    let (ok, out, err) = oneledger(&["rebuild", "--data-dir", data, "--verify"]).await;
+    assert!(ok && out.contains("equal"), "{out}{err}");
+    // … and differs once a timeline line of the live one is lost.
+    sqlx::query(
+        "DELETE FROM ledger_timeline WHERE position = (SELECT MAX(position) FROM ledger_timeline)",
+    )
+    .execute(&mut db)
+    .await
+    .unwrap();
+    let (ok, _, err) = oneledger(&["rebuild", "--data-dir", data, "--verify"]).await;
+    assert!(!ok && err.contains("differs"), "{err}");
+    sqlx::Connection::close(db).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rebuilt_ledger_equals_the_live_one_and_is_swapped_in() {
     let dir = tempfile::tempdir().unwrap();
@@ -580,6 +665,7 @@ async fn a_rebuilt_ledger_equals_the_live_one_and_is_swapped_in() {
             .await
             .unwrap();
     assert_eq!(live.items.len(), 3);
+    operator_commands_read_and_settle_what_the_ledger_holds(dir.path()).await;
 
     let status = Command::new(env!("CARGO_BIN_EXE_oneledger"))
         .arg("rebuild")

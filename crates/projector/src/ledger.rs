@@ -808,7 +808,7 @@ impl SqlLedger {
 }
 
 mod operations;
-pub use operations::{Parked, ParkedAction, backend};
+pub use operations::{Parked, ParkedAction};
 
 #[cfg(test)]
 mod tests;

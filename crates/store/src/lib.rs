@@ -101,6 +101,9 @@ pub trait Leases: Send + Sync + std::fmt::Debug + 'static {
     /// Gives the lease up, if `holder` has it.
     async fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
 
+    /// Every lease recorded, held or lapsed, by name: for an operator's status.
+    async fn leases(&self) -> Result<Vec<Lease>, StoreError>;
+
     /// The position recorded under `name` (0 when none).
     async fn checkpoint(&self, name: &str) -> Result<u64, StoreError>;
 
@@ -112,6 +115,17 @@ pub trait Leases: Send + Sync + std::fmt::Debug + 'static {
         holder: &str,
         position: u64,
     ) -> Result<bool, StoreError>;
+}
+
+/// A lease as the store records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// What it is for (`relay:ONELEDGER_PETITION`, `deadline-watcher`).
+    pub name: String,
+    /// The process holding it.
+    pub holder: String,
+    /// When it lapses unless renewed.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Per-person data keys, wrapped by the master key: storing one, reading it, destroying it

@@ -148,6 +148,21 @@ impl EventLog for PgEventStore {
 
 #[async_trait]
 impl Leases for PgEventStore {
+    async fn leases(&self) -> Result<Vec<crate::Lease>, StoreError> {
+        let rows: Vec<(String, String, chrono::DateTime<Utc>)> =
+            sqlx::query_as("SELECT name, holder, expires_at FROM leases ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, holder, expires_at)| crate::Lease {
+                name,
+                holder,
+                expires_at,
+            })
+            .collect())
+    }
+
     async fn acquire_lease(
         &self,
         name: &str,

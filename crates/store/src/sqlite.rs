@@ -196,6 +196,25 @@ impl Leases for SqliteEventStore {
         Ok(())
     }
 
+    async fn leases(&self) -> Result<Vec<crate::Lease>, StoreError> {
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT name, holder, expires_at FROM leases ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(name, holder, millis)| {
+                let expires_at = DateTime::from_timestamp_millis(millis).ok_or_else(|| {
+                    StoreError::Corrupt(format!("lease {name} expires at {millis} ms"))
+                })?;
+                Ok(crate::Lease {
+                    name,
+                    holder,
+                    expires_at,
+                })
+            })
+            .collect()
+    }
+
     async fn checkpoint(&self, name: &str) -> Result<u64, StoreError> {
         let position: Option<i64> =
             sqlx::query_scalar("SELECT position FROM checkpoints WHERE name = ?")

@@ -483,6 +483,11 @@ async fn leases_fence_checkpoints(backend: &dyn Backend) -> Result<()> {
     );
     ensure!(store.checkpoint("relay:X").await? == 42);
     ensure!(store.checkpoint("relay:Y").await? == 0);
+    // An operator sees who holds it, until when (within the lease's length from now).
+    let leases = store.leases().await?;
+    ensure!(leases.len() == 1 && leases[0].name == "relay:X" && leases[0].holder == "a");
+    let left = leases[0].expires_at - chrono::Utc::now();
+    ensure!(left > chrono::Duration::seconds(20) && left <= chrono::Duration::seconds(31));
 
     store.release_lease("relay:X", "a").await?;
     ensure!(

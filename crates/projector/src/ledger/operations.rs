@@ -177,11 +177,3 @@ impl SqlLedger {
         })
     }
 }
-
-/// The backend a ledger runs on, for operators' messages.
-pub fn backend(ledger: &SqlLedger) -> &'static str {
-    match ledger.db {
-        Db::Pg(_) => "PostgreSQL",
-        Db::Sqlite(_) => "SQLite",
-    }
-}

@@ -1,0 +1,216 @@
+//! `oneledger admin`: what an operator reads and does, straight against the databases (run it where it
+//! can reach them; the processes may be running). `status` puts each feed's checkpoint beside its store's
+//! head and each relay's published position, with the leases, the parked events and the calendar's
+//! coverage; `parked list|drop` shows and settles events the projector could not apply, each drop
+//! recorded with the event itself.
+
+use anyhow::{Context, bail};
+use oneledger_domain::Agency;
+use oneledger_projector::SqlLedger;
+use oneledger_projector::ledger::ParkedAction;
+use oneledger_proto::convert::bounded;
+
+use crate::client::table;
+use crate::config::{AdminCommand, ParkedCommand, RulesArgs, SystemArgs};
+
+/// Runs an operator's command.
+pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::Status { system, rules } => status(&system, &rules).await,
+        AdminCommand::Parked(ParkedCommand::List { system }) => list(&system).await,
+        AdminCommand::Parked(ParkedCommand::Drop {
+            system,
+            agency,
+            position,
+            operator,
+            why,
+        }) => {
+            let action = ParkedAction {
+                operator: required("--operator", &operator)?,
+                action: "drop".into(),
+                why: required("--why", &why)?,
+            };
+            drop_parked(&system, agency.into(), position, &action).await
+        }
+    }
+}
+
+fn required(flag: &str, value: &str) -> anyhow::Result<String> {
+    match value.trim() {
+        "" => bail!("{flag} is required: it is recorded with what was done"),
+        v => Ok(v.to_owned()),
+    }
+}
+
+async fn ledger(system: &SystemArgs) -> anyhow::Result<SqlLedger> {
+    let url = system.ledger_url()?;
+    SqlLedger::connect(&url)
+        .await
+        .with_context(|| format!("opening the ledger at {}", redacted(&url)))
+}
+
+/// A database URL without its password, for messages.
+fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user = &url[scheme + 3..at];
+            let user = user.split(':').next().unwrap_or_default();
+            format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn status(system: &SystemArgs, rules: &RulesArgs) -> anyhow::Result<()> {
+    let ledger = ledger(system).await?;
+    let checkpoints = ledger.checkpoints().await?;
+    let mut feeds = Vec::new();
+    let mut relays = Vec::new();
+    let mut leases = Vec::new();
+    for (agency, url) in system.store_urls() {
+        let store = oneledger_store::connect(&url)
+            .await
+            .with_context(|| format!("opening the {agency} store at {}", redacted(&url)))?;
+        let head = store.head().await?;
+        let spec = oneledger_bus::StreamSpec::for_agency(agency);
+        // The ledger reads a store directly (`up` without a broker) or its stream (with NATS): the feed
+        // it has a checkpoint of, else the one its layout implies, at 0.
+        let store_feed = format!("store:{agency}");
+        let stream_feed = format!("jetstream:{}", spec.name);
+        let checkpoint = |feed: &str| {
+            checkpoints
+                .iter()
+                .find(|(n, _)| n == feed)
+                .map(|(_, at)| *at)
+        };
+        let (feed, at) = match (checkpoint(&store_feed), checkpoint(&stream_feed)) {
+            (Some(at), _) => (store_feed, at),
+            (None, Some(at)) => (stream_feed, at),
+            (None, None) if system.data_dir.is_some() => (store_feed, 0),
+            (None, None) => (stream_feed, 0),
+        };
+        feeds.push(vec![
+            feed,
+            at.to_string(),
+            head.to_string(),
+            head.saturating_sub(at).to_string(),
+        ]);
+        let relay = format!("relay:{}", spec.name);
+        let published = store.checkpoint(&relay).await?;
+        relays.push(vec![
+            agency.to_string(),
+            head.to_string(),
+            published.to_string(),
+            head.saturating_sub(published).to_string(),
+        ]);
+        for lease in store.leases().await? {
+            let left = lease.expires_at - chrono::Utc::now();
+            let state = match left.num_seconds() {
+                s if s > 0 => format!("held, {s} s left"),
+                _ => "lapsed".to_owned(),
+            };
+            leases.push(vec![agency.to_string(), lease.name, lease.holder, state]);
+        }
+    }
+    println!("projector feeds");
+    table(&["feed", "checkpoint", "store head", "behind"], &feeds);
+    println!(
+        "\nrelays (a store's events published to its JetStream stream; 0 published without NATS)"
+    );
+    table(&["agency", "store head", "published", "behind"], &relays);
+    println!("\nleases");
+    table(&["store", "lease", "holder", "state"], &leases);
+    println!(
+        "\nparked events: {} (oneledger admin parked list)",
+        ledger.parked_count().await?
+    );
+    let calendar = rules.load()?.calendar;
+    let coverage = calendar.coverage();
+    let today = oneledger_domain::clock::legal_date(chrono::Utc::now());
+    println!(
+        "calendar: {}–{} ({}){}",
+        coverage.first_year,
+        coverage.last_year,
+        coverage.source,
+        coverage
+            .warning(today)
+            .map(|w| format!("\n  {w}"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+async fn list(system: &SystemArgs) -> anyhow::Result<()> {
+    let ledger = ledger(system).await?;
+    let parked = ledger.parked().await?;
+    let rows: Vec<Vec<String>> = parked
+        .iter()
+        .map(|p| {
+            vec![
+                p.agency.to_string(),
+                p.position.to_string(),
+                p.event_type.clone(),
+                bounded(&p.reason),
+            ]
+        })
+        .collect();
+    println!("{} parked", rows.len());
+    table(
+        &["agency", "position", "event type", "why it was parked"],
+        &rows,
+    );
+    let actions = ledger.parked_actions().await?;
+    if !actions.is_empty() {
+        let rows: Vec<Vec<String>> = actions
+            .into_iter()
+            .map(|(at, a, agency, position)| {
+                vec![
+                    at,
+                    a.action,
+                    format!("{agency} {position}"),
+                    a.operator,
+                    a.why,
+                ]
+            })
+            .collect();
+        println!("\nwhat operators did");
+        table(&["when (UTC)", "action", "event", "operator", "why"], &rows);
+    }
+    Ok(())
+}
+
+async fn drop_parked(
+    system: &SystemArgs,
+    agency: Agency,
+    position: u64,
+    action: &ParkedAction,
+) -> anyhow::Result<()> {
+    let ledger = ledger(system).await?;
+    if !ledger.drop_parked(agency, position, action).await? {
+        bail!(
+            "--position: no event of the {agency} store at position {position} is parked (oneledger admin parked list)"
+        );
+    }
+    println!(
+        "dropped the parked {agency} event at {position}; recorded as {}'s, why: {}",
+        action.operator, action.why
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_in_a_message_shows_its_user_but_never_its_password() {
+        assert_eq!(
+            redacted("postgres://oneledger:s3cret@db.example:5432/ledger"),
+            "postgres://oneledger@db.example:5432/ledger"
+        );
+        assert_eq!(
+            redacted("sqlite://data/ledger.db"),
+            "sqlite://data/ledger.db"
+        );
+    }
+}
