@@ -96,6 +96,10 @@ pub enum Command {
     PetitionStatus(PetitionStatusArgs),
     /// Print a bearer token signed by the dev issuer (`up`'s key, or `--signing-key`), for local use.
     Token(TokenArgs),
+    /// Copy `up`'s data directory while it runs: its databases into one place, its keys into another.
+    Backup(BackupArgs),
+    /// Put a backup (and its keys) into an empty data directory.
+    Restore(RestoreArgs),
     /// What an operator reads and does: the system's status, and events the projector parked.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -469,6 +473,35 @@ pub struct ProjectArgs {
     /// The calendar and the unit directory.
     #[command(flatten)]
     pub rules: RulesArgs,
+}
+
+/// `backup`'s settings.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// `up`'s data directory.
+    #[arg(long, env = "ONELEDGER_DATA_DIR", default_value = "oneledger-data")]
+    pub data_dir: std::path::PathBuf,
+    /// A new directory for the databases.
+    #[arg(long)]
+    pub to: std::path::PathBuf,
+    /// A new directory, apart from `--to`, for the keys (master, pseudonym, dev issuer); unset, they are
+    /// not copied and must be kept safe on their own.
+    #[arg(long)]
+    pub keys_to: Option<std::path::PathBuf>,
+}
+
+/// `restore`'s settings.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup's directory (`backup --to`).
+    #[arg(long)]
+    pub from: std::path::PathBuf,
+    /// The keys' directory (`backup --keys-to`).
+    #[arg(long)]
+    pub keys_from: Option<std::path::PathBuf>,
+    /// The empty data directory to restore into.
+    #[arg(long, env = "ONELEDGER_DATA_DIR")]
+    pub data_dir: std::path::PathBuf,
 }
 
 /// Where a system's databases are, for an operator's command run where it can reach them.

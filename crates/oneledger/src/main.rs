@@ -1,6 +1,6 @@
 //! The `oneledger` binary: every role of the system as a subcommand (see [`config::Command`]).
 
-use oneledger::{admin, client, demo, import, rebuild, up};
+use oneledger::{admin, backup, client, demo, import, rebuild, up};
 use oneledger_clock::Clock;
 use std::sync::Arc;
 
@@ -47,6 +47,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Relay(args) => relay(args).await,
         Command::Token(args) => token(args),
         Command::Admin(command) => admin::run(command).await,
+        Command::Backup(args) => {
+            backup::backup(&args.data_dir, &args.to, args.keys_to.as_deref()).await
+        }
+        Command::Restore(args) => {
+            backup::restore(&args.from, args.keys_from.as_deref(), &args.data_dir).await
+        }
         Command::Jwks(args) => {
             // The key set does not depend on the district; any district reads the same public key.
             let issuer = args.issuer("")?;

@@ -130,6 +130,16 @@ fn agency_token(dir: &std::path::Path, agency: Agency, unit: &str, roles: Vec<Ro
     oneledger_testkit::token(&issuer, agency, unit, &roles)
 }
 
+/// Waits (10 s at most) until the ledger lists `n` entries to `token`'s caller.
+async fn entries_become(base: u16, token: &str, n: usize) {
+    for _ in 0..100 {
+        if entries(base, token).await == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn entries(base: u16, token: &str) -> usize {
     let mut ledger = LedgerServiceClient::connect(format!("http://127.0.0.1:{base}"))
         .await
@@ -649,12 +659,7 @@ async fn a_rebuilt_ledger_equals_the_live_one_and_is_swapped_in() {
         "binhai.political_legal_committee",
         vec![Role::Coordinator],
     );
-    for _ in 0..100 {
-        if entries(base, &coordinator).await == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    entries_become(base, &coordinator, 3).await;
     process.kill().await.unwrap();
     let live_path = dir.path().join("ledger.db");
     let live =
@@ -697,6 +702,138 @@ async fn a_rebuilt_ledger_equals_the_live_one_and_is_swapped_in() {
                 .starts_with("ledger.before-rebuild-")
         });
     assert!(kept, "the old ledger is kept aside");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_system_backed_up_while_it_runs_destroyed_and_restored_holds_the_same_ledger_and_reads_its_people()
+ {
+    // Given a running system holding petitions in Chinese, with a petitioner's name sealed.
+    let root = tempfile::tempdir().unwrap();
+    let (data, backup, keys) = (
+        root.path().join("data"),
+        root.path().join("backup"),
+        root.path().join("keys"),
+    );
+    std::fs::create_dir_all(&data).unwrap();
+    let base = free_ports();
+    let mut process = up(&data, base);
+    assert!(serving(base + 1).await);
+    let clerk = token(&data, "binhai.petition_office", vec![Role::IntakeClerk]);
+    let mut petition = PetitionServiceClient::connect(format!("http://127.0.0.1:{}", base + 1))
+        .await
+        .unwrap();
+    let mut refs = Vec::new();
+    for title in ["夜间施工噪声扰民", "消防通道被占用", "拖欠农民工工资"] {
+        let registered = petition
+            .register_petition(authorized(new_petition(title, "孙丽"), &clerk))
+            .await
+            .unwrap()
+            .into_inner();
+        refs.push(registered.person_refs[0].clone());
+    }
+    let coordinator = token(
+        &data,
+        "binhai.political_legal_committee",
+        vec![Role::Coordinator],
+    );
+    entries_become(base, &coordinator, 3).await;
+    // When it is backed up while it runs (keys apart), and a petition comes in after the backup,
+    let data_s = data.to_str().unwrap();
+    let (ok, out, err) = oneledger(&[
+        "backup",
+        "--data-dir",
+        data_s,
+        "--to",
+        backup.to_str().unwrap(),
+        "--keys-to",
+        keys.to_str().unwrap(),
+    ])
+    .await;
+    assert!(ok, "{out}{err}");
+    let (ok, _, err) = oneledger(&[
+        "backup",
+        "--data-dir",
+        data_s,
+        "--to",
+        root.path().join("b2").to_str().unwrap(),
+        "--keys-to",
+        root.path().join("b2/keys").to_str().unwrap(),
+    ])
+    .await;
+    assert!(
+        !ok && err.contains("apart"),
+        "keys inside the data backup are refused: {err}"
+    );
+    assert!(!backup.join("keys.json").exists() && keys.join("keys.json").exists());
+    let url = |dir: &std::path::Path| format!("sqlite://{}", dir.join("ledger.db").display());
+    // Read from a copy: opening a database writes to it, and the backup must stay as taken.
+    let look = root.path().join("look");
+    std::fs::create_dir_all(&look).unwrap();
+    std::fs::copy(backup.join("ledger.db"), look.join("ledger.db")).unwrap();
+    let digest_at_backup = oneledger_projector::SqlLedger::connect(&url(&look))
+        .await
+        .unwrap()
+        .digest()
+        .await
+        .unwrap();
+    petition
+        .register_petition(authorized(new_petition("backup 之后", "李强"), &clerk))
+        .await
+        .unwrap();
+    process.kill().await.unwrap();
+    // and the data directory is destroyed and restored from the backup and its keys,
+    std::fs::remove_dir_all(&data).unwrap();
+    let (ok, out, err) = oneledger(&[
+        "restore",
+        "--from",
+        backup.to_str().unwrap(),
+        "--keys-from",
+        keys.to_str().unwrap(),
+        "--data-dir",
+        data_s,
+    ])
+    .await;
+    assert!(ok, "{out}{err}");
+    let (ok, _, err) = oneledger(&[
+        "restore",
+        "--from",
+        backup.to_str().unwrap(),
+        "--data-dir",
+        data_s,
+    ])
+    .await;
+    assert!(
+        !ok && err.contains("empty data directory"),
+        "a restore never overwrites: {err}"
+    );
+    // then the restored ledger is the one backed up, the system starts on it, and the petitioner's
+    // name reads back under the restored master key.
+    let restored = oneledger_projector::SqlLedger::connect(&url(&data))
+        .await
+        .unwrap();
+    assert_eq!(restored.digest().await.unwrap(), digest_at_backup);
+    drop(restored);
+    let mut process = up(&data, base);
+    assert!(serving(base + 1).await);
+    assert_eq!(entries(base, &coordinator).await, 3);
+    let reader = token(&data, "binhai.petition_office", vec![Role::PiiReader]);
+    let mut petition = PetitionServiceClient::connect(format!("http://127.0.0.1:{}", base + 1))
+        .await
+        .unwrap();
+    let read = petition
+        .get_personal_data(authorized(
+            pb::GetPersonalDataRequest {
+                person_ref: refs[0].clone(),
+                purpose: pb::Purpose::Handling as i32,
+                fields: vec![pb::PersonalField::Name as i32],
+            },
+            &reader,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.petitioner.unwrap().name, "孙丽");
+    process.kill().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1140,7 +1277,8 @@ async fn on_a_three_node_nats_cluster_a_node_killed_mid_load_loses_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn up_on_postgresql_keeps_each_store_and_the_ledger_in_a_database_of_its_own() {
+async fn up_on_postgresql_keeps_each_store_and_the_ledger_in_a_database_of_its_own_and_they_dump_and_restore()
+ {
     let db = oneledger_testkit::TestDatabase::create().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let base = free_ports();
@@ -1191,6 +1329,59 @@ async fn up_on_postgresql_keeps_each_store_and_the_ledger_in_a_database_of_its_o
     assert!(store.head().await.unwrap() >= 1);
     drop(store);
     process.kill().await.unwrap();
+    let ledger_url = format!("{}_ledger", db.url);
+    let before = oneledger_projector::SqlLedger::connect(&ledger_url)
+        .await
+        .unwrap()
+        .digest()
+        .await
+        .unwrap();
+    // The documented procedure (deploy/README.md): pg_dump each database, the ledger first; lose them;
+    // pg_restore each into an empty database of the same name.
+    let parts = ["ledger", "petition", "public_security", "political_legal"];
+    for part in parts {
+        let file = dir.path().join(format!("{part}.dump"));
+        let url = format!("{}_{part}", db.url);
+        let status = std::process::Command::new("pg_dump")
+            .args(["--format=custom", "--dbname", &url, "--file"])
+            .arg(&file)
+            .status()
+            .unwrap();
+        assert!(status.success(), "pg_dump {part}");
+    }
+    let mut admin =
+        <sqlx::PgConnection as sqlx::Connection>::connect(&oneledger_testkit::admin_url())
+            .await
+            .unwrap();
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    for part in parts {
+        // Names of the test's own databases, never input.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE \"{name}_{part}\" WITH (FORCE)"
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE \"{name}_{part}\""
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        let status = std::process::Command::new("pg_restore")
+            .args(["--no-owner", "--dbname", &format!("{}_{part}", db.url)])
+            .arg(dir.path().join(format!("{part}.dump")))
+            .status()
+            .unwrap();
+        assert!(status.success(), "pg_restore {part}");
+    }
+    let after = oneledger_projector::SqlLedger::connect(&ledger_url)
+        .await
+        .unwrap()
+        .digest()
+        .await
+        .unwrap();
+    assert_eq!(after, before, "the restored ledger is the one dumped");
     let _process = up_with(dir.path(), base, &args);
     assert!(serving(base).await);
     assert_eq!(entries(base, &coordinator).await, 1);
