@@ -211,6 +211,7 @@ pub async fn run(
         rules,
         clock: oneledger_clock::Clock::system(),
         watch: None,
+        tls: None,
         peers: Default::default(),
     };
     tokio::spawn(oneledger_services::serve(

@@ -131,6 +131,7 @@ async fn one_size(dir: &std::path::Path, existing: usize, links: usize) -> Resul
         rules,
         clock: oneledger_clock::Clock::system(),
         watch: None,
+        tls: None,
         peers: Default::default(),
     };
     tokio::spawn(oneledger_services::serve(

@@ -17,4 +17,6 @@ pub mod setup;
 
 pub use error::BusError;
 pub use relay::{Relay, RelayConfig};
-pub use setup::{ConnectionEvents, StreamSpec, connect, ensure_stream};
+pub use setup::{
+    Connected, ConnectionEvents, NatsTls, StreamSpec, connect, connect_with, ensure_stream,
+};

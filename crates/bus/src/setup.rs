@@ -78,15 +78,43 @@ impl ConnectionEvents {
     }
 }
 
+/// A NATS client and the events of its connection.
+pub type Connected = (async_nats::Client, Arc<ConnectionEvents>);
+
+/// TLS to NATS: the servers' certificates are checked against `ca` alone, and `client` is presented
+/// where the servers verify clients (`verify: true` in their `tls` block).
+#[derive(Debug, Clone)]
+pub struct NatsTls {
+    /// The CA of the servers' certificates (PEM).
+    pub ca: std::path::PathBuf,
+    /// This client's certificate and key (PEM).
+    pub client: Option<(std::path::PathBuf, std::path::PathBuf)>,
+}
+
 /// Connects to NATS at `url` (comma-separated for a cluster), retrying in the background while the server is down: a service must start,
 /// and keep its outbox, while the broker is away.
-pub async fn connect(
+pub async fn connect(url: &str, name: &str) -> Result<Connected, BusError> {
+    connect_with(url, name, None).await
+}
+
+/// [`connect`], over TLS when `tls` is given (required then: a server offering plaintext is refused).
+pub async fn connect_with(
     url: &str,
     name: &str,
-) -> Result<(async_nats::Client, Arc<ConnectionEvents>), BusError> {
+    tls: Option<&NatsTls>,
+) -> Result<Connected, BusError> {
     let events = Arc::new(ConnectionEvents::default());
     let seen = events.clone();
-    let client = async_nats::ConnectOptions::new()
+    let mut options = async_nats::ConnectOptions::new();
+    if let Some(tls) = tls {
+        options = options
+            .require_tls(true)
+            .add_root_certificates(tls.ca.clone());
+        if let Some((cert, key)) = &tls.client {
+            options = options.add_client_certificate(cert.clone(), key.clone());
+        }
+    }
+    let client = options
         .name(name)
         .retry_on_initial_connect()
         .max_reconnects(None)

@@ -367,3 +367,76 @@ async fn a_stream_ahead_of_the_store_stops_the_relay_for_an_operator() -> Result
         other => bail!("expected ForeignStream, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_with_a_client_certificate_the_relay_publishes_and_a_stranger_never_connects()
+-> Result<()> {
+    // Given a nats-server requiring TLS and client certificates of the district's CA.
+    let ca = oneledger_testkit::TestCa::new("binhai systems CA")?;
+    let server = ca.server("nats")?;
+    let nats = NatsServer::start_tls(&server.cert, &server.key, &ca.ca_path()).await?;
+    let url = format!(
+        "tls://localhost:{}",
+        nats.url().rsplit(':').next().unwrap_or_default()
+    );
+    // When the relay connects with the CA and its certificate, then it publishes the store's events.
+    let client = ca.client("petition-relay")?;
+    let tls = oneledger_bus::NatsTls {
+        ca: ca.ca_path(),
+        client: Some((client.cert.clone(), client.key.clone())),
+    };
+    let (nats_client, events) = oneledger_bus::connect_with(&url, "relay-tls", Some(&tls)).await?;
+    let dir = tempfile::tempdir()?;
+    let store = sqlite_store(&dir).await?;
+    for n in 1..=3 {
+        append(store.as_ref(), &format!("matter-{n}"), n).await?;
+    }
+    let relay = Relay::new(
+        store.clone(),
+        nats_client.clone(),
+        events,
+        spec(),
+        RelayConfig::new(&spec(), "relay-tls"),
+    );
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(relay.run(async {
+        let _ = stopped.await;
+    }));
+    let js = jetstream::new(nats_client);
+    let mut published = 0;
+    for _ in 0..200 {
+        if let Ok(mut stream) = js.get_stream(&spec().name).await
+            && let Ok(info) = stream.info().await
+        {
+            published = info.state.last_sequence;
+            if published == 3 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ensure!(published == 3, "published {published} of 3 over TLS");
+    let _ = stop.send(());
+    task.await??;
+    // When a client trusting another CA, or bringing no certificate, connects, then it never gets in.
+    let stranger = oneledger_testkit::TestCa::new("someone else's CA")?;
+    for tls in [
+        oneledger_bus::NatsTls {
+            ca: stranger.ca_path(),
+            client: Some((client.cert.clone(), client.key.clone())),
+        },
+        oneledger_bus::NatsTls {
+            ca: ca.ca_path(),
+            client: None,
+        },
+    ] {
+        let (other, _) = oneledger_bus::connect_with(&url, "stranger", Some(&tls)).await?;
+        let flushed = tokio::time::timeout(Duration::from_secs(2), other.flush()).await;
+        ensure!(
+            !matches!(flushed, Ok(Ok(()))),
+            "a stranger was let in: {:?}",
+            tls.ca
+        );
+    }
+    Ok(())
+}

@@ -60,6 +60,13 @@ pub struct MethodLabel {
     pub method: String,
 }
 
+/// A part of a process that says whether it is ready (a service, the ledger).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ComponentLabel {
+    /// The gRPC service's name (`oneledger.petition.v1.PetitionService`).
+    pub component: String,
+}
+
 /// How something ended.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OutcomeLabel {
@@ -127,6 +134,10 @@ pub struct Metrics {
     pub watcher_thresholds: Counter,
     /// Records of an existing ledger (台账) imported, by agency.
     pub imported_records: Family<AgencyLabel, Counter>,
+    /// 1 while a part of the process reports SERVING on its gRPC health, 0 while NOT_SERVING.
+    pub ready: Family<ComponentLabel, Gauge>,
+    /// The same, for the admin port's `/ready` (a family cannot be read back whole).
+    readiness: std::sync::Mutex<std::collections::BTreeMap<String, bool>>,
 }
 
 impl Metrics {
@@ -150,6 +161,8 @@ impl Metrics {
             watcher_passes: Family::default(),
             watcher_thresholds: Counter::default(),
             imported_records: Family::default(),
+            ready: Family::default(),
+            readiness: std::sync::Mutex::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -238,6 +251,11 @@ impl Metrics {
             "Records of an existing ledger imported",
             m.imported_records.clone(),
         );
+        r.register(
+            "ready",
+            "1 while the component reports SERVING",
+            m.ready.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -325,6 +343,26 @@ impl Metrics {
             })
             .inc();
         self.watcher_thresholds.inc_by(recorded);
+    }
+
+    /// Records whether `component` serves (what its gRPC health says), for probes that cannot speak
+    /// gRPC over TLS.
+    pub fn set_ready(&self, component: &str, ready: bool) {
+        self.ready
+            .get_or_create(&ComponentLabel {
+                component: component.to_owned(),
+            })
+            .set(i64::from(ready));
+        self.readiness
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(component.to_owned(), ready);
+    }
+
+    /// True when at least one component has said how it stands and every one serves.
+    pub fn is_ready(&self) -> bool {
+        let readiness = self.readiness.lock().unwrap_or_else(|e| e.into_inner());
+        !readiness.is_empty() && readiness.values().all(|r| *r)
     }
 
     /// Records `n` records imported into `agency`'s store.

@@ -22,9 +22,16 @@ fn authorized<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
 async fn ledger(
     client: &ClientArgs,
 ) -> anyhow::Result<LedgerServiceClient<tonic::transport::Channel>> {
-    LedgerServiceClient::connect(client.address.clone())
+    let mut endpoint = tonic::transport::Endpoint::from_shared(client.address.clone())
+        .context("--address: an address like https://ledger.example:50050")?;
+    if let Some(tls) = client.tls.client()? {
+        endpoint = endpoint.tls_config(tls).context("--tls-ca")?;
+    }
+    let channel = endpoint
+        .connect()
         .await
-        .with_context(|| format!("connecting to {}", client.address))
+        .with_context(|| format!("connecting to {}", client.address))?;
+    Ok(LedgerServiceClient::new(channel))
 }
 
 /// Columns apart, the header underlined, no borders: reads in a terminal and pastes into a report.

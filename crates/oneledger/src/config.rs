@@ -262,6 +262,15 @@ pub struct ServiceArgs {
     /// The admin port.
     #[command(flatten)]
     pub admin: AdminArgs,
+    /// TLS on the service's port.
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// TLS to NATS.
+    #[command(flatten)]
+    pub nats_tls: NatsTlsArgs,
+    /// TLS to the ledger API (the deadline watcher).
+    #[command(flatten)]
+    pub client_tls: ClientTlsArgs,
 }
 
 /// The reference data every role decides or shows by: the legal calendar and the district's units.
@@ -298,6 +307,9 @@ pub struct RelayArgs {
     /// This process's name in the relay lease; defaults to the agency and process id.
     #[arg(long, env = "ONELEDGER_INSTANCE")]
     pub instance: Option<String>,
+    /// TLS to NATS.
+    #[command(flatten)]
+    pub nats_tls: NatsTlsArgs,
     /// The admin port.
     #[command(flatten)]
     pub admin: AdminArgs,
@@ -362,6 +374,15 @@ pub struct UpArgs {
     /// Seconds the ledger may fall behind a store before its health says NOT_SERVING.
     #[arg(long, env = "ONELEDGER_MAX_BEHIND_SECONDS", default_value_t = 60)]
     pub max_behind_seconds: u64,
+    /// TLS on the services' and the ledger's ports (plaintext on loopback by default).
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// TLS to NATS.
+    #[command(flatten)]
+    pub nats_tls: NatsTlsArgs,
+    /// TLS from the deadline watcher to this process's ledger port, when it speaks TLS.
+    #[command(flatten)]
+    pub client_tls: ClientTlsArgs,
     /// The admin port (none by default).
     #[command(flatten)]
     pub admin: AdminArgs,
@@ -428,6 +449,7 @@ impl WatchArgs {
         oneledger_services::watcher::WatchSettings {
             ledger_address,
             credential,
+            ledger_tls: None,
             due_soon: oneledger_domain::Period::working(self.due_soon_days),
             every: std::time::Duration::from_secs(self.watch_every_seconds),
         }
@@ -467,6 +489,12 @@ pub struct ProjectArgs {
     /// says NOT_SERVING.
     #[arg(long, env = "ONELEDGER_MAX_BEHIND_SECONDS", default_value_t = 60)]
     pub max_behind_seconds: u64,
+    /// TLS on the ledger's port.
+    #[command(flatten)]
+    pub tls: TlsArgs,
+    /// TLS to NATS.
+    #[command(flatten)]
+    pub nats_tls: NatsTlsArgs,
     /// The admin port.
     #[command(flatten)]
     pub admin: AdminArgs,
@@ -619,6 +647,9 @@ pub struct RebuildArgs {
     /// beside it as `ledger.rebuild.db`.
     #[arg(long)]
     pub verify: bool,
+    /// TLS to NATS.
+    #[command(flatten)]
+    pub nats_tls: NatsTlsArgs,
     /// With `--nats-url`: the live ledger `--verify` compares with.
     #[arg(long, requires_all = ["verify", "nats_url"])]
     pub live_ledger_url: Option<String>,
@@ -637,6 +668,9 @@ pub struct ClientArgs {
     /// A bearer token (see `oneledger token`, or the one `up` prints).
     #[arg(long, env = "ONELEDGER_TOKEN", hide_env_values = true)]
     pub token: String,
+    /// TLS to the ledger API (`https://` addresses).
+    #[command(flatten)]
+    pub tls: ClientTlsArgs,
 }
 
 /// The ledger client's commands.
@@ -902,11 +936,117 @@ pub struct WebArgs {
 }
 
 impl WebArgs {
-    /// The ledger's web settings.
-    pub fn settings(&self) -> oneledger_projector::api::WebSettings {
+    /// The ledger port's settings, served with `tls` when given.
+    pub fn settings(
+        &self,
+        tls: Option<tonic::transport::ServerTlsConfig>,
+    ) -> oneledger_projector::api::WebSettings {
         oneledger_projector::api::WebSettings {
             allow_origins: self.allow_origins.clone(),
+            tls,
         }
+    }
+}
+
+/// TLS on a process's gRPC ports; plaintext without it (`up` on loopback).
+#[derive(Debug, Args)]
+pub struct TlsArgs {
+    /// The port's certificate chain (PEM); with `--tls-key`, the process's gRPC ports speak TLS only.
+    #[arg(long, env = "ONELEDGER_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, env = "ONELEDGER_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// A CA whose client certificates every caller must present (mutual TLS between the district's
+    /// systems); without it, callers need only a token.
+    #[arg(long, env = "ONELEDGER_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<std::path::PathBuf>,
+}
+
+fn read_pem(path: &std::path::Path, what: &str) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context;
+    std::fs::read(path).with_context(|| format!("reading the {what} {}", path.display()))
+}
+
+impl TlsArgs {
+    /// The servers' TLS, if configured.
+    pub fn server(&self) -> anyhow::Result<Option<tonic::transport::ServerTlsConfig>> {
+        use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            return Ok(None);
+        };
+        let identity =
+            Identity::from_pem(read_pem(cert, "--tls-cert")?, read_pem(key, "--tls-key")?);
+        let mut tls = ServerTlsConfig::new().identity(identity);
+        if let Some(ca) = &self.tls_client_ca {
+            tls = tls.client_ca_root(Certificate::from_pem(read_pem(ca, "--tls-client-ca")?));
+        }
+        Ok(Some(tls))
+    }
+}
+
+/// TLS to NATS (`tls://` URLs, or any URL once a CA is given).
+#[derive(Debug, Args)]
+pub struct NatsTlsArgs {
+    /// The CA of the NATS servers' certificates (PEM); given, the connection must be TLS.
+    #[arg(long, env = "ONELEDGER_NATS_CA")]
+    pub nats_ca: Option<std::path::PathBuf>,
+    /// This process's client certificate for NATS (PEM), where the servers verify clients.
+    #[arg(long, env = "ONELEDGER_NATS_CLIENT_CERT", requires_all = ["nats_client_key", "nats_ca"])]
+    pub nats_client_cert: Option<std::path::PathBuf>,
+    /// Its private key (PEM).
+    #[arg(long, env = "ONELEDGER_NATS_CLIENT_KEY", requires = "nats_client_cert")]
+    pub nats_client_key: Option<std::path::PathBuf>,
+}
+
+impl NatsTlsArgs {
+    /// Connects to NATS at `url` as `name`, over TLS when configured.
+    pub async fn connect(
+        &self,
+        url: &str,
+        name: &str,
+    ) -> Result<oneledger_bus::Connected, oneledger_bus::BusError> {
+        let tls = self.nats_ca.clone().map(|ca| oneledger_bus::NatsTls {
+            ca,
+            client: self
+                .nats_client_cert
+                .clone()
+                .zip(self.nats_client_key.clone()),
+        });
+        oneledger_bus::connect_with(url, name, tls.as_ref()).await
+    }
+}
+
+/// TLS from a process of ours to a gRPC port (`https://` addresses).
+#[derive(Debug, Args)]
+pub struct ClientTlsArgs {
+    /// The CA the ports' certificates are checked against (PEM); the system's roots are not used.
+    #[arg(long, env = "ONELEDGER_TLS_CA")]
+    pub tls_ca: Option<std::path::PathBuf>,
+    /// This client's certificate (PEM), where the ports require one.
+    #[arg(long, env = "ONELEDGER_TLS_CLIENT_CERT", requires_all = ["tls_client_key", "tls_ca"])]
+    pub tls_client_cert: Option<std::path::PathBuf>,
+    /// Its private key (PEM).
+    #[arg(long, env = "ONELEDGER_TLS_CLIENT_KEY", requires = "tls_client_cert")]
+    pub tls_client_key: Option<std::path::PathBuf>,
+}
+
+impl ClientTlsArgs {
+    /// The clients' TLS, if configured.
+    pub fn client(&self) -> anyhow::Result<Option<tonic::transport::ClientTlsConfig>> {
+        use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+        let Some(ca) = &self.tls_ca else {
+            return Ok(None);
+        };
+        let mut tls =
+            ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read_pem(ca, "--tls-ca")?));
+        if let (Some(cert), Some(key)) = (&self.tls_client_cert, &self.tls_client_key) {
+            tls = tls.identity(Identity::from_pem(
+                read_pem(cert, "--tls-client-cert")?,
+                read_pem(key, "--tls-client-key")?,
+            ));
+        }
+        Ok(Some(tls))
     }
 }
 

@@ -106,7 +106,9 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
     let watch = match (&args.ledger_address, &args.watcher_token_file, agency) {
         (Some(address), Some(file), Agency::PoliticalLegal) => {
             let credential = Arc::new(TokenFile { path: file.clone() });
-            Some(args.watch.settings(address.clone(), credential))
+            let mut watch = args.watch.settings(address.clone(), credential);
+            watch.ledger_tls = args.client_tls.client()?;
+            Some(watch)
         }
         (Some(_), None, Agency::PoliticalLegal) => {
             bail!("the deadline watcher needs --watcher-token-file: its token for the ledger API")
@@ -122,6 +124,7 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
         rules,
         clock: Clock::system(),
         watch,
+        tls: args.tls.server()?,
         // A standalone service reads no other agency's store.
         peers: Default::default(),
     };
@@ -135,7 +138,7 @@ async fn service(agency: Agency, args: ServiceArgs) -> anyhow::Result<()> {
             let mut spec = StreamSpec::for_agency(agency);
             spec.replicas = args.stream_replicas;
             let instance = format!("{agency}-{}", std::process::id());
-            let (client, events) = oneledger_bus::connect(url, &instance).await?;
+            let (client, events) = args.nats_tls.connect(url, &instance).await?;
             let js = oneledger_bus::setup::jetstream(client.clone());
             let store = store.clone();
             let stopped = stop.clone().cancelled_owned();
@@ -173,7 +176,10 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
     let ledger = oneledger_projector::SqlLedger::connect(&args.ledger_url)
         .await
         .context("opening the ledger")?;
-    let (client, _) = oneledger_bus::connect(&args.nats_url, "oneledger-projector").await?;
+    let (client, _) = args
+        .nats_tls
+        .connect(&args.nats_url, "oneledger-projector")
+        .await?;
     let js = oneledger_bus::setup::jetstream(client);
     let stop = shutdown_token();
     args.admin.spawn(stop.clone()).await?;
@@ -216,7 +222,7 @@ async fn project(args: ProjectArgs) -> anyhow::Result<()> {
     )?
     .with_feeds(feeds);
     let stopped = stop.cancelled_owned();
-    let web = args.web.settings();
+    let web = args.web.settings(args.tls.server()?);
     tasks.spawn(async move {
         oneledger_projector::api::serve(api, web, listener, stopped)
             .await
@@ -237,7 +243,7 @@ async fn relay(args: RelayArgs) -> anyhow::Result<()> {
     let instance = args
         .instance
         .unwrap_or_else(|| format!("{agency}-relay-{}", std::process::id()));
-    let (client, events) = oneledger_bus::connect(&args.nats_url, &instance).await?;
+    let (client, events) = args.nats_tls.connect(&args.nats_url, &instance).await?;
     let mut spec = StreamSpec::for_agency(agency);
     spec.replicas = args.stream_replicas;
     let relay = Relay::new(

@@ -117,7 +117,7 @@ pub async fn run(args: RebuildArgs) -> anyhow::Result<()> {
             if !ledger.load_model().await?.items.is_empty() {
                 bail!("{url} is not empty: a rebuild goes into a fresh ledger");
             }
-            let (client, _) = oneledger_bus::connect(nats, "oneledger-rebuild").await?;
+            let (client, _) = args.nats_tls.connect(nats, "oneledger-rebuild").await?;
             let js = oneledger_bus::setup::jetstream(client);
             let durable = format!("rebuild-{}", chrono::Utc::now().format("%Y%m%d%H%M%S"));
             let mut total = 0;

@@ -105,6 +105,12 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
         .with_context(|| format!("writing {}", jwks.display()))?;
     // The services and the ledger verify, as a service run on its own does; only `up` holds the issuer.
     let verifier = issuer.verifier()?;
+    let tls = args.tls.server()?;
+    if tls.is_some() && args.client_tls.tls_ca.is_none() {
+        bail!(
+            "--tls-cert needs --tls-ca too: the deadline watcher checks this process's ledger port against it"
+        );
+    }
     let rules = Arc::new(args.rules.load()?);
     let (clock, demo_clock) = crate::demo_clock::clock_for(&args, clock)?;
     // A demo moves its clock a week at a time: the watcher looks often enough to follow it.
@@ -136,7 +142,7 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
     ));
     args.admin.spawn(stop.clone()).await?;
     let nats = match &args.nats_url {
-        Some(u) => Some(oneledger_bus::connect(u, "oneledger-up").await?),
+        Some(u) => Some(args.nats_tls.connect(u, "oneledger-up").await?),
         None => None,
     };
     let mut addresses = Vec::new();
@@ -177,6 +183,7 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
                 }
                 _ => None,
             },
+            tls: tls.clone(),
             peers,
         };
         let service_store = store.clone();
@@ -255,7 +262,7 @@ pub async fn run(args: UpArgs, clock: Clock, stop: CancellationToken) -> anyhow:
     let api =
         LedgerApi::new(ledger, verifier.clone(), rules.clone(), clock.clone())?.with_feeds(feeds);
     let stop_api = stop.clone().cancelled_owned();
-    let web = args.web.settings();
+    let web = args.web.settings(tls.clone());
     tasks.spawn(async move {
         serve_ledger(api, web, listener, stop_api)
             .await
@@ -300,9 +307,15 @@ fn watch_settings(
         &committee.unit.0,
         &committee.roles,
     );
+    // Over TLS when the ledger port speaks it, checked against `--tls-ca`.
+    let scheme = match args.tls.tls_cert {
+        Some(_) => "https",
+        None => "http",
+    };
     let mut watch = args
         .watch
-        .settings(format!("http://{}", args.listen), credential);
+        .settings(format!("{scheme}://{}", args.listen), credential);
+    watch.ledger_tls = args.client_tls.client()?;
     watch.every = every;
     Ok(watch)
 }

@@ -413,6 +413,8 @@ pub struct WebSettings {
     /// Origins whose pages may call the API (CORS), e.g. `https://dashboard.binhai.gov.cn`; none by
     /// default, so only pages the port serves itself call it.
     pub allow_origins: Vec<http::HeaderValue>,
+    /// TLS for the port (and the client certificates it requires, if any); plaintext when unset.
+    pub tls: Option<tonic::transport::ServerTlsConfig>,
 }
 
 /// The ledger service's name, as health and reflection know it.
@@ -472,6 +474,7 @@ pub async fn serve(
                 };
                 health.set_service_status(name, status).await;
             }
+            oneledger_metrics::global().set_ready(LEDGER_SERVICE, !failing);
             if feeds.changed().await.is_err() {
                 return;
             }
@@ -500,7 +503,11 @@ pub async fn serve(
         .layer(oneledger_metrics::grpc::GrpcMetricsLayer)
         .layer(tonic_web::GrpcWebLayer::new());
     let routes = grpc.merge(crate::dashboard::routes());
-    let served = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = web.tls.clone() {
+        builder = builder.tls_config(tls).map_err(ServeError::Transport)?;
+    }
+    let served = builder
         .accept_http1(true)
         // Outermost, so a preflight is answered before authentication asks for a token.
         .layer(cors(&web.allow_origins))

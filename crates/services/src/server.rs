@@ -54,6 +54,9 @@ pub struct Settings {
     /// The deadline watcher's settings (the committee's service runs it when set: `up` always, a
     /// standalone service given the ledger's address).
     pub watch: Option<WatchSettings>,
+    /// TLS for the service's port (and the client certificates it requires, if any); plaintext when
+    /// unset.
+    pub tls: Option<tonic::transport::ServerTlsConfig>,
     /// The other agencies' stores this process also runs (`up`: all of them; a standalone service:
     /// none), so the items a command names can be looked up where they are kept.
     pub peers: BTreeMap<Agency, Arc<dyn EventLog>>,
@@ -110,7 +113,11 @@ pub async fn serve(
         .max_decoding_message_size(MAX_REQUEST_BYTES);
 
     // Every call is authenticated here, once; health, reflection and a petitioner's status query are open.
-    let router = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = settings.tls.clone() {
+        builder = builder.tls_config(tls)?;
+    }
+    let router = builder
         // Outermost: refusals by authentication are counted too.
         .layer(oneledger_metrics::grpc::GrpcMetricsLayer)
         .layer(AuthLayer::new(
@@ -186,6 +193,7 @@ pub async fn serve(
             .set_service_status(name, ServingStatus::NotServing)
             .await;
     }
+    oneledger_metrics::global().set_ready(service_name, false);
     let reporter = health.clone();
     tokio::spawn(async move {
         ready.await;
@@ -202,6 +210,7 @@ pub async fn serve(
                 .set_service_status(name, ServingStatus::Serving)
                 .await;
         }
+        oneledger_metrics::global().set_ready(service_name, true);
         // Then, in the background, refs recorded before refs were stable, or under a key since
         // replaced, join the person's current ref (once per key: later starts read on from where the
         // last pass stopped).

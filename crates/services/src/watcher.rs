@@ -65,6 +65,9 @@ pub struct WatchSettings {
     /// The watcher's own token for the ledger API, as the committee's supervisor: issued to it by the
     /// district's identity provider (a file the platform renews) or, in `up`, by the dev issuer.
     pub credential: std::sync::Arc<dyn TokenSource>,
+    /// TLS to the ledger API (its CA, and this service's client certificate where mTLS is required);
+    /// plaintext when unset.
+    pub ledger_tls: Option<tonic::transport::ClientTlsConfig>,
     /// How long before the last day "due soon" is recorded.
     pub due_soon: Period,
     /// How often it looks: thresholds change at Beijing midnight, so a minute is "at the moment".
@@ -133,8 +136,14 @@ impl Watcher {
         }
         let today = self.clock.today();
         let horizon = self.rules.calendar.due(today, self.settings.due_soon);
-        let channel = Channel::from_shared(self.settings.ledger_address.clone())
-            .map_err(|e| WatchError::Ledger(format!("address: {e}")))?
+        let mut endpoint = Channel::from_shared(self.settings.ledger_address.clone())
+            .map_err(|e| WatchError::Ledger(format!("address: {e}")))?;
+        if let Some(tls) = self.settings.ledger_tls.clone() {
+            endpoint = endpoint
+                .tls_config(tls)
+                .map_err(|e| WatchError::Ledger(format!("TLS: {e}")))?;
+        }
+        let channel = endpoint
             .connect()
             .await
             .map_err(|e| WatchError::Ledger(e.to_string()))?;

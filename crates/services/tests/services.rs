@@ -87,6 +87,7 @@ fn settings(
         rules: Arc::new(Rules::shipped().unwrap()),
         clock: Clock::system(),
         watch: None,
+        tls: None,
         peers,
     }
 }
@@ -891,6 +892,87 @@ async fn two_clerks_at_one_version_one_wins_and_a_retry_returns_the_first_result
         refused.code() == Code::AlreadyExists && refused.message().contains(&step_id),
         "{refused:?}"
     );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_mutual_tls_only_a_client_certified_by_the_districts_ca_is_served() -> Result<()> {
+    use tonic::transport::{Certificate, ClientTlsConfig, Identity, ServerTlsConfig};
+    // Given a service speaking TLS under a certificate of the district's CA, requiring client
+    // certificates of that CA.
+    let ca = oneledger_testkit::TestCa::new("binhai systems CA")?;
+    let server = ca.server("petition")?;
+    let mut settings = settings(Agency::Petition, Default::default());
+    settings.tls = Some(
+        ServerTlsConfig::new()
+            .identity(Identity::from_pem(
+                std::fs::read(&server.cert)?,
+                std::fs::read(&server.key)?,
+            ))
+            .client_ca_root(Certificate::from_pem(ca.pem())),
+    );
+    let dir = tempfile::tempdir()?;
+    let running = start_settings(settings, sqlite(&dir, "petition.db").await?).await?;
+    let port = running
+        .address
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let clerk = token(Agency::Petition, OFFICE, &[Role::IntakeClerk]);
+    let register = async |tls: Option<ClientTlsConfig>, scheme: &str| -> Result<Code> {
+        let mut endpoint = Channel::from_shared(format!("{scheme}://localhost:{port}"))?
+            .connect_timeout(Duration::from_secs(5));
+        if let Some(tls) = tls {
+            endpoint = endpoint.tls_config(tls)?;
+        }
+        let channel = match endpoint.connect().await {
+            Ok(c) => c,
+            Err(_) => return Ok(Code::Unavailable),
+        };
+        let answer = PetitionServiceClient::new(channel)
+            .register_petition(authorized(registration(&request_id()), &clerk))
+            .await;
+        Ok(answer.map_or_else(|s| s.code(), |_| Code::Ok))
+    };
+    let trusting = || ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca.pem()));
+    let certified = ca.client("political-legal")?;
+    let identity = |c: &oneledger_testkit::TestCert| -> Result<Identity> {
+        Ok(Identity::from_pem(
+            std::fs::read(&c.cert)?,
+            std::fs::read(&c.key)?,
+        ))
+    };
+    // When a client with a certificate of the CA calls, then it is served.
+    let mut ok = None;
+    for _ in 0..50 {
+        match register(Some(trusting().identity(identity(&certified)?)), "https").await? {
+            Code::Unavailable => tokio::time::sleep(Duration::from_millis(20)).await,
+            code => {
+                ok = Some(code);
+                break;
+            }
+        }
+    }
+    ensure!(ok == Some(Code::Ok), "a certified client is served: {ok:?}");
+    // When a client brings no certificate, one of another CA, or no TLS at all, then nothing is served.
+    let stranger = oneledger_testkit::TestCa::new("someone else's CA")?;
+    let foreign = stranger.client("intruder")?;
+    for (what, tls, scheme) in [
+        ("no client certificate", Some(trusting()), "https"),
+        (
+            "a foreign CA's certificate",
+            Some(trusting().identity(identity(&foreign)?)),
+            "https",
+        ),
+        ("plaintext", None, "http"),
+    ] {
+        let code = register(tls, scheme).await?;
+        ensure!(
+            code != Code::Ok && code != Code::Unauthenticated,
+            "{what}: {code:?}"
+        );
+    }
     Ok(())
 }
 

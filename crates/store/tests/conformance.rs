@@ -669,3 +669,48 @@ async fn person_keys_are_shredded_and_reads_audited(backend: &dyn Backend) -> Re
     ensure!(store.personal_data_reads(None, 2).await?.len() == 2);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_over_tls_the_store_verifies_the_servers_certificate_against_the_operators_ca()
+-> Result<()> {
+    // Given a PostgreSQL server accepting TCP connections over TLS only, under a certificate of the
+    // operator's CA.
+    let ca = oneledger_testkit::TestCa::new("binhai database CA")?;
+    let cert = ca.server("postgres")?;
+    let server = oneledger_testkit::PgServer::start_tls(
+        &std::fs::read_to_string(&cert.cert)?,
+        &std::fs::read_to_string(&cert.key)?,
+    )
+    .await?;
+    let with = |mode: &str, root: &std::path::Path| {
+        format!(
+            "{}?sslmode={mode}&sslrootcert={}",
+            server.url("postgres"),
+            root.display()
+        )
+    };
+    // When the store connects verifying the server against that CA, then it stores and reads over TLS.
+    let url = with("verify-full", &ca.ca_path());
+    let store = oneledger_store::PgEventStore::connect(&url).await?;
+    ensure!(oneledger_store::EventLog::head(&store).await? == 0);
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url).await?;
+    let ssl: bool = sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(&mut conn)
+        .await?;
+    ensure!(ssl, "the connection is encrypted");
+    // When the CA is another, or TLS is off, then no connection is made.
+    let stranger = oneledger_testkit::TestCa::new("someone else's CA")?;
+    ensure!(
+        oneledger_store::PgEventStore::connect(&with("verify-full", &stranger.ca_path()))
+            .await
+            .is_err(),
+        "a server the CA did not certify is refused"
+    );
+    ensure!(
+        oneledger_store::PgEventStore::connect(&with("disable", &ca.ca_path()))
+            .await
+            .is_err(),
+        "the server takes no plaintext"
+    );
+    Ok(())
+}

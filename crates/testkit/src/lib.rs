@@ -4,7 +4,9 @@
 //! - [`NatsServer`]: a nats-server process on a free loopback port with its own store directory, which a
 //!   test can `kill -9` and restart (the machine's shared server on 4222 is left alone);
 //! - [`NatsCluster`]: three such processes routed into one JetStream cluster, for R3 streams;
-//! - [`PgServer`]: a PostgreSQL server of a test's own, which it can stop as in a crash and start again;
+//! - [`PgServer`]: a PostgreSQL server of a test's own, which it can stop as in a crash and start again
+//!   (and run with TLS);
+//! - [`TestCa`]: a certificate authority made in the test, with server and client certificates;
 //! - [`issuer`], [`token`], [`authorized`], [`request_id`]: what every test's client needs to call a
 //!   service (the services under test verify with [`issuer`]'s key set, as with a district's provider).
 
@@ -63,6 +65,84 @@ pub fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
 /// A fresh request id (UUIDv7), as clients send with every command.
 pub fn request_id() -> String {
     Uuid::now_v7().to_string()
+}
+
+/// A certificate authority made in a test, and the certificates it signs: for servers, `localhost` and
+/// `127.0.0.1`; for clients, a name. Written as PEM files into its own directory.
+pub struct TestCa {
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+    pem: String,
+    /// Where the PEM files are written.
+    pub dir: tempfile::TempDir,
+}
+
+/// A certificate and its key, as PEM files.
+#[derive(Debug, Clone)]
+pub struct TestCert {
+    /// The certificate chain.
+    pub cert: PathBuf,
+    /// The private key.
+    pub key: PathBuf,
+}
+
+impl TestCa {
+    /// A new CA named `name`.
+    pub fn new(name: &str) -> Result<Self> {
+        let key = rcgen::KeyPair::generate()?;
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new())?;
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let pem = params.self_signed(&key)?.pem();
+        let ca = TestCa {
+            issuer: rcgen::Issuer::new(params, key),
+            pem,
+            dir: tempfile::tempdir()?,
+        };
+        std::fs::write(ca.ca_path(), &ca.pem)?;
+        Ok(ca)
+    }
+
+    /// The CA's certificate file.
+    pub fn ca_path(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// The CA's certificate (PEM).
+    pub fn pem(&self) -> &str {
+        &self.pem
+    }
+
+    /// A server certificate for `localhost` and `127.0.0.1`.
+    pub fn server(&self, name: &str) -> Result<TestCert> {
+        self.sign(name, vec!["localhost".into(), "127.0.0.1".into()])
+    }
+
+    /// A client certificate for `name`.
+    pub fn client(&self, name: &str) -> Result<TestCert> {
+        self.sign(name, Vec::new())
+    }
+
+    fn sign(&self, name: &str, names: Vec<String>) -> Result<TestCert> {
+        let key = rcgen::KeyPair::generate()?;
+        let mut params = rcgen::CertificateParams::new(names)?;
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.extended_key_usages = vec![
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+            rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+        ];
+        let cert = params.signed_by(&key, &self.issuer)?;
+        let out = TestCert {
+            cert: self.dir.path().join(format!("{name}.pem")),
+            key: self.dir.path().join(format!("{name}.key")),
+        };
+        std::fs::write(&out.cert, cert.pem())?;
+        std::fs::write(&out.key, key.serialize_pem())?;
+        Ok(out)
+    }
 }
 
 /// The PostgreSQL server tests create their databases on: `ONELEDGER_TEST_DATABASE_URL`, or the
@@ -128,6 +208,8 @@ pub struct NatsServer {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// Arguments given at every start (TLS).
+    extra: Vec<String>,
 }
 
 fn nats_binary() -> PathBuf {
@@ -143,6 +225,27 @@ impl NatsServer {
     /// Starts a server on a free port with a fresh store directory (on another port should a concurrent
     /// test take the chosen one first).
     pub async fn start() -> Result<Self> {
+        Self::start_with(Vec::new()).await
+    }
+
+    /// [`start`](Self::start) with TLS required of every client, under the server's `cert`/`key` and
+    /// verifying client certificates against `ca` (PEM files).
+    pub async fn start_tls(cert: &Path, key: &Path, ca: &Path) -> Result<Self> {
+        let arg = |p: &Path| p.display().to_string();
+        Self::start_with(vec![
+            "--tls".into(),
+            "--tlscert".into(),
+            arg(cert),
+            "--tlskey".into(),
+            arg(key),
+            "--tlscacert".into(),
+            arg(ca),
+            "--tlsverify".into(),
+        ])
+        .await
+    }
+
+    async fn start_with(extra: Vec<String>) -> Result<Self> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -150,6 +253,7 @@ impl NatsServer {
                 port: free_port()?,
                 dir: tempfile::tempdir()?,
                 child: None,
+                extra: extra.clone(),
             };
             match server.restart().await {
                 Ok(()) => return Ok(server),
@@ -176,6 +280,7 @@ impl NatsServer {
                 "-sd",
             ])
             .arg(self.dir.path())
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -326,6 +431,8 @@ impl NatsCluster {
 #[derive(Debug)]
 pub struct PgServer {
     port: u16,
+    /// Settings given to the server at every start (`-c name=value`).
+    settings: Vec<String>,
     /// Data directory and socket directory, removed with the server.
     dir: tempfile::TempDir,
     bin: PathBuf,
@@ -368,12 +475,22 @@ fn id_of(args: &[&str]) -> Result<u32> {
 impl PgServer {
     /// Creates a cluster (trust auth, UTF-8) and starts it on a free port.
     pub async fn start() -> Result<Self> {
+        Self::start_with(None).await
+    }
+
+    /// [`start`](Self::start), with TLS on (and only TLS accepted over TCP) under `cert`/`key` (PEM).
+    pub async fn start_tls(cert: &str, key: &str) -> Result<Self> {
+        Self::start_with(Some((cert, key))).await
+    }
+
+    async fn start_with(tls: Option<(&str, &str)>) -> Result<Self> {
         let run_as = if id_of(&["-u"])? == 0 {
             Some((id_of(&["-u", "postgres"])?, id_of(&["-g", "postgres"])?))
         } else {
             None
         };
         let mut server = PgServer {
+            settings: Vec::new(),
             port: free_port()?,
             dir: tempfile::tempdir()?,
             bin: pg_bindir()?,
@@ -395,12 +512,44 @@ impl PgServer {
         if !status.success() {
             bail!("initdb failed: {status}");
         }
+        if let Some((cert, key)) = tls {
+            server.use_tls(cert, key)?;
+        }
         server.restart().await?;
         Ok(server)
     }
 
     fn data(&self) -> PathBuf {
         self.dir.path().join("data")
+    }
+
+    /// Writes the server's certificate and key (the key its user's alone, as PostgreSQL requires) and
+    /// makes TCP connections TLS-only (`hostssl` in pg_hba.conf).
+    fn use_tls(&mut self, cert: &str, key: &str) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let (cert_path, key_path) = (
+            self.dir.path().join("server.crt"),
+            self.dir.path().join("server.key"),
+        );
+        std::fs::write(&cert_path, cert)?;
+        std::fs::write(&key_path, key)?;
+        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))?;
+        let hba = self.data().join("pg_hba.conf");
+        std::fs::write(
+            &hba,
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+        )?;
+        if let Some((uid, gid)) = self.run_as {
+            for path in [&cert_path, &key_path, &hba] {
+                std::os::unix::fs::chown(path, Some(uid), Some(gid))?;
+            }
+        }
+        self.settings = vec![
+            "ssl=on".into(),
+            format!("ssl_cert_file={}", cert_path.display()),
+            format!("ssl_key_file={}", key_path.display()),
+        ];
+        Ok(())
     }
 
     /// A command of the server's binaries, as the user the server runs as.
@@ -436,6 +585,7 @@ impl PgServer {
             .args(["-p", &self.port.to_string(), "-k"])
             .arg(self.dir.path())
             .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+            .args(self.settings.iter().flat_map(|s| ["-c", s.as_str()]))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)

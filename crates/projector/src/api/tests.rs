@@ -96,6 +96,7 @@ async fn client_on(
             allow_origins: vec![http::HeaderValue::from_static(
                 "https://dashboard.example.gov.cn",
             )],
+            tls: None,
         },
         listener,
         std::future::pending(),

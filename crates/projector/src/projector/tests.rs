@@ -399,6 +399,7 @@ async fn health_of(
     let address = format!("http://{}", listener.local_addr().unwrap());
     let web = crate::api::WebSettings {
         allow_origins: vec![],
+        tls: None,
     };
     tokio::spawn(crate::api::serve(
         api,
