@@ -30,6 +30,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // package segment; `google.type` sits at the crate root instead (`type` is a keyword, so
         // `google_type`).
         .extern_path(".google.type", "crate::google_type")
+        // prost's codec, a request that does not parse answered INVALID_ARGUMENT (`codec`).
+        .codec_path("crate::codec::Codec")
         .compile_fds(fds)?;
     Ok(())
 }

@@ -26,6 +26,9 @@ use oneledger_proto::public_security::v1::{
     self as ps, public_security_service_client::PublicSecurityServiceClient,
 };
 use oneledger_testkit::{authorized, request_id};
+
+#[path = "up/adversarial.rs"]
+mod adversarial;
 use tokio::process::{Child, Command};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
@@ -626,6 +629,44 @@ async fn operator_commands_read_and_settle_what_the_ledger_holds(dir: &std::path
     let (ok, _, err) = oneledger(&["rebuild", "--data-dir", data, "--verify"]).await;
     assert!(!ok && err.contains("differs"), "{err}");
     sqlx::Connection::close(db).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rpc_answers_malformed_requests_and_forged_tokens_with_a_code_to_act_on_and_writes_nothing()
+ {
+    // Given a running system holding a petition.
+    let dir = tempfile::tempdir().unwrap();
+    let base = free_ports();
+    let mut process = up(dir.path(), base);
+    for port in base..base + 4 {
+        assert!(serving(port).await, "port {port}");
+    }
+    let clerk = token(
+        dir.path(),
+        "binhai.petition_office",
+        vec![Role::IntakeClerk],
+    );
+    PetitionServiceClient::connect(format!("http://127.0.0.1:{}", base + 1))
+        .await
+        .unwrap()
+        .register_petition(authorized(new_petition("占道经营", "王芳"), &clerk))
+        .await
+        .unwrap();
+    let pem = std::fs::read(dir.path().join("issuer.pem")).unwrap();
+    let issuer = DevIssuer::from_pem(&pem, "binhai").unwrap();
+    // When every RPC is sent every bad shape of request and every forged token,
+    let failures = adversarial::attack(dir.path(), base, &issuer, Duration::from_secs(600)).await;
+    // then each answer was one to act on and nothing refused wrote, and the process never panicked.
+    assert!(process.try_wait().unwrap().is_none(), "up still runs");
+    let log = std::fs::read_to_string(dir.path().join("up.log")).unwrap();
+    assert!(!log.contains("panicked"), "up panicked:\n{log}");
+    assert!(
+        failures.is_empty(),
+        "{} answers were wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    process.kill().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

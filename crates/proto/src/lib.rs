@@ -12,10 +12,12 @@
 //! - [`google_type`]: `google.type.Date`, the legal day on the ledger's wire;
 //! - [`demo::v1`]: `DemoClockService`, which only a demo start (`up --demo-clock`) serves.
 //!
-//! [`convert`] is the one conversion layer between these types and the domain's.
+//! [`convert`] is the one conversion layer between these types and the domain's; [`codec`] is the
+//! protobuf codec of every generated service and client.
 //!
 //! [`FILE_DESCRIPTOR_SET`] holds every compiled file, for gRPC reflection.
 
+pub mod codec;
 pub mod convert;
 
 /// Largest request any oneledger port accepts (the agency services and the ledger alike): a petition

@@ -76,6 +76,11 @@ pub fn envelope(e: &RecordedEvent) -> EventEnvelope {
     }
 }
 
+/// Most event-type prefixes one read filters by: an integrator names the few kinds it follows.
+const MAX_PREFIXES: usize = 100;
+/// Longest prefix: an event type is a few dozen characters.
+const MAX_PREFIX_CHARS: usize = 200;
+
 #[tonic::async_trait]
 impl EventFeedService for Feed {
     type ReadEventsStream = ReceiverStream<Result<pb::ReadEventsResponse, Status>>;
@@ -106,6 +111,26 @@ impl EventFeedService for Feed {
             }
             n => n,
         };
+        // Positions are stored as signed 64-bit numbers; one past the last is where a read begins.
+        if req.after_position >= i64::MAX as u64 {
+            return Err(ServiceError::invalid(
+                "after_position",
+                format!("a store position, at most {}", i64::MAX - 1),
+            )
+            .into());
+        }
+        if req.event_type_prefixes.len() > MAX_PREFIXES
+            || req
+                .event_type_prefixes
+                .iter()
+                .any(|p| p.chars().count() > MAX_PREFIX_CHARS)
+        {
+            return Err(ServiceError::invalid(
+                "event_type_prefixes",
+                format!("at most {MAX_PREFIXES} prefixes of at most {MAX_PREFIX_CHARS} characters"),
+            )
+            .into());
+        }
         let prefixes = req.event_type_prefixes;
         let store = self.store.clone();
         let (tx, rx) = mpsc::channel(4);
