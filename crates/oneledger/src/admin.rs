@@ -32,6 +32,20 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             };
             drop_parked(&system, agency.into(), position, &action).await
         }
+        AdminCommand::Parked(ParkedCommand::Retry {
+            system,
+            agency,
+            position,
+            operator,
+            why,
+        }) => {
+            let action = ParkedAction {
+                operator: required("--operator", &operator)?,
+                action: "retry".into(),
+                why: required("--why", &why)?,
+            };
+            retry_parked(&system, agency.into(), position, &action).await
+        }
     }
 }
 
@@ -194,6 +208,70 @@ async fn drop_parked(
     println!(
         "dropped the parked {agency} event at {position}; recorded as {}'s, why: {}",
         action.operator, action.why
+    );
+    Ok(())
+}
+
+/// Reads the parked event's item stream from its store and, if this binary reads every event of it now,
+/// projects the stream again and records the retry; writes nothing otherwise.
+async fn retry_parked(
+    system: &SystemArgs,
+    agency: Agency,
+    position: u64,
+    action: &ParkedAction,
+) -> anyhow::Result<()> {
+    let ledger = ledger(system).await?;
+    let parked = ledger.parked().await?;
+    if !parked
+        .iter()
+        .any(|p| p.agency == agency && p.position == position)
+    {
+        bail!(
+            "--position: no event of the {agency} store at position {position} is parked (oneledger admin parked list)"
+        );
+    }
+    let (_, url) = system
+        .store_urls()
+        .into_iter()
+        .find(|(a, _)| *a == agency)
+        .with_context(|| format!("--store {agency}=<url> is needed to read the event"))?;
+    let store = oneledger_store::connect(&url)
+        .await
+        .with_context(|| format!("opening the {agency} store at {}", redacted(&url)))?;
+    let event = store
+        .read_all(position, 1)
+        .await?
+        .into_iter()
+        .find(|e| e.position == position)
+        .with_context(|| format!("the {agency} store has no event at {position}"))?;
+    let mut stream = Vec::new();
+    loop {
+        let from = stream
+            .last()
+            .map_or(1, |e: &oneledger_store::RecordedEvent| e.stream_version + 1);
+        let page = store.read_stream(&event.stream_id, from, 1000).await?;
+        if page.is_empty() {
+            break;
+        }
+        stream.extend(page);
+    }
+    // Checked first, so a retry this binary cannot carry out writes nothing.
+    let mut model = oneledger_projector::model::LedgerModel::default();
+    for e in &stream {
+        if let Err(refused) = model.apply(e) {
+            bail!(
+                "still cannot be applied by this binary ({} at {}): {}",
+                refused.event_type,
+                refused.position,
+                bounded(&refused.reason)
+            );
+        }
+    }
+    let outcome = ledger.replay_stream(&stream).await?;
+    ledger.drop_parked(agency, position, action).await?;
+    println!(
+        "projected {} events of {} again (the parked one included); recorded as {}'s retry, why: {}",
+        outcome.applied, event.stream_id, action.operator, action.why
     );
     Ok(())
 }

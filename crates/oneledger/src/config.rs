@@ -610,6 +610,25 @@ pub enum ParkedCommand {
         #[command(flatten)]
         system: SystemArgs,
     },
+    /// Apply one parked event now that this binary can read it: its item's whole stream is read from its
+    /// store and projected again (the events after it were applied without it), and the retry recorded.
+    Retry {
+        /// Where the databases are (the event's store too).
+        #[command(flatten)]
+        system: SystemArgs,
+        /// The event: whose store …
+        #[arg(long, value_enum)]
+        agency: AgencyArg,
+        /// … and its position there.
+        #[arg(long)]
+        position: u64,
+        /// Who retries it (recorded).
+        #[arg(long)]
+        operator: String,
+        /// Why (recorded): what was fixed.
+        #[arg(long)]
+        why: String,
+    },
     /// Remove one parked event from the queue for good, recording who, why and the event itself.
     Drop {
         /// Where the databases are.

@@ -616,6 +616,53 @@ async fn operator_commands_read_and_settle_what_the_ledger_holds(dir: &std::path
         out.contains("0 parked") && out.contains("王工") && out.contains("测试数据"),
         "{out}"
     );
+    // A retry: an item the live ledger lost its events of, one of them parked as an older binary would
+    // have, is projected again from its store's stream.
+    let (position, item): (i64, String) = sqlx::query_as(
+        "SELECT position, item FROM ledger_timeline WHERE agency = 'petition' ORDER BY position LIMIT 1",
+    )
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    for statement in [
+        // Statements of the test's own, never input.
+        "DELETE FROM ledger_items WHERE item = $1",
+        "DELETE FROM ledger_timeline WHERE item = $1",
+    ] {
+        sqlx::query(statement)
+            .bind(&item)
+            .execute(&mut db)
+            .await
+            .unwrap();
+    }
+    sqlx::query("INSERT INTO ledger_parked VALUES ('petition', $1, 'petition.matter.registered', 'an older binary could not read it', '{}')")
+        .bind(position)
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let at = position.to_string();
+    let (ok, out, err) = oneledger(&[
+        "admin",
+        "parked",
+        "retry",
+        "--data-dir",
+        data,
+        "--agency",
+        "petition",
+        "--position",
+        &at,
+        "--operator",
+        "王工",
+        "--why",
+        "升级后重放",
+    ])
+    .await;
+    assert!(ok && out.contains("projected"), "{out}{err}");
+    let (_, out, _) = oneledger(&["admin", "parked", "list", "--data-dir", data]).await;
+    assert!(
+        out.contains("0 parked") && out.contains("retry") && out.contains("升级后重放"),
+        "{out}"
+    );
     // Verify: the rebuilt ledger's digest equals the live one's, which stays in place …
     let (ok, out, err) = oneledger(&["rebuild", "--data-dir", data, "--verify"]).await;
     assert!(ok && out.contains("equal"), "{out}{err}");

@@ -130,6 +130,9 @@ pub struct PreparedBatch {
     rows: Vec<ItemRow>,
     /// Roots of the entries it changes.
     changed: Vec<String>,
+    /// A replay of one item's whole stream (an operator's retry of a parked event): worked out from
+    /// nothing rather than from the item as stored, and moving no checkpoint.
+    replay: bool,
 }
 
 impl PreparedBatch {
@@ -486,6 +489,50 @@ impl SqlLedger {
         events: &[RecordedEvent],
         carry: Option<&PreparedBatch>,
     ) -> Result<PreparedBatch, LedgerError> {
+        self.prepare(feed, events, carry, false).await
+    }
+
+    /// Projects one item's whole stream again from its first event, replacing what the ledger holds of
+    /// the item: how an event parked by an older binary is applied once this one can read it (the events
+    /// after it were applied without it). Worked out against one generation and written only if the
+    /// ledger is still at it, like any batch; moves no feed's checkpoint.
+    pub async fn replay_stream(
+        &self,
+        events: &[RecordedEvent],
+    ) -> Result<BatchOutcome, LedgerError> {
+        let (Some(first), true) = (
+            events.first(),
+            events.windows(2).all(|w| {
+                w[0].stream_id == w[1].stream_id
+                    && w[0].metadata.agency == w[1].metadata.agency
+                    && w[0].stream_version < w[1].stream_version
+            }),
+        ) else {
+            return Err(LedgerError::Corrupt(
+                "a replay is one stream's events in version order".into(),
+            ));
+        };
+        if first.stream_version != 1 || item_of(first).is_none() {
+            return Err(LedgerError::Corrupt(
+                "a replay starts at an item stream's first event".into(),
+            ));
+        }
+        loop {
+            let prepared = self.prepare("replay", events, None, true).await?;
+            match self.commit_batch(&prepared).await {
+                Err(LedgerError::Stale) => continue,
+                other => return other,
+            }
+        }
+    }
+
+    async fn prepare(
+        &self,
+        feed: &str,
+        events: &[RecordedEvent],
+        carry: Option<&PreparedBatch>,
+        replay: bool,
+    ) -> Result<PreparedBatch, LedgerError> {
         in_transaction!(&self.db, |tx| {
             let generation: i64 =
                 sqlx::query_scalar("SELECT generation FROM ledger_generation WHERE id = 1")
@@ -494,6 +541,8 @@ impl SqlLedger {
             let (from, generation) = match carry {
                 // The carried batch's commit is the one write expected in between.
                 Some(c) => (c.last.unwrap_or(c.from), c.generation + 1),
+                // A replay applies every event it is given.
+                None if replay => (0, generation),
                 None => {
                     let checkpoint: Option<i64> = sqlx::query_scalar(
                         "SELECT position FROM ledger_checkpoints WHERE feed = $1",
@@ -522,6 +571,7 @@ impl SqlLedger {
                 parked: Vec::new(),
                 rows: Vec::new(),
                 changed: Vec::new(),
+                replay,
             };
             if prepared.last.is_some() {
                 // The part of the model this batch touches: its items and its streams' versions.
@@ -533,7 +583,9 @@ impl SqlLedger {
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect();
-                for chunk in items.chunks(IN_CHUNK) {
+                // A replay builds its item from nothing: neither its state nor its stream's version is read.
+                let loaded: &[String] = if replay { &[] } else { &items };
+                for chunk in loaded.chunks(IN_CHUNK) {
                     let mut query =
                         QueryBuilder::new("SELECT state FROM ledger_items WHERE item IN ");
                     in_list(&mut query, chunk);
@@ -554,7 +606,7 @@ impl SqlLedger {
                         .or_default()
                         .insert(e.stream_id.clone());
                 }
-                for (agency, names) in &streams {
+                for (agency, names) in streams.iter().filter(|_| !replay) {
                     let names: Vec<&String> = names.iter().collect();
                     for chunk in names.chunks(IN_CHUNK) {
                         let mut query = QueryBuilder::new(
@@ -743,14 +795,16 @@ impl SqlLedger {
                     .push(" ON CONFLICT (agency, stream) DO UPDATE SET version = excluded.version");
                 query.build().execute(&mut *tx).await?;
             }
-            sqlx::query(
-                "INSERT INTO ledger_checkpoints (feed, position) VALUES ($1, $2) \
-                 ON CONFLICT (feed) DO UPDATE SET position = excluded.position",
-            )
-            .bind(&prepared.feed)
-            .bind(i64::try_from(last).unwrap_or(i64::MAX))
-            .execute(&mut *tx)
-            .await?;
+            if !prepared.replay {
+                sqlx::query(
+                    "INSERT INTO ledger_checkpoints (feed, position) VALUES ($1, $2) \
+                     ON CONFLICT (feed) DO UPDATE SET position = excluded.position",
+                )
+                .bind(&prepared.feed)
+                .bind(i64::try_from(last).unwrap_or(i64::MAX))
+                .execute(&mut *tx)
+                .await?;
+            }
             prepared.outcome
         })
     }
