@@ -11,42 +11,31 @@ use oneledger_projector::ledger::ParkedAction;
 use oneledger_proto::convert::bounded;
 
 use crate::client::table;
-use crate::config::{AdminCommand, ParkedCommand, RulesArgs, SystemArgs};
+use crate::config::{AdminCommand, ParkedCommand, ParkedEventArgs, RulesArgs, SystemArgs};
 
 /// Runs an operator's command.
 pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::Status { system, rules } => status(&system, &rules).await,
         AdminCommand::Parked(ParkedCommand::List { system }) => list(&system).await,
-        AdminCommand::Parked(ParkedCommand::Drop {
-            system,
-            agency,
-            position,
-            operator,
-            why,
-        }) => {
-            let action = ParkedAction {
-                operator: required("--operator", &operator)?,
-                action: "drop".into(),
-                why: required("--why", &why)?,
-            };
-            drop_parked(&system, agency.into(), position, &action).await
+        AdminCommand::Parked(ParkedCommand::Drop(event)) => {
+            let action = action(&event, "drop")?;
+            drop_parked(&event.system, event.agency.into(), event.position, &action).await
         }
-        AdminCommand::Parked(ParkedCommand::Retry {
-            system,
-            agency,
-            position,
-            operator,
-            why,
-        }) => {
-            let action = ParkedAction {
-                operator: required("--operator", &operator)?,
-                action: "retry".into(),
-                why: required("--why", &why)?,
-            };
-            retry_parked(&system, agency.into(), position, &action).await
+        AdminCommand::Parked(ParkedCommand::Retry(event)) => {
+            let action = action(&event, "retry")?;
+            retry_parked(&event.system, event.agency.into(), event.position, &action).await
         }
     }
+}
+
+/// What is recorded of an operator's `kind` of action on a parked event.
+fn action(event: &ParkedEventArgs, kind: &str) -> anyhow::Result<ParkedAction> {
+    Ok(ParkedAction {
+        operator: required("--operator", &event.operator)?,
+        action: kind.into(),
+        why: required("--why", &event.why)?,
+    })
 }
 
 fn required(flag: &str, value: &str) -> anyhow::Result<String> {

@@ -612,41 +612,29 @@ pub enum ParkedCommand {
     },
     /// Apply one parked event now that this binary can read it: its item's whole stream is read from its
     /// store and projected again (the events after it were applied without it), and the retry recorded.
-    Retry {
-        /// Where the databases are (the event's store too).
-        #[command(flatten)]
-        system: SystemArgs,
-        /// The event: whose store …
-        #[arg(long, value_enum)]
-        agency: AgencyArg,
-        /// … and its position there.
-        #[arg(long)]
-        position: u64,
-        /// Who retries it (recorded).
-        #[arg(long)]
-        operator: String,
-        /// Why (recorded): what was fixed.
-        #[arg(long)]
-        why: String,
-    },
+    Retry(ParkedEventArgs),
     /// Remove one parked event from the queue for good, recording who, why and the event itself.
-    Drop {
-        /// Where the databases are.
-        #[command(flatten)]
-        system: SystemArgs,
-        /// The event: whose store …
-        #[arg(long, value_enum)]
-        agency: AgencyArg,
-        /// … and its position there.
-        #[arg(long)]
-        position: u64,
-        /// Who drops it (recorded).
-        #[arg(long)]
-        operator: String,
-        /// Why (recorded).
-        #[arg(long)]
-        why: String,
-    },
+    Drop(ParkedEventArgs),
+}
+
+/// One parked event, and who acts on it and why (both recorded).
+#[derive(Debug, Args)]
+pub struct ParkedEventArgs {
+    /// Where the databases are (for a retry, the event's store too).
+    #[command(flatten)]
+    pub system: SystemArgs,
+    /// The event: whose store …
+    #[arg(long, value_enum)]
+    pub agency: AgencyArg,
+    /// … and its position there.
+    #[arg(long)]
+    pub position: u64,
+    /// Who acts (recorded).
+    #[arg(long)]
+    pub operator: String,
+    /// Why (recorded): for a retry, what was fixed.
+    #[arg(long)]
+    pub why: String,
 }
 
 /// `rebuild`'s settings.
