@@ -190,3 +190,56 @@ async fn a_ledger_from_before_the_unit_table_is_filled_from_its_items_once() {
     };
     assert_eq!(reopened.list_roots(&filter, "", 10).await.unwrap().len(), 1);
 }
+
+/// Deletes what the ledger holds of item `key`, whose stream is `stream`.
+async fn lose_item(ledger: &SqlLedger, key: &str, stream: &str) -> Result<(), LedgerError> {
+    in_transaction!(write & ledger.db, |tx| {
+        sqlx::query("DELETE FROM ledger_items WHERE item = $1")
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM ledger_timeline WHERE item = $1")
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM ledger_streams WHERE stream = $1")
+            .bind(stream)
+            .execute(&mut *tx)
+            .await?;
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replaying_an_items_stream_restores_what_the_ledger_lost_of_it_and_moves_no_checkpoint() {
+    with_backends(async |ledger: SqlLedger| {
+        // Given the projected history, and an item whose row, timeline and stream version are lost
+        // (as when an event of it was parked and the events after it applied without it).
+        project(&ledger, 4).await;
+        let before = ledger.load_model().await.unwrap();
+        let checkpoints = ledger.checkpoints().await.unwrap();
+        let events: Vec<RecordedEvent> = history().into_iter().flatten().collect();
+        let first = events
+            .iter()
+            .find(|e| item_of(e).is_some() && e.stream_version == 1)
+            .unwrap()
+            .clone();
+        let stream: Vec<RecordedEvent> = events
+            .iter()
+            .filter(|e| {
+                e.stream_id == first.stream_id && e.metadata.agency == first.metadata.agency
+            })
+            .cloned()
+            .collect();
+        let key = item_of(&first).unwrap().key();
+        lose_item(&ledger, &key, &first.stream_id).await.unwrap();
+        assert_ne!(ledger.load_model().await.unwrap(), before);
+        // When its stream is replayed, then the ledger is as before and no checkpoint moved.
+        let outcome = ledger.replay_stream(&stream).await.unwrap();
+        assert_eq!(outcome.applied, stream.len());
+        assert_eq!(ledger.load_model().await.unwrap(), before);
+        assert_eq!(ledger.checkpoints().await.unwrap(), checkpoints);
+        // A replay of events that are not one stream from its start is refused.
+        assert!(ledger.replay_stream(&stream[1..]).await.is_err());
+    })
+    .await;
+}
