@@ -2,6 +2,7 @@
 //!
 //! Modules:
 //! - `auth`: bearer tokens, callers, the authentication layer, re-exported from `oneledger-auth`;
+//! - [`call`]: a caller's correlation id (`x-correlation-id`), carried into the events of its calls;
 //! - [`error`]: service errors and their gRPC statuses;
 //! - [`repo`]: loading aggregates and executing commands (idempotent, optimistic);
 //! - [`pii`]: sealing personal data under per-person keys, query codes;
@@ -27,6 +28,7 @@
 //! text never reaches a client. Services know nothing of the projector.
 
 pub use oneledger_auth as auth;
+pub mod call;
 pub mod dispute_import;
 pub mod disputes;
 pub mod error;

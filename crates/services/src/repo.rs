@@ -346,7 +346,8 @@ impl<A: Aggregate> Repository<A> {
                 agency: self.ctx.agency,
                 acting_unit: unit.0.clone(),
                 acting_role: role.to_string(),
-                correlation_id: request_id,
+                // The caller's own correlation id ties its calls' events together; else this request's.
+                correlation_id: crate::call::correlation().unwrap_or(request_id),
                 causation_id: None,
                 origin: origin.map(str::to_owned),
             },

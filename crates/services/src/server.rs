@@ -125,6 +125,8 @@ pub async fn serve(
             settings.rules.directory.clone(),
             PUBLIC_METHODS,
         ))
+        // The caller's correlation id, for the events the call records.
+        .layer(crate::call::CallContextLayer)
         .add_service(health_service)
         .add_service(reflection)
         .add_service(reflection_alpha)

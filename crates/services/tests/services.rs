@@ -976,6 +976,68 @@ async fn over_mutual_tls_only_a_client_certified_by_the_districts_ca_is_served()
     Ok(())
 }
 
+/// `request` naming the caller's correlation id.
+fn with_flow<T>(mut request: Request<T>, id: &str) -> Request<T> {
+    request
+        .metadata_mut()
+        .insert("x-correlation-id", id.parse().unwrap());
+    request
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callers_correlation_id_ties_the_events_of_its_calls_and_a_malformed_one_writes_nothing()
+-> Result<()> {
+    // Given a petition service, and a flow the caller names with its own correlation id.
+    let dir = tempfile::tempdir()?;
+    let store = sqlite(&dir, "petition.db").await?;
+    let running = start(Agency::Petition, store.clone()).await?;
+    let mut client = PetitionServiceClient::new(channel(&running).await?);
+    let clerk = token(Agency::Petition, OFFICE, &[Role::IntakeClerk]);
+    let flow = uuid::Uuid::now_v7();
+    // When it registers a petition and forwards it, each call naming the flow,
+    let registered = client
+        .register_petition(with_flow(
+            authorized(registration(&request_id()), &clerk),
+            &flow.to_string(),
+        ))
+        .await?
+        .into_inner();
+    client
+        .act_on_matter(with_flow(
+            authorized(
+                pb::ActOnMatterRequest {
+                    request_id: request_id(),
+                    matter_id: registered.matter_id.clone(),
+                    expected_version: registered.result.unwrap().version,
+                    action: Some(act::Action::Forward(act::Route {
+                        unit_id: BUREAU.into(),
+                        territorial_unit_id: String::new(),
+                    })),
+                },
+                &clerk,
+            ),
+            &flow.to_string(),
+        ))
+        .await?;
+    // then every event of both calls carries the flow's id.
+    let events = store.read_all(1, 100).await?;
+    ensure!(events.len() >= 2);
+    ensure!(events.iter().all(|e| e.metadata.correlation_id == flow));
+    // When a call names something that is not a UUID, then it is refused naming the header, writing nothing.
+    let head = store.head().await?;
+    let refused = client
+        .register_petition(with_flow(
+            authorized(registration(&request_id()), &clerk),
+            "flow-42",
+        ))
+        .await
+        .unwrap_err();
+    ensure!(refused.code() == Code::InvalidArgument);
+    ensure!(refused.message().contains("x-correlation-id"));
+    ensure!(store.head().await? == head);
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_and_appends_are_counted_by_method_and_code_and_scraped_from_the_admin_port()
 -> Result<()> {

@@ -347,7 +347,7 @@ impl PetitionService {
                         agency: Agency::Petition,
                         acting_unit: caller.unit.0.clone(),
                         acting_role: caller.acting_role(&[Role::PiiReader]).to_string(),
-                        correlation_id: request_id,
+                        correlation_id: crate::call::correlation().unwrap_or(request_id),
                         causation_id: None,
                         origin: None,
                     },
