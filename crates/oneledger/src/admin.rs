@@ -182,6 +182,13 @@ async fn list(system: &SystemArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The refusal of an action on an event that is not parked, naming the flag.
+fn not_parked(agency: Agency, position: u64) -> anyhow::Error {
+    anyhow::anyhow!(
+        "--position: no event of the {agency} store at position {position} is parked (oneledger admin parked list)"
+    )
+}
+
 async fn drop_parked(
     system: &SystemArgs,
     agency: Agency,
@@ -190,9 +197,7 @@ async fn drop_parked(
 ) -> anyhow::Result<()> {
     let ledger = ledger(system).await?;
     if !ledger.drop_parked(agency, position, action).await? {
-        bail!(
-            "--position: no event of the {agency} store at position {position} is parked (oneledger admin parked list)"
-        );
+        return Err(not_parked(agency, position));
     }
     println!(
         "dropped the parked {agency} event at {position}; recorded as {}'s, why: {}",
@@ -210,14 +215,13 @@ async fn retry_parked(
     action: &ParkedAction,
 ) -> anyhow::Result<()> {
     let ledger = ledger(system).await?;
-    let parked = ledger.parked().await?;
-    if !parked
+    if !ledger
+        .parked()
+        .await?
         .iter()
         .any(|p| p.agency == agency && p.position == position)
     {
-        bail!(
-            "--position: no event of the {agency} store at position {position} is parked (oneledger admin parked list)"
-        );
+        return Err(not_parked(agency, position));
     }
     let (_, url) = system
         .store_urls()
